@@ -1,0 +1,123 @@
+"""The ``edgembed`` command line. Every user error is one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from exporter.errors import EdgembedError
+from exporter.quantize import QUANTS
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage dump
+        raise EdgembedError(message)
+
+
+def _dims(value: str) -> int:
+    try:
+        d = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--dims must be a whole number, got '{value}'") from None
+    if d < 1:
+        raise argparse.ArgumentTypeError(f"--dims must be at least 1, got {d}")
+    return d
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="edgembed", description="Ship static embedding models to the browser, the edge and phones.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    e = sub.add_parser("export", help="export a model to ONNX + flat binary + tokenizer.json (+ web demo)")
+    e.add_argument("model", nargs="?", default=None, help="model folder or hub id (default: the distilled all-MiniLM-L6-v2)")
+    e.add_argument("--dims", type=_dims, default=None, help="keep the first N dims (Matryoshka); default: all")
+    e.add_argument("--quant", default="int8", help=f"table quantization: {', '.join(QUANTS)} (default int8)")
+    e.add_argument("--out", default="edgembed-export", help="output folder (replaced atomically)")
+    e.add_argument("--no-demo", dest="demo", action="store_false", help="skip the web demo")
+    e.add_argument("--corpus", default=None, help="demo search corpus (.txt or .jsonl)")
+    e.add_argument("--target", choices=["web", "mobile"], default="web", help="mobile adds the .ort model")
+
+    m = sub.add_parser("embed", help="embed texts with a model or an export folder")
+    m.add_argument("source", help="model folder / hub id (torch backend) or export folder (any backend)")
+    m.add_argument("--backend", default="flat", help="torch, onnx or flat (default flat)")
+    m.add_argument("--device", default="cpu", help="cpu or cuda (torch, onnx)")
+    m.add_argument("--dims", type=_dims, default=None, help="model source only: keep the first N dims")
+    m.add_argument("--input", required=True, help=".txt (one text a line) or .jsonl (a 'text' field a line)")
+    m.add_argument("--output", required=True, help="output .npy file (float32, one row per text)")
+
+    for mod in _EXTRA_COMMANDS:
+        _optional(mod, "add_parser", sub)
+    return p
+
+
+# Commands that live in their own modules (web demo server, parity, eval, bench): each has add_parser/run.
+_EXTRA_COMMANDS = ("exporter.serve", "exporter.parity", "exporter.evaluate", "exporter.bench")
+
+
+def _optional(modname: str, attr: str, *args):
+    import importlib
+
+    try:
+        module = importlib.import_module(modname)
+    except ModuleNotFoundError as e:
+        if e.name == modname:
+            return None
+        raise
+    return getattr(module, attr)(*args)
+
+
+def cmd_export(args) -> int:
+    from exporter.export import export
+
+    if args.quant not in QUANTS:
+        raise EdgembedError(f"unknown --quant '{args.quant}': choose one of {', '.join(QUANTS)}")
+    man = export(args.model, args.out, dims=args.dims, quant=args.quant, demo=args.demo,
+                 corpus=args.corpus, target=args.target)
+    total = sum((Path(args.out) / f).stat().st_size for f in man["sha256"])
+    print(f"exported {man['vocab_size']}x{man['dims']} {man['quant']} to {args.out} ({total:,} bytes): "
+          + ", ".join(f"{k}={v}" for k, v in man["files"].items()))
+    return 0
+
+
+def cmd_embed(args) -> int:
+    import numpy as np
+
+    from exporter.backends import BACKENDS, load
+    from exporter.fsutil import atomic_file
+    from exporter.inputs import read_texts
+
+    if args.backend not in BACKENDS:
+        raise EdgembedError(f"unknown backend '{args.backend}': choose one of {', '.join(BACKENDS)}")
+    texts = read_texts(args.input)
+    emb = load(args.source, backend=args.backend, device=args.device, dims=args.dims).encode(texts)
+    with atomic_file(Path(args.output)) as tmp:
+        with open(tmp, "wb") as f:
+            np.save(f, emb)
+    print(f"embedded {len(texts)} texts -> {args.output} {emb.shape}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
+    try:
+        args = build_parser().parse_args(argv)
+        handler = {"export": cmd_export, "embed": cmd_embed}.get(args.command)
+        if handler is None:
+            return int(_optional(f"exporter.{_module_of(args.command)}", "run", args) or 0)
+        return handler(args)
+    except EdgembedError as e:
+        print(f"edgembed: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("edgembed: interrupted", file=sys.stderr)
+        return 130
+
+
+def _module_of(command: str) -> str:
+    return {"eval": "evaluate"}.get(command, command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
