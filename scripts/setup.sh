@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs everything edgembed, its tests and its browser demo need, on a fresh machine (idempotent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+# torch first and pinned: 2.13.0 is a CPU wheel on local disk here; an unpinned torch pulls a multi-GB CUDA build.
+$PY -m pip install -q --disable-pip-version-check "torch==2.13.0" 2>&1 | grep -v -E "^WARNING: (Location|Running pip)" || true
+$PY -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 | grep -v -E "^WARNING: (Location|Running pip)" || true
+$PY -c "import torch, sentence_transformers, model2vec, onnxruntime, onnx, tokenizers" # fail loudly if an install failed
+if [ "${EDGEMBED_SKIP_BROWSER:-0}" != 1 ]; then
+  if ! command -v chromium >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  fi
+  if [ -f web/package.json ]; then
+    (cd web && ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
