@@ -50,6 +50,9 @@ def export(
         (tmp / FILES["onnx"]).write_bytes(build_onnx(qt, m.normalize).SerializeToString())
         write_flat(tmp / FILES["flat"], qt, m.normalize)
         (tmp / FILES["tokenizer"]).write_text(runtime_tokenizer_json(m.tokenizer_json), encoding="utf-8")
+        from exporter.hf_compat import write_hf_files  # transformers.js: config.json, tokenizer_config.json
+
+        manifest["files"].update(write_hf_files(tmp, manifest))
         if target == "mobile":
             from exporter.mobile import write_mobile
 

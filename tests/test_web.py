@@ -15,7 +15,7 @@ import exporter
 from exporter.errors import EdgembedError
 from exporter.export import export
 from exporter.tokenizer import encode_ids, load_tokenizer
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, SHARED
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -159,14 +159,20 @@ def test_js_token_ids_match_python(distilled_dir, texts, tmp_path, truncation):
         spec["truncation"] = None
     tok_file, texts_file, out = tmp_path / "tok.json", tmp_path / "texts.json", tmp_path / "ids.json"
     tok_file.write_text(json.dumps(spec), encoding="utf-8")
-    extra = ["[CLS] hello [SEP] [MASK]", "x" * 150, "\u00a0nbsp\u2028line\u3000ideographic", "ＡＢＣ ｶﾀｶﾅ"]
+    extra = ["[CLS] hello [SEP] [MASK]", "x" * 150, "\u00a0nbsp\u2028line\u3000ideographic", "ＡＢＣ ｶﾀｶﾅ",
+             "  the  the the. The,the  ", "a \u0301b x\u0301 \u0301", "a[MASK]b [SEP]x", "ab\ufeffcd ab \ufeff cd"]
+    extra += [line for f in ("cranfield", "cisi") if (SHARED / f / "corpus.jsonl").is_file()
+              for line in (SHARED / f / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:200]
+              for line in [json.loads(line)["text"]]]
     texts_file.write_text(json.dumps(texts + extra), encoding="utf-8")
     proc = subprocess.run(["node", str(_web().WEB / "scripts/token_ids.mjs"), str(tok_file), str(texts_file), str(out)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    got = json.loads(out.read_text(encoding="utf-8"))["ids"]
+    result = json.loads(out.read_text(encoding="utf-8"))
+    got = result["ids"]
     want = encode_ids(load_tokenizer(json.dumps(spec)), texts + extra)
     assert got == want
+    assert result["piecewise"] and result["batchIds"] == want, "the per-batch piece cache changes no id"
     long_len = len(got[len(texts) - 1])
     assert long_len == {"file": 512, "left7": 7, "none": long_len}[truncation] and (truncation != "none" or long_len > 20_000)
 

@@ -109,7 +109,7 @@ export class Embedder {
   async embed(texts) {
     if (typeof texts === "string") texts = [texts];
     if (!Array.isArray(texts)) throw new TypeError("embed expects an array of strings");
-    return this.impl.embedIds(texts.map((t) => this.tokenizer.encode(t)));
+    return this.impl.embedIds(this.tokenizer.encodeBatch(texts));
   }
 
   async release() {

@@ -1,0 +1,123 @@
+// Browser benchmark driver (benchmarks/bench_browser.py writes the job): one Chromium, a fresh context
+// (empty cache) per cold start. Per page: cold start (navigation start -> first embedding resolved, from
+// the page's own clock), bytes of every response body, then timed passes (ms) over the given lines.
+//   node web/scripts/bench_browser.mjs JOB.json OUT.json
+// JOB: {chromium, timeoutMs, lines: [...], sample: [...], reps, coldReps, pages: [{name, url, backend}]}
+// Requests to any host but 127.0.0.1 are recorded and aborted.
+import { readFileSync, writeFileSync } from "node:fs";
+import { chromium } from "playwright-core";
+
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+const [jobFile, outFile] = process.argv.slice(2);
+if (!jobFile || !outFile) {
+  console.error("usage: node bench_browser.mjs JOB.json OUT.json");
+  process.exit(2);
+}
+const job = JSON.parse(readFileSync(jobFile, "utf8"));
+const timeout = job.timeoutMs ?? 300000;
+
+function isLocal(url) {
+  if (url.startsWith("data:") || url.startsWith("blob:") || url.startsWith("about:")) return true;
+  try { return new URL(url).hostname === "127.0.0.1"; } catch { return false; }
+}
+
+/** A fresh context (empty cache) on SPEC's page: navigation -> ready -> first embedding; bytes of every response. */
+async function coldStart(browser, spec, res) {
+  const ctx = await browser.newContext();
+  const rep = { external: res.external, errors: res.errors, files: {} };
+  const sizes = [];
+  await ctx.route("**/*", (route) => {
+    const url = route.request().url();
+    if (isLocal(url)) return route.continue();
+    rep.external.push(url);
+    return route.abort("blockedbyclient");
+  });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(timeout);
+  page.on("requestfinished", (r) => {
+    sizes.push(r.sizes().then((s) => [r.url(), s.responseBodySize]).catch(() => [r.url(), 0]));
+  });
+  page.on("requestfailed", (r) => { if (isLocal(r.url())) rep.errors.push(`failed ${r.url()} ${r.failure()?.errorText}`); });
+  page.on("response", (r) => { if (r.status() >= 400) rep.errors.push(`${r.status()} ${r.url()}`); });
+  page.on("pageerror", (e) => rep.errors.push(String(e?.message ?? e)));
+  rep.bytes = async () => {
+    const done = await Promise.all(sizes);
+    for (const [url, n] of done) rep.files[new URL(url).pathname] = n;
+    return done.reduce((s, [, n]) => s + n, 0);
+  };
+  await page.goto(spec.url, { waitUntil: "commit" });
+  await page.waitForFunction(() => window.edgembed !== undefined);
+  rep.coldMs = await page.evaluate(async ({ text, backend }) => {
+    await window.edgembed.ready;
+    await window.edgembed.embed([text], { backend });
+    return performance.now(); // ms since this navigation started
+  }, { text: job.lines[0], backend: spec.backend });
+  await page.waitForTimeout(200); // let the last responses report their sizes
+  rep.coldBytes = await rep.bytes();
+  return { ctx, page, rep };
+}
+
+async function timedPass(page, spec) {
+  return page.evaluate(async ({ lines, backend }) => {
+    const t0 = performance.now();
+    const out = await window.edgembed.embed(lines, { backend });
+    if (out.length !== lines.length) throw new Error(`got ${out.length} vectors for ${lines.length} lines`);
+    return performance.now() - t0;
+  }, { lines: job.lines, backend: spec.backend });
+}
+
+// Cold starts: COLDREPS rounds, each visiting every page in a fresh context; the last round's pages stay
+// open. Throughput: REPS rounds, interleaving the backends so background load hits them alike.
+async function runAll(browser) {
+  const results = job.pages.map((spec) => ({ name: spec.name, url: spec.url, coldMs: [], runs: [], errors: [], external: [] }));
+  const open = [];
+  const coldReps = Math.max(1, job.coldReps ?? 1);
+  for (let c = 0; c < coldReps; c++) {
+    for (const [i, spec] of job.pages.entries()) {
+      const res = results[i];
+      if (res.error) continue;
+      try {
+        const { ctx, page, rep } = await coldStart(browser, spec, res);
+        res.coldMs.push(rep.coldMs);
+        Object.assign(res, { coldBytes: rep.coldBytes, files: rep.files });
+        if (c === coldReps - 1) open[i] = { ctx, page, rep };
+        else await ctx.close();
+      } catch (e) {
+        res.error = String(e?.message ?? e).split("\n")[0];
+      }
+    }
+  }
+  for (let r = 0; r < (job.reps ?? 1); r++) {
+    for (const [i, spec] of job.pages.entries()) {
+      if (!open[i] || results[i].error) continue;
+      try { results[i].runs.push(await timedPass(open[i].page, spec)); } catch (e) { results[i].error = String(e?.message ?? e).split("\n")[0]; }
+    }
+  }
+  for (const [i, spec] of job.pages.entries()) {
+    if (!open[i]) continue;
+    const { ctx, page, rep } = open[i];
+    try {
+      if (!results[i].error) {
+        results[i].sample = await page.evaluate(async ({ texts, backend }) =>
+          (await window.edgembed.embed(texts, { backend })).map((v) => Array.from(v)), { texts: job.sample, backend: spec.backend });
+        results[i].totalBytes = await rep.bytes();
+      }
+    } catch (e) {
+      results[i].error = String(e?.message ?? e).split("\n")[0];
+    } finally {
+      await ctx.close();
+    }
+  }
+  return results;
+}
+
+const browser = await chromium.launch({ executablePath: job.chromium, args: ARGS, headless: true, timeout });
+const out = { version: browser.version(), pages: [] };
+try {
+  out.pages = await runAll(browser);
+} finally {
+  await browser.close();
+}
+writeFileSync(outFile, JSON.stringify(out));
