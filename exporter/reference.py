@@ -34,7 +34,7 @@ class TorchEmbedder:
         self.device = torch_device(device)
         self.tokenizer = load_tokenizer(tokenizer_json)
         self.normalize = normalize
-        weights = torch.from_numpy(np.ascontiguousarray(table, dtype=np.float32))
+        weights = torch.from_numpy(np.require(table, np.float32, ['C', 'W']))  # copies a read-only mmap view only
         self.bag = torch.nn.EmbeddingBag.from_pretrained(weights, freeze=True, mode="mean").to(self.device)
         self.dims = int(table.shape[1])
 

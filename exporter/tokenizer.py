@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Sequence
 
@@ -50,5 +51,5 @@ def flatten(ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     if len(ids) > 1:
         np.cumsum(lengths[:-1], out=offsets[1:])
     total = int(lengths.sum())
-    flat = np.fromiter((t for x in ids for t in x), dtype=np.int64, count=total)
+    flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=total)
     return flat, offsets

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import struct
 import sys
 
@@ -113,7 +114,13 @@ def test_tokenizer_and_manifest(flagship_exports, flagship_dir, texts):
 
 def test_export_is_atomic(distilled_dir, tmp_path, monkeypatch):
     out = tmp_path / "out"
-    exporter.export(distilled_dir, out, dims=32, quant="fp32")
+    old = os.umask(0o022)
+    try:
+        exporter.export(distilled_dir, out, dims=32, quant="fp32")
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o755 == 0o755, "a static web server can read the folder"
+    assert all(p.stat().st_mode & 0o644 == 0o644 for p in out.rglob("*") if p.is_file())
     before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
     def boom(*a, **k):

@@ -84,11 +84,13 @@ def _st_on_table(table, out, texts, normalize):
     return model.encode(texts, normalize_embeddings=normalize, convert_to_numpy=True)
 
 
-def test_quantized_quality(case, texts, truth_cache, cranfield_texts):
+QUANTIZED = [c for c in CASES if c[2] != "fp32"]
+
+
+@pytest.mark.parametrize("case", QUANTIZED, ids=[f"{m}-{d or 'all'}-{q}" for m, d, q in QUANTIZED], indirect=True)
+def test_quantized_quality(case, texts, cranfield_texts):
     """Cosine of each quantized export to the fp32 truth, on the hostile set plus 300 real documents."""
     model_dir, out, man, name = case
-    if man["quant"] == "fp32":
-        pytest.skip("fp32 is compared exactly above")
     sample = texts + cranfield_texts
     truth = exporter.load(model_dir, backend="torch", dims=man["dims"]).encode(sample)
     cos = _cos(exporter.load(out, backend="flat").encode(sample), truth)

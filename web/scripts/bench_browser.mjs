@@ -4,24 +4,12 @@
 //   node web/scripts/bench_browser.mjs JOB.json OUT.json
 // JOB: {chromium, timeoutMs, lines: [...], sample: [...], reps, coldReps, pages: [{name, url, backend}]}
 // Requests to any host but 127.0.0.1 are recorded and aborted.
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
+import { ARGS, isLocal, readJob } from "./chromium.mjs";
 
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-
-const [jobFile, outFile] = process.argv.slice(2);
-if (!jobFile || !outFile) {
-  console.error("usage: node bench_browser.mjs JOB.json OUT.json");
-  process.exit(2);
-}
-const job = JSON.parse(readFileSync(jobFile, "utf8"));
+const [job, outFile] = readJob("bench_browser.mjs");
 const timeout = job.timeoutMs ?? 300000;
-
-function isLocal(url) {
-  if (url.startsWith("data:") || url.startsWith("blob:") || url.startsWith("about:")) return true;
-  try { return new URL(url).hostname === "127.0.0.1"; } catch { return false; }
-}
 
 /** A fresh context (empty cache) on SPEC's page: navigation -> ready -> first embedding; bytes of every response. */
 async function coldStart(browser, spec, res) {

@@ -3,24 +3,12 @@
 // JOB: {chromium, timeoutMs, pages: [{name, url, backend, texts?, query?, sentences?, switchTo?, screenshot?}]}
 // OUT: {pages: [{name, embeddings, requests, external, failed, consoleErrors, pageErrors, dialogs, bytesFetched, ...}]}
 // Each page gets a fresh browser context (empty cache). Requests to any host but 127.0.0.1 are recorded and aborted.
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
+import { ARGS, isLocal, readJob } from "./chromium.mjs";
 
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-
-const [jobFile, outFile] = process.argv.slice(2);
-if (!jobFile || !outFile) {
-  console.error("usage: node drive.mjs JOB.json OUT.json");
-  process.exit(2);
-}
-const job = JSON.parse(readFileSync(jobFile, "utf8"));
+const [job, outFile] = readJob("drive.mjs");
 const timeout = job.timeoutMs ?? 60000;
-
-function isLocal(url) {
-  if (url.startsWith("data:") || url.startsWith("blob:") || url.startsWith("about:")) return true;
-  try { return new URL(url).hostname === "127.0.0.1"; } catch { return false; }
-}
 
 const snapshot = (page) => page.evaluate(() => ({
   imgs: document.querySelectorAll("img, script:not([src]):not([type=importmap])").length,

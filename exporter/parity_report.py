@@ -1,0 +1,146 @@
+"""The parity report as JSON, Markdown or HTML. Every string from outside (paths, error text) is escaped."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from pathlib import Path
+
+from exporter.fsutil import atomic_file
+
+
+def dumps(report: dict) -> str:
+    """The report as JSON (NaN and Inf written as null)."""
+    def clean(x):
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [clean(v) for v in x]
+        return x
+
+    return json.dumps(clean(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def _md(text: object, cell: bool = True) -> str:
+    """Markdown text on one line with no live HTML (and, in a table cell, no pipes)."""
+    s = html.escape(" ".join(str(text).split()), quote=False).replace("`", "'")
+    return s.replace("|", "\\|") if cell else s
+
+
+def _num(x: float | None, fmt: str) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, fmt)
+
+
+def table_rows(report: dict) -> list[list[str]]:
+    """One list of (unescaped) cells per backend, in the order of ``header``."""
+    quantized = report["criterion"] != "truth"
+    rows = []
+    for r in report["backends"]:
+        d, t = r.get("to_dequantized") or {}, r.get("to_truth") or {}
+        cells = [r["backend"], r["status"].upper() if r["status"] == "fail" else r["status"]]
+        cells += [_num(d.get("max_abs_diff"), ".2e")] if quantized else []
+        cells += [_num(t.get("max_abs_diff"), ".2e"), _num(t.get("min_cosine"), ".7f"), _num(t.get("mean_cosine"), ".7f"),
+                  _num(r.get("seconds"), ".2f"), r.get("reason", "")]
+        rows.append(cells)
+    return rows
+
+
+def header(report: dict) -> list[str]:
+    """Column names; a quantized export also shows the distance to its dequantized table (its pass criterion)."""
+    quantized = report["criterion"] != "truth"
+    return (["backend", "status"] + (["max abs diff to dequantized"] if quantized else [])
+            + ["max abs diff to truth", "min cos to truth", "mean cos to truth", "seconds", "note"])
+
+
+def verdict(report: dict) -> str:
+    if report["passed"]:
+        return "PASS"
+    parts = []
+    if report["failed"]:
+        parts.append("diverged: " + ", ".join(report["failed"]))
+    if report["sha256_mismatch"]:
+        parts.append("sha256 mismatch: " + ", ".join(report["sha256_mismatch"]))
+    if not parts:
+        parts.append("no backend could run here (all skipped)")
+    return "FAIL (" + "; ".join(parts) + ")"
+
+
+def _intro(report: dict) -> list[tuple[str, str]]:
+    t, src = report["texts"], report["source"]
+    crit = ("the fp32 source table truncated to dims (truth)" if report["criterion"] == "truth"
+            else f"the source table truncated to dims, quantized to {report['quant']} and dequantized")
+    return [
+        ("export", f"{report['export']}: {report['vocab_size']} x {report['dims']}, {report['quant']}, normalize {str(report['normalize']).lower()}"),
+        ("source model", ", ".join(f"{k}: {v}" for k, v in src.items())),
+        ("texts", f"{t['builtin_hostile']} built-in hostile + {t['user']} user = {t['total']}"),
+        ("pass criterion", f"max |diff| ≤ {report['tolerance']:g} to {crit}"),
+        ("result", verdict(report)),
+    ]
+
+
+def _machine(report: dict) -> list[tuple[str, str]]:
+    m = report["machine"]
+    return [("CPU", f"{m['cpu']} ({m['cpu_count']} cores)"), ("GPU", m.get("gpu") or "none"),
+            ("OS", m["os"]), ("Python", m["python"]),
+            ("libraries", ", ".join(f"{k} {v}" for k, v in m["libraries"].items())),
+            ("onnxruntime providers", ", ".join(m["onnxruntime_providers"]) or "none"),
+            ("torch CUDA", str(m.get("torch_cuda") or "none"))]
+
+
+def render_markdown(report: dict, summary: bool = False) -> str:
+    """The report in Markdown; ``summary`` leaves out the machine and the files (for the terminal)."""
+    out = ["# edgembed parity report", ""]
+    out += [f"- {k}: {_md(v, cell=False)}" for k, v in _intro(report)] + [""]
+    out.append("| " + " | ".join(_md(h) for h in header(report)) + " |")
+    out.append("|" + "---|" * len(header(report)))
+    out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in table_rows(report)]
+    if summary:
+        return "\n".join(out)
+    out += ["", "## Machine", ""] + [f"- {k}: {_md(v, cell=False)}" for k, v in _machine(report)]
+    out += ["", "## Files", "", "| file | bytes | sha256 | check |", "|---|---|---|---|"]
+    out += [f"| {_md(f['file'])} | {f['bytes'] if f['bytes'] is not None else 'n/a'} | {_md(f['sha256'])} | {f['status']} |"
+            for f in report["files"]]
+    return "\n".join(out) + "\n"
+
+
+_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>edgembed parity report</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
+.fail{color:#b00;font-weight:bold}.pass{color:#070}.skipped{color:#777}code{font-size:12px}</style></head><body>
+<h1>edgembed parity report</h1>
+<ul>{% for k, v in intro %}<li>{{ k }}: {{ v }}</li>{% endfor %}</ul>
+<table><tr>{% for h in header %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for row in rows %}<tr>{% for c in row %}<td{% if loop.index == 2 %} class="{{ c|lower }}"{% endif %}>{{ c }}</td>{% endfor %}</tr>
+{% endfor %}</table>
+<h2>Machine</h2><ul>{% for k, v in machine %}<li>{{ k }}: {{ v }}</li>{% endfor %}</ul>
+<h2>Files</h2><table><tr><th>file</th><th>bytes</th><th>sha256</th><th>check</th></tr>
+{% for f in files %}<tr><td>{{ f.file }}</td><td>{{ f.bytes }}</td><td><code>{{ f.sha256 }}</code></td><td>{{ f.status }}</td></tr>
+{% endfor %}</table></body></html>
+"""
+
+
+def render_html(report: dict) -> str:
+    """The report as a standalone HTML page (Jinja2 with autoescape on)."""
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True)
+    return env.from_string(_HTML).render(intro=_intro(report), header=header(report), rows=table_rows(report),
+                                         machine=_machine(report), files=report["files"])
+
+
+def write_reports(report: dict, path: Path) -> list[Path]:
+    """Write PATH (.md or .html; .json writes the Markdown next to it) and the JSON beside it, atomically."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        outputs = {path: dumps(report), path.with_suffix(".md"): render_markdown(report)}
+    elif path.suffix.lower() in (".html", ".htm"):
+        outputs = {path: render_html(report), path.with_suffix(".json"): dumps(report)}
+    else:
+        outputs = {path: render_markdown(report), path.with_suffix(".json"): dumps(report)}
+    for p, text in outputs.items():
+        with atomic_file(p) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    return list(outputs)

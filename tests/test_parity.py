@@ -1,0 +1,235 @@
+"""`edgembed parity`: passes on good exports, and fails, naming the right backends, on corrupted ones."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from exporter.cli import main
+from exporter.export import export
+from exporter.flat import HEADER, read_flat
+from exporter.parity import references, run_parity
+from exporter.loading import load_model
+from exporter.texts import hostile_texts
+from exporter.tokenizer import encode_ids, load_tokenizer
+
+from .conftest import st_encode
+
+CPU_BACKENDS = "torch-cpu,torch-cuda,onnx-cpu,onnx-cuda,flat"
+
+
+def _parity(folder: Path, tmp_path: Path, *extra: str) -> tuple[int, dict, str]:
+    """Run the CLI; return (exit code, the JSON report, stdout + stderr)."""
+    report = tmp_path / "report.md"
+    return_code = main(["parity", str(folder), "--report", str(report), "--backends", CPU_BACKENDS, *extra])
+    return return_code, json.loads(report.with_suffix(".json").read_text()), report.read_text()
+
+
+def _rows(rep: dict) -> dict[str, dict]:
+    return {r["backend"]: r for r in rep["backends"]}
+
+
+@pytest.fixture(scope="module")
+def int8_export(distilled_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("parity") / "int8"
+    export(distilled_dir, out, quant="int8")
+    return out
+
+
+def test_reference_truth_is_sentence_transformers(st_dir, texts):
+    """The parity truth is SentenceTransformer.encode(truncate_dim=d) itself."""
+    model = load_model(st_dir)
+    truth, deq = references(model, 128, "fp32", texts)
+    assert np.abs(truth - st_encode(st_dir, texts, 128)).max() <= 1e-5
+    assert truth is deq
+
+
+@pytest.mark.parametrize("quant", ["fp32", "fp16", "int8", "int4"])
+def test_parity_passes(distilled_dir, tmp_path, capsys, quant):
+    out = tmp_path / "exp"
+    export(distilled_dir, out, dims=192, quant=quant)
+    extra = tmp_path / "extra.txt"
+    extra.write_text("one more text\nAnother, LONGER text about aircraft wings .\n", encoding="utf-8")
+    code, rep, md = _parity(out, tmp_path, "--texts", str(extra))
+    assert code == 0, capsys.readouterr()
+    rows = _rows(rep)
+    assert rep["passed"] and rep["texts"] == {"builtin_hostile": len(hostile_texts()), "user": 2, "total": len(hostile_texts()) + 2}
+    for name in ("torch-cpu", "onnx-cpu", "flat"):
+        r = rows[name]
+        assert r["status"] == "pass"
+        assert r["to_dequantized"]["max_abs_diff"] <= 1e-5
+        if quant == "fp32":
+            assert r["to_truth"]["max_abs_diff"] <= 1e-5 and r["to_truth"]["min_cosine"] > 0.99999
+        else:  # quantization costs something, and the report says how much
+            assert 0 < r["to_truth"]["max_abs_diff"] and 0.95 < r["to_truth"]["min_cosine"] < 1
+    try:
+        import torch
+
+        cuda = torch.cuda.is_available()
+    except ImportError:
+        cuda = False
+    if not cuda:
+        assert rows["torch-cuda"]["status"] == "skipped" and "CUDA" in rows["torch-cuda"]["reason"]
+    assert rep["machine"]["cpu"] and "numpy" in rep["machine"]["libraries"]
+    assert {f["file"] for f in rep["files"]} >= {"model.edgembed", "onnx/model.onnx", "tokenizer.json"}
+    assert all(f["status"] == "ok" and len(f["sha256"]) == 64 for f in rep["files"])
+    assert "| flat | pass |" in md and "## Machine" in md and rep["files"][0]["sha256"] in md
+
+
+@pytest.mark.parametrize("fixture,dims,quant", [("flagship_dir", 512, "fp32"), ("m2v_dir", None, "int4"), ("st_dir", 64, "fp16")])
+def test_parity_source_formats(request, tmp_path, fixture, dims, quant):
+    """Legacy sentence-transformers layout with a BERT post-processor, model2vec without normalize, ST with Normalize."""
+    out = tmp_path / "exp"
+    export(request.getfixturevalue(fixture), out, dims=dims, quant=quant)
+    rep = run_parity(out, backends=["torch-cpu", "onnx-cpu", "flat"])
+    assert rep["passed"], rep["backends"]
+
+
+def _token_row(folder: Path, word: str) -> int:
+    tok = load_tokenizer((folder / "tokenizer.json").read_text(encoding="utf-8"))
+    (ids,) = encode_ids(tok, [word])
+    assert len(ids) == 1, ids
+    return ids[0]
+
+
+def test_corrupted_table_fails_flat_not_onnx(int8_export, tmp_path, capsys):
+    """One flipped byte in the flat table's row for 'guitar': flat (and torch, which reads the flat file) diverge;
+    onnx, which has its own copy of the table, still passes."""
+    bad = tmp_path / "bad"
+    shutil.copytree(int8_export, bad)
+    flat = read_flat(bad / "model.edgembed")
+    row = _token_row(bad, "guitar")
+    t_off = HEADER.unpack(open(bad / "model.edgembed", "rb").read(HEADER.size))[7]
+    pos = t_off + row * flat.table.data.shape[1] + 3
+    del flat
+    data = bytearray((bad / "model.edgembed").read_bytes())
+    data[pos] ^= 0x40
+    (bad / "model.edgembed").write_bytes(bytes(data))
+
+    code, rep, _ = _parity(bad, tmp_path)
+    err = capsys.readouterr().err
+    assert code == 1
+    rows = _rows(rep)
+    assert rows["flat"]["status"] == "fail" and rows["torch-cpu"]["status"] == "fail"
+    assert rows["onnx-cpu"]["status"] == "pass"
+    assert rows["flat"]["to_dequantized"]["worst_text"] == hostile_texts().index("A man is playing a guitar.")
+    assert "diverged: torch-cpu, flat" in err and "onnx-cpu" not in err
+    assert "sha256 mismatch: model.edgembed" in err
+
+
+def _corrupt_tokenizer(folder: Path, how: str) -> None:
+    tj = folder / "tokenizer.json"
+    data = json.loads(tj.read_text(encoding="utf-8"))
+    if how == "lowercase":
+        assert data["normalizer"]["lowercase"] is True
+        data["normalizer"]["lowercase"] = False
+    else:  # swap the ids of two words that occur in different texts
+        vocab = data["model"]["vocab"]
+        vocab["guitar"], vocab["fast"] = vocab["fast"], vocab["guitar"]
+    tj.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.mark.parametrize("how", ["lowercase", "vocab"])
+def test_corrupted_tokenizer_fails_every_backend(int8_export, tmp_path, capsys, how):
+    bad = tmp_path / "bad"
+    shutil.copytree(int8_export, bad)
+    _corrupt_tokenizer(bad, how)
+    code, rep, _ = _parity(bad, tmp_path)
+    err = capsys.readouterr().err
+    assert code == 1
+    rows = _rows(rep)
+    for name in ("torch-cpu", "onnx-cpu", "flat"):
+        assert rows[name]["status"] == "fail" and rows[name]["to_dequantized"]["max_abs_diff"] > 1e-3
+    assert "diverged: torch-cpu, onnx-cpu, flat" in err and "tokenizer.json" in err
+
+
+def test_wrong_normalize_flag_fails(distilled_dir, tmp_path, capsys):
+    """An export whose table is right but which does not normalize diverges from the normalizing source."""
+    m = load_model(distilled_dir)
+    m.normalize = False
+    out = tmp_path / "exp"
+    export(m, out, quant="fp32")
+    code, rep, _ = _parity(out, tmp_path, "--model", str(distilled_dir))
+    assert code == 1 and {"torch-cpu", "onnx-cpu", "flat"} <= set(rep["failed"])
+
+
+def test_source_model_missing_is_a_user_error(distilled_dir, tmp_path, capsys):
+    src = tmp_path / "model"
+    shutil.copytree(distilled_dir, src)
+    out = tmp_path / "exp"
+    export(src, out, quant="int8")
+    shutil.rmtree(src)
+    assert main(["parity", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("edgembed: error:") and "--model" in err and len(err.splitlines()) == 1
+    assert main(["parity", str(out), "--model", str(distilled_dir), "--backends", "flat"]) == 0
+
+
+def test_bad_input_is_one_line(tmp_path, capsys):
+    for argv in (["parity", str(tmp_path / "nope")], ["parity", str(tmp_path)],
+                 ["parity", str(tmp_path), "--backends", "gpu-magic"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("edgembed: error:") and len(err.splitlines()) == 1
+
+
+def test_html_report_escapes(int8_export, tmp_path):
+    """Paths and error text go into the report as text, never as markup."""
+    weird = tmp_path / "<img src=x onerror=alert(1)>"
+    shutil.copytree(int8_export, weird)
+    (weird / "onnx" / "model.onnx").write_bytes(b"<script>alert(1)</script>")
+    report = tmp_path / "r.html"
+    assert main(["parity", str(weird), "--report", str(report), "--backends", "onnx-cpu,flat"]) == 1
+    page = report.read_text(encoding="utf-8")
+    assert "<img src=x" not in page and "<script>alert" not in page and "&lt;img src=x" in page
+    rep = json.loads(report.with_suffix(".json").read_text())
+    assert _rows(rep)["onnx-cpu"]["status"] == "fail" and _rows(rep)["onnx-cpu"]["reason"].startswith("error:")
+    assert _rows(rep)["flat"]["status"] == "pass"
+    md = tmp_path / "r.md"
+    main(["parity", str(weird), "--report", str(md), "--backends", "flat"])
+    assert "<img" not in md.read_text(encoding="utf-8")
+
+
+@pytest.mark.browser
+def test_browser_rows(distilled_dir, tmp_path):
+    """Headless Chromium: both browser backends pass on a good export; a corrupted flat table fails browser-flat
+    while browser-onnx passes. Without a demo, or without Chromium, the rows are skipped with the reason."""
+    from exporter.browser import browser_available
+
+    out = tmp_path / "exp"
+    export(distilled_dir, out, quant="int8", demo=True)
+    ok, why = browser_available()
+    if not ok:
+        rep = run_parity(out, backends=["browser-flat"])
+        assert _rows(rep)["browser-flat"]["status"] == "skipped" and _rows(rep)["browser-flat"]["reason"] == why
+        pytest.skip(why)
+    rep = run_parity(out, backends=["browser-onnx", "browser-flat"])
+    assert rep["passed"], rep["backends"]
+    flat = read_flat(out / "model.edgembed")
+    pos = HEADER.unpack(open(out / "model.edgembed", "rb").read(HEADER.size))[7] + _token_row(out, "guitar") * flat.table.data.shape[1]
+    del flat
+    data = bytearray((out / "model.edgembed").read_bytes())
+    data[pos + 5] ^= 0x40
+    (out / "model.edgembed").write_bytes(bytes(data))
+    rows = _rows(run_parity(out, backends=["browser-onnx", "browser-flat"]))
+    assert rows["browser-flat"]["status"] == "fail" and rows["browser-onnx"]["status"] == "pass"
+
+
+def test_browser_skipped_without_demo(int8_export):
+    rows = _rows(run_parity(int8_export, backends=["browser-onnx", "flat"]))
+    assert rows["browser-onnx"]["status"] == "skipped" and rows["browser-onnx"]["reason"]
+    assert rows["flat"]["status"] == "pass"
+
+
+def test_all_skipped_is_not_a_pass(int8_export, capsys):
+    """Nothing checked is not evidence: when every asked-for backend is skipped, parity exits non-zero."""
+    import onnxruntime
+
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        pytest.skip("onnx-cuda can run here")
+    assert main(["parity", str(int8_export), "--backends", "onnx-cuda"]) == 1
+    assert "no backend could run here" in capsys.readouterr().err

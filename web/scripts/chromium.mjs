@@ -1,0 +1,21 @@
+// Shared by the Chromium drivers: Debian's chromium flags (nothing is downloaded), the job file, the loopback check.
+import { readFileSync } from "node:fs";
+
+export const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+/** argv -> [job, outFile]; exits 2 with a usage line when an argument is missing. */
+export function readJob(script) {
+  const [jobFile, outFile] = process.argv.slice(2);
+  if (!jobFile || !outFile) {
+    console.error(`usage: node ${script} JOB.json OUT.json`);
+    process.exit(2);
+  }
+  return [JSON.parse(readFileSync(jobFile, "utf8")), outFile];
+}
+
+/** True for URLs that stay on this machine (127.0.0.1, data:, blob:, about:). */
+export function isLocal(url) {
+  if (url.startsWith("data:") || url.startsWith("blob:") || url.startsWith("about:")) return true;
+  try { return new URL(url).hostname === "127.0.0.1"; } catch { return false; }
+}
