@@ -8,8 +8,8 @@ from pathlib import Path
 from exporter.errors import EdgembedError
 
 
-def read_texts(path: str | Path, field: str = "text") -> list[str]:
-    """Texts of a .txt or .jsonl file; bad lines are reported with their line number."""
+def read_lines(path: str | Path) -> list[str]:
+    """The lines of a UTF-8 text file (no trailing empty line, CRLF accepted), with one-line errors."""
     p = Path(path)
     if not p.exists():
         raise EdgembedError(f"input file does not exist: {p}")
@@ -24,20 +24,31 @@ def read_texts(path: str | Path, field: str = "text") -> list[str]:
     lines = raw.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+
+def read_jsonl(path: str | Path, required: str, kind: type = object) -> list[dict]:
+    """The objects of a .jsonl file (blank lines skipped); each must have field REQUIRED of type KIND."""
+    rows = []
+    for n, line in enumerate(read_lines(path), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise EdgembedError(f"{path}:{n}: invalid JSON ({e.msg})") from None
+        if not isinstance(obj, dict) or not isinstance(obj.get(required), kind):
+            what = "a string field" if kind is str else "a field"
+            raise EdgembedError(f"{path}:{n}: expected an object with {what} '{required}'")
+        rows.append(obj)
+    return rows
+
+
+def read_texts(path: str | Path, field: str = "text") -> list[str]:
+    """Texts of a .txt or .jsonl file; bad lines are reported with their line number."""
+    p = Path(path)
     if p.suffix.lower() == ".jsonl":
-        texts = []
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise EdgembedError(f"{p}:{n}: invalid JSON ({e.msg})") from None
-            if not isinstance(obj, dict) or not isinstance(obj.get(field), str):
-                raise EdgembedError(f"{p}:{n}: expected an object with a string field '{field}'")
-            texts.append(obj[field])
-        return texts
+        return [obj[field] for obj in read_jsonl(p, field, str)]
     if p.suffix.lower() in (".txt", ""):
-        return lines
+        return read_lines(p)
     raise EdgembedError(f"unsupported input type '{p.suffix}': use .txt (one text a line) or .jsonl")

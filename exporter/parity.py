@@ -223,7 +223,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from exporter.inputs import read_texts
-    from exporter.parity_report import render_markdown, write_reports
+    from exporter.parity_report import failure_reasons, render_markdown, write_reports
 
     extra = read_texts(args.texts) if args.texts else []
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -233,14 +233,7 @@ def run(args) -> int:
             print(f"wrote {path}")
     print(render_markdown(report, summary=True))
     if not report["passed"]:
-        parts = []
-        if report["failed"]:
-            parts.append("diverged: " + ", ".join(report["failed"]))
-        if report["sha256_mismatch"]:
-            parts.append("sha256 mismatch: " + ", ".join(report["sha256_mismatch"]))
-        if not parts:
-            parts.append("no backend could run here (all skipped)")
-        print(f"edgembed: parity failed: {'; '.join(parts)}", file=sys.stderr)
+        print(f"edgembed: parity failed: {failure_reasons(report)}", file=sys.stderr)
         return 1
     return 0
 

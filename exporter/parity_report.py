@@ -56,8 +56,11 @@ def header(report: dict) -> list[str]:
 
 
 def verdict(report: dict) -> str:
-    if report["passed"]:
-        return "PASS"
+    return "PASS" if report["passed"] else f"FAIL ({failure_reasons(report)})"
+
+
+def failure_reasons(report: dict) -> str:
+    """Why a parity run failed, in one line."""
     parts = []
     if report["failed"]:
         parts.append("diverged: " + ", ".join(report["failed"]))
@@ -65,7 +68,7 @@ def verdict(report: dict) -> str:
         parts.append("sha256 mismatch: " + ", ".join(report["sha256_mismatch"]))
     if not parts:
         parts.append("no backend could run here (all skipped)")
-    return "FAIL (" + "; ".join(parts) + ")"
+    return "; ".join(parts)
 
 
 def _intro(report: dict) -> list[tuple[str, str]]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from exporter.errors import EdgembedError
+from exporter.inputs import read_jsonl
 
 K = 10
 
@@ -28,19 +28,7 @@ class Beir:
 def _jsonl(path: Path) -> list[dict]:
     if not path.is_file():
         raise EdgembedError(f"missing BEIR file: {path}")
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise EdgembedError(f"{path}:{n}: invalid JSON ({e.msg})") from None
-            if not isinstance(obj, dict) or "_id" not in obj:
-                raise EdgembedError(f"{path}:{n}: expected an object with an '_id'")
-            rows.append(obj)
-    return rows
+    return read_jsonl(path, "_id")
 
 
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:

@@ -14,6 +14,16 @@ from exporter.texts import hostile_texts
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 ARTIFACTS = ROOT / "test-artifacts"
+WEB = ROOT / "web"
+
+
+def node_marks(*packages: str) -> list:
+    """Skip marks for tests that run Node with packages from web/node_modules (CI installs both)."""
+    marks = [pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")]
+    for pkg in packages:
+        marks.append(pytest.mark.skipif(not (WEB / "node_modules" / pkg).is_dir(),
+                                        reason=f"web/node_modules/{pkg} missing (cd web && npm ci)"))
+    return marks
 
 
 def pytest_collection_modifyitems(config, items):

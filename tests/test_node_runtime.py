@@ -13,18 +13,12 @@ import pytest
 
 from exporter.backends import load
 from exporter.export import export
-from tests.conftest import ROOT
+from tests.conftest import WEB, node_marks
 
-WEB = ROOT / "web"
 SCRIPT = WEB / "scripts" / "node_embed.mjs"
 NODE = shutil.which("node")
 
-pytestmark = [
-    pytest.mark.skipif(NODE is None, reason="node is not installed"),
-    pytest.mark.skipif(not (WEB / "node_modules" / "@huggingface" / "tokenizers").is_dir(),
-                       reason="web/node_modules missing (cd web && npm ci)"),
-    pytest.mark.skipif(not (WEB / "runtime" / "edgembed.mjs").is_file(), reason="web/runtime/edgembed.mjs missing"),
-]
+pytestmark = node_marks("@huggingface/tokenizers")
 
 
 def node_embed(folder: Path, texts: list[str], tmp: Path, backend: str = "flat") -> dict:

@@ -10,19 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, st_encode
 from exporter.backends import load
 from exporter.export import export
+from tests.conftest import WEB, node_marks, st_encode
 
-WEB = ROOT / "web"
 SCRIPT = WEB / "scripts" / "transformersjs_embed.mjs"
 NODE = shutil.which("node")
 
-pytestmark = [
-    pytest.mark.skipif(NODE is None, reason="node is not installed"),
-    pytest.mark.skipif(not (WEB / "node_modules" / "@huggingface" / "transformers").is_dir(),
-                       reason="web/node_modules missing (cd web && npm ci)"),
-]
+pytestmark = node_marks("@huggingface/transformers")
 
 
 def run_transformersjs(folder: Path, batches: list[list[str]], tmp: Path) -> list[dict]:
