@@ -147,7 +147,21 @@ def run(args) -> dict:
             p["emptyText"] = "zero vector" if not e.any() else ("NaN" if np.isnan(e).any() else "non-zero")
     return {"manifest": {k: man[k] for k in ("dims", "quant", "vocab_size", "normalize")}, "lines": len(lines),
             "mean_chars": float(np.mean([len(s) for s in lines])), "threads": args.threads, "chromium": out["version"],
+            "cores": os.cpu_count(),
             "pages": out["pages"]}
+
+
+def parallelism(page: dict) -> str:
+    """How a page embedded: wasm threads (onnx, transformers.js) or the flat backend's Web Workers."""
+    rt = page.get("runtime") or {}
+    if rt.get("backend") == "flat":
+        w = rt.get("workers") or 1
+        if w <= 1:
+            return "1 thread (main, JS)"
+        mem = "shared memory" if rt.get("sharedMemory") else "a table copy each"
+        return f"{w} Web Workers (JS, {mem}; took {rt.get('pooledBatches', 0)} batches)"
+    n = rt.get("numThreads")
+    return f"{n} wasm threads" if n else "?"
 
 
 def report(res: dict) -> str:
@@ -157,17 +171,18 @@ def report(res: dict) -> str:
     bad += [f"{n}: {e}" for n, p in pages.items() for e in p.get("errors", [])]
     m = res["manifest"]
     lines = [f"model {m['vocab_size']}x{m['dims']} {m['quant']}, {res['lines']} lines (mean {res['mean_chars']:.0f} chars), "
-             f"Chromium {res['chromium']}, wasm threads {res['threads']} (onnx, transformers.js); flat is single-threaded JS", "",
-             "| backend | cold start (ms, median) | sentences/s (best pass) | bytes fetched | max abs diff vs Python flat | empty text |",
-             "|---|---:|---:|---:|---:|---|"]
+             f"Chromium {res['chromium']}, {res['cores']} CPU cores; wasm threads asked: {res['threads']} (onnx, transformers.js); "
+             f"flat: the demo page's default Web Workers for batches >= 64 texts", "",
+             "| backend | threads / workers | cold start (ms, median) | sentences/s (best pass) | bytes fetched | max abs diff vs Python flat | empty text |",
+             "|---|---|---:|---:|---:|---:|---|"]
     for name, p in pages.items():
         if p.get("error"):
-            lines.append(f"| {name} | error | | | | |")
+            lines.append(f"| {name} | | error | | | | |")
             continue
         best = min(p["runs"])
         p["sentPerS"] = res["lines"] / (best / 1000)
         p["coldMedian"] = float(np.median(p["coldMs"]))
-        lines.append(f"| {name} | {p['coldMedian']:,.0f} | {p['sentPerS']:,.0f} | {p['coldBytes']:,} | {p['maxAbsDiff']:.1e} | {p['emptyText']} |")
+        lines.append(f"| {name} | {parallelism(p)} | {p['coldMedian']:,.0f} | {p['sentPerS']:,.0f} | {p['coldBytes']:,} | {p['maxAbsDiff']:.1e} | {p['emptyText']} |")
     f, o, t = pages.get("flat", {}), pages.get("onnx", {}), pages.get("transformers.js", {})
     if all("sentPerS" in p for p in (f, o, t)):
         byte_ratio = f["coldBytes"] / o["coldBytes"]

@@ -59,6 +59,7 @@ class PageSpec:
     switch_to: str | None = None  # then click this backend in the page's switch
     threads: bool = False
     name: str = ""
+    workers: int | None = None  # the flat backend's Web Workers (?workers=N); None: the page's default
 
 
 @dataclass
@@ -80,6 +81,7 @@ class PageReport:
     dom_after_switch: dict = field(default_factory=dict)
     search_top: list[int] = field(default_factory=list)
     embed_ms: float | None = None
+    runtime: dict = field(default_factory=dict)  # window.edgembed.runtime(): numThreads, workers, pooledBatches
 
     @property
     def problems(self) -> list[str]:
@@ -109,7 +111,8 @@ def browser_run(pages: Sequence[PageSpec], timeout: float = 300.0) -> list[PageR
             if key not in servers:
                 servers[key] = serve_in_thread(folder, threads=p.threads)
             spec = {"name": p.name or f"{folder.name}:{p.backend}:{i}", "backend": p.backend,
-                    "url": f"{servers[key][1]}index.html?backend={p.backend}"}
+                    "url": f"{servers[key][1]}index.html?backend={p.backend}"
+                           + (f"&workers={p.workers}" if p.workers is not None else "")}
             if p.texts is not None:
                 spec["texts"] = list(p.texts)
             if p.query is not None:
@@ -155,6 +158,7 @@ def _report(r: dict) -> PageReport:
         page_errors=r.get("pageErrors", []), dialogs=r.get("dialogs", []),
         bytes_fetched=int(r.get("bytesFetched") or 0), cross_origin_isolated=bool(r.get("crossOriginIsolated")),
         error=r.get("error"), dom=r.get("dom") or {}, dom_after_switch=r.get("domAfterSwitch") or {}, search_top=r.get("searchTop") or [], embed_ms=r.get("embedMs"),
+        runtime=r.get("runtime") or {},
     )
 
 

@@ -16,7 +16,7 @@ from exporter.errors import EdgembedError
 WEB = Path(__file__).resolve().parents[1] / "web"
 DEMO = "demo"
 INDEX = "index.html"
-RUNTIME_FILES = ("edgembed.mjs", "flat.mjs", "tokenize.mjs", "onnx.mjs")
+RUNTIME_FILES = ("edgembed.mjs", "flat.mjs", "tokenize.mjs", "tokenize_core.mjs", "onnx.mjs", "pool.mjs", "flat_worker.mjs")
 STATIC_FILES = ("app.mjs", "demo.css")
 # npm package -> files copied into demo/vendor/ (the wasm build of onnxruntime-web, no bundler needed)
 VENDOR = {

@@ -177,7 +177,44 @@ def test_js_token_ids_match_python(distilled_dir, texts, tmp_path, truncation):
     assert long_len == {"file": 512, "left7": 7, "none": long_len}[truncation] and (truncation != "none" or long_len > 20_000)
 
 
+NODE_WORKERS = """
+import { readFileSync } from "node:fs";
+import { fromArtifacts } from "./runtime/edgembed.mjs";
+const [dir, textsFile] = process.argv.slice(1);
+const buf = readFileSync(dir + "/model.edgembed");
+const base = { tokenizerJson: readFileSync(dir + "/tokenizer.json", "utf8"), flat: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) };
+const texts = JSON.parse(readFileSync(textsFile, "utf8"));
+const one = await fromArtifacts({ ...base, workers: 1 }), four = await fromArtifacts({ ...base, workers: 4 });
+const [a, b] = [await one.embed(texts), await four.embed(texts)];
+let bad = null;
+try { await fromArtifacts({ ...base, workers: 0 }); } catch (e) { bad = e.message; }
+console.log(JSON.stringify({ workers: [one.info.workers, four.info.workers], pool: four.pool,
+  same: a.every((v, i) => v.length === b[i].length && v.every((x, j) => Object.is(x, b[i][j]))), bad }));
+"""
+
+
+@needs_node
+@needs_vendor
+def test_node_runtime_ignores_workers(distilled_dir, texts, tmp_path):
+    """Outside a browser (no Web Worker: Node.js, React Native) `workers` leaves the calling thread's path unchanged."""
+    out = tmp_path / "exp"
+    export(distilled_dir, out, quant="int8", dims=32)
+    (tmp_path / "texts.json").write_text(json.dumps(texts * 5), encoding="utf-8")
+    proc = subprocess.run(["node", "--input-type=module", "-e", NODE_WORKERS, str(out), str(tmp_path / "texts.json")],
+                          cwd=str(_web().WEB), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout)
+    assert got == {"workers": [1, 1], "pool": None, "same": True, "bad": "workers must be a positive integer, got 0"}
+
+
 # ---------------------------------------------------------------- real Chromium
+
+def _pool_texts(texts: list[str]) -> list[str]:
+    """A batch big enough for the flat backend's worker pool: the hostile set 10 times, then real lines."""
+    real = [json.loads(line)["text"] for f in ("cranfield", "cisi") if (SHARED / f / "corpus.jsonl").is_file()
+            for line in (SHARED / f / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:150]]
+    return texts * 10 + real + [f"line {i}: the flow over a flat plate" for i in range(max(0, 64 - len(real)))]
+
 
 SENTENCES = ["A man is playing a guitar.", "Someone strums an acoustic guitar on stage.", "The cat is sleeping on the sofa.",
              "A kitten naps on the couch.", "How do I sort a list in Python?", HOSTILE]
@@ -201,6 +238,10 @@ def browser_runs(distilled_dir, texts, tmp_path_factory):
     pages = [PageSpec(dirs[q], b, texts=texts, name=f"{q}-{b}") for q in ("fp32", "int8") for b in ("flat", "onnx")]
     pages += [
         PageSpec(dirs["int8"], "onnx", texts=texts, threads=True, name="int8-onnx-threads"),
+        # the flat backend's Web Worker pool: 3 workers with a table copy each, 2 sharing it (COOP/COEP), none
+        PageSpec(dirs["int8"], "flat", texts=_pool_texts(texts), workers=3, name="int8-flat-pool"),
+        PageSpec(dirs["int8"], "flat", texts=_pool_texts(texts), workers=2, threads=True, name="int8-flat-pool-shared"),
+        PageSpec(dirs["int8"], "flat", texts=_pool_texts(texts), workers=1, name="int8-flat-nopool"),
         PageSpec(dirs["fp32"], "flat", query="how do I catch an exception?", sentences=SENTENCES, screenshot=shot, name="demo"),
         PageSpec(dirs["int8"], "flat", query=HOSTILE, sentences=[HOSTILE, "<b>bold</b>", "a"], switch_to="onnx", name="hostile"),
     ]
@@ -264,6 +305,30 @@ def test_threads_with_cross_origin_isolation(browser_runs, texts):
 
 @pytest.mark.browser
 @needs_browser
+def test_flat_worker_pool_matches_python_and_main_thread(browser_runs, texts):
+    """A batch >= 64 texts split over Web Workers gives exactly the main thread's vectors (and Python's to 1e-5)."""
+    dirs, reports, _ = browser_runs
+    big = _pool_texts(texts)
+    assert len(big) >= 200
+    pool, shared, single = reports["int8-flat-pool"], reports["int8-flat-pool-shared"], reports["int8-flat-nopool"]
+    for rep in (pool, shared, single):
+        assert rep.problems == [] and rep.embeddings is not None and rep.embeddings.shape == (len(big), 256), rep.name
+    assert pool.runtime == {"backend": "flat", "numThreads": 1, "workers": 3, "pooledBatches": 1, "sharedMemory": False}
+    assert shared.cross_origin_isolated and shared.runtime["workers"] == 2 and shared.runtime["pooledBatches"] == 1
+    assert shared.runtime["sharedMemory"] is True, "an isolated page shares one SharedArrayBuffer with its workers"
+    assert single.runtime["workers"] == 1 and single.runtime["pooledBatches"] == 0
+    worker = "/demo/runtime/flat_worker.mjs"
+    assert sum(u.endswith(worker) for u in pool.requests) >= 1 and not any(u.endswith(worker) for u in single.requests)
+    ref = exporter.load(dirs["int8"], backend="flat").encode(big)
+    assert np.abs(pool.embeddings - ref).max() <= 1e-5
+    assert np.array_equal(pool.embeddings, single.embeddings) and np.array_equal(shared.embeddings, single.embeddings)
+    assert not pool.embeddings[0].any() and not pool.embeddings[len(texts)].any()  # empty text -> zero, in every share
+    print(f"{len(big)} texts: 3 workers {pool.embed_ms:.0f} ms (first batch starts the pool), 2 shared {shared.embed_ms:.0f} ms, "
+          f"main thread {single.embed_ms:.0f} ms")
+
+
+@pytest.mark.browser
+@needs_browser
 def test_hostile_strings_are_shown_as_text(browser_runs):
     _, reports, _ = browser_runs
     for name in ("hostile", "demo"):
@@ -279,6 +344,7 @@ def test_hostile_strings_are_shown_as_text(browser_runs):
     assert after["panel"]["backend"].startswith("onnx") and after["panel"]["query latency"].endswith("(onnx)")
     assert [r["index"] for r in after["results"]] == [r["index"] for r in hostile.dom["results"]]
     assert after["imgs"] == 0 and after["cells"] == 9
+    assert after["panel"]["workers"] == "–"  # onnx: wasm threads, no flat workers
 
 
 @pytest.mark.browser
@@ -300,6 +366,8 @@ def test_demo_search_panel_and_screenshot(browser_runs):
     panel = rep.dom["panel"]
     assert panel["backend"].startswith("flat") and panel["dims"] == "256" and panel["quant"] == "fp32"
     assert panel["bytes fetched"].endswith("MiB") and panel["load time"].endswith("ms") and panel["query latency"].endswith("ms (flat)")
+    assert re.fullmatch(r"1 \(this thread\)|[234] \(≥ 64 texts\)", panel["workers"]) and panel["threads"] == "1"
+    assert not any(u.endswith("/flat_worker.mjs") for u in rep.requests), "a query and a 6-line grid never start the pool"
     assert shot.is_file() and shot.stat().st_size > 20_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -3,17 +3,25 @@
 //   import { load } from "./demo/runtime/edgembed.mjs";
 //   const model = await load("./", { backend: "flat" });        // or "onnx"
 //   const [a, b] = await model.embed(["a cat sits", "a kitten rests"]);
+//   const pooled = await load("./", { backend: "flat", workers: 4 }); // big batches split over 4 Web Workers
 //
 // `fromArtifacts` needs no fetch and no DOM (Node.js, React Native, workers): pass the bytes yourself.
 import { embedIds, parseFlat } from "./flat.mjs";
-import { createTokenizer } from "./tokenize.mjs";
+import { checkTexts, createTokenizer } from "./tokenize.mjs";
 
 export const BACKENDS = ["flat", "onnx"];
+/** Batches smaller than this stay on the calling thread even with a worker pool: messaging would cost more. */
+export const POOL_MIN_TEXTS = 64;
 
 /**
  * An embedder over artifacts already in memory.
+ * `workers` (flat backend, browsers only; default 1): N > 1 splits each batch of at least `poolMinTexts`
+ * (default 64) texts over N module Web Workers, started on the first such batch; smaller batches and
+ * runtimes without Worker (Node.js, React Native) stay on the calling thread. Results are bit-identical.
+ * `tokenizersUrl`: the URL the workers import @huggingface/tokenizers from (default: the page's resolution).
  * @param {{tokenizerJson: string | object, flat?: ArrayBuffer | ArrayBufferView, onnx?: ArrayBuffer | Uint8Array,
- *          backend?: "flat" | "onnx", manifest?: object, ort?: object, numThreads?: number, wasmPaths?: string | object}} a
+ *          backend?: "flat" | "onnx", manifest?: object, ort?: object, numThreads?: number, wasmPaths?: string | object,
+ *          workers?: number, poolMinTexts?: number, tokenizersUrl?: string}} a
  */
 export async function fromArtifacts(a) {
   const backend = a.backend ?? (a.flat ? "flat" : "onnx");
@@ -25,10 +33,7 @@ export async function fromArtifacts(a) {
     if (!a.flat) throw new Error("the flat backend needs `flat` (the bytes of model.edgembed)");
     const model = parseFlat(a.flat);
     if (man) checkManifest(man, model.vocab, model.dims);
-    return new Embedder("flat", tokenizer, {
-      dims: model.dims, quant: model.quant, normalize: model.normalize, vocab: model.vocab,
-      embedIds: async (lists) => lists.map((ids) => embedIds(model, ids)),
-    });
+    return new Embedder("flat", tokenizer, flatImpl(model, tokenizer, a));
   }
   if (!a.onnx) throw new Error("the onnx backend needs `onnx` (the bytes of onnx/model.onnx)");
   const { createOnnxBackend } = await import("./onnx.mjs");
@@ -39,6 +44,30 @@ export async function fromArtifacts(a) {
   });
 }
 
+/** The flat backend: the calling thread for small batches, else the worker pool (pool.mjs, imported on first use). */
+function flatImpl(model, tokenizer, a) {
+  const asked = a.workers ?? 1;
+  if (!Number.isInteger(asked) || asked < 1) throw new Error(`workers must be a positive integer, got ${asked}`);
+  const minTexts = a.poolMinTexts ?? POOL_MIN_TEXTS;
+  const workers = asked > 1 && typeof Worker === "function" && globalThis.location !== undefined ? asked : 1;
+  const single = (lists) => lists.map((ids) => embedIds(model, ids));
+  let pool = null; // Promise<FlatPool>, started by the first batch big enough
+  const impl = {
+    dims: model.dims, quant: model.quant, normalize: model.normalize, vocab: model.vocab, workers,
+    async embedTexts(texts) {
+      if (workers === 1 || texts.length < minTexts) return single(tokenizer.encodeBatch(texts));
+      checkTexts(texts);
+      pool ??= import("./pool.mjs").then(({ FlatPool }) => (impl.pool = new FlatPool({
+        size: workers, dims: model.dims, tokenizerJson: a.tokenizerJson, flat: a.flat, tokenizersUrl: a.tokenizersUrl,
+      })));
+      return (await pool).embed(texts);
+    },
+    pool: null,
+    release: () => impl.pool?.terminate(),
+  };
+  return impl;
+}
+
 function checkManifest(man, vocab, dims) {
   if (man.vocab_size !== undefined && man.vocab_size !== vocab) throw new Error(`flat file has ${vocab} rows, manifest says ${man.vocab_size}`);
   if (man.dims !== undefined && man.dims !== dims) throw new Error(`flat file has ${dims} dims, manifest says ${man.dims}`);
@@ -47,7 +76,8 @@ function checkManifest(man, vocab, dims) {
 /**
  * Fetch an export folder's manifest, tokenizer and model file, then build the embedder.
  * @param {string | URL} baseUrl the export folder (with or without a trailing slash), relative to the page
- * @param {{backend?: "flat" | "onnx", fetch?: typeof fetch, ort?: object, numThreads?: number, wasmPaths?: string | object}} [opts]
+ * @param {{backend?: "flat" | "onnx", fetch?: typeof fetch, ort?: object, numThreads?: number, wasmPaths?: string | object,
+ *          workers?: number, poolMinTexts?: number}} [opts] (workers, poolMinTexts: see fromArtifacts)
  */
 export async function load(baseUrl, opts = {}) {
   const t0 = now();
@@ -92,7 +122,8 @@ export class Embedder {
     this.backend = backend;
     this.tokenizer = tokenizer;
     this.impl = impl;
-    this.info = { backend, dims: impl.dims, quant: impl.quant, normalize: impl.normalize, vocab: impl.vocab, numThreads: impl.numThreads ?? 1 };
+    this.info = { backend, dims: impl.dims, quant: impl.quant, normalize: impl.normalize, vocab: impl.vocab,
+      numThreads: impl.numThreads ?? 1, workers: impl.workers ?? null };
     this.stats = {};
   }
 
@@ -109,7 +140,13 @@ export class Embedder {
   async embed(texts) {
     if (typeof texts === "string") texts = [texts];
     if (!Array.isArray(texts)) throw new TypeError("embed expects an array of strings");
+    if (this.impl.embedTexts) return this.impl.embedTexts(texts); // flat: tokenizes where it embeds
     return this.impl.embedIds(this.tokenizer.encodeBatch(texts));
+  }
+
+  /** The flat backend's worker pool once a batch started it ({size, shared, batches, texts}), else null. */
+  get pool() {
+    return this.impl.pool ?? null;
   }
 
   async release() {

@@ -9,13 +9,14 @@ const HEADER_BYTES = 64;
  * Parse a flat file held in an ArrayBuffer (or a typed array / DataView over one) into typed-array
  * views of the table and scales. No copy when the sections are aligned, which they are in files
  * written by edgembed (every section starts at a multiple of 64 bytes).
- * @param {ArrayBuffer | ArrayBufferView} data
+ * @param {ArrayBuffer | SharedArrayBuffer | ArrayBufferView} data
  */
 export function parseFlat(data) {
-  const buf = data instanceof ArrayBuffer ? data : data.buffer;
-  const base = data instanceof ArrayBuffer ? 0 : data.byteOffset;
+  const whole = data instanceof ArrayBuffer || isShared(data);
+  const buf = whole ? data : data.buffer;
+  const base = whole ? 0 : data.byteOffset;
   const size = data.byteLength;
-  if (!(buf instanceof ArrayBuffer) && !(typeof SharedArrayBuffer !== "undefined" && buf instanceof SharedArrayBuffer)) {
+  if (!(buf instanceof ArrayBuffer) && !isShared(buf)) {
     throw new TypeError("parseFlat expects an ArrayBuffer or a typed array");
   }
   if (size < HEADER_BYTES) throw new Error(`not an edgembed flat file: ${size} bytes, shorter than the header`);
@@ -55,6 +56,8 @@ export function parseFlat(data) {
     scales: hasScales ? view(Float32Array, sOff, sBytes) : null,
   };
 }
+
+const isShared = (b) => typeof SharedArrayBuffer !== "undefined" && b instanceof SharedArrayBuffer;
 
 let HALF = null; // float16 bit pattern -> float32 value, built on first use (256 KiB)
 
@@ -117,10 +120,10 @@ export function addRow(model, id, acc) {
  * The norm is computed in float64 (a few ulps from numpy's float32 norm; far inside 1e-5).
  * @param {{dims:number}} model a parsed flat file (parseFlat)
  * @param {ArrayLike<number>} ids
- * @returns {Float32Array}
+ * @param {Float32Array} [out] where to write the vector (length dims, all zeros): a pool worker's result rows
+ * @returns {Float32Array} out
  */
-export function embedIds(model, ids) {
-  const out = new Float32Array(model.dims);
+export function embedIds(model, ids, out = new Float32Array(model.dims)) {
   const n = ids.length;
   if (n === 0) return out;
   for (let i = 0; i < n; i++) addRow(model, ids[i], out);

@@ -1,6 +1,7 @@
 // Browser benchmark driver (benchmarks/bench_browser.py writes the job): one Chromium, a fresh context
 // (empty cache) per cold start. Per page: cold start (navigation start -> first embedding resolved, from
-// the page's own clock), bytes of every response body, then timed passes (ms) over the given lines.
+// the page's own clock), bytes of every response body, then timed passes (ms) over the given lines, and
+// how the page ran (wasm threads, flat workers).
 //   node web/scripts/bench_browser.mjs JOB.json OUT.json
 // JOB: {chromium, timeoutMs, lines: [...], sample: [...], reps, coldReps, pages: [{name, url, backend}]}
 // Requests to any host but 127.0.0.1 are recorded and aborted.
@@ -91,6 +92,9 @@ async function runAll(browser) {
         results[i].sample = await page.evaluate(async ({ texts, backend }) =>
           (await window.edgembed.embed(texts, { backend })).map((v) => Array.from(v)), { texts: job.sample, backend: spec.backend });
         results[i].totalBytes = await rep.bytes();
+        // how the page ran: wasm threads, flat workers and the batches its pool took (demo page), or numThreads (transformers.js page)
+        results[i].runtime = await page.evaluate(async (backend) => (window.edgembed.runtime
+          ? window.edgembed.runtime(backend) : { numThreads: window.edgembed.numThreads?.() ?? null }), spec.backend);
       }
     } catch (e) {
       results[i].error = String(e?.message ?? e).split("\n")[0];

@@ -1,7 +1,7 @@
 // Drive the demo page in headless Chromium (playwright-core, Debian's /usr/bin/chromium; nothing is downloaded).
 //   node web/scripts/drive.mjs JOB.json OUT.json
 // JOB: {chromium, timeoutMs, pages: [{name, url, backend, texts?, query?, sentences?, switchTo?, screenshot?}]}
-// OUT: {pages: [{name, embeddings, requests, external, failed, consoleErrors, pageErrors, dialogs, bytesFetched, ...}]}
+// OUT: {pages: [{name, embeddings, runtime, requests, external, failed, consoleErrors, pageErrors, dialogs, bytesFetched, ...}]}
 // Each page gets a fresh browser context (empty cache). Requests to any host but 127.0.0.1 are recorded and aborted.
 import { writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
@@ -56,6 +56,7 @@ async function runPage(browser, spec) {
       }, { texts: spec.texts, backend: spec.backend });
       rep.embeddings = r.vectors;
       rep.embedMs = r.ms;
+      rep.runtime = await page.evaluate((b) => window.edgembed.runtime?.(b) ?? null, spec.backend);
     }
     if (spec.query !== undefined) rep.searchTop = await page.evaluate((q) => window.edgembed.search(q), spec.query);
     if (spec.sentences) await page.evaluate((s) => window.edgembed.compare(s), spec.sentences);

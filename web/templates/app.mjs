@@ -13,7 +13,9 @@ function getModel(backend) {
   if (backend !== "flat" && backend !== "onnx") return Promise.reject(new Error(`unknown backend '${backend}'`));
   if (!models.has(backend)) {
     const threads = params.has("threads") ? Number(params.get("threads")) : undefined;
-    const p = load("./", { backend, numThreads: threads });
+    // flat: big batches (>= 64 texts) go to a pool of Web Workers; one query stays on this thread
+    const workers = params.has("workers") ? Number(params.get("workers")) : Math.min(navigator.hardwareConcurrency || 1, 4);
+    const p = load("./", backend === "flat" ? { backend, workers } : { backend, numThreads: threads });
     p.catch(() => models.delete(backend));
     models.set(backend, p);
   }
@@ -71,6 +73,7 @@ async function showPanel() {
   $("p-quant").textContent = m.info.quant ?? "–";
   $("p-load").textContent = `${m.stats.loadMs.toFixed(0)} ms`;
   $("p-threads").textContent = String(m.info.numThreads);
+  $("p-workers").textContent = m.info.workers > 1 ? `${m.info.workers} (≥ 64 texts)` : m.info.workers === 1 ? "1 (this thread)" : "–";
   $("p-bytes").textContent = fmtBytes(bytesFetched());
 }
 
@@ -183,5 +186,11 @@ window.edgembed = {
   search: async (q) => { $("query").value = q; return search(); },
   compare: async (lines) => { $("sentences").value = lines.join("\n"); return similarity(); },
   get backend() { return current; },
+  /** How BACKEND's embedder runs: wasm threads, flat workers and how many batches the worker pool took. */
+  runtime: async (backend) => {
+    const m = await getModel(backend ?? current);
+    return { backend: m.backend, numThreads: m.info.numThreads, workers: m.info.workers, pooledBatches: m.pool?.batches ?? 0,
+      sharedMemory: m.pool?.shared ?? false };
+  },
   bytesFetched,
 };

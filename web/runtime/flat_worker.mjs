@@ -1,0 +1,50 @@
+// A module Web Worker of the flat backend's pool (pool.mjs). It tokenizes and embeds the shares of a batch
+// it is given with the code of the single-thread path (tokenize_core.mjs + flat.mjs): bit-identical vectors.
+// Messages in:  {type: "init", tokenizersUrl, tokenizerJson, flat}  (flat: ArrayBuffer or SharedArrayBuffer)
+//               {type: "embed", id, batch, texts}   {type: "end", batch}  (drop that batch's piece cache)
+// Messages out: {type: "ready"} | {type: "result", id, data: Float32Array [texts x dims], transferred}
+//               {type: "error", id, message, name}  (id null: init failed)
+import { embedIds, parseFlat } from "./flat.mjs";
+import { createTokenizerWith } from "./tokenize_core.mjs";
+
+let ready = null; // Promise<{tokenizer, model}>, set by the init message
+let batch = null; // the batch whose shares share one piece cache (the single-thread path's per-call cache)
+let cache = null;
+
+const oneLine = (e) => String(e?.message ?? e).split("\n")[0];
+
+async function init(msg) {
+  // The worker does not see the page's import map: the page passes the URL it resolves the library to.
+  const lib = await import(msg.tokenizersUrl);
+  return { tokenizer: createTokenizerWith(lib.Tokenizer, msg.tokenizerJson), model: parseFlat(msg.flat) };
+}
+
+function embed({ tokenizer, model }, texts) {
+  const lists = tokenizer.encodeBatch(texts, cache);
+  const d = model.dims;
+  const out = new Float32Array(lists.length * d);
+  for (let i = 0; i < lists.length; i++) embedIds(model, lists[i], out.subarray(i * d, (i + 1) * d));
+  return out;
+}
+
+self.onmessage = async ({ data: msg }) => {
+  if (msg.type === "init") {
+    ready = init(msg);
+    ready.then(() => self.postMessage({ type: "ready" }), (e) => self.postMessage({ type: "error", id: null, message: oneLine(e) }));
+    return;
+  }
+  if (msg.type === "end") {
+    if (msg.batch === batch) batch = cache = null;
+    return;
+  }
+  if (msg.type !== "embed") return;
+  try {
+    if (!ready) throw new Error("the worker got texts before its init message");
+    const state = await ready;
+    if (msg.batch !== batch) [batch, cache] = [msg.batch, new Map()];
+    const out = embed(state, msg.texts);
+    self.postMessage({ type: "result", id: msg.id, data: out }, [out.buffer]);
+  } catch (e) {
+    self.postMessage({ type: "error", id: msg.id, message: oneLine(e), name: e?.name });
+  }
+};

@@ -1,0 +1,149 @@
+// A pool of module Web Workers for the flat backend (browsers only): a large batch is cut into contiguous
+// shares queued for the workers; a worker tokenizes + embeds a share (flat_worker.mjs, the same code as the
+// single-thread path) and transfers back one Float32Array. Imported lazily by edgembed.mjs.
+
+/** The URL the page resolves "@huggingface/tokenizers" to (its import map): module workers cannot see the map. */
+export function tokenizersUrl() {
+  return import.meta.resolve("@huggingface/tokenizers");
+}
+
+/**
+ * Cut TEXTS into at most N contiguous shares of about equal total length (characters + a per-text cost).
+ * @returns {number[]} the N+1 share boundaries (indices into texts), first 0 and last texts.length
+ */
+export function shares(texts, n) {
+  const cost = (t) => t.length + 16;
+  let total = 0;
+  for (const t of texts) total += cost(t);
+  const cuts = [0];
+  let acc = 0;
+  for (let i = 0; i < texts.length && cuts.length < n; i++) {
+    acc += cost(texts[i]);
+    if (acc >= (total * cuts.length) / n) cuts.push(i + 1);
+  }
+  while (cuts.length < n) cuts.push(texts.length);
+  cuts.push(texts.length);
+  return cuts;
+}
+
+export class FlatPool {
+  /**
+   * Start SIZE workers. Each gets the tokenizer.json and the flat file once: one SharedArrayBuffer for all
+   * when the page is cross-origin isolated, else its own copy of the bytes (transferred, not cloned).
+   * @param {{size: number, tokenizerJson: string | object, flat: ArrayBuffer | ArrayBufferView, dims: number,
+   *          tokenizersUrl?: string, workerUrl?: string | URL}} o
+   */
+  constructor(o) {
+    this.size = o.size;
+    this.dims = o.dims;
+    this.batches = 0; // batches embedded by the pool (for runtime panels and tests)
+    this.texts = 0;
+    this.pending = new Map(); // id -> {resolve, reject}
+    this.nextId = 1;
+    this.nextBatch = 1;
+    this.failure = null;
+    const bytes = o.flat instanceof ArrayBuffer ? new Uint8Array(o.flat) : new Uint8Array(o.flat.buffer, o.flat.byteOffset, o.flat.byteLength);
+    const isolated = globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === "function";
+    this.shared = isolated;
+    let sab = null;
+    if (isolated) {
+      sab = new SharedArrayBuffer(bytes.byteLength);
+      new Uint8Array(sab).set(bytes);
+    }
+    const lib = o.tokenizersUrl ?? tokenizersUrl();
+    const url = o.workerUrl ?? new URL("./flat_worker.mjs", import.meta.url);
+    this.workers = [];
+    this.failed = new Promise((_, reject) => { this.rejectAll = reject; });
+    this.failed.catch(() => {});
+    const readies = [];
+    for (let w = 0; w < this.size; w++) {
+      const worker = new Worker(url, { type: "module", name: `edgembed-flat-${w}` });
+      readies.push(new Promise((resolve, reject) => {
+        worker.onmessage = ({ data: m }) => {
+          if (m.type === "ready") resolve();
+          else if (m.type === "error" && m.id === null) reject(new Error(m.message));
+          else this.settle(m);
+        };
+      }));
+      worker.onerror = (e) => { e.preventDefault?.(); this.fail(`a worker failed: ${e.message || "could not load flat_worker.mjs"}`); };
+      worker.onmessageerror = () => this.fail("a worker's message could not be read");
+      const flat = sab ?? bytes.slice().buffer;
+      worker.postMessage({ type: "init", tokenizersUrl: lib, tokenizerJson: o.tokenizerJson, flat }, sab ? [] : [flat]);
+      this.workers.push(worker);
+    }
+    this.ready = Promise.race([Promise.all(readies), this.failed]);
+    this.ready.catch((e) => this.fail(e.message));
+  }
+
+  settle(m) {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (m.type === "result") p.resolve(m.data);
+    else p.reject(m.name === "TypeError" ? new TypeError(m.message) : m.name === "RangeError" ? new RangeError(m.message) : new Error(m.message));
+  }
+
+  fail(why) {
+    if (this.failure) return;
+    this.failure = new Error(`the flat backend's worker pool failed (load with workers: 1 to embed on the calling thread): ${why}`);
+    this.rejectAll(this.failure);
+    for (const p of this.pending.values()) p.reject(this.failure);
+    this.pending.clear();
+    this.terminate();
+  }
+
+  /** Post MSG to worker W; resolves with the Float32Array of its result. */
+  call(w, msg) {
+    return new Promise((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      const id = this.nextId++;
+      this.pending.set(id, { resolve, reject });
+      this.workers[w].postMessage({ ...msg, id });
+    });
+  }
+
+  /**
+   * One Float32Array per text, equal to the single-thread path's (views into one transferred buffer per share).
+   * The batch is cut into CHUNKS contiguous shares queued for the workers: a worker takes the next share
+   * when it returns one, so a slow worker (a core busy elsewhere, rarer words) holds up nothing.
+   * @param {string[]} texts
+   * @param {number} [chunks] shares per batch (default 4 per worker, each at least 16 texts)
+   * @returns {Promise<Float32Array[]>}
+   */
+  async embed(texts, chunks = Math.max(1, Math.min(4 * this.size, Math.floor(texts.length / 16)))) {
+    await this.ready.catch(() => {});
+    if (this.failure) throw this.failure;
+    const batch = this.nextBatch++;
+    const cuts = shares(texts, chunks);
+    const out = new Array(texts.length);
+    const d = this.dims;
+    let next = 0, stop = false;
+    const drain = async (w) => {
+      try {
+        while (!stop && next < cuts.length - 1) {
+          const c = next++;
+          const [lo, hi] = [cuts[c], cuts[c + 1]];
+          if (lo === hi) continue;
+          const data = await this.call(w, { type: "embed", batch, texts: texts.slice(lo, hi) });
+          for (let i = lo; i < hi; i++) out[i] = data.subarray((i - lo) * d, (i - lo + 1) * d);
+        }
+      } catch (e) {
+        stop = true;
+        throw e;
+      } finally {
+        this.workers[w]?.postMessage({ type: "end", batch });
+      }
+    };
+    await Promise.all(this.workers.map((_, w) => drain(w)));
+    if (this.failure) throw this.failure;
+    this.batches++;
+    this.texts += texts.length;
+    return out;
+  }
+
+  terminate() {
+    for (const w of this.workers) w.terminate();
+    this.workers = [];
+    if (!this.failure) this.fail("the pool was released");
+  }
+}
