@@ -160,7 +160,8 @@ def test_js_token_ids_match_python(distilled_dir, texts, tmp_path, truncation):
     tok_file, texts_file, out = tmp_path / "tok.json", tmp_path / "texts.json", tmp_path / "ids.json"
     tok_file.write_text(json.dumps(spec), encoding="utf-8")
     extra = ["[CLS] hello [SEP] [MASK]", "x" * 150, "\u00a0nbsp\u2028line\u3000ideographic", "ＡＢＣ ｶﾀｶﾅ",
-             "  the  the the. The,the  ", "a \u0301b x\u0301 \u0301", "a[MASK]b [SEP]x", "ab\ufeffcd ab \ufeff cd"]
+             "  the  the the. The,the  ", "a \u0301b x\u0301 \u0301", "a[MASK]b [SEP]x", "ab\ufeffcd ab \ufeff cd",
+             "abc123 123abc 0 00 ununderstandable ##ing mask sep cls unk pad " + "z" * 101 + " " + "q" * 100]
     extra += [line for f in ("cranfield", "cisi") if (SHARED / f / "corpus.jsonl").is_file()
               for line in (SHARED / f / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:200]
               for line in [json.loads(line)["text"]]]
