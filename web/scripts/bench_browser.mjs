@@ -7,7 +7,7 @@
 // Requests to any host but 127.0.0.1 are recorded and aborted.
 import { writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { ARGS, isLocal, readJob } from "./chromium.mjs";
+import { ARGS, blockExternal, isLocal, readJob } from "./chromium.mjs";
 
 const [job, outFile] = readJob("bench_browser.mjs");
 const timeout = job.timeoutMs ?? 300000;
@@ -17,12 +17,7 @@ async function coldStart(browser, spec, res) {
   const ctx = await browser.newContext();
   const rep = { external: res.external, errors: res.errors, files: {} };
   const sizes = [];
-  await ctx.route("**/*", (route) => {
-    const url = route.request().url();
-    if (isLocal(url)) return route.continue();
-    rep.external.push(url);
-    return route.abort("blockedbyclient");
-  });
+  await blockExternal(ctx, rep.external);
   const page = await ctx.newPage();
   page.setDefaultTimeout(timeout);
   page.on("requestfinished", (r) => {

@@ -19,3 +19,13 @@ export function isLocal(url) {
   if (url.startsWith("data:") || url.startsWith("blob:") || url.startsWith("about:")) return true;
   try { return new URL(url).hostname === "127.0.0.1"; } catch { return false; }
 }
+
+/** Abort every request of CTX that would leave this machine, recording its URL in EXTERNAL. */
+export function blockExternal(ctx, external) {
+  return ctx.route("**/*", (route) => {
+    const url = route.request().url();
+    if (isLocal(url)) return route.continue();
+    external.push(url);
+    return route.abort("blockedbyclient");
+  });
+}

@@ -5,7 +5,7 @@
 // Each page gets a fresh browser context (empty cache). Requests to any host but 127.0.0.1 are recorded and aborted.
 import { writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { ARGS, isLocal, readJob } from "./chromium.mjs";
+import { ARGS, blockExternal, isLocal, readJob } from "./chromium.mjs";
 
 const [job, outFile] = readJob("drive.mjs");
 const timeout = job.timeoutMs ?? 60000;
@@ -27,12 +27,7 @@ async function runPage(browser, spec) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
   const rep = { name: spec.name, backend: spec.backend, requests: [], external: [], failed: [], httpErrors: [],
     consoleErrors: [], pageErrors: [], dialogs: [] };
-  await ctx.route("**/*", (route) => {
-    const url = route.request().url();
-    if (isLocal(url)) return route.continue();
-    rep.external.push(url);
-    return route.abort("blockedbyclient");
-  });
+  await blockExternal(ctx, rep.external);
   const page = await ctx.newPage();
   page.setDefaultTimeout(timeout);
   page.on("request", (r) => rep.requests.push(r.url()));
