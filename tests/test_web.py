@@ -146,7 +146,7 @@ def test_empty_corpus_is_an_error(distilled_dir, tmp_path):
 
 @needs_node
 @needs_vendor
-@pytest.mark.parametrize("truncation", ["file", "left7", "none"])
+@pytest.mark.parametrize("truncation", ["file", "left7", "none", "cased"])
 def test_js_token_ids_match_python(distilled_dir, texts, tmp_path, truncation):
     """@huggingface/tokenizers + the runtime's truncation == Python tokenizers (add_special_tokens=False)."""
     from exporter.tokenizer import runtime_tokenizer_json
@@ -157,11 +157,17 @@ def test_js_token_ids_match_python(distilled_dir, texts, tmp_path, truncation):
         spec["truncation"] = {**spec["truncation"], "max_length": 7, "direction": "Left"}
     elif truncation == "none":
         spec["truncation"] = None
+    elif truncation == "cased":  # no lowercasing, and an added token matched after normalization
+        spec["normalizer"]["lowercase"] = False
+        spec["added_tokens"].append({"id": len(spec["model"]["vocab"]), "content": "x.y", "single_word": False, "lstrip": False,
+                                     "rstrip": False, "normalized": True, "special": False})
     tok_file, texts_file, out = tmp_path / "tok.json", tmp_path / "texts.json", tmp_path / "ids.json"
     tok_file.write_text(json.dumps(spec), encoding="utf-8")
     extra = ["[CLS] hello [SEP] [MASK]", "x" * 150, "\u00a0nbsp\u2028line\u3000ideographic", "ＡＢＣ ｶﾀｶﾅ",
              "  the  the the. The,the  ", "a \u0301b x\u0301 \u0301", "a[MASK]b [SEP]x", "ab\ufeffcd ab \ufeff cd",
-             "abc123 123abc 0 00 ununderstandable ##ing mask sep cls unk pad " + "z" * 101 + " " + "q" * 100]
+             "abc123 123abc 0 00 ununderstandable ##ing mask sep cls unk pad " + "z" * 101 + " " + "q" * 100,
+             "The U.S.A. (1958), e.g. x=y+2; a[MASK]b [mask] x.[SEP]y C++ #hash @user ~tilde `tick` {a|b} \\back/slash"
+             " ...!!! '' \"q\" a-b_c don't O'Neil 3.14 1,000 $5 50% A1B2 Ünïcode-ASCII mix X.Y x.y ax.yb"]
     extra += [line for f in ("cranfield", "cisi") if (SHARED / f / "corpus.jsonl").is_file()
               for line in (SHARED / f / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:200]
               for line in [json.loads(line)["text"]]]
@@ -175,7 +181,7 @@ def test_js_token_ids_match_python(distilled_dir, texts, tmp_path, truncation):
     assert got == want
     assert result["piecewise"] and result["batchIds"] == want, "the per-batch piece cache changes no id"
     long_len = len(got[len(texts) - 1])
-    assert long_len == {"file": 512, "left7": 7, "none": long_len}[truncation] and (truncation != "none" or long_len > 20_000)
+    assert long_len == {"file": 512, "cased": 512, "left7": 7, "none": long_len}[truncation] and (truncation != "none" or long_len > 20_000)
 
 
 NODE_WORKERS = """

@@ -48,16 +48,29 @@ export function createTokenizerWith(Tokenizer, tokenizerJson) {
     return keepLast ? ids.slice(ids.length - maxLength) : ids.slice(0, maxLength);
   };
   const raw = (text) => tok.encode(text, { add_special_tokens: false }).ids;
-  // A piece of lowercase ASCII letters and digits goes through BERT's normalizer and pre-tokenizer unchanged,
-  // so the library's WordPiece model alone gives its tokens (about 3x cheaper per piece than a full encode;
-  // 60 % of the distinct pieces of English text). Only when no added token could match inside such a piece.
+  // A piece of printable ASCII goes through BERT's normalizer unchanged (lowercased, if the normalizer
+  // lowercases) and BertPreTokenizer cuts it at each ASCII punctuation character, so the library's WordPiece
+  // model alone gives its tokens: about 3x cheaper per piece than a full encode. Pieces holding an added
+  // token (say "[MASK]") take the full path.
   const model = tok.model;
-  const modelOnly = piecewise && typeof model?._call === "function" && model.tokens_to_ids instanceof Map
-    && (spec.added_tokens ?? []).every((t) => /[^A-Za-z0-9#]/.test(String(t.content)));
-  const SIMPLE = /^[a-z0-9]+$/;
-  const rawPiece = (piece) => (modelOnly && SIMPLE.test(piece)
-    ? model._call([piece]).map((t) => model.tokens_to_ids.get(t) ?? model.unk_token_id)
-    : raw(piece));
+  const fast = piecewise && spec.pre_tokenizer?.type === "BertPreTokenizer" && typeof model?._call === "function"
+    && model.tokens_to_ids instanceof Map;
+  const lower = spec.normalizer?.type === "BertNormalizer" && spec.normalizer.lowercase !== false;
+  const added = (spec.added_tokens ?? []).map((t) => ({ content: String(t.content), normalized: Boolean(t.normalized) }));
+  const ASCII = /^[!-~]+$/;
+  const PUNCT = /([!-/:-@[-`{-~])/;
+  const holdsAdded = (piece, norm) => added.some((t) => (t.normalized ? norm : piece).includes(t.content));
+  const rawPiece = (piece) => {
+    if (!fast || !ASCII.test(piece)) return raw(piece);
+    const norm = lower ? piece.toLowerCase() : piece;
+    if (holdsAdded(piece, norm)) return raw(piece);
+    const ids = [];
+    for (const part of norm.split(PUNCT)) {
+      if (part === "") continue;
+      for (const t of model._call([part])) ids.push(model.tokens_to_ids.get(t) ?? model.unk_token_id);
+    }
+    return ids;
+  };
   return {
     maxLength,
     piecewise,
