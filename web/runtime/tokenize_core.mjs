@@ -40,9 +40,6 @@ export function createTokenizerWith(Tokenizer, tokenizerJson) {
   const maxLength = trunc && Number.isInteger(trunc.max_length) ? trunc.max_length : null;
   const keepLast = trunc?.direction === "Left";
   const piecewise = splitsAtSpaces(spec);
-  const check = (text) => {
-    if (typeof text !== "string") throw new TypeError(`texts must be strings, got ${typeof text}`);
-  };
   const truncate = (ids) => {
     if (maxLength === null || ids.length <= maxLength) return ids;
     return keepLast ? ids.slice(ids.length - maxLength) : ids.slice(0, maxLength);
@@ -75,13 +72,13 @@ export function createTokenizerWith(Tokenizer, tokenizerJson) {
     maxLength,
     piecewise,
     encode(text) {
-      check(text);
+      checkTexts([text]);
       return truncate(raw(text));
     },
     encodeBatch(texts, cache = new Map()) {
       if (!piecewise) return texts.map((t) => this.encode(t));
+      checkTexts(texts);
       return texts.map((text) => {
-        check(text);
         const ids = [];
         for (const piece of text.split(" ")) {
           if (piece === "") continue;
