@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 WEB = ROOT / "web"
-DATA = ROOT.parent / "shared" / "data"
+DATA = ROOT / "exporter" / "data"  # the bundled BEIR sets
 TJS = WEB / "node_modules" / "@huggingface" / "transformers"
 TJS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>transformers.js · edgembed export</title>
@@ -42,7 +42,7 @@ def real_lines(n: int) -> list[str]:
     for name in ("cranfield", "cisi"):
         path = DATA / name / "corpus.jsonl"
         if not path.is_file():
-            sys.exit(f"bench_browser: missing {path} (the shared BEIR data)")
+            sys.exit(f"bench_browser: missing {path} (the bundled BEIR data)")
         for line in path.read_text(encoding="utf-8").splitlines():
             text = json.loads(line).get("text", "")
             for s in re.split(r"(?<=[.!?])\s+", text):

@@ -44,6 +44,8 @@ def load(source: str | Path | None, backend: str = "flat", device: str = "cpu", 
         raise EdgembedError(f"unknown backend '{backend}': choose one of {', '.join(BACKENDS)}")
     man = read_manifest(Path(source)) if source is not None and Path(source).is_dir() else None
     if man is None:
+        if backend != "torch" and source is not None and not Path(source).exists():
+            raise EdgembedError(f"{source} does not exist (expected an export folder from 'edgembed export')")
         if backend != "torch":
             raise EdgembedError(f"backend '{backend}' needs an export folder (run 'edgembed export' first); {source} is a model")
         from exporter.loading import load_model

@@ -15,19 +15,13 @@ from exporter.errors import EdgembedError
 
 BATCH_SIZES = (1, 64, 256)
 REFERENCE = "SentenceTransformer.encode"
-_SHARED_CRANFIELD = Path(__file__).resolve().parents[2] / "shared" / "data" / "cranfield"
 
 
 def default_texts() -> tuple[list[str], str]:
-    """Cranfield corpus + queries when ../shared/data is beside the checkout, else the hostile set x 50."""
-    if (_SHARED_CRANFIELD / "corpus.jsonl").is_file():
-        from exporter.retrieval import load_beir
+    """The bundled cranfield corpus + judged queries (1,625 texts), on every machine (exporter/data/README.md)."""
+    from exporter.datasets import bench_texts
 
-        data = load_beir(_SHARED_CRANFIELD)
-        return data.doc_texts + data.query_texts, f"cranfield corpus + queries ({_SHARED_CRANFIELD})"
-    from exporter.texts import hostile_texts
-
-    return hostile_texts()[:-1] * 50, "built-in hostile texts (without the 20,000-word one) x 50"
+    return bench_texts()
 
 
 def time_pass(fn: Callable[[list[str]], object], batches: list[list[str]]) -> list[float]:
@@ -159,7 +153,7 @@ def format_table(result: dict) -> str:
 def add_parser(sub) -> None:
     p = sub.add_parser("bench", help="sentences/s and latency per backend, with ratios to SentenceTransformer.encode")
     p.add_argument("export_dir", help="an export folder")
-    p.add_argument("--texts", default=None, help="texts (.txt or .jsonl); default: cranfield corpus + queries if present")
+    p.add_argument("--texts", default=None, help="texts (.txt or .jsonl); default: the bundled cranfield corpus + queries (1,625 texts)")
     p.add_argument("--batch-sizes", default=",".join(map(str, BATCH_SIZES)), help="comma list (default 1,64,256)")
     p.add_argument("--repeat", type=int, default=3, help="timed passes per cell, the fastest is kept (default 3)")
     p.add_argument("--model", default=None, help="the source model (default: the one recorded in the manifest)")

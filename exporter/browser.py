@@ -13,8 +13,9 @@ from typing import Sequence
 
 import numpy as np
 
+from exporter.assets import CHECKOUT as WEB  # the driver and playwright-core: a source checkout's web/ only
 from exporter.errors import EdgembedError
-from exporter.web import WEB, check_vendor, npm_install_hint
+from exporter.web import check_vendor, npm_install_hint
 
 DRIVER = WEB / "scripts" / "drive.mjs"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -37,6 +38,8 @@ def browser_available() -> tuple[bool, str]:
         return False, "no chromium (apt-get install chromium, or set EDGEMBED_CHROMIUM)"
     if shutil.which("node") is None:
         return False, "no node on PATH"
+    if not DRIVER.is_file():
+        return False, f"the Chromium driver comes with a source checkout of edgembed ({DRIVER} is missing)"
     if not (WEB / "node_modules" / "playwright-core" / "package.json").is_file():
         return False, f"playwright-core is not installed: run `{npm_install_hint()}`"
     try:
@@ -133,12 +136,13 @@ def browser_run(pages: Sequence[PageSpec], timeout: float = 300.0) -> list[PageR
     return [_report(r) for r in raw["pages"]]
 
 
-def _drive(job: dict, timeout: float) -> dict:
+def _drive(job: dict, timeout: float, driver: Path = DRIVER) -> dict:
+    """Run a Node driver script (drive.mjs unless DRIVER) on JOB; its JSON output."""
     with tempfile.TemporaryDirectory(prefix="edgembed-browser-") as tmp:
         job_file, out_file = Path(tmp) / "job.json", Path(tmp) / "out.json"
         job_file.write_text(json.dumps(job), encoding="utf-8")  # texts go through a file, never the command line
         try:
-            proc = subprocess.run(["node", str(DRIVER), str(job_file), str(out_file)], cwd=str(WEB),
+            proc = subprocess.run(["node", str(driver), str(job_file), str(out_file)], cwd=str(WEB),
                                   capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise EdgembedError(f"the browser run took longer than {timeout:.0f} s") from None

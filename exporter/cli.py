@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from exporter.errors import EdgembedError
-from exporter.quantize import QUANTS
+from exporter.quantize import QUANTS, pq_subspaces
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,11 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export", help="export a model to ONNX + flat binary + tokenizer.json (+ web demo)")
     e.add_argument("model", nargs="?", default=None, help="model folder or hub id (default: the distilled all-MiniLM-L6-v2)")
     e.add_argument("--dims", type=_dims, default=None, help="keep the first N dims (Matryoshka); default: all")
-    e.add_argument("--quant", default="int8", help=f"table quantization: {', '.join(QUANTS)} (default int8)")
+    e.add_argument("--quant", default="int8", help=f"table quantization: {', '.join(QUANTS)}, or pqM (product quantization, M subspaces dividing dims, e.g. pq64) (default int8)")
     e.add_argument("--out", default="edgembed-export", help="output folder (replaced atomically)")
     e.add_argument("--no-demo", dest="demo", action="store_false", help="skip the web demo")
     e.add_argument("--corpus", default=None, help="demo search corpus (.txt or .jsonl)")
-    e.add_argument("--target", choices=["web", "mobile"], default="web", help="mobile adds the .ort model")
+    e.add_argument("--target", action="append", default=None,
+                   help="web (default), mobile (adds the .ort model), edge (adds the edge worker); repeat or comma-list")
+    e.add_argument("--cors-origin", default="*", help="--target edge: the origin(s) the worker allows (default *)")
 
     m = sub.add_parser("embed", help="embed texts with a model or an export folder")
     m.add_argument("source", help="model folder / hub id (torch backend) or export folder (any backend)")
@@ -71,13 +73,20 @@ def _optional(modname: str, attr: str, *args):
 def cmd_export(args) -> int:
     from exporter.export import export
 
-    if args.quant not in QUANTS:
-        raise EdgembedError(f"unknown --quant '{args.quant}': choose one of {', '.join(QUANTS)}")
+    if args.quant not in QUANTS and pq_subspaces(args.quant) is None:
+        raise EdgembedError(f"unknown --quant '{args.quant}': choose one of {', '.join(QUANTS)} or pqM (e.g. pq64)")
     man = export(args.model, args.out, dims=args.dims, quant=args.quant, demo=args.demo,
-                 corpus=args.corpus, target=args.target)
+                 corpus=args.corpus, target=args.target, cors_origin=args.cors_origin)
     total = sum((Path(args.out) / f).stat().st_size for f in man["sha256"])
     print(f"exported {man['vocab_size']}x{man['dims']} {man['quant']} to {args.out} ({total:,} bytes): "
           + ", ".join(f"{k}={v}" for k, v in man["files"].items()))
+    if "edge" in man["files"]:
+        from exporter.edge import size_report
+
+        line, warning = size_report(Path(args.out))
+        print(line)
+        if warning:
+            print(f"edgembed: warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from exporter.errors import EdgembedError
-from exporter.quantize import QUANTS
+from exporter.quantize import QUANTS, check_quant
 
 DEFAULT_DIMS = (1024, 512, 256, 128, 64)
 CHUNK = 256
@@ -46,22 +46,25 @@ def run_eval(model, data_dir: str | Path, dims: Sequence[int] | None = None, qua
     from tqdm import tqdm
 
     from exporter.backends import load
+    from exporter.datasets import beir_dir
     from exporter.export import FILES, export
     from exporter.loading import StaticModel, load_model
     from exporter.retrieval import cosine_scores, evaluate, load_beir
 
     if backend not in ("flat", "onnx"):
         raise EdgembedError(f"--backend must be flat or onnx, got '{backend}'")
-    bad = [q for q in quants if q not in QUANTS]
-    if bad:
-        raise EdgembedError(f"unknown quant '{bad[0]}': choose from {', '.join(QUANTS)}")
-    data = load_beir(data_dir)
+    for q in quants:
+        check_quant(q)
+    data = load_beir(beir_dir(data_dir))
     m = model if isinstance(model, StaticModel) else load_model(model)
     if dims is None:
         dims = [d for d in DEFAULT_DIMS if d <= m.dim] or [m.dim]
     too_big = [d for d in dims if d > m.dim]
     if too_big:
         raise EdgembedError(f"--dims {too_big[0]} is larger than the model's dim ({m.dim})")
+    for d in dims:  # pqM needs M to divide dims
+        for q in quants:
+            check_quant(q, d)
     cells = []
     n_texts = len(data.doc_texts) + len(data.query_texts)
     with tempfile.TemporaryDirectory(prefix="edgembed-eval-") as tmp, \
@@ -89,11 +92,22 @@ def format_table(result: dict) -> str:
     lines = [f"{result['dataset']}: {result['docs']} docs, {result['queries']} judged queries; "
              f"backend {result['backend']}; bytes = {result['bytes_is']}",
              f"{'dims':>5} {'quant':>5} {'ndcg@10':>8} {'recall@10':>9} {'mrr@10':>7} {'bytes':>12} {'ndcg/fp32':>9}"]
+    front = {id(c) for c in frontier(result["cells"])}
     for c in result["cells"]:
         ratio = f"{c['ndcg@10'] / fp32[c['dims']]:.4f}" if fp32.get(c["dims"]) else "-"
         lines.append(f"{c['dims']:>5} {c['quant']:>5} {c['ndcg@10']:>8.4f} {c['recall@10']:>9.4f} "
-                     f"{c['mrr@10']:>7.4f} {c['bytes']:>12,} {ratio:>9}")
+                     f"{c['mrr@10']:>7.4f} {c['bytes']:>12,} {ratio:>9}" + (" *" if id(c) in front else ""))
+    lines.append("* on the frontier: no smaller bundle has a higher NDCG@10")
     return "\n".join(lines)
+
+
+def frontier(cells: Sequence[dict]) -> list[dict]:
+    """The cells no smaller cell beats: sorted by bytes, each with a higher NDCG@10 than every smaller one."""
+    out: list[dict] = []
+    for c in sorted(cells, key=lambda c: (c["bytes"], -c["ndcg@10"])):
+        if not out or c["ndcg@10"] > out[-1]["ndcg@10"]:
+            out.append(c)
+    return out
 
 
 def plot(result: dict, path: Path) -> None:
@@ -111,6 +125,9 @@ def plot(result: dict, path: Path) -> None:
         ax.plot([c["bytes"] for c in cells], [c["ndcg@10"] for c in cells], marker="o", label=q)
         for c in cells:
             ax.annotate(str(c["dims"]), (c["bytes"], c["ndcg@10"]), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    front = frontier(result["cells"])
+    ax.plot([c["bytes"] for c in front], [c["ndcg@10"] for c in front], ls="--", color="0.4", lw=1, zorder=0,
+            label="frontier")
     ax.set_xscale("log")
     sizes = [c["bytes"] for c in result["cells"]]
     ticks = [t * 1e6 for t in (0.1, 0.2, 0.5, 1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 500, 1000, 2000)]
@@ -131,9 +148,9 @@ def plot(result: dict, path: Path) -> None:
 def add_parser(sub) -> None:
     p = sub.add_parser("eval", help="NDCG@10 / recall@10 / MRR@10 per (dims, quant) on a BEIR folder, through the exports")
     p.add_argument("model", nargs="?", default=None, help="model folder or hub id (default: the distilled all-MiniLM-L6-v2)")
-    p.add_argument("--data", required=True, help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv")
+    p.add_argument("--data", required=True, help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv), or a bundled one: cranfield, cisi")
     p.add_argument("--dims", default=None, help=f"comma list (default {','.join(map(str, DEFAULT_DIMS))}, those <= the model's dim)")
-    p.add_argument("--quant", default=",".join(QUANTS), help=f"comma list (default {','.join(QUANTS)})")
+    p.add_argument("--quant", default=",".join(QUANTS), help=f"comma list (default {','.join(QUANTS)}); pqM too, e.g. pq64,pq32")
     p.add_argument("--backend", default="flat", help="export backend that embeds: flat (default) or onnx")
     p.add_argument("--output", default=None, help="write the JSON here (one record per cell under 'cells')")
     p.add_argument("--plot", default=None, help="PNG plot path (default: --output with .png, else eval-DATASET.png)")
@@ -143,6 +160,11 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from exporter.fsutil import atomic_file
 
+    import importlib.util
+
+    can_plot = importlib.util.find_spec("matplotlib") is not None  # an extra: the numbers need none
+    if args.plot and not can_plot:
+        raise EdgembedError("--plot needs matplotlib: pip install 'edgembed[eval]'")
     dims = _int_list(args.dims, "--dims") if args.dims else None
     quants = [q.strip() for q in args.quant.split(",") if q.strip()]
     result = run_eval(args.model, args.data, dims, quants, backend=args.backend, progress=args.progress)
@@ -152,6 +174,9 @@ def run(args) -> int:
             tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {args.output}")
     png = Path(args.plot) if args.plot else (Path(args.output).with_suffix(".png") if args.output else Path(f"eval-{result['dataset']}.png"))
+    if not can_plot:
+        print("no plot: matplotlib is not installed (pip install 'edgembed[eval]')")
+        return 0
     plot(result, png)
     print(f"wrote {png}")
     return 0

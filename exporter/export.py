@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from exporter.backends import check_dims
+from exporter.errors import EdgembedError
 from exporter.flat import write_flat
 from exporter.fsutil import atomic_dir, sha256_file
 from exporter.loading import StaticModel, load_model
@@ -16,6 +17,7 @@ from exporter.quantize import check_quant, quantize
 from exporter.tokenizer import runtime_tokenizer_json
 
 FORMAT_VERSION = 1
+TARGETS = ("web", "mobile", "edge")
 FILES = {"onnx": "onnx/model.onnx", "flat": "model.edgembed", "tokenizer": "tokenizer.json"}
 
 
@@ -26,10 +28,19 @@ def export(
     quant: str = "int8",
     demo: bool = False,
     corpus: str | Path | None = None,
-    target: str | None = None,
+    target: str | list[str] | tuple[str, ...] | None = None,
+    cors_origin: str = "*",
 ) -> dict:
-    """Export MODEL into OUT atomically and return the manifest."""
+    """Export MODEL into OUT atomically and return the manifest.
+
+    TARGET: "web" (default), "mobile", "edge", or several of them (a list, or a comma list "mobile,edge").
+    CORS_ORIGIN: the origin(s) the edge worker allows (``--target edge``)."""
     check_quant(quant)
+    targets = parse_targets(target)
+    if "edge" in targets:
+        from exporter.edge import check_cors_origin
+
+        cors_origin = check_cors_origin(cors_origin)
     m = model if isinstance(model, StaticModel) else load_model(model)
     d = check_dims(dims, m.dim) if dims is not None else m.dim
     qt = quantize(np.ascontiguousarray(m.table[:, :d]), quant)
@@ -50,10 +61,14 @@ def export(
         (tmp / FILES["onnx"]).write_bytes(build_onnx(qt, m.normalize).SerializeToString())
         write_flat(tmp / FILES["flat"], qt, m.normalize)
         (tmp / FILES["tokenizer"]).write_text(runtime_tokenizer_json(m.tokenizer_json), encoding="utf-8")
+        from exporter.chartable import write_chartable  # the JS runtime's exact tokenizer reads it
+
+        files, manifest["tokenizer"] = write_chartable(tmp, m.tokenizer_json)
+        manifest["files"].update(files)
         from exporter.hf_compat import write_hf_files  # transformers.js: config.json, tokenizer_config.json
 
         manifest["files"].update(write_hf_files(tmp, manifest))
-        if target == "mobile":
+        if "mobile" in targets:
             from exporter.mobile import write_mobile
 
             manifest["files"].update(write_mobile(tmp, FILES["onnx"]))
@@ -61,9 +76,23 @@ def export(
             from exporter.web import write_demo
 
             manifest["files"].update(write_demo(tmp, manifest, corpus=corpus))
+        if "edge" in targets:
+            from exporter.edge import write_edge
+
+            manifest["files"].update(write_edge(tmp, manifest, cors_origin=cors_origin))
         manifest["sha256"] = {rel: sha256_file(tmp / rel) for rel in sorted(_all_files(tmp))}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return manifest
+
+
+def parse_targets(target: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    """Export targets from a name, a comma list or a list of either; a one-line error for an unknown one."""
+    items = [target] if target is None or isinstance(target, str) else list(target)
+    names = [t.strip() for item in items if item for t in str(item).split(",") if t.strip()]
+    for t in names:
+        if t not in TARGETS:
+            raise EdgembedError(f"unknown --target '{t}': choose from {', '.join(TARGETS)} (repeat it or use a comma list)")
+    return list(dict.fromkeys(names or ["web"]))
 
 
 def _all_files(root: Path) -> list[str]:

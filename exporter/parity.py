@@ -4,7 +4,8 @@ Two references, both computed by the torch reference (EmbeddingBag, CPU, float32
 tokenizer: ``truth`` = the source table truncated to dims; ``dequantized`` = that table quantized again as the
 export's quant and dequantized (what a correct quantized export computes exactly). The references never read
 the export's files, so a corrupted table or tokenizer.json in the export shows up as a diverged backend.
-Pass criterion: fp32 exports, max |diff| <= 1e-5 to truth; fp16/int8/int4, max |diff| <= 1e-5 to dequantized.
+Pass criterion: fp32 exports, max |diff| <= 1e-5 to truth; fp16/int8/int4/pqM, max |diff| <= 1e-5 to dequantized
+(pq's k-means is deterministic, so quantizing the source again gives the export's codes and codebooks).
 """
 
 from __future__ import annotations
@@ -188,7 +189,7 @@ def run_parity(folder: str | Path, extra_texts: Sequence[str] = (), model: str |
     bad_files = [f["file"] for f in files if f["status"] != "ok"]
     return {
         "export": str(folder), "dims": dims, "quant": quant, "vocab_size": man.get("vocab_size"),
-        "normalize": man.get("normalize"), "source": src.source, "tolerance": TOLERANCE, "criterion": criterion,
+        "normalize": man.get("normalize"), "tokenizer": man.get("tokenizer"), "source": src.source, "tolerance": TOLERANCE, "criterion": criterion,
         "texts": {"builtin_hostile": len(hostile_texts()), "user": len(extra_texts), "total": len(texts)},
         "backends": rows, "files": files, "machine": machine_info(),
         "passed": bool(checked) and not failed and not bad_files, "failed": failed, "sha256_mismatch": bad_files,

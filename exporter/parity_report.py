@@ -80,8 +80,21 @@ def _intro(report: dict) -> list[tuple[str, str]]:
         ("source model", ", ".join(f"{k}: {v}" for k, v in src.items())),
         ("texts", f"{t['builtin_hostile']} built-in hostile + {t['user']} user = {t['total']}"),
         ("pass criterion", f"max |diff| ≤ {report['tolerance']:g} to {crit}"),
+        ("JS tokenizer (browser, Node, edge)", js_tokenizer_note(report.get("tokenizer"))),
         ("result", verdict(report)),
     ]
+
+
+def js_tokenizer_note(tok: dict | None) -> str:
+    """What the manifest says about the JS runtime's tokenizer, and how far its exactness is proven."""
+    tok = tok or {}
+    if tok.get("runtime") == "exact":
+        return (f"exact: edgembed's WordPiece with chartable.bin, probed from tokenizers {tok.get('tokenizers', '?')}; "
+                "equal to Python on every code point (edgembed's test suite), not only on these texts")
+    if tok.get("runtime") == "library":
+        return (f"library: @huggingface/tokenizers ({tok.get('reason', 'not WordPiece')}); its ids are NOT proven equal to "
+                "Python's beyond the texts checked here")
+    return "unknown (an export made before edgembed recorded it)"
 
 
 def _machine(report: dict) -> list[tuple[str, str]]:

@@ -11,7 +11,8 @@ def long_text(n_words: int = 20_000) -> str:
 
 
 def hostile_texts() -> list[str]:
-    """Empty and blank strings, CJK, RTL, ZWJ emoji, combining marks, control characters, HTML, a 20,000-word text."""
+    """Empty and blank strings, CJK (astral too), RTL, Indic, ZWJ emoji, combining marks, control characters, HTML,
+    casing traps, a 20,000-word text."""
     return [
         "",
         " ",
@@ -33,5 +34,11 @@ def hostile_texts() -> list[str]:
         "42",
         "!!!???...",
         "e-mail: someone@example.com, url: https://example.com/a?b=c#d",
+        "𠮷野家 and 𡈽 met 毛泽东 and 安倍晋三; ＣＪＫ Ext B 𠀀𠀁𠀂 and compatibility 丽 丸",  # astral CJK: one token each
+        "بِسْمِ ٱللَّهِ ٱلرَّحْمَٰنِ ٱلرَّحِيمِ ۝ ࣓ marks ࣔࣕ",  # Quranic marks; U+08D3.. are new to some Unicode tables
+        "తెలుగు ఒక ద్రావిడ భాష, nukta ఫ఼",  # U+0C3C TELUGU SIGN NUKTA: a mark in current Unicode, not in older tables
+        "Σίσυφος ΟΔΥΣΣΕΥΣ İstanbul ǅ ẞ ß",  # final sigma, dotted I, titlecase digraphs: per-character lowercase
+        "a\u0301\u0316\u0334\u1dfa\u08d4\U0001d165 piles of marks in several orders \U0001d165\u08d4",
+        "lone surrogates are not Python strings; astral: \U0001f9d1\u200d\U0001f4bb \U000e0041",
         long_text(),
     ]

@@ -11,18 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
+from exporter.assets import INSTALLED, PACKAGED, VENDOR, WEB
 from exporter.errors import EdgembedError
 
-WEB = Path(__file__).resolve().parents[1] / "web"
 DEMO = "demo"
 INDEX = "index.html"
-RUNTIME_FILES = ("edgembed.mjs", "flat.mjs", "tokenize.mjs", "tokenize_core.mjs", "onnx.mjs", "pool.mjs", "flat_worker.mjs")
 STATIC_FILES = ("app.mjs", "demo.css")
-# npm package -> files copied into demo/vendor/ (the wasm build of onnxruntime-web, no bundler needed)
-VENDOR = {
-    "@huggingface/tokenizers": ("dist/tokenizers.min.mjs",),
-    "onnxruntime-web": ("dist/ort.wasm.min.mjs", "dist/ort-wasm-simd-threaded.mjs", "dist/ort-wasm-simd-threaded.wasm"),
-}
 IMPORT_MAP = {
     "imports": {
         "@huggingface/tokenizers": f"./{DEMO}/vendor/tokenizers.min.mjs",
@@ -33,8 +27,16 @@ MAX_DEFAULT_PASSAGES = 600
 
 
 def npm_install_hint() -> str:
-    """The exact command that installs the pinned npm packages (the CUDA skip keeps a dev dependency offline-safe)."""
+    """The exact command that installs the pinned npm packages (the CUDA skip keeps a dev dependency offline-safe);
+    for an installed wheel, which carries its own copy, a reinstall."""
+    if INSTALLED and WEB == PACKAGED:
+        return "pip install --force-reinstall edgembed-*.whl (this installation lacks its web files)"
     return f"cd {WEB} && ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci"
+
+
+def runtime_files(web: Path | None = None) -> list[str]:
+    """Every ES module of the JS runtime (web/runtime/*.mjs), the same files the npm package ships."""
+    return sorted(p.name for p in ((WEB if web is None else web) / "runtime").glob("*.mjs"))
 
 
 def check_vendor(web: Path | None = None) -> dict[str, str]:
@@ -68,7 +70,7 @@ def write_demo(out: Path, manifest: dict, corpus: str | Path | None = None) -> d
     demo = out / DEMO
     (demo / "runtime").mkdir(parents=True)
     (demo / "vendor").mkdir()
-    for f in RUNTIME_FILES:
+    for f in runtime_files(WEB):
         shutil.copyfile(WEB / "runtime" / f, demo / "runtime" / f)
     for f in STATIC_FILES:
         shutil.copyfile(WEB / "templates" / f, demo / f)

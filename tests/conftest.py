@@ -12,7 +12,7 @@ import pytest
 from exporter.texts import hostile_texts
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
+DATA = ROOT / "exporter" / "data"  # the bundled BEIR collections (cranfield, cisi)
 ARTIFACTS = ROOT / "test-artifacts"
 WEB = ROOT / "web"
 

@@ -47,3 +47,14 @@ def test_bench_bad_input(bench_export, tmp_path, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("edgembed: error:") and len(err.splitlines()) == 1
+
+
+def test_bench_default_texts_are_the_bundled_cranfield():
+    """One documented default on every machine: the bundled cranfield corpus (title + text) then its 225 queries."""
+    from exporter.bench import default_texts
+    from exporter.datasets import DATA
+
+    texts, origin = default_texts()
+    first = json.loads((DATA / "cranfield" / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert len(texts) == 1400 + 225 and "cranfield" in origin
+    assert texts[0] == f"{first['title']} {first['text']}".strip()

@@ -94,6 +94,14 @@ def test_unknown_quant(capsys, distilled_dir, tmp_path):
     assert "unknown --quant 'int3'" in run_cli(capsys, "export", distilled_dir, "--quant", "int3", "--out", tmp_path / "o")
 
 
+def test_pq_dims_not_divisible(capsys, distilled_dir, tmp_path):
+    """--quant pqM needs M to divide the dims: one line, nothing written (checked before any k-means)."""
+    assert "--quant pq64 needs dims divisible by 64, got 100" in run_cli(
+        capsys, "export", distilled_dir, "--dims", "100", "--quant", "pq64", "--no-demo", "--out", tmp_path / "o")
+    assert "unknown --quant 'pq0'" in run_cli(capsys, "export", distilled_dir, "--quant", "pq0", "--out", tmp_path / "o")
+    assert not (tmp_path / "o").exists()
+
+
 def test_out_is_a_file(capsys, distilled_dir, tmp_path):
     (tmp_path / "o").write_text("keep me")
     assert "is not a folder" in run_cli(capsys, "export", distilled_dir, "--no-demo", "--out", tmp_path / "o")
@@ -141,6 +149,15 @@ def test_onnx_backend_needs_export(capsys, distilled_dir, tmp_path):
     (tmp_path / "t.txt").write_text("hello\n")
     assert "needs an export folder" in run_cli(capsys, "embed", distilled_dir, "--backend", "onnx",
                                                "--input", tmp_path / "t.txt", "--output", tmp_path / "e.npy")
+
+
+def test_embed_source_does_not_exist(capsys, tmp_path):
+    (tmp_path / "t.txt").write_text("hello\n")
+    missing = tmp_path / "no" / "such" / "dir"
+    for backend in ("flat", "onnx"):
+        err = run_cli(capsys, "embed", missing, "--backend", backend, "--input", tmp_path / "t.txt", "--output", tmp_path / "e.npy")
+        assert err == f"edgembed: error: {missing} does not exist (expected an export folder from 'edgembed export')"
+    assert not (tmp_path / "e.npy").exists()
 
 
 def test_corrupt_flat_file(capsys, small_export, tmp_path):

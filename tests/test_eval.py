@@ -12,10 +12,9 @@ import pytest
 from exporter import export, load
 from exporter.cli import main
 
-from .conftest import SHARED
+from .conftest import DATA
 
-CRANFIELD, CISI = SHARED / "cranfield", SHARED / "cisi"
-needs_data = pytest.mark.skipif(not (CRANFIELD / "corpus.jsonl").is_file(), reason=f"no BEIR data in {SHARED}")
+CRANFIELD, CISI = DATA / "cranfield", DATA / "cisi"
 
 
 def _read_beir(folder: Path):
@@ -35,7 +34,6 @@ def _run_cli(model, data: Path, tmp_path: Path, dims: str, quant: str) -> tuple[
     return json.loads(out.read_text()), out
 
 
-@needs_data
 def test_fp32_cell_equals_independent_trec_eval(distilled_dir, tmp_path, capsys):
     """The CLI's fp32 NDCG@10 / recall@10 / MRR@10 on cranfield equal trec_eval's (pytrec_eval) on embeddings
     from a separately made export, to 1e-6; and a by-hand NDCG@10 agrees too."""
@@ -79,11 +77,12 @@ def test_fp32_cell_equals_independent_trec_eval(distilled_dir, tmp_path, capsys)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 
 
-@needs_data
 @pytest.mark.parametrize("data", [CRANFIELD, CISI], ids=["cranfield", "cisi"])
 def test_int8_keeps_ndcg(distilled_dir, tmp_path, data):
-    """Acceptance: int8@256 keeps >= 99.5% of fp32@256 NDCG@10; smaller cells are smaller bundles."""
-    result, _ = _run_cli(distilled_dir, data, tmp_path, "256,64", "fp32,int8,int4")
+    """Acceptance: int8@256 keeps >= 99.5% of fp32@256 NDCG@10; smaller cells are smaller bundles.
+    `--data cranfield` (a bare name, no such folder here) is the bundled collection."""
+    assert not Path(data.name).exists()
+    result, _ = _run_cli(distilled_dir, Path(data.name), tmp_path, "256,64", "fp32,int8,int4")
     cells = {(c["dims"], c["quant"]): c for c in result["cells"]}
     assert len(cells) == 6 and result["queries"] == {"cranfield": 225, "cisi": 76}[data.name]
     assert cells[256, "int8"]["ndcg@10"] >= 0.995 * cells[256, "fp32"]["ndcg@10"]

@@ -13,7 +13,7 @@ from exporter.errors import EdgembedError
 from exporter.export import export
 from exporter.mobile import read_config, write_mobile
 
-CASES = [("fp32", 256), ("fp16", 256), ("int8", 256), ("int4", 256), ("int4", 101)]  # odd dims: int4 Slice
+CASES = [("fp32", 256), ("fp16", 256), ("int8", 256), ("int4", 256), ("int4", 101), ("pq16", 64)]  # odd dims: int4 Slice
 
 
 @pytest.fixture(scope="module", params=CASES, ids=[f"{q}-{d}" for q, d in CASES])

@@ -30,7 +30,7 @@ def node_embed(folder: Path, texts: list[str], tmp: Path, backend: str = "flat")
     return json.loads(out.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("quant,dims", [("fp32", 256), ("int8", 256), ("int4", 256), ("int4", 77), ("fp16", 128)])
+@pytest.mark.parametrize("quant,dims", [("fp32", 256), ("int8", 256), ("int4", 256), ("int4", 77), ("fp16", 128), ("pq16", 64)])
 def test_node_flat_matches_python(quant, dims, distilled_dir, texts, tmp_path):
     folder = tmp_path / "export"
     export(distilled_dir, folder, dims=dims, quant=quant)

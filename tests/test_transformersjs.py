@@ -29,7 +29,7 @@ def run_transformersjs(folder: Path, batches: list[list[str]], tmp: Path) -> lis
     return json.loads((tmp / "out.json").read_text(encoding="utf-8"))["results"]
 
 
-@pytest.fixture(scope="module", params=["fp32", "int8"])
+@pytest.fixture(scope="module", params=["fp32", "int8", "pq64"])
 def tjs_case(request, distilled_dir, tmp_path_factory):
     """Export (no demo) + one transformers.js run over: the non-empty hostile texts, [''], ['', 'a', '']."""
     from exporter.texts import hostile_texts
@@ -52,15 +52,42 @@ def test_hf_files_written(tjs_case):
     assert "config.json" in man["sha256"] and "tokenizer_config.json" in man["sha256"]
 
 
+def _onnx_on_ids(folder: Path, ids: list[list[int]]) -> np.ndarray:
+    """The exported graph on given token ids (one padded batch)."""
+    import onnxruntime as ort
+
+    width = max(1, max(map(len, ids)))
+    inp = np.zeros((len(ids), width), dtype=np.int64)
+    mask = np.zeros_like(inp)
+    for i, row in enumerate(ids):
+        inp[i, : len(row)], mask[i, : len(row)] = row, 1
+    sess = ort.InferenceSession(str(folder / "onnx" / "model.onnx"), providers=["CPUExecutionProvider"])
+    return sess.run(["sentence_embedding"], {"input_ids": inp, "attention_mask": mask})[0]
+
+
 def test_matches_python_onnx(tjs_case):
+    """The graph works in transformers.js exactly (its output = onnxruntime on the ids it fed, every text), and
+    where transformers.js' own JS tokenizer gives Python's ids (all the ASCII texts), it equals Python.
+
+    transformers.js' tokenizer is not edgembed's: on some Unicode text (astral CJK, marks newer than the Rust
+    library's tables, Greek final sigma, dotted I) its ids differ from Python's. That is a limit of that library,
+    printed here and stated in the README, not of the export."""
     quant, folder, texts, results, model_dir = tjs_case
     assert "error" not in results[0], results[0]
     got = np.asarray(results[0]["embeddings"], dtype=np.float32)
+    assert got.shape == (len(texts), 256)
+    assert np.abs(got - _onnx_on_ids(folder, results[0]["ids"])).max() <= 1e-5
+    from exporter.tokenizer import encode_ids, load_tokenizer
+
+    py_ids = encode_ids(load_tokenizer((folder / "tokenizer.json").read_text(encoding="utf-8")), texts)
+    same = [i for i, (a, b) in enumerate(zip(results[0]["ids"], py_ids)) if a == b]
+    differ = [texts[i][:40] for i in range(len(texts)) if i not in same]
+    print(f"{quant}: transformers.js' tokenizer differs from Python on {len(differ)} of {len(texts)} texts: {differ}")
+    assert all(i in same for i, t in enumerate(texts) if t.isascii())
     ref = load(folder, backend="onnx").encode(texts)
-    assert got.shape == ref.shape == (len(texts), 256)
-    assert np.abs(got - ref).max() <= 1e-5
+    assert np.abs(got[same] - ref[same]).max() <= 1e-5
     if quant == "fp32":  # and the ground truth itself
-        assert np.abs(got - st_encode(model_dir, texts, 256)).max() <= 1e-5
+        assert np.abs(got[same] - st_encode(model_dir, [texts[i] for i in same], 256)).max() <= 1e-5
 
 
 def test_empty_text_gives_zero_vector(tjs_case):

@@ -15,7 +15,7 @@ import exporter
 from exporter.errors import EdgembedError
 from exporter.export import export
 from exporter.tokenizer import encode_ids, load_tokenizer
-from tests.conftest import ARTIFACTS, SHARED
+from tests.conftest import ARTIFACTS, DATA
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -148,7 +148,8 @@ def test_empty_corpus_is_an_error(distilled_dir, tmp_path):
 @needs_vendor
 @pytest.mark.parametrize("truncation", ["file", "left7", "none", "cased"])
 def test_js_token_ids_match_python(distilled_dir, texts, tmp_path, truncation):
-    """@huggingface/tokenizers + the runtime's truncation == Python tokenizers (add_special_tokens=False)."""
+    """The runtime's exact tokenizer (with the file's truncation) == Python tokenizers (add_special_tokens=False)."""
+    from exporter.chartable import chartable_for
     from exporter.tokenizer import runtime_tokenizer_json
 
     spec = json.loads(runtime_tokenizer_json((distilled_dir / "tokenizer.json").read_text(encoding="utf-8")))
@@ -163,23 +164,24 @@ def test_js_token_ids_match_python(distilled_dir, texts, tmp_path, truncation):
                                      "rstrip": False, "normalized": True, "special": False})
     tok_file, texts_file, out = tmp_path / "tok.json", tmp_path / "texts.json", tmp_path / "ids.json"
     tok_file.write_text(json.dumps(spec), encoding="utf-8")
+    (tmp_path / "chars.bin").write_bytes(chartable_for(json.dumps(spec)))
     extra = ["[CLS] hello [SEP] [MASK]", "x" * 150, "\u00a0nbsp\u2028line\u3000ideographic", "ＡＢＣ ｶﾀｶﾅ",
              "  the  the the. The,the  ", "a \u0301b x\u0301 \u0301", "a[MASK]b [SEP]x", "ab\ufeffcd ab \ufeff cd",
              "abc123 123abc 0 00 ununderstandable ##ing mask sep cls unk pad " + "z" * 101 + " " + "q" * 100,
              "The U.S.A. (1958), e.g. x=y+2; a[MASK]b [mask] x.[SEP]y C++ #hash @user ~tilde `tick` {a|b} \\back/slash"
              " ...!!! '' \"q\" a-b_c don't O'Neil 3.14 1,000 $5 50% A1B2 Ünïcode-ASCII mix X.Y x.y ax.yb"]
-    extra += [line for f in ("cranfield", "cisi") if (SHARED / f / "corpus.jsonl").is_file()
-              for line in (SHARED / f / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:200]
+    extra += [line for f in ("cranfield", "cisi")
+              for line in (DATA / f / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:200]
               for line in [json.loads(line)["text"]]]
     texts_file.write_text(json.dumps(texts + extra), encoding="utf-8")
-    proc = subprocess.run(["node", str(_web().WEB / "scripts/token_ids.mjs"), str(tok_file), str(texts_file), str(out)],
+    proc = subprocess.run(["node", str(_web().WEB / "scripts/token_ids.mjs"), str(tok_file), str(texts_file), str(out), str(tmp_path / "chars.bin")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(out.read_text(encoding="utf-8"))
     got = result["ids"]
     want = encode_ids(load_tokenizer(json.dumps(spec)), texts + extra)
     assert got == want
-    assert result["piecewise"] and result["batchIds"] == want, "the per-batch piece cache changes no id"
+    assert result["path"] == "exact" and result["piecewise"] and result["batchIds"] == want, "the per-batch piece cache changes no id"
     long_len = len(got[len(texts) - 1])
     assert long_len == {"file": 512, "cased": 512, "left7": 7, "none": long_len}[truncation] and (truncation != "none" or long_len > 20_000)
 
@@ -189,7 +191,8 @@ import { readFileSync } from "node:fs";
 import { fromArtifacts } from "./runtime/edgembed.mjs";
 const [dir, textsFile] = process.argv.slice(1);
 const buf = readFileSync(dir + "/model.edgembed");
-const base = { tokenizerJson: readFileSync(dir + "/tokenizer.json", "utf8"), flat: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) };
+const base = { tokenizerJson: readFileSync(dir + "/tokenizer.json", "utf8"), chartable: readFileSync(dir + "/chartable.bin"),
+  flat: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) };
 const texts = JSON.parse(readFileSync(textsFile, "utf8"));
 const one = await fromArtifacts({ ...base, workers: 1 }), four = await fromArtifacts({ ...base, workers: 4 });
 const [a, b] = [await one.embed(texts), await four.embed(texts)];
@@ -218,8 +221,8 @@ def test_node_runtime_ignores_workers(distilled_dir, texts, tmp_path):
 
 def _pool_texts(texts: list[str]) -> list[str]:
     """A batch big enough for the flat backend's worker pool: the hostile set 10 times, then real lines."""
-    real = [json.loads(line)["text"] for f in ("cranfield", "cisi") if (SHARED / f / "corpus.jsonl").is_file()
-            for line in (SHARED / f / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:150]]
+    real = [json.loads(line)["text"] for f in ("cranfield", "cisi")
+            for line in (DATA / f / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:150]]
     return texts * 10 + real + [f"line {i}: the flow over a flat plate" for i in range(max(0, 64 - len(real)))]
 
 
@@ -239,6 +242,8 @@ def browser_runs(distilled_dir, texts, tmp_path_factory):
     dirs = {"fp32": root / "fp32", "int8": root / "int8"}
     export(distilled_dir, dirs["fp32"], quant="fp32", demo=True)
     export(distilled_dir, dirs["int8"], quant="int8", demo=True, corpus=corpus)
+    dirs["pq16"] = root / "pq16"  # product quantization (version 2 flat file): flat, onnx and the worker pool
+    export(distilled_dir, dirs["pq16"], quant="pq16", dims=64, demo=True)
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "demo.png"
     shot.unlink(missing_ok=True)
@@ -249,6 +254,9 @@ def browser_runs(distilled_dir, texts, tmp_path_factory):
         PageSpec(dirs["int8"], "flat", texts=_pool_texts(texts), workers=3, name="int8-flat-pool"),
         PageSpec(dirs["int8"], "flat", texts=_pool_texts(texts), workers=2, threads=True, name="int8-flat-pool-shared"),
         PageSpec(dirs["int8"], "flat", texts=_pool_texts(texts), workers=1, name="int8-flat-nopool"),
+        PageSpec(dirs["pq16"], "onnx", texts=texts, name="pq16-onnx"),
+        PageSpec(dirs["pq16"], "flat", texts=_pool_texts(texts), workers=2, name="pq16-flat-pool"),
+        PageSpec(dirs["pq16"], "flat", texts=_pool_texts(texts), workers=1, name="pq16-flat-nopool"),
         PageSpec(dirs["fp32"], "flat", query="how do I catch an exception?", sentences=SENTENCES, screenshot=shot, name="demo"),
         PageSpec(dirs["int8"], "flat", query=HOSTILE, sentences=[HOSTILE, "<b>bold</b>", "a"], switch_to="onnx", name="hostile"),
     ]
@@ -332,6 +340,24 @@ def test_flat_worker_pool_matches_python_and_main_thread(browser_runs, texts):
     assert not pool.embeddings[0].any() and not pool.embeddings[len(texts)].any()  # empty text -> zero, in every share
     print(f"{len(big)} texts: 3 workers {pool.embed_ms:.0f} ms (first batch starts the pool), 2 shared {shared.embed_ms:.0f} ms, "
           f"main thread {single.embed_ms:.0f} ms")
+
+
+@pytest.mark.browser
+@needs_browser
+def test_pq_in_the_browser(browser_runs, texts):
+    """pq16@64 (flat format version 2): Chromium's flat backend (main thread and 2 workers) and onnx backend equal
+    Python's flat backend to 1e-5; the pool is bit-identical to the main thread."""
+    dirs, reports, _ = browser_runs
+    big = _pool_texts(texts)
+    pool, single, onnx = reports["pq16-flat-pool"], reports["pq16-flat-nopool"], reports["pq16-onnx"]
+    for rep in (pool, single, onnx):
+        assert rep.problems == [] and rep.embeddings is not None, rep.name
+    assert pool.runtime["workers"] == 2 and pool.runtime["pooledBatches"] == 1
+    assert np.array_equal(pool.embeddings, single.embeddings)
+    ref = exporter.load(dirs["pq16"], backend="flat")
+    diffs = [float(np.abs(single.embeddings - ref.encode(big)).max()), float(np.abs(onnx.embeddings - ref.encode(texts)).max())]
+    print(f"pq16@64 in Chromium: flat {diffs[0]:.3g}, onnx {diffs[1]:.3g} (max|diff| vs Python flat)")
+    assert max(diffs) <= 1e-5
 
 
 @pytest.mark.browser

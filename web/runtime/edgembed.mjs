@@ -18,8 +18,10 @@ export const POOL_MIN_TEXTS = 64;
  * `workers` (flat backend, browsers only; default 1): N > 1 splits each batch of at least `poolMinTexts`
  * (default 64) texts over N module Web Workers, started on the first such batch; smaller batches and
  * runtimes without Worker (Node.js, React Native) stay on the calling thread. Results are bit-identical.
- * `tokenizersUrl`: the URL the workers import @huggingface/tokenizers from (default: the page's resolution).
- * @param {{tokenizerJson: string | object, flat?: ArrayBuffer | ArrayBufferView, onnx?: ArrayBuffer | Uint8Array,
+ * `chartable`: the export's chartable.bin, which WordPiece tokenizers need (the exact tokenizer, wordpiece.mjs).
+ * `tokenizersUrl`: for non-WordPiece tokenizers only, the URL the workers import @huggingface/tokenizers from
+ * (default: the page's resolution).
+ * @param {{tokenizerJson: string | object, chartable?: ArrayBuffer | ArrayBufferView, flat?: ArrayBuffer | ArrayBufferView, onnx?: ArrayBuffer | Uint8Array,
  *          backend?: "flat" | "onnx", manifest?: object, ort?: object, numThreads?: number, wasmPaths?: string | object,
  *          workers?: number, poolMinTexts?: number, tokenizersUrl?: string}} a
  */
@@ -27,7 +29,7 @@ export async function fromArtifacts(a) {
   const backend = a.backend ?? (a.flat ? "flat" : "onnx");
   if (!BACKENDS.includes(backend)) throw new Error(`unknown backend '${backend}': choose flat or onnx`);
   if (a.tokenizerJson === undefined) throw new Error("fromArtifacts needs tokenizerJson");
-  const tokenizer = createTokenizer(a.tokenizerJson);
+  const tokenizer = await createTokenizer(a.tokenizerJson, { chartable: a.chartable });
   const man = a.manifest ?? null;
   if (backend === "flat") {
     if (!a.flat) throw new Error("the flat backend needs `flat` (the bytes of model.edgembed)");
@@ -58,7 +60,8 @@ function flatImpl(model, tokenizer, a) {
       if (workers === 1 || texts.length < minTexts) return single(tokenizer.encodeBatch(texts));
       checkTexts(texts);
       pool ??= import("./pool.mjs").then(({ FlatPool }) => (impl.pool = new FlatPool({
-        size: workers, dims: model.dims, tokenizerJson: a.tokenizerJson, flat: a.flat, tokenizersUrl: a.tokenizersUrl,
+        size: workers, dims: model.dims, tokenizerJson: a.tokenizerJson, chartable: a.chartable, flat: a.flat,
+        tokenizersUrl: tokenizer.path === "library" ? a.tokenizersUrl : null,
       })));
       return (await pool).embed(texts);
     },
@@ -103,8 +106,10 @@ export async function load(baseUrl, opts = {}) {
   if (!BACKENDS.includes(backend)) throw new Error(`unknown backend '${backend}': choose flat or onnx`);
   const file = manifest.files?.[backend];
   if (!file) throw new Error(`the export has no '${backend}' file`);
-  const [tokenizerJson, model] = await Promise.all([get(manifest.files.tokenizer, "text"), get(file, "bytes")]);
-  const emb = await fromArtifacts({ ...opts, backend, manifest, tokenizerJson, [backend]: model });
+  const chartableFile = manifest.files.chartable;
+  const [tokenizerJson, model, chartable] = await Promise.all([get(manifest.files.tokenizer, "text"), get(file, "bytes"),
+    chartableFile ? get(chartableFile, "bytes") : undefined]);
+  const emb = await fromArtifacts({ ...opts, backend, manifest, tokenizerJson, chartable, [backend]: model });
   emb.info = { ...emb.info, model: sourceName(manifest), url: root.href };
   emb.stats = { bytesFetched: bytes, loadMs: now() - t0 };
   return emb;
@@ -123,7 +128,9 @@ export class Embedder {
     this.tokenizer = tokenizer;
     this.impl = impl;
     this.info = { backend, dims: impl.dims, quant: impl.quant, normalize: impl.normalize, vocab: impl.vocab,
-      numThreads: impl.numThreads ?? 1, workers: impl.workers ?? null };
+      numThreads: impl.numThreads ?? 1, workers: impl.workers ?? null,
+      // "exact": edgembed's tokenizer, proven equal to Python's; "library": @huggingface/tokenizers, not proven
+      tokenizer: tokenizer.path ?? "library" };
     this.stats = {};
   }
 

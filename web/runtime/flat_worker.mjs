@@ -1,11 +1,12 @@
 // A module Web Worker of the flat backend's pool (pool.mjs). It tokenizes and embeds the shares of a batch
-// it is given with the code of the single-thread path (tokenize_core.mjs + flat.mjs): bit-identical vectors.
-// Messages in:  {type: "init", tokenizersUrl, tokenizerJson, flat}  (flat: ArrayBuffer or SharedArrayBuffer)
+// it is given with the code of the single-thread path (tokenize.mjs + flat.mjs): bit-identical vectors.
+// Messages in:  {type: "init", tokenizersUrl, tokenizerJson, chartable, flat}  (flat: ArrayBuffer or SharedArrayBuffer;
+//               tokenizersUrl: where to import @huggingface/tokenizers from, for non-WordPiece tokenizers only)
 //               {type: "embed", id, batch, texts}   {type: "end", batch}  (drop that batch's piece cache)
 // Messages out: {type: "ready"} | {type: "result", id, data: Float32Array [texts x dims], transferred}
 //               {type: "error", id, message, name}  (id null: init failed)
 import { embedIds, parseFlat } from "./flat.mjs";
-import { createTokenizerWith } from "./tokenize_core.mjs";
+import { createTokenizer } from "./tokenize.mjs";
 
 let ready = null; // Promise<{tokenizer, model}>, set by the init message
 let batch = null; // the batch whose shares share one piece cache (the single-thread path's per-call cache)
@@ -15,8 +16,9 @@ const oneLine = (e) => String(e?.message ?? e).split("\n")[0];
 
 async function init(msg) {
   // The worker does not see the page's import map: the page passes the URL it resolves the library to.
-  const lib = await import(msg.tokenizersUrl);
-  return { tokenizer: createTokenizerWith(lib.Tokenizer, msg.tokenizerJson), model: parseFlat(msg.flat) };
+  const loadLibrary = () => import(msg.tokenizersUrl);
+  const tokenizer = await createTokenizer(msg.tokenizerJson, { chartable: msg.chartable, loadLibrary });
+  return { tokenizer, model: parseFlat(msg.flat) };
 }
 
 function embed({ tokenizer, model }, texts) {
@@ -41,7 +43,7 @@ self.onmessage = async ({ data: msg }) => {
   try {
     if (!ready) throw new Error("the worker got texts before its init message");
     const state = await ready;
-    if (msg.batch !== batch) [batch, cache] = [msg.batch, new Map()];
+    if (msg.batch !== batch) [batch, cache] = [msg.batch, state.tokenizer.newCache ? state.tokenizer.newCache() : new Map()];
     const out = embed(state, msg.texts);
     self.postMessage({ type: "result", id: msg.id, data: out }, [out.buffer]);
   } catch (e) {

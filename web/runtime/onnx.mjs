@@ -1,13 +1,14 @@
 // The `onnx` backend: onnxruntime-web (wasm) running the exported model.onnx.
-// onnxruntime-web is imported lazily, so pages that only use the flat backend never fetch it.
+// onnxruntime-web is an optional peer imported lazily, so pages that only use the flat backend never fetch it.
+import { importPeer } from "./peers.mjs";
 
 /**
- * Load onnxruntime-web: the module given by the caller, else the bare specifier "onnxruntime-web/wasm"
- * (an import map entry in browsers, node_modules in Node.js and bundlers).
+ * Load onnxruntime-web: the module given by the caller (`ort`: what bundlers need), else the bare specifier
+ * "onnxruntime-web/wasm" (an import map entry in browsers, node_modules in Node.js).
  */
 async function importOrt(ort) {
   if (ort) return ort;
-  const mod = await import("onnxruntime-web/wasm");
+  const mod = await importPeer("onnxruntime-web/wasm", "the onnx backend");
   return mod.default && mod.default.InferenceSession ? mod.default : mod;
 }
 

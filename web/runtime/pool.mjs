@@ -30,8 +30,8 @@ export class FlatPool {
   /**
    * Start SIZE workers. Each gets the tokenizer.json and the flat file once: one SharedArrayBuffer for all
    * when the page is cross-origin isolated, else its own copy of the bytes (transferred, not cloned).
-   * @param {{size: number, tokenizerJson: string | object, flat: ArrayBuffer | ArrayBufferView, dims: number,
-   *          tokenizersUrl?: string, workerUrl?: string | URL}} o
+   * @param {{size: number, tokenizerJson: string | object, chartable?: ArrayBuffer | ArrayBufferView,
+   *          flat: ArrayBuffer | ArrayBufferView, dims: number, tokenizersUrl?: string | null, workerUrl?: string | URL}} o
    */
   constructor(o) {
     this.size = o.size;
@@ -50,7 +50,7 @@ export class FlatPool {
       sab = new SharedArrayBuffer(bytes.byteLength);
       new Uint8Array(sab).set(bytes);
     }
-    const lib = o.tokenizersUrl ?? tokenizersUrl();
+    const lib = o.tokenizersUrl === null ? null : o.tokenizersUrl ?? tokenizersUrl(); // null: the exact tokenizer needs no library
     const url = o.workerUrl ?? new URL("./flat_worker.mjs", import.meta.url);
     this.workers = [];
     this.failed = new Promise((_, reject) => { this.rejectAll = reject; });
@@ -68,7 +68,7 @@ export class FlatPool {
       worker.onerror = (e) => { e.preventDefault?.(); this.fail(`a worker failed: ${e.message || "could not load flat_worker.mjs"}`); };
       worker.onmessageerror = () => this.fail("a worker's message could not be read");
       const flat = sab ?? bytes.slice().buffer;
-      worker.postMessage({ type: "init", tokenizersUrl: lib, tokenizerJson: o.tokenizerJson, flat }, sab ? [] : [flat]);
+      worker.postMessage({ type: "init", tokenizersUrl: lib, tokenizerJson: o.tokenizerJson, chartable: o.chartable, flat }, sab ? [] : [flat]);
       this.workers.push(worker);
     }
     this.ready = Promise.race([Promise.all(readies), this.failed]);

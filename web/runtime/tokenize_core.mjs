@@ -1,6 +1,7 @@
-// The tokenizer logic with no imports: the @huggingface/tokenizers `Tokenizer` class is a parameter, so
-// module workers (which do not see the page's import map) can pass the class they imported by URL.
-// tokenize.mjs is the thin wrapper that imports the library by its bare name.
+// The library path (tokenizers that are not WordPiece): @huggingface/tokenizers, whose `Tokenizer` class is a
+// parameter, so module workers (which do not see the page's import map) can pass the class they imported by URL.
+// tokenize.mjs imports this module only for such tokenizers.
+import { checkTexts } from "./tokenize.mjs";
 
 /**
  * True when tokenizing a text equals tokenizing its space-separated pieces and concatenating the ids:
@@ -16,12 +17,6 @@ export function splitsAtSpaces(spec) {
     && (spec.added_tokens ?? []).every((t) => !String(t.content).includes(" "));
 }
 
-/** Throw the runtime's TypeError unless every text is a string. */
-export function checkTexts(texts) {
-  for (const t of texts) {
-    if (typeof t !== "string") throw new TypeError(`texts must be strings, got ${typeof t}`);
-  }
-}
 
 /**
  * A tokenizer whose ids equal Python `tokenizers` with add_special_tokens=False on the same file.

@@ -1,5 +1,5 @@
 // Shared by the Chromium drivers: Debian's chromium flags (nothing is downloaded), the job file, the loopback check.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 
 export const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -28,4 +28,16 @@ export function blockExternal(ctx, external) {
     external.push(url);
     return route.abort("blockedbyclient");
   });
+}
+
+/** Launch Chromium (playwright-core's `chromium`), visit each page of JOB with RUNPAGE(browser, spec), write {pages}. */
+export async function runPages(chromium, job, outFile, runPage, timeout) {
+  const browser = await chromium.launch({ executablePath: job.chromium, args: ARGS, headless: true, timeout });
+  const out = { pages: [] };
+  try {
+    for (const spec of job.pages) out.pages.push(await runPage(browser, spec));
+  } finally {
+    await browser.close();
+  }
+  writeFileSync(outFile, JSON.stringify(out));
 }

@@ -3,9 +3,8 @@
 // JOB: {chromium, timeoutMs, pages: [{name, url, backend, texts?, query?, sentences?, switchTo?, screenshot?}]}
 // OUT: {pages: [{name, embeddings, runtime, requests, external, failed, consoleErrors, pageErrors, dialogs, bytesFetched, ...}]}
 // Each page gets a fresh browser context (empty cache). Requests to any host but 127.0.0.1 are recorded and aborted.
-import { writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { ARGS, blockExternal, isLocal, readJob } from "./chromium.mjs";
+import { blockExternal, isLocal, readJob, runPages } from "./chromium.mjs";
 
 const [job, outFile] = readJob("drive.mjs");
 const timeout = job.timeoutMs ?? 60000;
@@ -74,11 +73,4 @@ async function runPage(browser, spec) {
   return rep;
 }
 
-const browser = await chromium.launch({ executablePath: job.chromium, args: ARGS, headless: true, timeout });
-const out = { pages: [] };
-try {
-  for (const spec of job.pages) out.pages.push(await runPage(browser, spec));
-} finally {
-  await browser.close();
-}
-writeFileSync(outFile, JSON.stringify(out));
+await runPages(chromium, job, outFile, runPage, timeout);

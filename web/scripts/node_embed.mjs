@@ -24,6 +24,7 @@ async function main([dir, textsFile, outFile, backend = "flat"]) {
     backend,
     manifest,
     tokenizerJson: readFileSync(join(dir, manifest.files.tokenizer), "utf8"),
+    chartable: manifest.files.chartable ? readArrayBuffer(join(dir, manifest.files.chartable)) : undefined,
     [backend]: readArrayBuffer(join(dir, file)),
   });
   const t0 = performance.now();

@@ -1,7 +1,8 @@
 // Embed texts with transformers.js (Node) from an edgembed export folder, offline.
 // usage: node transformersjs_embed.mjs EXPORT_DIR IN.json OUT.json
 //   IN.json: {"batches": [["text", ...], ...]}  (each inner list is one pipeline call)
-//   OUT.json: {"results": [{"embeddings": [[...], ...]} | {"error": "message"}, ...]}
+//   OUT.json: {"results": [{"dims", "embeddings": [[...], ...], "ids": [[...], ...]} | {"error": "message"}, ...]}
+//   ids: the token ids transformers.js' own tokenizer fed the model (padding removed)
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { env, pipeline } from '@huggingface/transformers';
@@ -24,7 +25,9 @@ const results = [];
 for (const texts of batches) {
   try {
     const out = await extractor(texts, { pooling: 'none' });
-    results.push({ dims: out.dims, embeddings: out.tolist() });
+    const enc = extractor.tokenizer(texts, { padding: true, truncation: true }); // what the pipeline does
+    const ids = enc.input_ids.tolist().map((row, i) => row.filter((_, j) => enc.attention_mask.tolist()[i][j] === 1n).map(Number));
+    results.push({ dims: out.dims, embeddings: out.tolist(), ids });
   } catch (e) {
     results.push({ error: String(e?.message ?? e).split('\n')[0] });
   }

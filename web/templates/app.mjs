@@ -130,7 +130,7 @@ async function similarity() {
   const ms = performance.now() - t0;
   const grid = $("matrix");
   grid.replaceChildren();
-  grid.style.gridTemplateColumns = `minmax(10rem, 1fr) repeat(${lines.length}, 3.1rem)`;
+  grid.style.setProperty("--n", String(lines.length)); // columns: demo.css (narrower on phones)
   grid.append(el("div", "corner"));
   lines.forEach((_, j) => grid.append(el("div", "colhead", j + 1)));
   lines.forEach((line, i) => {
@@ -163,8 +163,21 @@ async function switchBackend(backend) {
   }
 }
 
+/** On a phone the on-screen keyboard shrinks the (visual) viewport: scroll the focused field back into view. */
+function keepFocusedFieldVisible() {
+  const e = document.activeElement;
+  if (!(e instanceof HTMLInputElement || e instanceof HTMLTextAreaElement)) return;
+  const vv = window.visualViewport;
+  const top = vv ? vv.offsetTop : 0;
+  const height = vv ? vv.height : window.innerHeight;
+  const r = e.getBoundingClientRect();
+  if (r.top < top || r.bottom > top + height) e.scrollIntoView({ block: r.height > height ? "start" : "nearest" });
+}
+
 let timer = 0;
 function wire() {
+  window.visualViewport?.addEventListener("resize", keepFocusedFieldVisible);
+  window.addEventListener("resize", keepFocusedFieldVisible);
   $("search-form").addEventListener("submit", (e) => { e.preventDefault(); search(); });
   $("query").addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(search, 120); });
   $("compare").addEventListener("click", () => similarity());

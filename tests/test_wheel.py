@@ -1,0 +1,198 @@
+"""The wheel is the product: `pip wheel .` builds one wheel carrying the JS runtime, the demo templates, the
+vendored browser files and the bundled data; installed alone in a fresh venv, with no source tree and no node/npm
+on PATH, `edgembed export` (demo on), `embed`, `serve`, `parity` and `eval` work, and the exported demo embeds in
+Chromium (flat and onnx) equal to the installed Python flat backend. A checkout without the browser files cannot
+build a wheel."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from exporter.assets import VENDOR
+from tests.conftest import ROOT, WEB
+
+MAX_WHEEL = 60 * 1024 * 1024
+TORCH = "torch==2.13.0"  # parity's references run on torch; this pin is a CPU wheel on local disk (scripts/setup.sh)
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not all((WEB / "node_modules" / n / "package.json").is_file() for n in VENDOR),
+                                 reason="web/node_modules is not installed (cd web && npm ci)")]
+
+
+def _run(cmd: list, cwd: Path, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([str(c) for c in cmd], cwd=str(cwd), env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    proc = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", out, ROOT], ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (whl,) = out.glob("edgembed-*.whl")
+    assert not (ROOT / "exporter" / "_web").exists(), "the build stages web files in build/, never in the source tree"
+    return whl
+
+
+def test_wheel_carries_the_web_files_and_data(wheel):
+    size = wheel.stat().st_size
+    assert size <= MAX_WHEEL, size
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+        read = z.read
+        runtime = sorted(p.name for p in (WEB / "runtime").glob("*.mjs"))
+        assert runtime and {f"exporter/_web/runtime/{f}" for f in [*runtime, "index.d.ts", "package.json"]} <= names
+        for f in runtime:
+            assert read(f"exporter/_web/runtime/{f}") == (WEB / "runtime" / f).read_bytes(), f
+        for f in (WEB / "templates").iterdir():
+            if f.is_file():
+                assert read(f"exporter/_web/templates/{f.name}") == f.read_bytes(), f.name
+        for name, files in VENDOR.items():
+            for f in ("package.json", *files):
+                assert read(f"exporter/_web/node_modules/{name}/{f}") == (WEB / "node_modules" / name / f).read_bytes()
+        assert json.loads(read("exporter/_web/package.json"))["dependencies"] == json.loads((WEB / "package.json").read_text())["dependencies"]
+        for ds in ("cranfield", "cisi"):
+            for f in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv"):
+                assert read(f"exporter/data/{ds}/{f}") == (ROOT / "exporter" / "data" / ds / f).read_bytes()
+        assert "exporter/data/README.md" in names and "exporter/assets.py" in names
+        assert not [n for n in names if n.startswith(("tests/", "web/", "benchmarks/")) or "__pycache__" in n]
+    print(f"wheel {wheel.name}: {size:,} bytes")
+
+
+def test_wheel_without_browser_files_fails_loudly(tmp_path):
+    """A checkout whose web/node_modules is missing does not build a wheel (never a wheel with a broken demo)."""
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "exporter", src / "exporter", ignore=shutil.ignore_patterns("__pycache__", "_web"))
+    for f in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
+        shutil.copy(ROOT / f, src / f)
+    for d in ("runtime", "templates"):
+        shutil.copytree(WEB / d, src / "web" / d)
+    shutil.copy(WEB / "package.json", src / "web" / "package.json")
+    proc = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", tmp_path / "out", src], src)
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "cannot build the wheel, the web demo's files are missing" in out and "npm ci" in out, out[-3000:]
+    assert not list(tmp_path.rglob("*.whl"))
+
+
+def _path_without_node(first: Path) -> str:
+    """FIRST, then every PATH folder that holds no node, npm or npx."""
+    keep = [d for d in os.environ.get("PATH", "").split(os.pathsep)
+            if d and not any(os.access(os.path.join(d, x), os.X_OK) for x in ("node", "npm", "npx"))]
+    return os.pathsep.join([str(first), *keep])
+
+
+@pytest.fixture(scope="module")
+def venv(wheel, distilled_dir, tmp_path_factory) -> dict:
+    """A fresh venv holding the wheel (its dependencies from the package index / pip cache) and torch for parity;
+    commands run outside the checkout, without PYTHONPATH, with node/npm off PATH, on the cached default model."""
+    root = tmp_path_factory.mktemp("venv")
+    venv = root / "venv"
+    proc = _run([sys.executable, "-m", "venv", venv], root)
+    assert proc.returncode == 0, proc.stderr
+    py = venv / "bin" / "python"
+    proc = _run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel, TORCH], root, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    env.update(PATH=_path_without_node(venv / "bin"), VIRTUAL_ENV=str(venv), XDG_CACHE_HOME=str(distilled_dir.parent.parent))
+    work = root / "work"
+    work.mkdir()
+    return {"py": py, "edgembed": venv / "bin" / "edgembed", "env": env, "work": work}
+
+
+def _edgembed(venv: dict, *args, timeout: int = 600) -> subprocess.CompletedProcess:
+    return _run([venv["edgembed"], *args], venv["work"], venv["env"], timeout)
+
+
+@pytest.fixture(scope="module")
+def installed_export(venv, texts) -> dict:
+    """`edgembed export` (default model, demo on by default) and `edgembed embed` by the installed package."""
+    proc = _edgembed(venv, "export", "--quant", "int8", "--out", "site")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (venv["work"] / "texts.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
+    proc = _edgembed(venv, "embed", "site", "--backend", "flat", "--input", "texts.jsonl", "--output", "flat.npy")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return {"folder": venv["work"] / "site", "flat": np.load(venv["work"] / "flat.npy")}
+
+
+def test_installed_package_runs_without_source_or_node(venv, installed_export, texts):
+    env = venv["env"]
+    assert shutil.which("node", path=env["PATH"]) is None and shutil.which("npm", path=env["PATH"]) is None
+    probe = "import exporter, exporter.assets as a, exporter.web as w; print(exporter.__file__); print(a.INSTALLED, w.WEB)"
+    proc = _run([venv["py"], "-c", probe], venv["work"], env)
+    assert proc.returncode == 0, proc.stderr
+    where, flags = proc.stdout.splitlines()
+    assert "site-packages" in where and not where.startswith(str(ROOT))
+    assert flags.startswith("True ") and flags.endswith("exporter/_web")
+
+    folder = installed_export["folder"]
+    man = json.loads((folder / "manifest.json").read_text())
+    assert man["files"]["demo"] == "index.html" and man["quant"] == "int8", "the demo is on by default"
+    for name, files in VENDOR.items():
+        for f in files:
+            assert (folder / "demo" / "vendor" / Path(f).name).read_bytes() == (WEB / "node_modules" / name / f).read_bytes()
+    assert sorted(p.name for p in (folder / "demo" / "runtime").glob("*.mjs")) == sorted(p.name for p in (WEB / "runtime").glob("*.mjs"))
+    import exporter
+
+    assert np.abs(installed_export["flat"] - exporter.load(folder, backend="flat").encode(texts)).max() <= 1e-6
+
+    proc = _edgembed(venv, "embed", "/no/such/dir", "--input", "texts.jsonl", "--output", "x.npy")
+    assert proc.returncode == 2 and proc.stderr.strip() == ("edgembed: error: /no/such/dir does not exist "
+                                                            "(expected an export folder from 'edgembed export')")
+
+
+def test_installed_serve(venv, installed_export):
+    proc = subprocess.Popen([str(venv["edgembed"]), "serve", str(installed_export["folder"]), "--port", "0"],
+                            cwd=venv["work"], env=venv["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        url = line.split(" at ", 1)[1].split(";", 1)[0]
+        assert url.startswith("http://127.0.0.1:"), line
+        with urllib.request.urlopen(url + "index.html", timeout=30) as r:
+            assert r.headers["Content-Type"].startswith("text/html") and b"importmap" in r.read()
+        with urllib.request.urlopen(url + "demo/vendor/ort-wasm-simd-threaded.wasm", timeout=30) as r:
+            assert r.headers["Content-Type"] == "application/wasm" and r.read(4) == b"\0asm"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_installed_parity_and_eval(venv, installed_export):
+    folder = installed_export["folder"]
+    proc = _edgembed(venv, "parity", folder, "--report", "parity.md")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    report = json.loads((venv["work"] / "parity.json").read_text())
+    status = {r["backend"]: r["status"] for r in report["backends"]}
+    assert all(status[b] == "pass" for b in ("torch-cpu", "onnx-cpu", "flat")) and "fail" not in status.values(), status
+    proc = _edgembed(venv, "eval", "--data", "cranfield", "--dims", "64", "--quant", "int8", "--output", "eval.json", "--no-progress")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (cell,) = json.loads((venv["work"] / "eval.json").read_text())["cells"]
+    assert cell["dims"] == 64 and 0.1 < cell["ndcg@10"] < 1
+    assert "no plot: matplotlib is not installed" in proc.stdout
+
+
+def test_installed_demo_in_chromium(installed_export, texts):
+    """The installed package's demo, served on 127.0.0.1: both browser backends equal the installed Python flat
+    backend to 1e-5, and no request leaves the origin."""
+    from exporter.browser import PageSpec, browser_available, browser_run
+
+    ok, why = browser_available()
+    if not ok:
+        pytest.skip(f"no browser: {why}")
+    folder = installed_export["folder"]
+    reports = browser_run([PageSpec(folder, b, texts=texts, name=b) for b in ("flat", "onnx")])
+    for rep in reports:
+        assert rep.problems == [], (rep.name, rep.problems)
+        assert rep.requests and all(u.startswith("http://127.0.0.1:") or u.startswith("data:") for u in rep.requests)
+        diff = float(np.abs(rep.embeddings - installed_export["flat"]).max())
+        assert diff <= 1e-5, (rep.name, diff)
+        print(f"installed demo, {rep.name} in Chromium vs installed Python flat: {diff:.3g}")

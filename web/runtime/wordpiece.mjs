@@ -1,0 +1,418 @@
+// edgembed's own WordPiece tokenizer: the ids of Python `tokenizers` `encode(text, add_special_tokens=False)`
+// for tokenizer.json files with a WordPiece model, a BertNormalizer (any options) or none, and a
+// BertPreTokenizer, Whitespace, WhitespaceSplit or no pre-tokenizer; added tokens (normalized or not,
+// single_word, lstrip, rstrip) and the file's truncation. Character properties come only from the export's
+// chartable.bin (chartable.mjs). Proven against the library over every code point (tests/test_tokenizer_exact.py).
+import { BERT_PUNCT, IS_WHITESPACE, REGEX_MASK, REGEX_SPACE, REGEX_WORD, codePoints, createNormalizer, parseChartable } from "./chartable.mjs";
+
+const PRE = { BertPreTokenizer: 1, Whitespace: 2, WhitespaceSplit: 3 };
+
+/**
+ * Why this runtime cannot tokenize SPEC itself (then the library path applies), or null when it can.
+ * Mirrors exporter/chartable.py exact_path.
+ * @param {object} spec a parsed tokenizer.json
+ * @returns {string | null}
+ */
+export function exactPathRefusal(spec) {
+  const model = spec?.model?.type, norm = spec?.normalizer?.type ?? null, pre = spec?.pre_tokenizer?.type ?? null;
+  if (model !== "WordPiece") return `model ${model} is not WordPiece`;
+  if (norm !== null && norm !== "BertNormalizer") return `normalizer ${norm} is not BertNormalizer`;
+  if (pre !== null && !(pre in PRE)) return `pre-tokenizer ${pre} is not one of BertPreTokenizer, Whitespace, WhitespaceSplit`;
+  return null;
+}
+
+/**
+ * A trie of the vocabulary over code points: open addressing on (node, code point), each slot three adjacent
+ * int32s [node, code point, child] so that a probe touches one cache line.
+ */
+class VocabTrie {
+  constructor(vocab) {
+    const entries = Object.entries(vocab);
+    let chars = 0;
+    for (const [tok] of entries) chars += tok.length;
+    let cap = 1 << 10;
+    while (cap < 2 * (chars + 2)) cap <<= 1;
+    this.mask = cap - 1;
+    this.slots = new Int32Array(3 * cap).fill(-1);
+    this.ids = new Int32Array(chars + 2).fill(-1);
+    this.nodes = 1; // node 0 is the root
+    for (const [tok, id] of entries) {
+      let node = 0;
+      for (const ch of tok) node = this.insert(node, ch.codePointAt(0));
+      this.ids[node] = id;
+    }
+  }
+
+  insert(node, cp) {
+    const s = this.slots;
+    let h = (Math.imul(node, 0x9e3779b1) ^ Math.imul(cp, 0x85ebca6b)) & this.mask;
+    while (s[3 * h] !== -1) {
+      if (s[3 * h] === node && s[3 * h + 1] === cp) return s[3 * h + 2];
+      h = (h + 1) & this.mask;
+    }
+    s[3 * h] = node;
+    s[3 * h + 1] = cp;
+    s[3 * h + 2] = this.nodes;
+    return this.nodes++;
+  }
+
+  /** The child of NODE along code point CP, or -1. */
+  next(node, cp) {
+    const s = this.slots, mask = this.mask;
+    let h = (Math.imul(node, 0x9e3779b1) ^ Math.imul(cp, 0x85ebca6b)) & mask;
+    for (;;) {
+      const k = s[3 * h];
+      if (k === -1) return -1;
+      if (k === node && s[3 * h + 1] === cp) return s[3 * h + 2];
+      h = (h + 1) & mask;
+    }
+  }
+}
+
+/**
+ * Leftmost-longest, non-overlapping matches of the patterns (code point arrays, by first code point) in cps[0..n), filtered and
+ * widened like the library's added vocabulary (single_word, lstrip, rstrip).
+ * @returns {number[]} flat triples [start, end, id]
+ */
+function findAdded(cps, n, byFirst, cls) {
+  const out = [];
+  let last = 0; // end of the previous kept match
+  for (let i = 0; i < n;) {
+    const cands = byFirst.get(cps[i]);
+    let best = null;
+    if (cands) {
+      for (const p of cands) { // longest first
+        const c = p.cps;
+        if (i + c.length > n) continue;
+        let k = 1;
+        while (k < c.length && cps[i + k] === c[k]) k++;
+        if (k === c.length) { best = p; break; }
+      }
+    }
+    if (!best) { i++; continue; }
+    let start = i, stop = i + best.cps.length;
+    i = stop; // the iterator resumes after this match even when it is discarded
+    if (best.singleWord) {
+      const before = start > 0 && (cls(cps[start - 1]) & REGEX_MASK) === REGEX_WORD;
+      const after = stop < n && (cls(cps[stop]) & REGEX_MASK) === REGEX_WORD;
+      if (before || after) continue;
+    }
+    if (best.lstrip) {
+      let s = start;
+      while (s > 0 && (cls(cps[s - 1]) & REGEX_MASK) === REGEX_SPACE) s--;
+      start = Math.max(s, last);
+    }
+    if (best.rstrip) while (stop < n && (cls(cps[stop]) & REGEX_MASK) === REGEX_SPACE) stop++;
+    out.push(start, stop, best.id);
+    last = stop;
+  }
+  return out;
+}
+
+/**
+ * The added tokens as the library registers them: in file order, each takes its id in the model's vocabulary,
+ * else the next id after it (the "id" fields of the file are not used); a repeated content keeps its first id
+ * and takes the last one's options.
+ */
+function addedTokens(list, vocab) {
+  const byContent = new Map(), byId = new Map();
+  let next = Object.keys(vocab).length;
+  for (const t of list) {
+    if (typeof t?.content !== "string" || t.content === "") continue;
+    let id = byContent.get(t.content);
+    if (id === undefined) id = Object.hasOwn(vocab, t.content) ? vocab[t.content] : next++;
+    byContent.set(t.content, id);
+    byId.set(id, { ...t, id });
+  }
+  return [...byId.values()];
+}
+
+/** Split cps[0..n) at the added tokens of PATTERNS: their ids go to OUT, each stretch between them to EACH(a, b). */
+function splitAdded(cps, n, patterns, cls, out, each) {
+  const hits = findAdded(cps, n, patterns, cls);
+  let at = 0;
+  for (let k = 0; k < hits.length; k += 3) {
+    if (hits[k] > at) each(at, hits[k]);
+    out.push(hits[k + 2]);
+    at = hits[k + 1];
+  }
+  if (at < n) each(at, n);
+}
+
+function patternSet(tokens, toCps) {
+  const byFirst = new Map();
+  for (const t of tokens) {
+    const cps = toCps(t.content);
+    if (cps.length === 0) continue;
+    const p = { cps, id: t.id, singleWord: Boolean(t.single_word), lstrip: Boolean(t.lstrip), rstrip: Boolean(t.rstrip) };
+    if (!byFirst.has(cps[0])) byFirst.set(cps[0], []);
+    byFirst.get(cps[0]).push(p);
+  }
+  for (const list of byFirst.values()) list.sort((a, b) => b.cps.length - a.cps.length || a.id - b.id);
+  return byFirst;
+}
+
+/**
+ * The exact tokenizer.
+ * @param {object} spec a parsed tokenizer.json (exactPathRefusal(spec) must be null)
+ * @param {ArrayBuffer | ArrayBufferView} chartable the export's chartable.bin
+ */
+export function createWordPiece(spec, chartable) {
+  const why = exactPathRefusal(spec);
+  if (why) throw new Error(`the exact tokenizer cannot run this tokenizer.json: ${why}`);
+  const table = parseChartable(chartable);
+  const { cls, bmpCls } = table;
+  const normalize = spec.normalizer ? createNormalizer(table) : null;
+  const m = spec.model;
+  const vocab = m.vocab ?? {};
+  const trie = new VocabTrie(vocab);
+  const unkId = Object.hasOwn(vocab, m.unk_token) ? vocab[m.unk_token] : -1;
+  const maxChars = Number.isInteger(m.max_input_chars_per_word) ? m.max_input_chars_per_word : 100;
+  let contRoot = 0;
+  for (const ch of m.continuing_subword_prefix ?? "##") contRoot = contRoot < 0 ? -1 : trie.next(contRoot, ch.codePointAt(0));
+  const pre = PRE[spec.pre_tokenizer?.type] ?? 0;
+
+  const added = addedTokens(spec.added_tokens ?? [], vocab);
+  const rawPatterns = patternSet(added.filter((t) => !t.normalized), codePoints);
+  const normPatterns = patternSet(added.filter((t) => t.normalized), (s) => {
+    const cps = codePoints(s);
+    if (!normalize) return cps;
+    const r = normalize(cps, 0, cps.length);
+    return r.cps.slice(0, r.length);
+  });
+
+  const trunc = spec.truncation ?? null;
+  const maxLength = trunc && Number.isInteger(trunc.max_length) ? trunc.max_length : null;
+  const keepLast = trunc?.direction === "Left";
+
+  const unk = (out) => {
+    if (unkId < 0) throw new Error(`WordPiece: the unk token ${m.unk_token} is not in the vocabulary`);
+    out.push(unkId);
+  };
+
+  /** WordPiece on the word cps[a..b), ids appended to OUT. */
+  const word = (cps, a, b, out) => {
+    if (b - a > maxChars) return unk(out);
+    const mark = out.length;
+    let start = a;
+    while (start < b) {
+      let node = start === a ? 0 : contRoot;
+      let end = -1, id = -1;
+      for (let i = start; i < b && node >= 0; i++) {
+        node = trie.next(node, cps[i]);
+        if (node >= 0 && trie.ids[node] >= 0) { end = i + 1; id = trie.ids[node]; }
+      }
+      if (end < 0) {
+        out.length = mark;
+        return unk(out);
+      }
+      out.push(id);
+      start = end;
+    }
+  };
+
+  /** Pre-tokenize the normalized cps[a..b) and run WordPiece on each piece. */
+  const words = (cps, a, b, out) => {
+    if (pre === 0) {
+      if (b > a) word(cps, a, b, out);
+      return;
+    }
+    let w = -1; // start of the current piece
+    let kind = -1; // Whitespace: regex class of the current piece
+    for (let i = a; i < b; i++) {
+      const cp = cps[i];
+      const c = cp < 0x10000 ? bmpCls[cp] : cls(cp);
+      if (pre === 2) {
+        const r = c & REGEX_MASK;
+        if (r === REGEX_SPACE) {
+          if (w >= 0) word(cps, w, i, out);
+          w = -1;
+        } else if (w < 0 || r !== kind) {
+          if (w >= 0) word(cps, w, i, out);
+          w = i;
+          kind = r;
+        }
+        continue;
+      }
+      if (c & IS_WHITESPACE) {
+        if (w >= 0) word(cps, w, i, out);
+        w = -1;
+      } else if (pre === 1 && c & BERT_PUNCT) {
+        if (w >= 0) word(cps, w, i, out);
+        word(cps, i, i + 1, out);
+        w = -1;
+      } else if (w < 0) {
+        w = i;
+      }
+    }
+    if (w >= 0) word(cps, w, b, out);
+  };
+
+  /** A segment of the raw text (no raw added token in it): normalize, split out normalized tokens, the rest. */
+  const segment = (raw, a, b, out) => {
+    let cps = raw, from = a, to = b;
+    if (normalize) {
+      const r = normalize(raw, a, b);
+      cps = r.cps; from = 0; to = r.length;
+    }
+    if (normPatterns.size === 0) return words(cps, from, to, out);
+    const view = cps.subarray(from, to);
+    splitAdded(view, to - from, normPatterns, cls, out, (a2, b2) => words(view, a2, b2, out));
+  };
+
+  /** The ids of cps (no truncation), appended to OUT. */
+  const encodeInto = (cps, out) => {
+    if (rawPatterns.size === 0) return segment(cps, 0, cps.length, out);
+    splitAdded(cps, cps.length, rawPatterns, cls, out, (a, b) => segment(cps, a, b, out));
+  };
+  const truncate = (ids) => {
+    if (maxLength === null || ids.length <= maxLength) return ids;
+    return keepLast ? ids.slice(ids.length - maxLength) : ids.slice(0, maxLength);
+  };
+  // U+0020 ends every piece whatever its neighbours: it normalizes to itself, every pre-tokenizer here drops it,
+  // NFD reordering stops at it (a starter), and no added token (raw or normalized) holds it. Then a text's ids are
+  // the concatenation of its space-separated pieces' ids, and a batch can tokenize each distinct piece once.
+  const holdsSpace = (list) => [...list.values()].some((ps) => ps.some((p) => p.cps.includes(32)));
+  const piecewise = pre !== 0 && !holdsSpace(rawPatterns) && !holdsSpace(normPatterns) && (!normalize || isSpace(table));
+  /** The ids of TEXT, each space-separated piece looked up in (or added to) CACHE. */
+  const encodePieces = (text, cache) => {
+    let out = OUT, n = 0;
+    const len = text.length;
+    for (let i = 0; i < len;) {
+      let c = text.charCodeAt(i);
+      if (c === 32) { i++; continue; }
+      const start = i;
+      let h = 0x811c9dc5;
+      while (c !== 32) {
+        h = Math.imul(h ^ c, 16777619);
+        if (++i === len) break;
+        c = text.charCodeAt(i);
+      }
+      let slot = cache.find(text, start, i, h);
+      if (slot < 0) {
+        const ids = [];
+        encodeInto(codePoints(text.slice(start, i)), ids);
+        slot = cache.add(text, start, i, h, ids);
+      }
+      const from = cache.idStart[slot], k = cache.idLen[slot], ids = cache.ids;
+      if (n + k > out.length) {
+        const bigger = new Int32Array(2 * (n + k));
+        bigger.set(out.subarray(0, n));
+        OUT = out = bigger;
+      }
+      for (let j = 0; j < k; j++) out[n++] = ids[from + j];
+    }
+    if (maxLength !== null && n > maxLength) return keepLast ? out.slice(n - maxLength, n) : out.slice(0, maxLength);
+    return out.slice(0, n);
+  };
+  const check = (t) => {
+    if (typeof t !== "string") throw new TypeError(`texts must be strings, got ${typeof t}`);
+  };
+
+  return {
+    /** "exact": this module; the library path says "library". */
+    path: "exact",
+    maxLength,
+    piecewise,
+    /** Token ids of one text (add_special_tokens=False, truncation applied). */
+    encode(text) {
+      check(text);
+      const out = [];
+      encodeInto(codePoints(text), out);
+      return truncate(out);
+    },
+    /**
+     * Token ids of each text (Int32Array when `piecewise`). Within the call each distinct space-separated piece
+     * is tokenized once; pass CACHE (from newCache()) to share that work across calls (a pool worker does, per batch).
+     */
+    encodeBatch(texts, cache = new PieceCache()) {
+      for (const t of texts) check(t);
+      if (!piecewise) return texts.map((t) => this.encode(t));
+      return texts.map((t) => encodePieces(t, cache));
+    },
+    /** A fresh piece cache for encodeBatch. */
+    newCache: () => new PieceCache(),
+  };
+}
+
+let OUT = new Int32Array(1024); // the ids of the text being encoded (single-threaded per realm)
+
+/**
+ * The ids of space-separated pieces, keyed by the pieces' UTF-16 code units: an open-addressing table over
+ * flat typed arrays, so that a lookup allocates nothing (no substring, no boxed array).
+ */
+export class PieceCache {
+  constructor() {
+    this.mask = 63; // small at first (a one-text call), doubled as pieces arrive
+    this.slots = new Int32Array(this.mask + 1).fill(-1); // slot -> entry
+    this.count = 0;
+    this.hash = new Int32Array(32);
+    this.charStart = new Int32Array(32);
+    this.charLen = new Int32Array(32);
+    this.idStart = new Int32Array(32);
+    this.idLen = new Int32Array(32);
+    this.chars = new Uint16Array(256);
+    this.nChars = 0;
+    this.ids = new Int32Array(256);
+    this.nIds = 0;
+  }
+
+  /** The entry of text[start..end) with hash H, or -1. */
+  find(text, start, end, h) {
+    const { slots, mask, chars } = this, len = end - start;
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const e = slots[s];
+      if (e < 0) return -1;
+      if (this.hash[e] === h && this.charLen[e] === len) {
+        const o = this.charStart[e];
+        let k = 0;
+        while (k < len && chars[o + k] === text.charCodeAt(start + k)) k++;
+        if (k === len) return e;
+      }
+    }
+  }
+
+  /** Add text[start..end) with hash H and its IDS; returns the entry. */
+  add(text, start, end, h, ids) {
+    const len = end - start;
+    if (this.count === this.hash.length) {
+      for (const f of ["hash", "charStart", "charLen", "idStart", "idLen"]) this[f] = grown(this[f], 2 * this.count);
+    }
+    if (this.nChars + len > this.chars.length) this.chars = grown(this.chars, 2 * (this.nChars + len));
+    if (this.nIds + ids.length > this.ids.length) this.ids = grown(this.ids, 2 * (this.nIds + ids.length));
+    const e = this.count++;
+    this.hash[e] = h;
+    this.charStart[e] = this.nChars;
+    this.charLen[e] = len;
+    for (let k = 0; k < len; k++) this.chars[this.nChars++] = text.charCodeAt(start + k);
+    this.idStart[e] = this.nIds;
+    this.idLen[e] = ids.length;
+    for (const id of ids) this.ids[this.nIds++] = id;
+    if (2 * this.count > this.mask) this.rehash();
+    else this.place(e);
+    return e;
+  }
+
+  place(e) {
+    let s = this.hash[e] & this.mask;
+    while (this.slots[s] >= 0) s = (s + 1) & this.mask;
+    this.slots[s] = e;
+  }
+
+  rehash() {
+    this.mask = 2 * this.mask + 1;
+    this.slots = new Int32Array(this.mask + 1).fill(-1);
+    for (let e = 0; e < this.count; e++) this.place(e);
+  }
+}
+
+function grown(a, n) {
+  const b = new a.constructor(n);
+  b.set(a);
+  return b;
+}
+
+/** True when the table maps U+0020 to itself, a whitespace that no rule reorders around. */
+function isSpace(table) {
+  return table.rule(32) === 0 && (table.cls(32) & IS_WHITESPACE) !== 0 && (table.cls(32) & REGEX_MASK) === REGEX_SPACE;
+}
