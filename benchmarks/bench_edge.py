@@ -11,7 +11,7 @@ Speed, per export in --exports (default int8@256 and int4@128), in the same run:
 - workerd (the worker under miniflare, started by node), Deno (``deno serve``), Bun (``Bun.serve``): the
   exported worker, over HTTP on 127.0.0.1.
 Cold start = wall time from spawning the process to the first embedding answered (median of --runs fresh
-starts); "up" = to the first answer of GET / (the runtime and worker loaded, the model not yet decoded). texts/s = Cranfield documents (../shared/data/cranfield, else the hostile set repeated) embedded in
+starts); "up" = to the first answer of GET / (the runtime and worker loaded, the model not yet decoded). texts/s = Cranfield documents (the bundled exporter/data/cranfield) embedded in
 batches of --batch, back to back for --seconds, one client: for the workers that includes HTTP and JSON.
 """
 
@@ -31,7 +31,6 @@ sys.path.insert(0, str(ROOT))
 
 from exporter import edge, edge_runtimes  # noqa: E402
 from exporter.export import export  # noqa: E402
-from exporter.texts import hostile_texts  # noqa: E402
 
 SIZE_QUANTS = ("fp32", "fp16", "int8", "int4")
 SIZE_DIMS = (256, 128)
@@ -40,11 +39,11 @@ PROBE = {"texts": ["hello world"]}
 
 
 def corpus(limit: int = 1400) -> list[str]:
-    path = ROOT.parent / "shared" / "data" / "cranfield" / "corpus.jsonl"
-    if path.is_file():
-        texts = [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        return texts[:limit]
-    return [t for t in hostile_texts() if len(t) < 1000] * 50
+    """The first LIMIT documents of the bundled Cranfield corpus (exporter/data)."""
+    from exporter.datasets import DATA
+    from exporter.retrieval import load_beir
+
+    return load_beir(DATA / "cranfield").doc_texts[:limit]
 
 
 def sizes(model, work: Path) -> list[dict]:

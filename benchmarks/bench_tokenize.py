@@ -5,7 +5,8 @@ on one thread, on the same real passages, in the same run.
 
 Exports the model (default: the default model, int8@256) into a temp folder, then alternates, ROUNDS times,
 a Rust pass set (`RAYON_NUM_THREADS=1`, `Tokenizer.encode_batch(texts, add_special_tokens=False)`) and a Node
-pass set (web/scripts/bench_tokenize.mjs: `embed()`, the tokenizer alone, and the previous runtime's
+pass set (web/scripts/bench_tokenize.mjs: `embed()`, the tokenizer alone (a batch, and one text per call), and the
+previous runtime's
 @huggingface/tokenizers path). Texts: the title + abstract passages of the bundled Cranfield and CISI corpora.
 Best-of-passes times; both wall-clock and CPU time are printed (CPU time is steadier on a busy machine).
 Target (issue 8): Node embed() >= 3x Rust encode_batch.
@@ -78,6 +79,7 @@ def main() -> None:
     print(f"| Rust `tokenizers` encode_batch, RAYON_NUM_THREADS=1 | {n / rust['wall']:,.0f} | 1.00 | {n / rust['cpu']:,.0f} | 1.00 |")
     for key, label in (("embed", "edgembed JS `embed()` (tokenize + int8 mean), Node"),
                        ("tokenize", "edgembed JS tokenizer alone, Node"),
+                       ("single", "edgembed JS tokenizer, one text per call (no piece reuse), Node"),
                        ("library", "previous runtime: @huggingface/tokenizers + piece cache, Node")):
         best = {k: min(r[1][key][k] for r in rows) for k in ("wall", "cpu")}
         print(f"| {label} | {n / best['wall']:,.0f} | {rust['wall'] / best['wall']:.2f} | {n / best['cpu']:,.0f} | {rust['cpu'] / best['cpu']:.2f} |")

@@ -23,7 +23,7 @@ from exporter.export import export  # noqa: E402
 from exporter.quantize import QUANTS  # noqa: E402
 
 ARTIFACTS = [("flat", "model.edgembed"), ("onnx", "onnx/model.onnx"), ("ort", "mobile/model.ort"),
-             ("tokenizer", "tokenizer.json")]
+             ("tokenizer", "tokenizer.json"), ("chartable", "chartable.bin")]
 
 
 def gzip_size(path: Path) -> int:

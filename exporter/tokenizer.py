@@ -31,7 +31,7 @@ def runtime_tokenizer_json(json_text: str) -> str:
     data = json.loads(json_text)
     data["padding"] = None
     data["post_processor"] = None
-    return json.dumps(data, ensure_ascii=False)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # compact: every runtime fetches it
 
 
 def encode_ids(tok: Tokenizer, texts: Sequence[str]) -> list[list[int]]:

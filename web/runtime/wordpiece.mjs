@@ -27,19 +27,28 @@ export function exactPathRefusal(spec) {
  */
 class VocabTrie {
   constructor(vocab) {
-    const entries = Object.entries(vocab);
+    const keys = Object.keys(vocab);
+    this.size = keys.length;
     let chars = 0;
-    for (const [tok] of entries) chars += tok.length;
+    for (let k = 0; k < keys.length; k++) chars += keys[k].length;
     let cap = 1 << 10;
     while (cap < 2 * (chars + 2)) cap <<= 1;
     this.mask = cap - 1;
     this.slots = new Int32Array(3 * cap).fill(-1);
     this.ids = new Int32Array(chars + 2).fill(-1);
     this.nodes = 1; // node 0 is the root
-    for (const [tok, id] of entries) {
+    for (let k = 0; k < keys.length; k++) {
+      const tok = keys[k];
       let node = 0;
-      for (const ch of tok) node = this.insert(node, ch.codePointAt(0));
-      this.ids[node] = id;
+      for (let i = 0; i < tok.length; i++) {
+        let cp = tok.charCodeAt(i);
+        if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < tok.length) {
+          const lo = tok.charCodeAt(i + 1);
+          if (lo >= 0xdc00 && lo < 0xe000) { cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00); i++; }
+        }
+        node = this.insert(node, cp);
+      }
+      this.ids[node] = vocab[tok];
     }
   }
 
@@ -114,9 +123,9 @@ function findAdded(cps, n, byFirst, cls) {
  * else the next id after it (the "id" fields of the file are not used); a repeated content keeps its first id
  * and takes the last one's options.
  */
-function addedTokens(list, vocab) {
+function addedTokens(list, vocab, vocabSize) {
   const byContent = new Map(), byId = new Map();
-  let next = Object.keys(vocab).length;
+  let next = vocabSize;
   for (const t of list) {
     if (typeof t?.content !== "string" || t.content === "") continue;
     let id = byContent.get(t.content);
@@ -172,7 +181,7 @@ export function createWordPiece(spec, chartable) {
   for (const ch of m.continuing_subword_prefix ?? "##") contRoot = contRoot < 0 ? -1 : trie.next(contRoot, ch.codePointAt(0));
   const pre = PRE[spec.pre_tokenizer?.type] ?? 0;
 
-  const added = addedTokens(spec.added_tokens ?? [], vocab);
+  const added = addedTokens(spec.added_tokens ?? [], vocab, trie.size);
   const rawPatterns = patternSet(added.filter((t) => !t.normalized), codePoints);
   const normPatterns = patternSet(added.filter((t) => t.normalized), (s) => {
     const cps = codePoints(s);

@@ -1,6 +1,7 @@
 // Node side of benchmarks/bench_tokenize.py: one thread, the runtime's embed() and tokenizer over real passages.
 //   node web/scripts/bench_tokenize.mjs EXPORT_DIR TEXTS.json PASSES
-// Prints one JSON line: best-of-PASSES seconds (wall and CPU) for embed(), for the tokenizer alone, and for the
+// Prints one JSON line: best-of-PASSES seconds (wall and CPU) for embed(), for the tokenizer alone (batch, and one
+// text per call), and for the
 // previous runtime's tokenizer (@huggingface/tokenizers with a per-batch piece cache and an ASCII shortcut).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -31,6 +32,7 @@ async function main([dir, textsFile, passes = "5"]) {
   const out = {
     embed: await best(() => model.embed(texts)),
     tokenize: await best(() => model.tokenizer.encodeBatch(texts)),
+    single: await best(() => { for (const t of texts) model.tokenizer.encode(t); }), // no piece shared between texts
     library: await best(() => library.encodeBatch(texts)),
     tokens: model.tokenizer.encodeBatch(texts).reduce((a, ids) => a + ids.length, 0),
     tokenizer: model.info.tokenizer,
