@@ -4,6 +4,7 @@ the OpenAI embeddings API like the Python flat backend, and refuses bad requests
 from __future__ import annotations
 
 import base64
+import importlib.util
 import contextlib
 import io
 import json
@@ -326,3 +327,32 @@ def test_openai_client(server, reference, edge_export, tmp_path):
     assert res["token ids"]["usage"] == {"prompt_tokens": n, "total_tokens": n}
     bad = res["id outside the vocab"]
     assert not bad["ok"] and bad["status"] == 400 and bad["error"]["param"] == "input"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("openai") is None, reason="the Python openai package is not installed")
+def test_python_openai_client(server, reference, edge_export):
+    """The official Python `openai` client, unmodified but for base_url, gets the Python flat backend's vectors."""
+    from openai import BadRequestError, OpenAI
+
+    man = edge_export["manifest"]
+    client = OpenAI(base_url=server.url + "/v1", api_key="not-needed", max_retries=0, timeout=60)
+    texts = hostile_texts()[:6] + HELD_OUT[:3]
+    ref = reference.encode(texts)
+    ids = encode_ids(reference.tokenizer, texts[3:6])
+    cases = {
+        "list (client default)": (client.embeddings.create(model="m", input=texts), ref),
+        "one string, float": (client.embeddings.create(model="m", input=texts[3], encoding_format="float"), ref[3:4]),
+        "base64": (client.embeddings.create(model="m", input=texts, encoding_format="base64"), ref),
+        "dimensions": (client.embeddings.create(model="m", input=texts, dimensions=32), truncated(ref, 32, man["normalize"])),
+        "token ids": (client.embeddings.create(model="m", input=ids), ref[3:6]),
+    }
+    for name, (res, want) in cases.items():
+        got = np.asarray([d.embedding if isinstance(d.embedding, list)
+                          else np.frombuffer(base64.b64decode(d.embedding), dtype="<f4") for d in res.data], dtype=np.float32)
+        assert got.shape == want.shape and np.abs(got - want).max() <= 1e-5, name
+        assert res.model == "m" and [d.index for d in res.data] == list(range(len(want))), name
+    n = sum(map(len, ids))
+    assert cases["token ids"][0].usage.prompt_tokens == n == cases["token ids"][0].usage.total_tokens
+    with pytest.raises(BadRequestError) as err:
+        client.embeddings.create(model="m", input=[[1, man["vocab_size"]]])
+    assert err.value.status_code == 400 and err.value.body["param"] == "input"
