@@ -41,3 +41,20 @@ export async function runPages(chromium, job, outFile, runPage, timeout) {
   }
   writeFileSync(outFile, JSON.stringify(out));
 }
+
+/**
+ * A new page in CTX that records into REP (requests, external, failed, httpErrors, consoleErrors, pageErrors,
+ * dialogs): requests leaving this machine are aborted, dialogs dismissed.
+ */
+export async function openRecordedPage(ctx, rep, timeout) {
+  await blockExternal(ctx, rep.external);
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(timeout);
+  page.on("request", (r) => rep.requests.push(r.url()));
+  page.on("requestfailed", (r) => { if (isLocal(r.url())) rep.failed.push(`${r.url()} ${r.failure()?.errorText}`); });
+  page.on("response", (r) => { if (r.status() >= 400) rep.httpErrors.push(`${r.status()} ${r.url()}`); });
+  page.on("console", (m) => { if (m.type() === "error") rep.consoleErrors.push(m.text()); });
+  page.on("pageerror", (e) => rep.pageErrors.push(String(e?.message ?? e)));
+  page.on("dialog", async (d) => { rep.dialogs.push(`${d.type()}: ${d.message()}`); await d.dismiss().catch(() => {}); });
+  return page;
+}

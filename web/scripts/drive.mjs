@@ -4,7 +4,7 @@
 // OUT: {pages: [{name, embeddings, runtime, requests, external, failed, consoleErrors, pageErrors, dialogs, bytesFetched, ...}]}
 // Each page gets a fresh browser context (empty cache). Requests to any host but 127.0.0.1 are recorded and aborted.
 import { chromium } from "playwright-core";
-import { blockExternal, isLocal, readJob, runPages } from "./chromium.mjs";
+import { openRecordedPage, readJob, runPages } from "./chromium.mjs";
 
 const [job, outFile] = readJob("drive.mjs");
 const timeout = job.timeoutMs ?? 60000;
@@ -26,15 +26,7 @@ async function runPage(browser, spec) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
   const rep = { name: spec.name, backend: spec.backend, requests: [], external: [], failed: [], httpErrors: [],
     consoleErrors: [], pageErrors: [], dialogs: [] };
-  await blockExternal(ctx, rep.external);
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(timeout);
-  page.on("request", (r) => rep.requests.push(r.url()));
-  page.on("requestfailed", (r) => { if (isLocal(r.url())) rep.failed.push(`${r.url()} ${r.failure()?.errorText}`); });
-  page.on("response", (r) => { if (r.status() >= 400) rep.httpErrors.push(`${r.status()} ${r.url()}`); });
-  page.on("console", (m) => { if (m.type() === "error") rep.consoleErrors.push(m.text()); });
-  page.on("pageerror", (e) => rep.pageErrors.push(String(e?.message ?? e)));
-  page.on("dialog", async (d) => { rep.dialogs.push(`${d.type()}: ${d.message()}`); await d.dismiss().catch(() => {}); });
+  const page = await openRecordedPage(ctx, rep, timeout);
   try {
     await page.goto(spec.url, { waitUntil: "load" });
     await page.waitForFunction(() => window.edgembed !== undefined);

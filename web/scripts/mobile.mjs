@@ -5,7 +5,7 @@
 // layout (page width, what sticks out past the edges, touch targets, text that does not wrap) and open the on-screen
 // keyboard (focus a field, shrink the viewport to 300 px high) over the search input and the textarea.
 import { chromium } from "playwright-core";
-import { blockExternal, isLocal, readJob, runPages } from "./chromium.mjs";
+import { openRecordedPage, readJob, runPages } from "./chromium.mjs";
 
 const [job, outFile] = readJob("mobile.mjs");
 const timeout = job.timeoutMs ?? 60000;
@@ -82,15 +82,7 @@ async function runPage(browser, spec) {
     isMobile: true, hasTouch: true });
   const rep = { name: spec.name, backend: "flat", width: spec.width, requests: [], external: [], failed: [], httpErrors: [], consoleErrors: [],
     pageErrors: [], dialogs: [] };
-  await blockExternal(ctx, rep.external);
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(timeout);
-  page.on("request", (r) => rep.requests.push(r.url()));
-  page.on("requestfailed", (r) => { if (isLocal(r.url())) rep.failed.push(`${r.url()} ${r.failure()?.errorText}`); });
-  page.on("response", (r) => { if (r.status() >= 400) rep.httpErrors.push(`${r.status()} ${r.url()}`); });
-  page.on("console", (m) => { if (m.type() === "error") rep.consoleErrors.push(m.text()); });
-  page.on("pageerror", (e) => rep.pageErrors.push(String(e?.message ?? e)));
-  page.on("dialog", async (d) => { rep.dialogs.push(`${d.type()}: ${d.message()}`); await d.dismiss().catch(() => {}); });
+  const page = await openRecordedPage(ctx, rep, timeout);
   try {
     await page.goto(spec.url, { waitUntil: "load" });
     await page.waitForFunction(() => window.edgembed !== undefined);
