@@ -128,6 +128,18 @@ def write_edge(out: Path, manifest: dict, cors_origin: str = "*") -> dict[str, s
         shutil.copyfile(web / "edge" / f, edge / f)
     runtime = web / "runtime"
     mods = runtime_modules(runtime)
+    files = manifest["files"]
+    chartable = files.get("chartable")
+    library = not chartable  # a tokenizer that is not WordPiece: bundle @huggingface/tokenizers (a plain ES module)
+    if library:
+        from exporter.assets import vendor_files
+
+        mods.append("tokenize_core.mjs")  # tokenize.mjs imports it for the library path only
+        (edge / "vendor").mkdir()
+        lib = vendor_files(web, "@huggingface/tokenizers")[1]
+        if not lib.is_file():
+            raise EdgembedError(f"the edge worker of a non-WordPiece tokenizer needs {lib}: run `cd {web} && npm ci`")
+        shutil.copyfile(lib, edge / "vendor" / "tokenizers.min.mjs")
     for name in mods:
         text = _stub_dynamic_imports((runtime / name).read_text(encoding="utf-8"), set(mods), name)
         (edge / "runtime" / name).write_text(text, encoding="utf-8")
@@ -135,11 +147,9 @@ def write_edge(out: Path, manifest: dict, cors_origin: str = "*") -> dict[str, s
         "// Stands in for the modules the edge worker does not bundle (onnx backend, worker pool, tokenizers library).\n"
         'throw new Error("not available in the edgembed edge worker (flat backend only)");\n', encoding="utf-8")
 
-    files = manifest["files"]
     flat = (out / files["flat"]).read_bytes()
     _data_module(edge / "data" / "flat.mjs", "model.edgembed (base64)", base64.b64encode(flat).decode("ascii"))
     _data_module(edge / "data" / "tokenizer.mjs", "tokenizer.json (text)", (out / files["tokenizer"]).read_text(encoding="utf-8"))
-    chartable = files.get("chartable")
     if chartable:
         _data_module(edge / "data" / "chartable.mjs", f"{chartable} (base64)",
                      base64.b64encode((out / chartable).read_bytes()).decode("ascii"))
@@ -155,11 +165,13 @@ def write_edge(out: Path, manifest: dict, cors_origin: str = "*") -> dict[str, s
         'import flat from "./data/flat.mjs";',
         'import tokenizer from "./data/tokenizer.mjs";',
         *(['import chartable from "./data/chartable.mjs";'] if chartable else []),
+        *(['import * as tokenizersLibrary from "./vendor/tokenizers.min.mjs";'] if library else []),
         "",
         f"export const manifest = {json.dumps(runtime_manifest, ensure_ascii=False)};",
         f"export const info = {json.dumps(info, ensure_ascii=False)};",
         f"export const settings = {json.dumps(settings)};",
-        f"export const data = {{ flat, tokenizer, chartable: {'chartable' if chartable else 'null'} }};",
+        f"export const data = {{ flat, tokenizer, chartable: {'chartable' if chartable else 'null'}, "
+        f"tokenizersLibrary: {'tokenizersLibrary' if library else 'null'} }};",
     ]
     (edge / "model.mjs").write_text("\n".join(lines) + "\n", encoding="utf-8")
     name = worker_name(manifest)

@@ -142,3 +142,27 @@ def st_encode(model_dir: Path, texts: list[str], dims: int | None = None) -> np.
         normalize = bool(json.loads((model_dir / "config.json").read_text()).get("normalize", False))
     model.float()
     return model.encode(texts, truncate_dim=dims, normalize_embeddings=normalize, convert_to_numpy=True, batch_size=64)
+
+
+@pytest.fixture(scope="session")
+def unigram_dir(tmp_path_factory) -> Path:
+    """A model2vec folder whose tokenizer is Unigram (NFKC + Metaspace), as in model2vec's multilingual models: the
+    JS runtime takes the @huggingface/tokenizers path for it. Trained here on 300 bundled Cranfield documents."""
+    from safetensors.numpy import save_file
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+    from exporter.datasets import DATA
+    from exporter.retrieval import load_beir
+
+    tok = Tokenizer(models.Unigram())
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.train_from_iterator(load_beir(DATA / "cranfield").doc_texts[:300],
+                            trainers.UnigramTrainer(vocab_size=400, special_tokens=["<unk>"], unk_token="<unk>"))
+    out = tmp_path_factory.mktemp("unigram") / "model"
+    out.mkdir()
+    (out / "tokenizer.json").write_text(tok.to_str(), encoding="utf-8")
+    table = np.random.default_rng(3).standard_normal((tok.get_vocab_size(), 16)).astype(np.float32)
+    save_file({"embeddings": table}, str(out / "model.safetensors"))
+    (out / "config.json").write_text(json.dumps({"normalize": True}), encoding="utf-8")
+    return out

@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -356,3 +357,32 @@ def test_python_openai_client(server, reference, edge_export):
     with pytest.raises(BadRequestError) as err:
         client.embeddings.create(model="m", input=[[1, man["vocab_size"]]])
     assert err.value.status_code == 400 and err.value.body["param"] == "input"
+
+
+@pytest.fixture(scope="module")
+def unigram_edge(unigram_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("edge-unigram") / "export"
+    export(unigram_dir, out, quant="int8", target="edge")
+    return out
+
+
+@pytest.mark.parametrize("runtime", edge_runtimes.RUNTIMES)
+def test_non_wordpiece_tokenizer_runs_at_the_edge(runtime, unigram_edge):
+    """A Unigram tokenizer takes the library path: the worker bundles @huggingface/tokenizers (a plain ES module)
+    and embeds like the Python flat backend on held-out English text (equality on any text is not proven there)."""
+    from exporter.datasets import DATA
+    from exporter.retrieval import load_beir
+
+    reason = edge_runtimes.missing(runtime)
+    if reason:
+        pytest.skip(reason)
+    assert (unigram_edge / "edge" / "vendor" / "tokenizers.min.mjs").is_file()
+    texts = load_beir(DATA / "cranfield").doc_texts[300:320] + ["", "boundary layer"]
+    srv = edge_runtimes.start(runtime, unigram_edge / "edge")
+    try:
+        status, _, res = call(srv, "POST", "/embed", {"texts": texts})
+    finally:
+        srv.stop()
+    assert status == 200, res
+    got = np.asarray(res["embeddings"], dtype=np.float32)
+    assert np.abs(got - load(unigram_edge, backend="flat").encode(texts)).max() <= 1e-5

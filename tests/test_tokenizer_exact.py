@@ -214,21 +214,14 @@ def test_chromium_demo_matches_python_on_every_code_point(variant, chromium_runs
     print(f"chromium {variant}: {len(texts)} texts, max |diff| {diff.max():.1e}, seed {SEED}")
 
 
-def test_unigram_model_takes_the_library_path_and_says_so(tmp_path):
+def test_unigram_model_takes_the_library_path_and_says_so(unigram_dir, tmp_path):
     """A non-WordPiece tokenizer (model2vec's multilingual models use Unigram/BPE) is exported, not refused: the
     manifest, the runtime and the parity report say its ids come from @huggingface/tokenizers, not proven."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
-
     from exporter.datasets import DATA
     from exporter.parity_report import js_tokenizer_note
     from exporter.retrieval import load_beir
 
-    corpus = load_beir(DATA / "cranfield").doc_texts[:300]
-    tok = Tokenizer(models.Unigram())
-    tok.normalizer = normalizers.NFKC()
-    tok.pre_tokenizer = pre_tokenizers.Metaspace()
-    tok.train_from_iterator(corpus, trainers.UnigramTrainer(vocab_size=400, special_tokens=["<unk>"], unk_token="<unk>"))
-    model = _model(tmp_path / "model", json.loads(tok.to_str()))
+    model = unigram_dir
     folder = tmp_path / "export"
     export(model, folder, quant="int8")
     man = json.loads((folder / "manifest.json").read_text())

@@ -21,6 +21,8 @@ async function createEngine() {
     tokenizerJson: data.tokenizer,
     flat,
     chartable: data.chartable === null ? undefined : decodeBase64(data.chartable),
+    // a tokenizer that is not WordPiece: the bundled @huggingface/tokenizers (ids not proven equal to Python's)
+    loadLibrary: data.tokenizersLibrary === null ? undefined : async () => data.tokenizersLibrary,
   });
   const model = parseFlat(flat); // views over the same bytes: token-id input is embedded without the tokenizer
   const tok = embedder.tokenizer;

@@ -19,9 +19,10 @@ export const POOL_MIN_TEXTS = 64;
  * (default 64) texts over N module Web Workers, started on the first such batch; smaller batches and
  * runtimes without Worker (Node.js, React Native) stay on the calling thread. Results are bit-identical.
  * `chartable`: the export's chartable.bin, which WordPiece tokenizers need (the exact tokenizer, wordpiece.mjs).
+ * `loadLibrary`: for other tokenizers, how to get the @huggingface/tokenizers module (default: import its name).
  * `tokenizersUrl`: for non-WordPiece tokenizers only, the URL the workers import @huggingface/tokenizers from
  * (default: the page's resolution).
- * @param {{tokenizerJson: string | object, chartable?: ArrayBuffer | ArrayBufferView, flat?: ArrayBuffer | ArrayBufferView, onnx?: ArrayBuffer | Uint8Array,
+ * @param {{tokenizerJson: string | object, chartable?: ArrayBuffer | ArrayBufferView, loadLibrary?: () => Promise<{Tokenizer: Function}>, flat?: ArrayBuffer | ArrayBufferView, onnx?: ArrayBuffer | Uint8Array,
  *          backend?: "flat" | "onnx", manifest?: object, ort?: object, numThreads?: number, wasmPaths?: string | object,
  *          workers?: number, poolMinTexts?: number, tokenizersUrl?: string}} a
  */
@@ -29,7 +30,7 @@ export async function fromArtifacts(a) {
   const backend = a.backend ?? (a.flat ? "flat" : "onnx");
   if (!BACKENDS.includes(backend)) throw new Error(`unknown backend '${backend}': choose flat or onnx`);
   if (a.tokenizerJson === undefined) throw new Error("fromArtifacts needs tokenizerJson");
-  const tokenizer = await createTokenizer(a.tokenizerJson, { chartable: a.chartable });
+  const tokenizer = await createTokenizer(a.tokenizerJson, { chartable: a.chartable, loadLibrary: a.loadLibrary });
   const man = a.manifest ?? null;
   if (backend === "flat") {
     if (!a.flat) throw new Error("the flat backend needs `flat` (the bytes of model.edgembed)");

@@ -64,6 +64,8 @@ export interface Artifacts extends RuntimeOptions {
   onnx?: ArrayBuffer | Uint8Array;
   /** the bytes of the export's chartable.bin (manifest.files.chartable), for the built-in WordPiece tokenizer */
   chartable?: ArrayBuffer | ArrayBufferView;
+  /** for tokenizers that are not WordPiece: how to get @huggingface/tokenizers (default: a run-time import of its name) */
+  loadLibrary?: () => Promise<TokenizersModule>;
   /** the export's manifest.json, checked against the flat file's header */
   manifest?: Manifest;
 }
