@@ -147,20 +147,24 @@ export function createNormalizer(t) {
     if (buf.length < 3 * (to - from) + 8) grow(0, 3 * (to - from) + 8);
     let n = 0;
     let run = -1; // start of the current run of kept combining marks in buf (reordering), -1 if none
+    let sorted = true; // the run is already in rank order (the usual case: nothing to do when it ends)
     for (let i = from; i < to; i++) {
       const cp = cps[i];
       const rule = cp < 0x10000 ? bmpRule[cp] : t.rule(cp);
       const kind = rule & 7;
+      if (kind === K_NOOP) continue;
+      if (run >= 0 && kind !== K_SPECIAL) { // a starter ends the run: sort it (stable, by rank) if it needs it
+        if (!sorted) sortRun(buf, ranks, run, n);
+        run = -1;
+        sorted = true;
+      }
       if (kind === K_DELTA) {
         if (n >= buf.length) grow(n, 1);
         buf[n++] = cp + (rule >> 3);
-        run = -1;
         continue;
       }
-      if (kind === K_NOOP) continue;
       const most = kind === K_STR ? pool[rule >> 3] : kind === K_SPECIAL ? specialLength(pool, rule >> 3) : 3;
       if (n + most > buf.length) grow(n, most);
-      if (kind !== K_SPECIAL) run = -1; // every other rule starts with a starter (or is one, removed)
       if (kind === K_STR) {
         const off = rule >> 3, len = pool[off];
         for (let k = 1; k <= len; k++) buf[n++] = pool[off + k];
@@ -175,20 +179,35 @@ export function createNormalizer(t) {
         const off = rule >> 3, units = pool[off];
         for (let u = 0; u < units; u++) {
           const rank = pool[off + 1 + 2 * u], s = pool[off + 2 + 2 * u], len = pool[s];
-          if (rank === 0 || !reorder) { // a starter: emit, end the run
-            for (let k = 1; k <= len; k++) buf[n++] = pool[s + k];
+          if (rank === 0 || !reorder) { // a starter: end the run, emit
+            if (run >= 0 && !sorted) sortRun(buf, ranks, run, n);
             run = -1;
+            sorted = true;
+            for (let k = 1; k <= len; k++) buf[n++] = pool[s + k];
             continue;
           }
           if (run < 0) run = n;
-          let at = n; // stable insertion: after every mark of the run with rank <= this one
-          while (at > run && ranks[at - 1] > rank) at--;
-          for (let k = n - 1; k >= at; k--) { buf[k + len] = buf[k]; ranks[k + len] = ranks[k]; }
-          for (let k = 1; k <= len; k++) { buf[at + k - 1] = pool[s + k]; ranks[at + k - 1] = rank; }
-          n += len;
+          else if (ranks[n - 1] > rank) sorted = false;
+          for (let k = 1; k <= len; k++) { buf[n] = pool[s + k]; ranks[n++] = rank; }
         }
       }
     }
+    if (run >= 0 && !sorted) sortRun(buf, ranks, run, n);
     return { cps: buf, length: n };
   };
+}
+
+/**
+ * Stable sort of buf[from..to) by ranks (NFD's canonical ordering of a run of marks): O(k log k), so a hostile
+ * text of a million marks costs what sorting them costs, not k² shifts.
+ */
+function sortRun(buf, ranks, from, to) {
+  const order = [];
+  for (let k = from; k < to; k++) order.push(k);
+  order.sort((a, b) => ranks[a] - ranks[b] || a - b);
+  const cps = order.map((k) => buf[k]), rs = order.map((k) => ranks[k]);
+  for (let k = from; k < to; k++) {
+    buf[k] = cps[k - from];
+    ranks[k] = rs[k - from];
+  }
 }
