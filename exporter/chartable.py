@@ -228,7 +228,7 @@ def build_chartable(tokenizer_json: str) -> bytes:
             return K_DELTA, ord(out) - c, ("delta", ord(out) - c)
         if len(out) == 3 and out[0] == out[2] == " ":  # handle_chinese_chars (and NFD of a compatibility ideograph)
             return K_PAD, ord(out[1]) - c, ("pad", ord(out[1]) - c)
-        if _hangul(c) is not None and out == _hangul(c):
+        if out == _hangul(c):  # (None for every code point but a precomposed syllable)
             return K_HANGUL, 0, ("hangul",)
         off = intern((len(out), *map(ord, out)))
         return K_STR, off, ("str", off)
@@ -275,12 +275,12 @@ def _zigzag(v: int) -> int:
 def chartable_for(tokenizer_json: str) -> bytes:
     """build_chartable, cached on disk: the table depends only on the normalizer and the `tokenizers` version."""
     import hashlib
-    import os
-    import tempfile
 
     import tokenizers
 
     from exporter.default_model import cache_dir
+    from exporter.errors import EdgembedError
+    from exporter.fsutil import atomic_file
 
     norm = json.dumps(json.loads(tokenizer_json).get("normalizer"), sort_keys=True)
     key = hashlib.sha256(f"{VERSION}|varint|{tokenizers.__version__}|{norm}".encode()).hexdigest()[:24]
@@ -293,12 +293,9 @@ def chartable_for(tokenizer_json: str) -> bytes:
         pass
     data = build_chartable(tokenizer_json)
     try:  # best effort: a read-only cache only costs the probe again
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError:
+        with atomic_file(path) as tmp:
+            tmp.write_bytes(data)
+    except (OSError, EdgembedError):
         pass
     return data
 

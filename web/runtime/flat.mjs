@@ -35,7 +35,9 @@ export function parseFlat(data) {
   const rowBytes = dv.getUint32(28, true);
   const u64 = (off) => Number(dv.getBigUint64(off, true));
   const tOff = u64(32), tBytes = u64(40), sOff = u64(48), sBytes = u64(56);
-  if (version === 2 || qcode === QUANT_PQ) return parsePq(dv, buf, base, size, version, vocab, dims, qcode, flags, rowBytes, u64);
+  if (version === 2 || qcode === QUANT_PQ) {
+    return parsePq(dv, buf, base, size, { version, vocab, dims, qcode, flags, rowBytes, tOff, tBytes, sOff, sBytes }, u64);
+  }
   const quant = QUANTS[qcode];
   if (quant === undefined) throw new Error(`unknown quant code ${qcode}`);
   const expectRow = quant === "fp32" ? 4 * dims : quant === "fp16" ? 2 * dims : quant === "int8" ? dims : (dims + 1) >> 1;
@@ -63,12 +65,12 @@ export function parseFlat(data) {
 const QUANT_PQ = 4;
 
 /** Version 2 (pqM): codes uint8[V][M], row norms float32[V], codebooks float32[M][256][D/M] (docs/format.md). */
-function parsePq(dv, buf, base, size, version, vocab, dims, qcode, flags, rowBytes, u64) {
+function parsePq(dv, buf, base, size, h, u64) {
+  const { version, vocab, dims, qcode, flags, rowBytes, tOff, tBytes, sOff, sBytes } = h;
   if (version !== 2 || qcode !== QUANT_PQ) {
     throw new Error(`corrupt flat file: version ${version} with quant code ${qcode} (pq is quant 4 in version 2 only)`);
   }
   if (size < 128) throw new Error(`truncated flat file: ${size} bytes, shorter than the version 2 header`);
-  const tOff = u64(32), tBytes = u64(40), sOff = u64(48), sBytes = u64(56);
   const m = dv.getUint32(64, true), k = dv.getUint32(68, true), ds = dv.getUint32(72, true);
   const cOff = u64(80), cBytes = u64(88);
   const ok = m >= 1 && k === 256 && ds >= 1 && m * ds === dims && rowBytes === m && tBytes === vocab * m &&
@@ -176,21 +178,26 @@ export function embedIds(model, ids, out = new Float32Array(model.dims)) {
   return out;
 }
 
-let ACC = new Float64Array(0); // float64 accumulator of sumRows, reused across calls (single-threaded per realm)
+let ACC = new Float64Array(0); // the float64 accumulator of sumRows and sumPq, reused (single-threaded per realm)
+
+/** ACC's first D entries, zeroed, after checking that every id indexes a row. */
+function accumulator(d, ids, vocab) {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (!(id >= 0 && id < vocab)) throw new RangeError(`token id ${id} out of range 0..${vocab - 1}`);
+  }
+  if (ACC.length < d) ACC = new Float64Array(d);
+  ACC.fill(0, 0, d);
+  return ACC;
+}
 
 /**
  * OUT (zeros) = the sum over IDS of the dequantized rows, accumulated in float64 (each q * scale is exact there)
  * and rounded to float32 once: closer to the exact mean than a float32 running sum, and ~2x faster than addRow.
  */
 function sumRows(model, ids, out) {
-  const d = model.dims, t = model.table, n = ids.length, vocab = model.vocab;
-  if (ACC.length < d) ACC = new Float64Array(d);
-  const acc = ACC;
-  acc.fill(0, 0, d);
-  for (let i = 0; i < n; i++) {
-    const id = ids[i];
-    if (!(id >= 0 && id < vocab)) throw new RangeError(`token id ${id} out of range 0..${vocab - 1}`);
-  }
+  const d = model.dims, t = model.table, n = ids.length;
+  const acc = accumulator(d, ids, model.vocab);
   const q = model.quant, sc = model.scales, h = q === "fp16" ? halfTable() : null;
   const rb = q === "int4" ? model.rowBytes : d;
   let i = 0;
@@ -229,8 +236,6 @@ function sumRows(model, ids, out) {
   for (let j = 0; j < d; j++) out[j] = acc[j];
 }
 
-let PQ_ACC = new Float64Array(0); // subspace-major accumulator of sumPq, reused across calls (one per realm/worker)
-
 /**
  * pq: OUT (zeros) = the sum over IDS of norm x centroid, never dequantizing the table: per token M code loads
  * and D multiply-adds of centroid values into a subspace-major float64 accumulator (four tokens a pass, like
@@ -238,15 +243,9 @@ let PQ_ACC = new Float64Array(0); // subspace-major accumulator of sumPq, reused
  * float64 accumulation: closer to the exact sum than a float32 running sum (far inside 1e-5 of it).
  */
 function sumPq(model, ids, out) {
-  const d = model.dims, vocab = model.vocab, n = ids.length;
+  const d = model.dims, n = ids.length;
   const m = model.subspaces, ds = model.subDims, cb = model.codebooks, t = model.table, sc = model.scales;
-  if (PQ_ACC.length < d) PQ_ACC = new Float64Array(d);
-  const acc = PQ_ACC;
-  acc.fill(0, 0, d);
-  for (let i = 0; i < n; i++) {
-    const id = ids[i];
-    if (!(id >= 0 && id < vocab)) throw new RangeError(`token id ${id} out of range 0..${vocab - 1}`);
-  }
+  const acc = accumulator(d, ids, model.vocab); // subspace-major here
   let r = 0;
   // four tokens per pass: one load and store of the accumulator per four centroid multiply-adds
   for (; r + 4 <= n; r += 4) {

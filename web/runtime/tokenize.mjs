@@ -4,14 +4,7 @@
 import { importPeer } from "./peers.mjs";
 import { createWordPiece, exactPathRefusal } from "./wordpiece.mjs";
 
-export { exactPathRefusal } from "./wordpiece.mjs";
-
-/** Throw the runtime's TypeError unless every text is a string. */
-export function checkTexts(texts) {
-  for (const t of texts) {
-    if (typeof t !== "string") throw new TypeError(`texts must be strings, got ${typeof t}`);
-  }
-}
+export { checkTexts, exactPathRefusal } from "./wordpiece.mjs";
 
 /**
  * A tokenizer whose ids equal Python `tokenizers` with add_special_tokens=False on the same file.

@@ -1,7 +1,7 @@
 // The library path (tokenizers that are not WordPiece): @huggingface/tokenizers, whose `Tokenizer` class is a
 // parameter, so module workers (which do not see the page's import map) can pass the class they imported by URL.
 // tokenize.mjs imports this module only for such tokenizers.
-import { checkTexts } from "./tokenize.mjs";
+import { checkTexts } from "./wordpiece.mjs";
 
 /**
  * True when tokenizing a text equals tokenizing its space-separated pieces and concatenating the ids:

@@ -7,6 +7,13 @@ import { BERT_PUNCT, IS_WHITESPACE, REGEX_MASK, REGEX_SPACE, REGEX_WORD, codePoi
 
 const PRE = { BertPreTokenizer: 1, Whitespace: 2, WhitespaceSplit: 3 };
 
+/** Throw the runtime's TypeError unless every text is a string. */
+export function checkTexts(texts) {
+  for (const t of texts) {
+    if (typeof t !== "string") throw new TypeError(`texts must be strings, got ${typeof t}`);
+  }
+}
+
 /**
  * Why this runtime cannot tokenize SPEC itself (then the library path applies), or null when it can.
  * Mirrors exporter/chartable.py exact_path.
@@ -274,10 +281,8 @@ export function createWordPiece(spec, chartable) {
     if (rawPatterns.size === 0) return segment(cps, 0, cps.length, out);
     splitAdded(cps, cps.length, rawPatterns, cls, out, (a, b) => segment(cps, a, b, out));
   };
-  const truncate = (ids) => {
-    if (maxLength === null || ids.length <= maxLength) return ids;
-    return keepLast ? ids.slice(ids.length - maxLength) : ids.slice(0, maxLength);
-  };
+  /** The [from, to) of N ids that the file's truncation keeps. */
+  const kept = (n) => (maxLength === null || n <= maxLength ? [0, n] : keepLast ? [n - maxLength, n] : [0, maxLength]);
   // U+0020 ends every piece whatever its neighbours: it normalizes to itself, every pre-tokenizer here drops it,
   // NFD reordering stops at it (a starter), and no added token (raw or normalized) holds it. Then a text's ids are
   // the concatenation of its space-separated pieces' ids, and a batch can tokenize each distinct piece once.
@@ -311,11 +316,7 @@ export function createWordPiece(spec, chartable) {
       }
       for (let j = 0; j < k; j++) out[n++] = ids[from + j];
     }
-    if (maxLength !== null && n > maxLength) return keepLast ? out.slice(n - maxLength, n) : out.slice(0, maxLength);
-    return out.slice(0, n);
-  };
-  const check = (t) => {
-    if (typeof t !== "string") throw new TypeError(`texts must be strings, got ${typeof t}`);
+    return out.slice(...kept(n)); // a copy: OUT is reused
   };
 
   return {
@@ -325,17 +326,18 @@ export function createWordPiece(spec, chartable) {
     piecewise,
     /** Token ids of one text (add_special_tokens=False, truncation applied). */
     encode(text) {
-      check(text);
+      checkTexts([text]);
       const out = [];
       encodeInto(codePoints(text), out);
-      return truncate(out);
+      const [from, to] = kept(out.length);
+      return to - from === out.length ? out : out.slice(from, to);
     },
     /**
      * Token ids of each text (Int32Array when `piecewise`). Within the call each distinct space-separated piece
      * is tokenized once; pass CACHE (from newCache()) to share that work across calls (a pool worker does, per batch).
      */
     encodeBatch(texts, cache = new PieceCache()) {
-      for (const t of texts) check(t);
+      checkTexts(texts);
       if (!piecewise) return texts.map((t) => this.encode(t));
       return texts.map((t) => encodePieces(t, cache));
     },

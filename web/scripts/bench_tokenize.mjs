@@ -4,18 +4,12 @@
 // text per call), and for the
 // previous runtime's tokenizer (@huggingface/tokenizers with a per-batch piece cache and an ASCII shortcut).
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { fromArtifacts } from "../runtime/edgembed.mjs";
 import { createTokenizerWith } from "../runtime/tokenize_core.mjs";
-
-const bytesOf = (f) => { const b = readFileSync(f); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); };
+import { fromDisk } from "./from_disk.mjs";
 
 async function main([dir, textsFile, passes = "5"]) {
-  const man = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
-  const tokenizerJson = readFileSync(join(dir, man.files.tokenizer), "utf8");
   const texts = JSON.parse(readFileSync(textsFile, "utf8"));
-  const model = await fromArtifacts({ backend: "flat", manifest: man, tokenizerJson,
-    chartable: bytesOf(join(dir, man.files.chartable)), flat: bytesOf(join(dir, man.files.flat)) });
+  const { model, tokenizerJson } = await fromDisk(dir, "flat");
   const { Tokenizer } = await import("@huggingface/tokenizers");
   const library = createTokenizerWith(Tokenizer, tokenizerJson);
   const best = async (fn) => {

@@ -3,21 +3,10 @@
 // Prints "ready" once the first text is embedded (the caller times that from the process start), then one
 // JSON line {"texts", "seconds"}: batches of BATCH texts embedded back to back for at least SECONDS.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { fromArtifacts } from "../runtime/edgembed.mjs";
+import { fromDisk } from "./from_disk.mjs";
 
-const bytes = (file) => {
-  const b = readFileSync(file);
-  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-};
 const [dir, textsFile, batch = "64", seconds = "3"] = process.argv.slice(2);
-const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
-const model = await fromArtifacts({
-  backend: "flat", manifest,
-  tokenizerJson: readFileSync(join(dir, manifest.files.tokenizer), "utf8"),
-  chartable: manifest.files.chartable ? bytes(join(dir, manifest.files.chartable)) : undefined,
-  flat: bytes(join(dir, manifest.files.flat)),
-});
+const { model } = await fromDisk(dir, "flat");
 await model.embed(["hello world"]);
 process.stdout.write("ready\n");
 const texts = JSON.parse(readFileSync(textsFile, "utf8"));

@@ -3,25 +3,12 @@
 // Writes OUT_PREFIX.ids (int32: for each text its id count, then its ids) and OUT_PREFIX.f32 (float32,
 // texts x dims), plus OUT_PREFIX.json ({info, ms}). Errors: one line on stderr, exit 1.
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-
-const bytesOf = (file) => {
-  const b = readFileSync(file);
-  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-};
+import { fromDisk } from "./from_disk.mjs";
 
 async function main([dir, textsFile, prefix]) {
   if (!dir || !textsFile || !prefix) throw new Error("usage: node exact_check.mjs EXPORT_DIR TEXTS.json OUT_PREFIX");
-  const { fromArtifacts } = await import("../runtime/edgembed.mjs");
-  const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
   const texts = JSON.parse(readFileSync(textsFile, "utf8"));
-  const model = await fromArtifacts({
-    backend: "flat",
-    manifest,
-    tokenizerJson: readFileSync(join(dir, manifest.files.tokenizer), "utf8"),
-    chartable: manifest.files.chartable ? bytesOf(join(dir, manifest.files.chartable)) : undefined,
-    flat: bytesOf(join(dir, manifest.files.flat)),
-  });
+  const { model } = await fromDisk(dir, "flat");
   const t0 = performance.now();
   const vecs = await model.embed(texts);
   const ms = performance.now() - t0;
