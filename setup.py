@@ -1,7 +1,7 @@
 """Build hook: the wheel carries the JS runtime, the demo templates and the vendored browser files.
 
 ``build_py`` copies them from ``web/`` (and ``web/node_modules``, filled by ``npm ci``) into ``exporter/_web/``
-of the build tree; a missing browser file stops the build (see exporter/assets.py). Editable installs read
+of the build tree; a missing browser file stops the build (see exporter/targets/assets.py). Editable installs read
 ``web/`` in place, so they need no copy (and no npm yet)."""
 
 import importlib.util
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent
 
 
 def _assets():
-    spec = importlib.util.spec_from_file_location("_edgembed_assets", ROOT / "exporter" / "assets.py")
+    spec = importlib.util.spec_from_file_location("_edgembed_assets", ROOT / "exporter" / "targets" / "assets.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

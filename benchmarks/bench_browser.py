@@ -66,7 +66,7 @@ def ort_wasm_dir() -> Path:
 
 def build_site(site: Path, model, quant: str, dims: int | None) -> dict:
     """SITE/m/ = the export with its demo; SITE/tjs/ = the transformers.js page and its runtime files."""
-    from exporter.export import export
+    from exporter.pipeline import export
 
     man = export(model, site / "m", dims=dims, quant=quant, demo=True)
     tjs = site / "tjs"
@@ -103,7 +103,7 @@ def token_level_copy(src: Path, dst: Path) -> None:
 
 
 def run(args) -> dict:
-    from exporter.serve import serve_in_thread
+    from exporter.targets.serve import serve_in_thread
 
     lines = real_lines(args.lines)
     sample = lines[:40] + ["", "A man is playing a guitar."]
@@ -131,7 +131,7 @@ def run(args) -> dict:
             if proc.returncode != 0:
                 sys.exit(f"bench_browser: the driver failed: {proc.stderr.strip()[-2000:]}")
             out = json.loads((Path(tmp) / "out.json").read_text(encoding="utf-8"))
-            from exporter.backends import load
+            from exporter.runtimes.backends import load
 
             ref = load(site / "m", backend="flat").encode(sample)
         finally:
@@ -213,13 +213,13 @@ def main() -> int:
     ap.add_argument("--tjs-wasm", choices=["asyncify", "plain"], default="asyncify",
                     help="onnxruntime-web build for transformers.js (asyncify is its default)")
     ap.add_argument("--tjs-batch", type=int, default=64, help="texts per transformers.js pipeline call")
-    ap.add_argument("--chromium", default=None, help="Chromium binary (default: exporter.browser.chromium_path())")
+    ap.add_argument("--chromium", default=None, help="Chromium binary (default: exporter.proof.browser.chromium_path())")
     ap.add_argument("--json", default=None, help="also write the raw results as JSON")
     args = ap.parse_args()
     if shutil.which("node") is None or not (WEB / "node_modules" / "playwright-core").is_dir() or not TJS.is_dir():
         sys.exit("bench_browser: needs node and web/node_modules (cd web && npm ci)")
     if args.chromium is None:
-        from exporter.browser import chromium_path
+        from exporter.proof.browser import chromium_path
 
         args.chromium = chromium_path()
     if not args.chromium or not Path(args.chromium).is_file():

@@ -29,8 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from exporter import edge, edge_runtimes  # noqa: E402
-from exporter.export import export  # noqa: E402
+from exporter.targets import edge
+from exporter.proof import edge_runtimes  # noqa: E402
+from exporter.pipeline import export  # noqa: E402
 
 SIZE_QUANTS = ("fp32", "fp16", "int8", "int4")
 SIZE_DIMS = (256, 128)
@@ -40,8 +41,8 @@ PROBE = {"texts": ["hello world"]}
 
 def corpus(limit: int = 1400) -> list[str]:
     """The first LIMIT documents of the bundled Cranfield corpus (exporter/data)."""
-    from exporter.datasets import DATA
-    from exporter.retrieval import load_beir
+    from exporter.proof.datasets import DATA
+    from exporter.proof.retrieval import load_beir
 
     return load_beir(DATA / "cranfield").doc_texts[:limit]
 
@@ -140,7 +141,7 @@ def main() -> int:
     ap.add_argument("--skip-sizes", action="store_true")
     ap.add_argument("--json", default=None, help="also write the numbers as JSON")
     args = ap.parse_args()
-    from exporter.default_model import default_model_path
+    from exporter.sources.default_model import default_model_path
 
     model = default_model_path()
     texts = corpus()

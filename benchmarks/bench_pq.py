@@ -37,9 +37,9 @@ def export_seconds(tmp: Path) -> float:
 
 def js_us_per_text(tmp: Path, quants: list[str], repeat: int) -> dict[str, float]:
     """Best microseconds per text of each quant, passes interleaved in one Node process (benchmarks/bench_pq.mjs)."""
-    from exporter.datasets import DATA
-    from exporter.retrieval import load_beir
-    from exporter.tokenizer import encode_ids, load_tokenizer
+    from exporter.proof.datasets import DATA
+    from exporter.proof.retrieval import load_beir
+    from exporter.sources.tokenizer import encode_ids, load_tokenizer
 
     data = load_beir(DATA / "cranfield")
     files = []

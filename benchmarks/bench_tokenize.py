@@ -38,8 +38,8 @@ print(json.dumps({"wall": wall, "cpu": cpu}))
 
 
 def passages() -> list[str]:
-    from exporter.datasets import DATA
-    from exporter.retrieval import load_beir
+    from exporter.proof.datasets import DATA
+    from exporter.proof.retrieval import load_beir
 
     return [t for name in ("cranfield", "cisi") for t in load_beir(DATA / name).doc_texts]
 
@@ -52,7 +52,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--passes", type=int, default=5)
     args = ap.parse_args()
-    from exporter.export import export
+    from exporter.pipeline import export
 
     texts = passages()
     with tempfile.TemporaryDirectory() as tmp:

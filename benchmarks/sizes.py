@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from exporter.export import export  # noqa: E402
-from exporter.quantize import QUANTS  # noqa: E402
+from exporter.pipeline import export  # noqa: E402
+from exporter.formats.quantize import QUANTS  # noqa: E402
 
 ARTIFACTS = [("flat", "model.edgembed"), ("onnx", "onnx/model.onnx"), ("ort", "mobile/model.ort"),
              ("tokenizer", "tokenizer.json"), ("chartable", "chartable.bin")]

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from exporter.errors import EdgembedError
-from exporter.quantize import QUANTS, pq_subspaces
+from exporter.formats.quantize import QUANTS, pq_subspaces
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Commands that live in their own modules (web demo server, parity, eval, bench): each has add_parser/run.
-_EXTRA_COMMANDS = ("exporter.serve", "exporter.parity", "exporter.evaluate", "exporter.bench")
+_EXTRA_COMMANDS = ("exporter.targets.serve", "exporter.proof.parity", "exporter.proof.evaluate", "exporter.proof.bench")
 
 
 def _optional(modname: str, attr: str, *args):
@@ -71,7 +71,7 @@ def _optional(modname: str, attr: str, *args):
 
 
 def cmd_export(args) -> int:
-    from exporter.export import export
+    from exporter.pipeline import export
 
     if args.quant not in QUANTS and pq_subspaces(args.quant) is None:
         raise EdgembedError(f"unknown --quant '{args.quant}': choose one of {', '.join(QUANTS)} or pqM (e.g. pq64)")
@@ -81,7 +81,7 @@ def cmd_export(args) -> int:
     print(f"exported {man['vocab_size']}x{man['dims']} {man['quant']} to {args.out} ({total:,} bytes): "
           + ", ".join(f"{k}={v}" for k, v in man["files"].items()))
     if "edge" in man["files"]:
-        from exporter.edge import size_report
+        from exporter.targets.edge import size_report
 
         line, warning = size_report(Path(args.out))
         print(line)
@@ -93,7 +93,7 @@ def cmd_export(args) -> int:
 def cmd_embed(args) -> int:
     import numpy as np
 
-    from exporter.backends import BACKENDS, load
+    from exporter.runtimes.backends import BACKENDS, load
     from exporter.fsutil import atomic_file
     from exporter.inputs import read_texts
 
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         handler = {"export": cmd_export, "embed": cmd_embed}.get(args.command)
         if handler is None:
-            return int(_optional(f"exporter.{_module_of(args.command)}", "run", args) or 0)
+            return int(_optional(_module_of(args.command), "run", args) or 0)
         return handler(args)
     except EdgembedError as e:
         print(f"edgembed: error: {e}", file=sys.stderr)
@@ -125,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _module_of(command: str) -> str:
-    return {"eval": "evaluate"}.get(command, command)
+    """The module of a command registered through _EXTRA_COMMANDS."""
+    return {"serve": "exporter.targets.serve", "parity": "exporter.proof.parity", "eval": "exporter.proof.evaluate",
+            "bench": "exporter.proof.bench"}[command]
 
 
 if __name__ == "__main__":

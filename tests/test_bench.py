@@ -8,7 +8,7 @@ import re
 import pytest
 
 from exporter import export
-from exporter.bench import REFERENCE
+from exporter.proof.bench import REFERENCE
 from exporter.cli import main
 
 
@@ -51,8 +51,8 @@ def test_bench_bad_input(bench_export, tmp_path, capsys):
 
 def test_bench_default_texts_are_the_bundled_cranfield():
     """One documented default on every machine: the bundled cranfield corpus (title + text) then its 225 queries."""
-    from exporter.bench import default_texts
-    from exporter.datasets import DATA
+    from exporter.proof.bench import default_texts
+    from exporter.proof.datasets import DATA
 
     texts, origin = default_texts()
     first = json.loads((DATA / "cranfield" / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[0])

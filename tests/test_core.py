@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import exporter
-from exporter.flat import read_flat
-from exporter.quantize import dequantize
+from exporter.formats.flat import read_flat
+from exporter.formats.quantize import dequantize
 from tests.conftest import st_encode
 
 # (model fixture, dims or None for all, quant): full and truncated dims (odd 100 too), every quant, every source format.

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from exporter import export, load
-from exporter.loading import load_model
-from exporter.parity import references, run_parity
+from exporter.sources.loading import load_model
+from exporter.proof.parity import references, run_parity
 
 pytestmark = pytest.mark.cuda
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 import exporter
-from exporter import default_model
+from exporter.sources import default_model
 
 
 def test_cache_dir_respects_xdg(monkeypatch, tmp_path):

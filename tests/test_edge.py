@@ -16,16 +16,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporter import edge, edge_runtimes
-from exporter.backends import load
+from exporter.targets import edge
+from exporter.proof import edge_runtimes
+from exporter.runtimes.backends import load
 from exporter.cli import main
 from exporter.errors import EdgembedError
-from exporter.export import export, parse_targets
-from exporter.flat import read_flat
-from exporter.quantize import dequantize_rows
-from exporter.texts import hostile_texts
-from exporter.tokenizer import encode_ids, load_tokenizer
-from exporter.web import model_name
+from exporter.pipeline import export, parse_targets
+from exporter.formats.flat import read_flat
+from exporter.formats.quantize import dequantize_rows
+from exporter.proof.texts import hostile_texts
+from exporter.sources.tokenizer import encode_ids, load_tokenizer
+from exporter.targets.web import model_name
 from tests.conftest import WEB
 
 ORIGIN = "https://app.example"
@@ -370,8 +371,8 @@ def unigram_edge(unigram_dir, tmp_path_factory) -> Path:
 def test_non_wordpiece_tokenizer_runs_at_the_edge(runtime, unigram_edge):
     """A Unigram tokenizer takes the library path: the worker bundles @huggingface/tokenizers (a plain ES module)
     and embeds like the Python flat backend on held-out English text (equality on any text is not proven there)."""
-    from exporter.datasets import DATA
-    from exporter.retrieval import load_beir
+    from exporter.proof.datasets import DATA
+    from exporter.proof.retrieval import load_beir
 
     reason = edge_runtimes.missing(runtime)
     if reason:

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporter.backends import OnnxEmbedder, load
+from exporter.runtimes.backends import OnnxEmbedder, load
 from exporter.errors import EdgembedError
-from exporter.export import export
-from exporter.mobile import read_config, write_mobile
+from exporter.pipeline import export
+from exporter.targets.mobile import read_config, write_mobile
 
 CASES = [("fp32", 256), ("fp16", 256), ("int8", 256), ("int4", 256), ("int4", 101), ("pq16", 64)]  # odd dims: int4 Slice
 

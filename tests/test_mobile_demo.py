@@ -10,7 +10,7 @@ import struct
 
 import pytest
 
-from exporter.export import export
+from exporter.pipeline import export
 from tests.conftest import ARTIFACTS, WEB
 
 PHONES = {320: (568, 2), 360: (740, 3), 390: (844, 2), 414: (896, 3)}  # width: (height, deviceScaleFactor)
@@ -44,7 +44,7 @@ PAGES = {
 
 
 def _browser_ok() -> tuple[bool, str]:
-    from exporter.browser import browser_available
+    from exporter.proof.browser import browser_available
 
     return browser_available()
 
@@ -56,8 +56,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.skipif(not BROWSER_OK, reason=f"n
 @pytest.fixture(scope="module")
 def phone_runs(distilled_dir, tmp_path_factory):
     """Two int8 exports (the default corpus; a corpus of very long unbroken strings), each visited at every width."""
-    from exporter.browser import _drive, _report, chromium_path
-    from exporter.serve import serve_in_thread
+    from exporter.proof.browser import _drive, _report, chromium_path
+    from exporter.targets.serve import serve_in_thread
 
     root = tmp_path_factory.mktemp("mobile")
     corpus = root / CORPUS_NAME

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporter.backends import load
-from exporter.export import export
+from exporter.runtimes.backends import load
+from exporter.pipeline import export
 from tests.conftest import WEB, node_marks
 
 SCRIPT = WEB / "scripts" / "node_embed.mjs"

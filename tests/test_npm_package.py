@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import exporter
-from exporter.backends import load
-from exporter.export import export
-from exporter.serve import serve_in_thread
+from exporter.runtimes.backends import load
+from exporter.pipeline import export
+from exporter.targets.serve import serve_in_thread
 from tests.conftest import ROOT, WEB, node_marks
 
 RUNTIME = WEB / "runtime"
@@ -88,7 +88,7 @@ BAD_TS = {  # each must fail to compile, with this in the message
     "tokenize": ("const wrong: string[] = model.tokenize(\"a\");", "string[]"),
 }
 
-# a page that uses only the flat backend, bundled by esbuild; window.edgembed is what exporter.browser's driver calls
+# a page that uses only the flat backend, bundled by esbuild; window.edgembed is what exporter.proof.browser's driver calls
 FLAT_PAGE = """
 import { load } from "edgembed";
 let model = null;
@@ -290,7 +290,7 @@ def test_pages_in_chromium(package, bundled, distilled_dir, texts, tmp_path):
     """In Chromium: the bundled flat-only page, and the README's import-map page over node_modules on both
     backends, equal the Python flat backend to 1e-5; no request leaves 127.0.0.1; the flat pages fetch no
     onnxruntime file."""
-    from exporter.browser import PageSpec, browser_available, browser_run
+    from exporter.proof.browser import PageSpec, browser_available, browser_run
 
     ok, why = browser_available()
     if not ok:

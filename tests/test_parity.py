@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from exporter.cli import main
-from exporter.export import export
-from exporter.flat import HEADER, read_flat
-from exporter.parity import references, run_parity
-from exporter.loading import load_model
-from exporter.texts import hostile_texts
-from exporter.tokenizer import encode_ids, load_tokenizer
+from exporter.pipeline import export
+from exporter.formats.flat import HEADER, read_flat
+from exporter.proof.parity import references, run_parity
+from exporter.sources.loading import load_model
+from exporter.proof.texts import hostile_texts
+from exporter.sources.tokenizer import encode_ids, load_tokenizer
 
 from .conftest import st_encode
 
@@ -198,7 +198,7 @@ def test_html_report_escapes(int8_export, tmp_path):
 def test_browser_rows(distilled_dir, tmp_path):
     """Headless Chromium: both browser backends pass on a good export; a corrupted flat table fails browser-flat
     while browser-onnx passes. Without a demo, or without Chromium, the rows are skipped with the reason."""
-    from exporter.browser import browser_available
+    from exporter.proof.browser import browser_available
 
     out = tmp_path / "exp"
     export(distilled_dir, out, quant="int8", demo=True)

@@ -14,11 +14,11 @@ import pytest
 import exporter
 from exporter.cli import main
 from exporter.errors import EdgembedError
-from exporter.flat import read_flat, write_flat
-from exporter.parity import references
-from exporter.pq import decode_pq
-from exporter.quantize import check_quant, dequantize, pq_subspaces, quantize
-from exporter.tokenizer import encode_ids, load_tokenizer
+from exporter.formats.flat import read_flat, write_flat
+from exporter.proof.parity import references
+from exporter.formats.pq import decode_pq
+from exporter.formats.quantize import check_quant, dequantize, pq_subspaces, quantize
+from exporter.sources.tokenizer import encode_ids, load_tokenizer
 
 from .conftest import DATA, WEB
 
@@ -90,7 +90,7 @@ def test_two_exports_byte_identical(distilled_dir, pq_export, tmp_path):
 
 def test_backends_equal_dequantized_table(distilled_dir, pq_export, texts):
     """flat, onnx and torch on the export equal the reference re-quantized from the source model (to 1e-5)."""
-    model = exporter.loading.load_model(distilled_dir)
+    model = exporter.sources.loading.load_model(distilled_dir)
     truth, deq = references(model, 64, "pq16", texts)
     for backend in ("flat", "onnx", "torch"):
         got = exporter.load(pq_export, backend=backend).encode(texts)

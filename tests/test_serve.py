@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from exporter.errors import EdgembedError
-from exporter.serve import make_server, serve_in_thread
+from exporter.targets.serve import make_server, serve_in_thread
 
 FILES = {"index.html": b"<!doctype html><p>hi</p>", "demo/app.mjs": b"export const x = 1;\n", "demo/vendor/m.wasm": b"\0asm\1\0\0\0",
          "manifest.json": b"{}", "model.edgembed": b"EDGEMBED", "onnx/model.onnx": b"\x08\x08", "demo/demo.css": b"body{}"}

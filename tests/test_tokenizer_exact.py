@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporter.backends import load
-from exporter.export import export
+from exporter.runtimes.backends import load
+from exporter.pipeline import export
 from tests.conftest import WEB, bert_tokenizer_path, node_marks
 from tests.fuzz_texts import REAL, every_code_point, hostile_mixes
 
@@ -162,7 +162,7 @@ def test_corrupt_chartable_is_a_one_line_error(distilled_dir, tmp_path):
 
 
 def test_non_wordpiece_tokenizers_take_the_library_path():
-    from exporter.chartable import exact_path
+    from exporter.formats.chartable import exact_path
 
     assert exact_path({"model": {"type": "Unigram"}}) == "model Unigram is not WordPiece"
     assert exact_path({"model": {"type": "WordPiece"}, "normalizer": {"type": "NFKC"}}).startswith("normalizer NFKC")
@@ -172,7 +172,7 @@ def test_non_wordpiece_tokenizers_take_the_library_path():
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_chartable_probe_is_deterministic():
-    from exporter.chartable import build_chartable
+    from exporter.formats.chartable import build_chartable
 
     spec = _variant("no_normalizer")  # the cheapest probe: classes only
     assert build_chartable(json.dumps(spec)) == build_chartable(json.dumps(spec))
@@ -181,7 +181,7 @@ def test_chartable_probe_is_deterministic():
 @pytest.fixture(scope="module")
 def chromium_runs(fuzz, tmp_path_factory):
     """Every variant exported with its demo; one Chromium launch embeds the whole fuzz set through window.edgembed."""
-    from exporter.browser import PageSpec, browser_available, browser_run
+    from exporter.proof.browser import PageSpec, browser_available, browser_run
 
     ok, why = browser_available()
     if not ok:
@@ -217,9 +217,9 @@ def test_chromium_demo_matches_python_on_every_code_point(variant, chromium_runs
 def test_unigram_model_takes_the_library_path_and_says_so(unigram_dir, tmp_path):
     """A non-WordPiece tokenizer (model2vec's multilingual models use Unigram/BPE) is exported, not refused: the
     manifest, the runtime and the parity report say its ids come from @huggingface/tokenizers, not proven."""
-    from exporter.datasets import DATA
-    from exporter.parity_report import js_tokenizer_note
-    from exporter.retrieval import load_beir
+    from exporter.proof.datasets import DATA
+    from exporter.proof.report import js_tokenizer_note
+    from exporter.proof.retrieval import load_beir
 
     model = unigram_dir
     folder = tmp_path / "export"

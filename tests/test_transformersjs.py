@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporter.backends import load
-from exporter.export import export
+from exporter.runtimes.backends import load
+from exporter.pipeline import export
 from tests.conftest import WEB, node_marks, st_encode
 
 SCRIPT = WEB / "scripts" / "transformersjs_embed.mjs"
@@ -32,7 +32,7 @@ def run_transformersjs(folder: Path, batches: list[list[str]], tmp: Path) -> lis
 @pytest.fixture(scope="module", params=["fp32", "int8", "pq64"])
 def tjs_case(request, distilled_dir, tmp_path_factory):
     """Export (no demo) + one transformers.js run over: the non-empty hostile texts, [''], ['', 'a', '']."""
-    from exporter.texts import hostile_texts
+    from exporter.proof.texts import hostile_texts
 
     tmp = tmp_path_factory.mktemp(f"tjs-{request.param}")
     folder = tmp / "export"
@@ -77,7 +77,7 @@ def test_matches_python_onnx(tjs_case):
     got = np.asarray(results[0]["embeddings"], dtype=np.float32)
     assert got.shape == (len(texts), 256)
     assert np.abs(got - _onnx_on_ids(folder, results[0]["ids"])).max() <= 1e-5
-    from exporter.tokenizer import encode_ids, load_tokenizer
+    from exporter.sources.tokenizer import encode_ids, load_tokenizer
 
     py_ids = encode_ids(load_tokenizer((folder / "tokenizer.json").read_text(encoding="utf-8")), texts)
     same = [i for i, (a, b) in enumerate(zip(results[0]["ids"], py_ids)) if a == b]

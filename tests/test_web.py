@@ -13,15 +13,15 @@ import pytest
 
 import exporter
 from exporter.errors import EdgembedError
-from exporter.export import export
-from exporter.tokenizer import encode_ids, load_tokenizer
+from exporter.pipeline import export
+from exporter.sources.tokenizer import encode_ids, load_tokenizer
 from tests.conftest import ARTIFACTS, DATA
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
 def _web():
-    from exporter import web
+    from exporter.targets import web
 
     return web
 
@@ -39,7 +39,7 @@ needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is no
 
 
 def _browser_ok() -> tuple[bool, str]:
-    from exporter.browser import browser_available
+    from exporter.proof.browser import browser_available
 
     return browser_available()
 
@@ -149,8 +149,8 @@ def test_empty_corpus_is_an_error(distilled_dir, tmp_path):
 @pytest.mark.parametrize("truncation", ["file", "left7", "none", "cased"])
 def test_js_token_ids_match_python(distilled_dir, texts, tmp_path, truncation):
     """The runtime's exact tokenizer (with the file's truncation) == Python tokenizers (add_special_tokens=False)."""
-    from exporter.chartable import chartable_for
-    from exporter.tokenizer import runtime_tokenizer_json
+    from exporter.formats.chartable import chartable_for
+    from exporter.sources.tokenizer import runtime_tokenizer_json
 
     spec = json.loads(runtime_tokenizer_json((distilled_dir / "tokenizer.json").read_text(encoding="utf-8")))
     assert spec["truncation"]["max_length"] == 512  # the default model truncates: the 20,000-word text shows it
@@ -233,7 +233,7 @@ SENTENCES = ["A man is playing a guitar.", "Someone strums an acoustic guitar on
 @pytest.fixture(scope="module")
 def browser_runs(distilled_dir, texts, tmp_path_factory):
     """fp32 and int8 exports with the demo, then one Chromium launch visiting every page the tests look at."""
-    from exporter.browser import PageSpec, browser_run
+    from exporter.proof.browser import PageSpec, browser_run
 
     root = tmp_path_factory.mktemp("web")
     corpus = root / "hostile.txt"
@@ -408,7 +408,7 @@ def test_demo_search_panel_and_screenshot(browser_runs):
 @needs_browser
 def test_browser_embed_api(distilled_dir, texts, tmp_path):
     """The Python API the parity command uses: fp16 export, flat backend only; bad backend is a one-line error."""
-    from exporter.browser import browser_embed
+    from exporter.proof.browser import browser_embed
 
     out = tmp_path / "exp"
     export(distilled_dir, out, quant="fp16", dims=128, demo=True)

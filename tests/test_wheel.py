@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporter.assets import VENDOR
+from exporter.targets.assets import VENDOR
 from tests.conftest import ROOT, WEB
 
 MAX_WHEEL = 60 * 1024 * 1024
@@ -63,7 +63,7 @@ def test_wheel_carries_the_web_files_and_data(wheel):
         for ds in ("cranfield", "cisi"):
             for f in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv"):
                 assert read(f"exporter/data/{ds}/{f}") == (ROOT / "exporter" / "data" / ds / f).read_bytes()
-        assert "exporter/data/README.md" in names and "exporter/assets.py" in names
+        assert "exporter/data/README.md" in names and "exporter/targets/assets.py" in names
         assert not [n for n in names if n.startswith(("tests/", "web/", "benchmarks/")) or "__pycache__" in n]
     print(f"wheel {wheel.name}: {size:,} bytes")
 
@@ -127,7 +127,7 @@ def installed_export(venv, texts) -> dict:
 def test_installed_package_runs_without_source_or_node(venv, installed_export, texts):
     env = venv["env"]
     assert shutil.which("node", path=env["PATH"]) is None and shutil.which("npm", path=env["PATH"]) is None
-    probe = "import exporter, exporter.assets as a, exporter.web as w; print(exporter.__file__); print(a.INSTALLED, w.WEB)"
+    probe = "import exporter, exporter.targets.assets as a, exporter.targets.web as w; print(exporter.__file__); print(a.INSTALLED, w.WEB)"
     proc = _run([venv["py"], "-c", probe], venv["work"], env)
     assert proc.returncode == 0, proc.stderr
     where, flags = proc.stdout.splitlines()
@@ -183,7 +183,7 @@ def test_installed_parity_and_eval(venv, installed_export):
 def test_installed_demo_in_chromium(installed_export, texts):
     """The installed package's demo, served on 127.0.0.1: both browser backends equal the installed Python flat
     backend to 1e-5, and no request leaves the origin."""
-    from exporter.browser import PageSpec, browser_available, browser_run
+    from exporter.proof.browser import PageSpec, browser_available, browser_run
 
     ok, why = browser_available()
     if not ok:

@@ -16,7 +16,7 @@ export function checkTexts(texts) {
 
 /**
  * Why this runtime cannot tokenize SPEC itself (then the library path applies), or null when it can.
- * Mirrors exporter/chartable.py exact_path.
+ * Mirrors exporter/formats/chartable.py exact_path.
  * @param {object} spec a parsed tokenizer.json
  * @returns {string | null}
  */

@@ -278,7 +278,7 @@ def chartable_for(tokenizer_json: str) -> bytes:
 
     import tokenizers
 
-    from exporter.default_model import cache_dir
+    from exporter.sources.default_model import cache_dir
     from exporter.errors import EdgembedError
     from exporter.fsutil import atomic_file
 

@@ -12,8 +12,8 @@ import json
 import shutil
 from pathlib import Path
 
-PACKAGED = Path(__file__).resolve().parent / "_web"
-CHECKOUT = Path(__file__).resolve().parents[1] / "web"
+PACKAGED = Path(__file__).resolve().parents[1] / "_web"
+CHECKOUT = Path(__file__).resolve().parents[2] / "web"
 # an installed wheel carries _web/; a source checkout (editable install included) has web/ beside exporter/
 INSTALLED = (PACKAGED / "runtime").is_dir()
 WEB = PACKAGED if INSTALLED else CHECKOUT

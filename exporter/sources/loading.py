@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from exporter.errors import EdgembedError
-from exporter.tokenizer import load_tokenizer
+from exporter.sources.tokenizer import load_tokenizer
 
 FLAGSHIP = "sentence-transformers/static-retrieval-mrl-en-v1"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
@@ -38,7 +38,7 @@ class StaticModel:
 def load_model(model: str | os.PathLike | None = None) -> StaticModel:
     """Load MODEL: a local folder, a Hugging Face hub id, or None for the embedded default."""
     if model is None:
-        from exporter.default_model import default_model_path
+        from exporter.sources.default_model import default_model_path
 
         path = default_model_path()
         src = {"kind": "default", "path": str(path), "base": "sentence-transformers/all-MiniLM-L6-v2"}

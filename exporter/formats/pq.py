@@ -65,7 +65,7 @@ def quantize_pq(table: np.ndarray, m: int, progress: bool | None = None):
     from threadpoolctl import threadpool_limits
     from tqdm import tqdm
 
-    from exporter.quantize import QuantizedTable
+    from exporter.formats.quantize import QuantizedTable
 
     v, d = table.shape
     ds = d // m

@@ -59,7 +59,7 @@ def quantize(table: np.ndarray, quant: str, progress: bool | None = None) -> Qua
     dims = int(table.shape[1])
     check_quant(quant, dims)
     if pq_subspaces(quant) is not None:
-        from exporter.pq import quantize_pq
+        from exporter.formats.pq import quantize_pq
 
         return quantize_pq(table, pq_subspaces(quant), progress)
     if quant == "fp32":
@@ -131,7 +131,7 @@ def dequantize_rows(qt: QuantizedTable, rows: np.ndarray | slice = slice(None)) 
         return data.astype(np.float32)
     assert qt.scales is not None
     if qt.codebooks is not None:
-        from exporter.pq import decode_pq
+        from exporter.formats.pq import decode_pq
 
         return decode_pq(data, qt.codebooks) * qt.scales[rows][:, None]
     q = data if qt.quant == "int8" else unpack_int4(data, qt.dims)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from exporter.assets import INSTALLED, PACKAGED, VENDOR, WEB
+from exporter.targets.assets import INSTALLED, PACKAGED, VENDOR, WEB
 from exporter.errors import EdgembedError
 
 DEMO = "demo"
@@ -112,8 +112,8 @@ def model_name(manifest: dict) -> str:
 
 def embed_corpus(out: Path, manifest: dict, texts: list[str]) -> np.ndarray:
     """Corpus vectors from the export's own flat file (what the browser's flat backend computes), unit rows."""
-    from exporter.backends import FlatEmbedder
-    from exporter.flat import read_flat
+    from exporter.runtimes.backends import FlatEmbedder
+    from exporter.formats.flat import read_flat
 
     flat = read_flat(out / manifest["files"]["flat"])
     tok = (out / manifest["files"]["tokenizer"]).read_text(encoding="utf-8")

@@ -43,7 +43,7 @@ def compare(got: np.ndarray, ref: np.ndarray) -> dict:
 
 
 def source_model(folder: Path, man: dict, model: str | None):
-    from exporter.loading import load_model
+    from exporter.sources.loading import load_model
 
     src = man.get("source") or {}
     if model is not None:
@@ -68,8 +68,8 @@ def source_model(folder: Path, man: dict, model: str | None):
 
 def references(model, dims: int, quant: str, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """(truth, dequantized) embeddings of TEXTS, from the source model alone."""
-    from exporter.quantize import dequantize, quantize
-    from exporter.reference import TorchEmbedder
+    from exporter.formats.quantize import dequantize, quantize
+    from exporter.runtimes.torch import TorchEmbedder
 
     table = np.ascontiguousarray(model.table[:, :dims])
     truth = TorchEmbedder(table, model.tokenizer_json, model.normalize, "cpu").encode(texts)
@@ -86,7 +86,7 @@ def _torch(folder: Path, device: str) -> Callable[[Sequence[str]], np.ndarray]:
         raise Skip("PyTorch is not installed") from None
     if device == "cuda" and not torch.cuda.is_available():
         raise Skip("torch sees no CUDA device")
-    from exporter.backends import load
+    from exporter.runtimes.backends import load
 
     return load(folder, "torch", device=device).encode
 
@@ -98,7 +98,7 @@ def _onnx(folder: Path, man: dict, device: str) -> Callable[[Sequence[str]], np.
         raise Skip("onnxruntime is not installed") from None
     if device == "cuda" and "CUDAExecutionProvider" not in ort.get_available_providers():
         raise Skip("onnxruntime has no CUDAExecutionProvider (pip install onnxruntime-gpu)")
-    from exporter.backends import OnnxEmbedder, export_file
+    from exporter.runtimes.backends import OnnxEmbedder, export_file
 
     tok = export_file(folder, man, "tokenizer").read_text(encoding="utf-8")
     emb = OnnxEmbedder(export_file(folder, man, "onnx"), tok, device=device)
@@ -108,7 +108,7 @@ def _onnx(folder: Path, man: dict, device: str) -> Callable[[Sequence[str]], np.
 
 
 def _flat(folder: Path) -> Callable[[Sequence[str]], np.ndarray]:
-    from exporter.backends import load
+    from exporter.runtimes.backends import load
 
     return load(folder, "flat").encode
 
@@ -117,9 +117,9 @@ def _browser(folder: Path, texts: Sequence[str], kind: str) -> np.ndarray:
     """Embeddings computed in headless Chromium by the export's web demo, one browser backend per launch
     (so a page problem is charged to its own backend only)."""
     try:
-        from exporter import browser
+        from exporter.proof import browser
     except ImportError as e:
-        raise Skip(f"exporter.browser is not available ({e})") from None
+        raise Skip(f"exporter.proof.browser is not available ({e})") from None
     ok, reason = browser.browser_available()
     if not ok:
         raise Skip(str(reason))
@@ -143,9 +143,9 @@ def _file_hashes(folder: Path, man: dict) -> list[dict]:
 def run_parity(folder: str | Path, extra_texts: Sequence[str] = (), model: str | None = None,
                backends: Sequence[str] = BACKEND_ROWS) -> dict:
     """The parity report (a JSON-ready dict) of the export in FOLDER."""
-    from exporter.backends import read_manifest
-    from exporter.machine import machine_info
-    from exporter.texts import hostile_texts
+    from exporter.runtimes.backends import read_manifest
+    from exporter.proof.machine import machine_info
+    from exporter.proof.texts import hostile_texts
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -224,7 +224,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from exporter.inputs import read_texts
-    from exporter.parity_report import failure_reasons, render_markdown, write_reports
+    from exporter.proof.report import failure_reasons, render_markdown, write_reports
 
     extra = read_texts(args.texts) if args.texts else []
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from exporter.backends import check_dims
+from exporter.runtimes.backends import check_dims
 from exporter.errors import EdgembedError
-from exporter.flat import write_flat
+from exporter.formats.flat import write_flat
 from exporter.fsutil import atomic_dir, sha256_file
-from exporter.loading import StaticModel, load_model
-from exporter.onnx_graph import build_onnx
-from exporter.quantize import check_quant, quantize
-from exporter.tokenizer import runtime_tokenizer_json
+from exporter.sources.loading import StaticModel, load_model
+from exporter.formats.onnx_graph import build_onnx
+from exporter.formats.quantize import check_quant, quantize
+from exporter.sources.tokenizer import runtime_tokenizer_json
 
 FORMAT_VERSION = 1
 TARGETS = ("web", "mobile", "edge")
@@ -38,7 +38,7 @@ def export(
     check_quant(quant)
     targets = parse_targets(target)
     if "edge" in targets:
-        from exporter.edge import check_cors_origin
+        from exporter.targets.edge import check_cors_origin
 
         cors_origin = check_cors_origin(cors_origin)
     m = model if isinstance(model, StaticModel) else load_model(model)
@@ -61,23 +61,23 @@ def export(
         (tmp / FILES["onnx"]).write_bytes(build_onnx(qt, m.normalize).SerializeToString())
         write_flat(tmp / FILES["flat"], qt, m.normalize)
         (tmp / FILES["tokenizer"]).write_text(runtime_tokenizer_json(m.tokenizer_json), encoding="utf-8")
-        from exporter.chartable import write_chartable  # the JS runtime's exact tokenizer reads it
+        from exporter.formats.chartable import write_chartable  # the JS runtime's exact tokenizer reads it
 
         files, manifest["tokenizer"] = write_chartable(tmp, m.tokenizer_json)
         manifest["files"].update(files)
-        from exporter.hf_compat import write_hf_files  # transformers.js: config.json, tokenizer_config.json
+        from exporter.formats.hf_compat import write_hf_files  # transformers.js: config.json, tokenizer_config.json
 
         manifest["files"].update(write_hf_files(tmp, manifest))
         if "mobile" in targets:
-            from exporter.mobile import write_mobile
+            from exporter.targets.mobile import write_mobile
 
             manifest["files"].update(write_mobile(tmp, FILES["onnx"]))
         if demo:
-            from exporter.web import write_demo
+            from exporter.targets.web import write_demo
 
             manifest["files"].update(write_demo(tmp, manifest, corpus=corpus))
         if "edge" in targets:
-            from exporter.edge import write_edge
+            from exporter.targets.edge import write_edge
 
             manifest["files"].update(write_edge(tmp, manifest, cors_origin=cors_origin))
         manifest["sha256"] = {rel: sha256_file(tmp / rel) for rel in sorted(_all_files(tmp))}

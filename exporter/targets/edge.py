@@ -40,8 +40,8 @@ _ORIGIN = re.compile(r"^(\*|https?://[A-Za-z0-9.\-\[\]:]+(,\s*https?://[A-Za-z0-
 
 
 def web_dir() -> Path:
-    """The web/ folder (looked up through exporter.web, which packaging may redirect)."""
-    from exporter import web
+    """The web/ folder (looked up through exporter.targets.web, which packaging may redirect)."""
+    from exporter.targets import web
 
     return Path(web.WEB)
 
@@ -107,7 +107,7 @@ def _js_string(text: str) -> str:
 
 def worker_name(manifest: dict) -> str:
     """A Workers script name: lowercase letters, digits and dashes, at most 63 characters."""
-    from exporter.web import model_name
+    from exporter.targets.web import model_name
 
     base = re.sub(r"\(.*?\)", "", model_name(manifest)).split("/")[-1]
     slug = re.sub(r"[^a-z0-9]+", "-", base.lower()).strip("-") or "model"
@@ -116,7 +116,7 @@ def worker_name(manifest: dict) -> str:
 
 def write_edge(out: Path, manifest: dict, cors_origin: str = "*") -> dict[str, str]:
     """Write OUT/edge/ from the export's files already in OUT; returns the manifest ``files`` entry."""
-    from exporter.web import model_name
+    from exporter.targets.web import model_name
 
     cors_origin = check_cors_origin(cors_origin)
     out = Path(out)
@@ -132,7 +132,7 @@ def write_edge(out: Path, manifest: dict, cors_origin: str = "*") -> dict[str, s
     chartable = files.get("chartable")
     library = not chartable  # a tokenizer that is not WordPiece: bundle @huggingface/tokenizers (a plain ES module)
     if library:
-        from exporter.assets import vendor_files
+        from exporter.targets.assets import vendor_files
 
         mods.append("tokenize_core.mjs")  # tokenize.mjs imports it for the library path only
         (edge / "vendor").mkdir()

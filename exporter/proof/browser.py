@@ -13,9 +13,9 @@ from typing import Sequence
 
 import numpy as np
 
-from exporter.assets import CHECKOUT as WEB  # the driver and playwright-core: a source checkout's web/ only
+from exporter.targets.assets import CHECKOUT as WEB  # the driver and playwright-core: a source checkout's web/ only
 from exporter.errors import EdgembedError
-from exporter.web import check_vendor, npm_install_hint
+from exporter.targets.web import check_vendor, npm_install_hint
 
 DRIVER = WEB / "scripts" / "drive.mjs"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -98,7 +98,7 @@ class PageReport:
 
 def browser_run(pages: Sequence[PageSpec], timeout: float = 300.0) -> list[PageReport]:
     """Serve each distinct folder on a free 127.0.0.1 port and visit the pages in one Chromium launch."""
-    from exporter.serve import serve_in_thread
+    from exporter.targets.serve import serve_in_thread
 
     ok, why = browser_available()
     if not ok:
@@ -174,7 +174,7 @@ def browser_embed(export_dir: str | Path, texts: Sequence[str], backends: Sequen
             raise EdgembedError(f"unknown browser backend '{b}': choose flat or onnx")
     texts = list(texts)
     if not texts:
-        from exporter.backends import read_manifest
+        from exporter.runtimes.backends import read_manifest
 
         man = read_manifest(Path(export_dir)) or {}
         return {b: np.zeros((0, int(man.get("dims", 0))), dtype=np.float32) for b in backends}

@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from exporter.errors import EdgembedError
-from exporter.quantize import QUANTS, check_quant
+from exporter.formats.quantize import QUANTS, check_quant
 
 DEFAULT_DIMS = (1024, 512, 256, 128, 64)
 CHUNK = 256
@@ -45,11 +45,11 @@ def run_eval(model, data_dir: str | Path, dims: Sequence[int] | None = None, qua
     """Evaluate every (dims, quant) cell; returns {"dataset", ..., "cells": [one record per cell]}."""
     from tqdm import tqdm
 
-    from exporter.backends import load
-    from exporter.datasets import beir_dir
-    from exporter.export import FILES, export
-    from exporter.loading import StaticModel, load_model
-    from exporter.retrieval import cosine_scores, evaluate, load_beir
+    from exporter.runtimes.backends import load
+    from exporter.proof.datasets import beir_dir
+    from exporter.pipeline import FILES, export
+    from exporter.sources.loading import StaticModel, load_model
+    from exporter.proof.retrieval import cosine_scores, evaluate, load_beir
 
     if backend not in ("flat", "onnx"):
         raise EdgembedError(f"--backend must be flat or onnx, got '{backend}'")

@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from exporter.errors import EdgembedError
-from exporter.tokenizer import encode_ids, flatten, load_tokenizer
+from exporter.sources.tokenizer import encode_ids, flatten, load_tokenizer
 
 
 def torch_device(device: str):

@@ -19,7 +19,7 @@ REFERENCE = "SentenceTransformer.encode"
 
 def default_texts() -> tuple[list[str], str]:
     """The bundled cranfield corpus + judged queries (1,625 texts), on every machine (exporter/data/README.md)."""
-    from exporter.datasets import bench_texts
+    from exporter.proof.datasets import bench_texts
 
     return bench_texts()
 
@@ -56,8 +56,8 @@ def time_methods(methods: dict[str, Callable], texts: Sequence[str], batch: int,
 
 def _candidates(folder: Path, man: dict, src) -> dict[str, Callable[[], Callable[[list[str]], object]]]:
     """name -> a factory of the encode function (factories raise to mark the row as skipped)."""
-    from exporter.backends import load
-    from exporter.tokenizer import load_tokenizer
+    from exporter.runtimes.backends import load
+    from exporter.sources.tokenizer import load_tokenizer
 
     dims = int(man["dims"])
 
@@ -102,9 +102,9 @@ def _candidates(folder: Path, man: dict, src) -> dict[str, Callable[[], Callable
 def run_bench(folder: str | Path, texts: Sequence[str] | None = None, batch_sizes: Sequence[int] = BATCH_SIZES,
               repeat: int = 3, model: str | None = None, single_max: int = 500) -> dict:
     """Throughput and latency per (batch size, method); batch size 1 uses the first SINGLE_MAX texts."""
-    from exporter.backends import read_manifest
-    from exporter.machine import machine_info
-    from exporter.parity import source_model
+    from exporter.runtimes.backends import read_manifest
+    from exporter.proof.machine import machine_info
+    from exporter.proof.parity import source_model
 
     folder = Path(folder)
     man = read_manifest(folder) if folder.is_dir() else None
@@ -161,7 +161,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from exporter.evaluate import _int_list
+    from exporter.proof.evaluate import _int_list
     from exporter.fsutil import atomic_file
     from exporter.inputs import read_texts
 

@@ -9,9 +9,9 @@ from typing import Sequence
 import numpy as np
 
 from exporter.errors import EdgembedError
-from exporter.flat import read_flat
-from exporter.quantize import dequantize, dequantize_rows
-from exporter.tokenizer import encode_ids, flatten, load_tokenizer
+from exporter.formats.flat import read_flat
+from exporter.formats.quantize import dequantize, dequantize_rows
+from exporter.sources.tokenizer import encode_ids, flatten, load_tokenizer
 
 BACKENDS = ("torch", "onnx", "flat")
 
@@ -48,8 +48,8 @@ def load(source: str | Path | None, backend: str = "flat", device: str = "cpu", 
             raise EdgembedError(f"{source} does not exist (expected an export folder from 'edgembed export')")
         if backend != "torch":
             raise EdgembedError(f"backend '{backend}' needs an export folder (run 'edgembed export' first); {source} is a model")
-        from exporter.loading import load_model
-        from exporter.reference import TorchEmbedder
+        from exporter.sources.loading import load_model
+        from exporter.runtimes.torch import TorchEmbedder
 
         model = load_model(source)
         d = check_dims(dims, model.dim) if dims is not None else model.dim
@@ -63,7 +63,7 @@ def load(source: str | Path | None, backend: str = "flat", device: str = "cpu", 
         if device != "cpu":
             raise EdgembedError("the flat backend runs on cpu only")
         return FlatEmbedder(flat.table, tok_json, flat.normalize)
-    from exporter.reference import TorchEmbedder
+    from exporter.runtimes.torch import TorchEmbedder
 
     return TorchEmbedder(dequantize(flat.table), tok_json, flat.normalize, device)
 

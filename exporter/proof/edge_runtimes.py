@@ -19,7 +19,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from exporter.edge import web_dir
+from exporter.targets.edge import web_dir
 
 RUNTIMES = ("workerd", "deno", "bun")
 

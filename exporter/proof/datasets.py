@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 BUNDLED = ("cranfield", "cisi")
 BENCH_DATASET = "cranfield"
 
@@ -19,7 +19,7 @@ def beir_dir(data: str | Path) -> Path:
 
 def bench_texts() -> tuple[list[str], str]:
     """edgembed bench's one default text set: the bundled cranfield corpus (title + text) then its judged queries."""
-    from exporter.retrieval import load_beir
+    from exporter.proof.retrieval import load_beir
 
     data = load_beir(DATA / BENCH_DATASET)
     return data.doc_texts + data.query_texts, f"bundled {BENCH_DATASET} corpus + queries ({len(data.doc_texts)} + {len(data.query_texts)})"

@@ -1,0 +1,1 @@
+"""Python runtimes over an export folder (flat numpy, onnxruntime, torch): `exporter.load(...)`."""
