@@ -7,18 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
-from exporter.runtimes.backends import check_dims
 from exporter.errors import EdgembedError
 from exporter.formats.flat import write_flat
+from exporter.formats.manifest import FILES, FORMAT_VERSION
 from exporter.fsutil import atomic_dir, sha256_file
-from exporter.sources.loading import StaticModel, load_model
+from exporter.sources.loading import StaticModel, check_dims, load_model
 from exporter.formats.onnx_graph import build_onnx
 from exporter.formats.quantize import check_quant, quantize
 from exporter.sources.tokenizer import runtime_tokenizer_json
 
-FORMAT_VERSION = 1
 TARGETS = ("web", "mobile", "edge")
-FILES = {"onnx": "onnx/model.onnx", "flat": "model.edgembed", "tokenizer": "tokenizer.json"}
 
 
 def export(

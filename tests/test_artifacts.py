@@ -91,7 +91,7 @@ def test_flat_layout_as_documented(flagship_exports, quant):
         err = np.abs(deq - src).max(axis=1) / np.maximum(np.abs(src).max(axis=1), 1e-30)
         bound = {"fp32": 0, "int8": 0.5 / 127 + 1e-6, "int4": 0.5}[quant]
         assert err.max() <= bound, "per-row scales: every row, tiny norms included, keeps its relative precision"
-    np.testing.assert_array_equal(deq, exporter.runtimes.backends.dequantize(exporter.formats.flat.read_flat(out / "model.edgembed").table))
+    np.testing.assert_array_equal(deq, exporter.formats.quantize.dequantize(exporter.formats.flat.read_flat(out / "model.edgembed").table))
 
 
 def test_tokenizer_and_manifest(flagship_exports, flagship_dir, texts):

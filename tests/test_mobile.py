@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporter.runtimes.backends import OnnxEmbedder, load
+from exporter.runtimes.backends import load
+from exporter.runtimes.onnx import OnnxEmbedder
 from exporter.errors import EdgembedError
 from exporter.pipeline import export
 from exporter.targets.mobile import read_config, write_mobile

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from exporter.errors import EdgembedError
-from exporter.formats.quantize import QUANTS, QuantizedTable, pq_subspaces
+from exporter.formats.table import QUANTS, QuantizedTable, pq_subspaces
 
 MAGIC = b"EDGEMBED"
 VERSION = 1  # fp32, fp16, int8, int4

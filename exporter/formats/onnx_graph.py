@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from exporter.formats.quantize import QuantizedTable
+from exporter.formats.table import QuantizedTable
 
 OPSET = 18
 IR_VERSION = 8

@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from exporter.formats.table import QuantizedTable
+
 CENTROIDS = 256  # one uint8 code per subspace
 ITERATIONS = 20
 SEED = 0
@@ -64,8 +66,6 @@ def quantize_pq(table: np.ndarray, m: int, progress: bool | None = None):
     """The pqM QuantizedTable of a float32 table (dims divisible by M, checked by the caller)."""
     from threadpoolctl import threadpool_limits
     from tqdm import tqdm
-
-    from exporter.formats.quantize import QuantizedTable
 
     v, d = table.shape
     ds = d // m

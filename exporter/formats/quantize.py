@@ -3,53 +3,15 @@ every backend uses."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 import numpy as np
 
 from exporter.errors import EdgembedError
+from exporter.formats.pq import decode_pq, quantize_pq
+from exporter.formats.table import QUANTS, QuantizedTable, check_quant, pq_subspaces
 
-QUANTS = ("fp32", "fp16", "int8", "int4")  # the fixed quants; product quantization is spelled pqM (see pq.py)
+__all__ = ["QUANTS", "QuantizedTable", "check_quant", "pq_subspaces", "quantize", "dequantize", "dequantize_rows"]
+
 INT4_GRID = np.linspace(0.55, 1.0, 19, dtype=np.float32)  # candidate scales, as fractions of max|x|/7
-
-
-@dataclass
-class QuantizedTable:
-    """``data`` holds the stored rows; ``scales`` one float32 per row (int8/int4: scale, pq: row norm), else None.
-
-    Storage: fp32 float32[V, D]; fp16 float16[V, D]; int8 int8[V, D]; int4 uint8[V, ceil(D/2)] with
-    column 2j in the low nibble and 2j+1 in the high nibble, each nibble = q + 8 for q in -8..7;
-    pqM uint8[V, M] codes with ``codebooks`` float32[M, 256, D/M] (column j is component j // M of subspace j % M).
-    """
-
-    quant: str
-    dims: int
-    data: np.ndarray
-    scales: np.ndarray | None = None
-    codebooks: np.ndarray | None = None
-
-    @property
-    def vocab_size(self) -> int:
-        return int(self.data.shape[0])
-
-
-def pq_subspaces(quant: str) -> int | None:
-    """M for a product quantization spelled ``pqM`` (M >= 1), else None."""
-    m = re.fullmatch(r"pq([1-9][0-9]{0,3})", quant)
-    return int(m.group(1)) if m else None
-
-
-def check_quant(quant: str, dims: int | None = None) -> str:
-    """QUANT itself, or a one-line error; with DIMS, also checks that pqM's M divides them."""
-    if quant not in QUANTS and pq_subspaces(quant) is None:
-        raise EdgembedError(f"unknown quant '{quant}': choose one of {', '.join(QUANTS)} or pqM (product quantization "
-                            "with M subspaces, e.g. pq64)")
-    m = pq_subspaces(quant)
-    if m is not None and dims is not None and dims % m:
-        raise EdgembedError(f"--quant {quant} needs dims divisible by {m}, got {dims} dims: pick --dims a multiple of {m} "
-                            f"or a pqM whose M divides {dims}")
-    return quant
 
 
 def quantize(table: np.ndarray, quant: str, progress: bool | None = None) -> QuantizedTable:
@@ -59,8 +21,6 @@ def quantize(table: np.ndarray, quant: str, progress: bool | None = None) -> Qua
     dims = int(table.shape[1])
     check_quant(quant, dims)
     if pq_subspaces(quant) is not None:
-        from exporter.formats.pq import quantize_pq
-
         return quantize_pq(table, pq_subspaces(quant), progress)
     if quant == "fp32":
         return QuantizedTable(quant, dims, table)
@@ -131,8 +91,6 @@ def dequantize_rows(qt: QuantizedTable, rows: np.ndarray | slice = slice(None)) 
         return data.astype(np.float32)
     assert qt.scales is not None
     if qt.codebooks is not None:
-        from exporter.formats.pq import decode_pq
-
         return decode_pq(data, qt.codebooks) * qt.scales[rows][:, None]
     q = data if qt.quant == "int8" else unpack_int4(data, qt.dims)
     return q.astype(np.float32) * qt.scales[rows][:, None]

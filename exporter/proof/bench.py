@@ -102,7 +102,7 @@ def _candidates(folder: Path, man: dict, src) -> dict[str, Callable[[], Callable
 def run_bench(folder: str | Path, texts: Sequence[str] | None = None, batch_sizes: Sequence[int] = BATCH_SIZES,
               repeat: int = 3, model: str | None = None, single_max: int = 500) -> dict:
     """Throughput and latency per (batch size, method); batch size 1 uses the first SINGLE_MAX texts."""
-    from exporter.runtimes.backends import read_manifest
+    from exporter.formats.manifest import read_manifest
     from exporter.proof.machine import machine_info
     from exporter.proof.parity import source_model
 

@@ -174,7 +174,7 @@ def browser_embed(export_dir: str | Path, texts: Sequence[str], backends: Sequen
             raise EdgembedError(f"unknown browser backend '{b}': choose flat or onnx")
     texts = list(texts)
     if not texts:
-        from exporter.runtimes.backends import read_manifest
+        from exporter.formats.manifest import read_manifest
 
         man = read_manifest(Path(export_dir)) or {}
         return {b: np.zeros((0, int(man.get("dims", 0))), dtype=np.float32) for b in backends}

@@ -47,7 +47,8 @@ def run_eval(model, data_dir: str | Path, dims: Sequence[int] | None = None, qua
 
     from exporter.runtimes.backends import load
     from exporter.proof.datasets import beir_dir
-    from exporter.pipeline import FILES, export
+    from exporter.formats.manifest import FILES
+    from exporter.pipeline import export
     from exporter.sources.loading import StaticModel, load_model
     from exporter.proof.retrieval import cosine_scores, evaluate, load_beir
 

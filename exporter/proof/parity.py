@@ -98,7 +98,8 @@ def _onnx(folder: Path, man: dict, device: str) -> Callable[[Sequence[str]], np.
         raise Skip("onnxruntime is not installed") from None
     if device == "cuda" and "CUDAExecutionProvider" not in ort.get_available_providers():
         raise Skip("onnxruntime has no CUDAExecutionProvider (pip install onnxruntime-gpu)")
-    from exporter.runtimes.backends import OnnxEmbedder, export_file
+    from exporter.formats.manifest import export_file
+    from exporter.runtimes.onnx import OnnxEmbedder
 
     tok = export_file(folder, man, "tokenizer").read_text(encoding="utf-8")
     emb = OnnxEmbedder(export_file(folder, man, "onnx"), tok, device=device)
@@ -143,7 +144,7 @@ def _file_hashes(folder: Path, man: dict) -> list[dict]:
 def run_parity(folder: str | Path, extra_texts: Sequence[str] = (), model: str | None = None,
                backends: Sequence[str] = BACKEND_ROWS) -> dict:
     """The parity report (a JSON-ready dict) of the export in FOLDER."""
-    from exporter.runtimes.backends import read_manifest
+    from exporter.formats.manifest import read_manifest
     from exporter.proof.machine import machine_info
     from exporter.proof.texts import hostile_texts
 

@@ -35,6 +35,13 @@ class StaticModel:
         return int(self.table.shape[1])
 
 
+def check_dims(dims: int, model_dim: int) -> int:
+    """DIMS when a model of MODEL_DIM columns can be cut to it (Matryoshka), else a one-line error."""
+    if not 1 <= dims <= model_dim:
+        raise EdgembedError(f"--dims must be between 1 and the model's dim ({model_dim}), got {dims}")
+    return dims
+
+
 def load_model(model: str | os.PathLike | None = None) -> StaticModel:
     """Load MODEL: a local folder, a Hugging Face hub id, or None for the embedded default."""
     if model is None:

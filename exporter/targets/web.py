@@ -112,12 +112,14 @@ def model_name(manifest: dict) -> str:
 
 def embed_corpus(out: Path, manifest: dict, texts: list[str]) -> np.ndarray:
     """Corpus vectors from the export's own flat file (what the browser's flat backend computes), unit rows."""
-    from exporter.runtimes.backends import FlatEmbedder
     from exporter.formats.flat import read_flat
+    from exporter.formats.pooling import mean_rows
+    from exporter.sources.tokenizer import encode_ids, load_tokenizer
 
     flat = read_flat(out / manifest["files"]["flat"])
-    tok = (out / manifest["files"]["tokenizer"]).read_text(encoding="utf-8")
-    vecs = FlatEmbedder(flat.table, tok, flat.normalize).encode(texts)
+    tok = load_tokenizer((out / manifest["files"]["tokenizer"]).read_text(encoding="utf-8"))
+    vecs = np.concatenate([mean_rows(flat.table, encode_ids(tok, texts[i : i + 256]), flat.normalize)
+                           for i in range(0, len(texts), 256)] or [np.zeros((0, flat.table.dims), np.float32)])
     del flat
     norms = np.linalg.norm(vecs, axis=1, keepdims=True)
     return np.divide(vecs, norms, out=np.zeros_like(vecs), where=norms > 0)
