@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--target", action="append", default=None,
                    help="web (default), mobile (adds the .ort model), edge (adds the edge worker); repeat or comma-list")
     e.add_argument("--cors-origin", default="*", help="--target edge: the origin(s) the worker allows (default *)")
+    e.add_argument("--no-rows", dest="rows", action="store_false",
+                   help="skip rows/ (the table as row shards, which pages fetch lazily: only the rows their texts need)")
 
     m = sub.add_parser("embed", help="embed texts with a model or an export folder")
     m.add_argument("source", help="model folder / hub id (torch backend) or export folder (any backend)")
@@ -82,8 +84,8 @@ def cmd_export(args) -> int:
     if args.quant not in QUANTS and pq_subspaces(args.quant) is None:
         raise EdgembedError(f"unknown --quant '{args.quant}': choose one of {', '.join(QUANTS)} or pqM (e.g. pq64)")
     man = export(args.model, args.out, dims=args.dims, quant=args.quant, demo=args.demo,
-                 corpus=args.corpus, target=args.target, cors_origin=args.cors_origin)
-    total = sum((Path(args.out) / f).stat().st_size for f in man["sha256"])
+                 corpus=args.corpus, target=args.target, cors_origin=args.cors_origin, rows=args.rows)
+    total = sum(p.stat().st_size for p in Path(args.out).rglob("*") if p.is_file())
     print(f"exported {man['vocab_size']}x{man['dims']} {man['quant']} to {args.out} ({total:,} bytes): "
           + ", ".join(f"{k}={v}" for k, v in man["files"].items()))
     if "edge" in man["files"]:

@@ -28,11 +28,13 @@ def export(
     corpus: str | Path | None = None,
     target: str | list[str] | tuple[str, ...] | None = None,
     cors_origin: str = "*",
+    rows: bool = True,
 ) -> dict:
     """Export MODEL into OUT atomically and return the manifest.
 
     TARGET: "web" (default), "mobile", "edge", or several of them (a list, or a comma list "mobile,edge").
-    CORS_ORIGIN: the origin(s) the edge worker allows (``--target edge``)."""
+    CORS_ORIGIN: the origin(s) the edge worker allows (``--target edge``).
+    ROWS: also write the table as row shards (``rows/``) for runtimes that fetch only the rows they need."""
     check_quant(quant)
     targets = parse_targets(target)
     if "edge" in targets:
@@ -58,11 +60,23 @@ def export(
         (tmp / "onnx").mkdir()
         (tmp / FILES["onnx"]).write_bytes(build_onnx(qt, m.normalize).SerializeToString())
         write_flat(tmp / FILES["flat"], qt, m.normalize)
-        (tmp / FILES["tokenizer"]).write_text(runtime_tokenizer_json(m.tokenizer_json), encoding="utf-8")
+        if rows:
+            from exporter.formats.rows import write_rows
+
+            manifest["files"].update(write_rows(tmp, qt, m.normalize))
+        runtime_json = runtime_tokenizer_json(m.tokenizer_json)
+        (tmp / FILES["tokenizer"]).write_text(runtime_json, encoding="utf-8")
         from exporter.formats.chartable import write_chartable  # the JS runtime's exact tokenizer reads it
 
         files, manifest["tokenizer"] = write_chartable(tmp, m.tokenizer_json)
         manifest["files"].update(files)
+        if "chartable" in files:  # the same tokenizer, ready to use, in one file (unless the vocabulary cannot be packed)
+            from exporter.formats.tokpack import write_pack
+
+            try:
+                manifest["files"].update(write_pack(tmp, runtime_json, (tmp / files["chartable"]).read_bytes()))
+            except ValueError:
+                pass
         from exporter.formats.hf_compat import write_hf_files  # transformers.js: config.json, tokenizer_config.json
 
         manifest["files"].update(write_hf_files(tmp, manifest))
@@ -78,7 +92,9 @@ def export(
             from exporter.targets.edge import write_edge
 
             manifest["files"].update(write_edge(tmp, manifest, cors_origin=cors_origin))
-        manifest["sha256"] = {rel: sha256_file(tmp / rel) for rel in sorted(_all_files(tmp))}
+        from exporter.formats.rows import is_shard  # row shards: covered by rows/index.bin's hashes
+
+        manifest["sha256"] = {rel: sha256_file(tmp / rel) for rel in sorted(_all_files(tmp)) if not is_shard(rel)}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return manifest
 

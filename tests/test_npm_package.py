@@ -50,8 +50,8 @@ writeFileSync(outFile, JSON.stringify(out));
 """
 
 GOOD_TS = """
-import { BACKENDS, Embedder, createTokenizer, fromArtifacts, load, parseFlat } from "edgembed";
-import type { Backend, EmbedderInfo, LoadOptions, Manifest, Quant } from "edgembed";
+import { BACKENDS, Embedder, ROWS, WHOLE_BATCH, createTokenizer, fromArtifacts, load, parseFlat, parseRowsIndex, shardPath } from "edgembed";
+import type { Backend, EmbedderInfo, LoadOptions, Manifest, Quant, RowsIndex, RowsStats } from "edgembed";
 import * as ort from "onnxruntime-web/wasm";
 
 class Lib { constructor(readonly spec: object, readonly config: object) {} }
@@ -69,6 +69,14 @@ export async function main(): Promise<number> {
   const flat = await (await fetch("./export/model.edgembed")).arrayBuffer();
   const tokenizerJson = await (await fetch("./export/tokenizer.json")).text();
   const fromBytes = await fromArtifacts({ tokenizerJson, flat, manifest, backend: "flat", chartable: new Uint8Array(8) });
+  const index = await (await fetch("./export/rows/index.bin")).arrayBuffer();
+  const ix: RowsIndex = parseRowsIndex(index);
+  const lazy = await fromArtifacts({ tokenizerPack: new Uint8Array(index), manifest,
+    rows: { index, fetchShard: async (k) => (await fetch(`./export/${shardPath(ix, k)}`)).arrayBuffer() } });
+  const rows: RowsStats | null = await lazy.fill({ concurrency: 4 });
+  const where: "lazy" | "whole" | null = lazy.rows;
+  const byIds: Float32Array[] = await lazy.embedIds([[1, 2], new Int32Array([3])]);
+  const whole = await load("./export/", { rows: "whole", verify: false, wholeBatch: 64, tokenizer: "json" });
   const onnx = await load(new URL("https://example.invalid/export/"), { backend: "onnx", ort, wasmPaths: "./ort/", numThreads: 1 });
   const tok = await createTokenizer(tokenizerJson, { chartable: flat, loadLibrary: async () => ({ Tokenizer: Lib }) });
   const path: "exact" | "library" = tok.path;
@@ -76,7 +84,8 @@ export async function main(): Promise<number> {
   await model.release();
   return vecs[0].length + one.length + ids.length + (info.dims ?? 0) + (quant ? 1 : 0) + pq.length
     + parseFlat(new Uint8Array(flat)).dims + tok.encode("x").length + path.length + info.tokenizer.length + backends.length
-    + (fromBytes.pool?.size ?? 0) + (model.stats.loadMs ?? 0) + (await onnx.embed([]))[0].length;
+    + (fromBytes.pool?.size ?? 0) + (model.stats.loadMs ?? 0) + (await onnx.embed([]))[0].length
+    + (rows?.shardsFetched ?? 0) + (where ?? "").length + byIds.length + whole.stats.bytesFetched + ROWS.length + WHOLE_BATCH;
 }
 """
 
@@ -86,6 +95,8 @@ BAD_TS = {  # each must fail to compile, with this in the message
     "backend": ('const wrong = await load("./export/", { backend: "tflite" });', '"tflite"'),
     "texts": ("const wrong = await model.embed([1, 2]);", "number"),
     "tokenize": ("const wrong: string[] = model.tokenize(\"a\");", "string[]"),
+    "rows": ('const wrong = await load("./export/", { rows: "partial" });', '"partial"'),
+    "stats": ("const wrong: string = model.stats.rows;", "RowsStats"),
 }
 
 # a page that uses only the flat backend, bundled by esbuild; window.edgembed is what exporter.proof.browser's driver calls

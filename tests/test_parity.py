@@ -196,8 +196,10 @@ def test_html_report_escapes(int8_export, tmp_path):
 
 @pytest.mark.browser
 def test_browser_rows(distilled_dir, tmp_path):
-    """Headless Chromium: both browser backends pass on a good export; a corrupted flat table fails browser-flat
-    while browser-onnx passes. Without a demo, or without Chromium, the rows are skipped with the reason."""
+    """Headless Chromium: both browser backends pass on a good export. A flipped byte in the row shard of 'guitar'
+    (the page fetches rows lazily) fails browser-flat with the shard named, while browser-onnx passes. Without a demo,
+    or without Chromium, the rows are skipped with the reason."""
+    from exporter.formats.rows import read_index, shard_name
     from exporter.proof.browser import browser_available
 
     out = tmp_path / "exp"
@@ -209,14 +211,17 @@ def test_browser_rows(distilled_dir, tmp_path):
         pytest.skip(why)
     rep = run_parity(out, backends=["browser-onnx", "browser-flat"])
     assert rep["passed"], rep["backends"]
-    flat = read_flat(out / "model.edgembed")
-    pos = HEADER.unpack(open(out / "model.edgembed", "rb").read(HEADER.size))[7] + _token_row(out, "guitar") * flat.table.data.shape[1]
-    del flat
-    data = bytearray((out / "model.edgembed").read_bytes())
-    data[pos + 5] ^= 0x40
-    (out / "model.edgembed").write_bytes(bytes(data))
-    rows = _rows(run_parity(out, backends=["browser-onnx", "browser-flat"]))
+    idx = read_index((out / "rows/index.bin").read_bytes())
+    row = _token_row(out, "guitar")
+    shard = out / shard_name(row // idx["shard_rows"], idx["shards"])
+    data = bytearray(shard.read_bytes())
+    data[(row % idx["shard_rows"]) * idx["row_bytes"] + 5] ^= 0x40
+    shard.write_bytes(bytes(data))
+    rep = run_parity(out, backends=["browser-onnx", "browser-flat"])
+    rows = _rows(rep)
     assert rows["browser-flat"]["status"] == "fail" and rows["browser-onnx"]["status"] == "pass"
+    assert f"{shard.relative_to(out).as_posix()}: sha256 mismatch" in rows["browser-flat"]["reason"]
+    assert rep["sha256_mismatch"] == [shard.relative_to(out).as_posix()]
 
 
 def test_browser_skipped_without_demo(int8_export):

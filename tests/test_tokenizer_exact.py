@@ -149,16 +149,28 @@ def test_real_text_in_the_default_export(distilled_dir, tmp_path):
     _check(folder, REAL + ["Telugu ఫ఼ nukta", "𠀀𠀁𠀂 Extension B", "ٱلْحَمْدُ ࣓ ࣔ"], tmp_path, "default model")
 
 
-def test_corrupt_chartable_is_a_one_line_error(distilled_dir, tmp_path):
+def test_corrupt_tokenizer_files_are_one_line_errors(distilled_dir, tmp_path):
+    """A truncated tokenizer pack, and (for a reader of tokenizer.json + chartable.bin, as exports without a pack
+    have) a truncated chartable.bin: one line each."""
     folder = tmp_path / "export"
     export(distilled_dir, folder, dims=16, quant="fp32")
+    (tmp_path / "texts.json").write_text('["a"]', encoding="utf-8")
+
+    def run() -> str:
+        proc = subprocess.run(["node", str(SCRIPT), str(folder), str(tmp_path / "texts.json"), str(tmp_path / "o")],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 1 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        return proc.stderr
+
+    pack = folder / "tokenizer.bin"
+    pack.write_bytes(pack.read_bytes()[:-40])
+    assert "tokenizer pack is not valid gzip data" in run()
+    man = json.loads((folder / "manifest.json").read_text())
+    del man["files"]["tokenizer_pack"]
+    (folder / "manifest.json").write_text(json.dumps(man))
     table = folder / "chartable.bin"
     table.write_bytes(table.read_bytes()[:-4])
-    (tmp_path / "texts.json").write_text('["a"]', encoding="utf-8")
-    proc = subprocess.run(["node", str(SCRIPT), str(folder), str(tmp_path / "texts.json"), str(tmp_path / "o")],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 1 and "truncated or corrupt character table" in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "truncated or corrupt character table" in run()
 
 
 def test_non_wordpiece_tokenizers_take_the_library_path():

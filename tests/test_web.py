@@ -66,7 +66,10 @@ def test_export_writes_self_contained_demo(distilled_dir, tmp_path):
     man = export(distilled_dir, out, quant="int8", demo=True)
     assert man["files"]["demo"] == "index.html"
     on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    assert on_disk - {"manifest.json"} == set(man["sha256"]), "every demo file is listed with its sha256"
+    from exporter.formats.rows import is_shard
+
+    assert {f for f in on_disk if not is_shard(f)} - {"manifest.json"} == set(man["sha256"]), \
+        "every file is listed with its sha256 (row shards: in rows/index.bin)"
     for name, files in _web().VENDOR.items():
         for f in files:
             src = _web().WEB / "node_modules" / name / f
@@ -97,11 +100,23 @@ def test_corpus_vectors_are_the_flat_backend_s(distilled_dir, tmp_path):
     export(distilled_dir, out, quant="int4", dims=64, demo=True, corpus=corpus)
     meta = json.loads((out / "demo/corpus.json").read_text(encoding="utf-8"))
     kept = [t for t in rows if t.strip()]
-    assert [it["text"] for it in meta["items"]] == kept and meta["dims"] == 64 and meta["name"] == "c.jsonl"
-    vecs = np.frombuffer((out / "demo/corpus.f16").read_bytes(), dtype="<f2").reshape(len(kept), 64).astype(np.float32)
+    assert meta["count"] == len(kept) and meta["dims"] == 64 and meta["name"] == "c.jsonl"
+    per = meta["texts_per_shard"]
+    shards = [json.loads((out / f"demo/texts/{k}.json").read_text(encoding="utf-8")) for k in range(-(-len(kept) // per))]
+    assert [t for s in shards for t in s] == kept and meta["titles"] == ["#1", "#4", "#5"]  # titled by line number
+    vecs = corpus_vectors(out)
     ref = exporter.load(out, backend="flat").encode(kept)
     ref /= np.linalg.norm(ref, axis=1, keepdims=True)
-    assert np.abs(vecs - ref).max() <= 1e-3  # float16 storage of unit vectors
+    assert np.abs(vecs - ref).max() <= np.abs(ref).max(axis=1).max() / 254 + 1e-7  # int8 storage, one scale a row
+
+
+def corpus_vectors(out) -> np.ndarray:
+    """The demo's corpus vectors as the page reads them: demo/corpus.bin, int8 rows times their float32 scales."""
+    meta = json.loads((out / "demo/corpus.json").read_text(encoding="utf-8"))
+    n, d = meta["count"], meta["dims"]
+    raw = (out / "demo/corpus.bin").read_bytes()
+    q = np.frombuffer(raw, dtype=np.int8, count=n * d).reshape(n, d).astype(np.float64)
+    return q * np.frombuffer(raw, dtype="<f4", count=n, offset=-(-n * d // 4) * 4).astype(np.float64)[:, None]
 
 
 def test_missing_npm_packages_error_leaves_nothing(distilled_dir, tmp_path, monkeypatch, capsys):
@@ -386,8 +401,7 @@ def test_demo_search_panel_and_screenshot(browser_runs):
     dirs, reports, shot = browser_runs
     rep = reports["demo"]
     # search: the page's ranking is Python's over the stored corpus vectors
-    meta = json.loads((dirs["fp32"] / "demo/corpus.json").read_text(encoding="utf-8"))
-    vecs = np.frombuffer((dirs["fp32"] / "demo/corpus.f16").read_bytes(), dtype="<f2").reshape(meta["count"], -1).astype(np.float64)
+    vecs = corpus_vectors(dirs["fp32"])
     q = exporter.load(dirs["fp32"]).encode(["how do I catch an exception?"])[0].astype(np.float64)
     scores = vecs @ (q / np.linalg.norm(q))
     got = [r["index"] for r in rep.dom["results"]]
@@ -398,7 +412,8 @@ def test_demo_search_panel_and_screenshot(browser_runs):
     assert rep.dom["cells"] == len(SENTENCES) ** 2
     panel = rep.dom["panel"]
     assert panel["backend"].startswith("flat") and panel["dims"] == "256" and panel["quant"] == "fp32"
-    assert panel["bytes fetched"].endswith("MiB") and panel["load time"].endswith("ms") and panel["query latency"].endswith("ms (flat)")
+    assert re.fullmatch(r"[\d.]+ (KiB|MiB)", panel["bytes fetched"]) and panel["load time"].endswith("ms")
+    assert panel["query latency"].endswith("ms (flat)") and re.fullmatch(r"lazy: \d+ of [\d,]+ shards \([\d.]+ KiB\)", panel["rows"])
     assert re.fullmatch(r"1 \(this thread\)|[234] \(≥ 64 texts\)", panel["workers"]) and panel["threads"] == "1"
     assert not any(u.endswith("/flat_worker.mjs") for u in rep.requests), "a query and a 6-line grid never start the pool"
     assert shot.is_file() and shot.stat().st_size > 20_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

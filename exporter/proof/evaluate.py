@@ -75,7 +75,7 @@ def run_eval(model, data_dir: str | Path, dims: Sequence[int] | None = None, qua
             for q in quants:
                 out = Path(tmp) / f"{d}-{q}"
                 bar.set_postfix_str(f"{d} dims {q}")
-                export(m, out, dims=d, quant=q, demo=False)
+                export(m, out, dims=d, quant=q, demo=False, rows=False)
                 emb = load(out, backend)
                 scores = cosine_scores(_embed(emb, data.query_texts, bar), _embed(emb, data.doc_texts, bar))
                 size = {k: (out / rel).stat().st_size for k, rel in FILES.items()}

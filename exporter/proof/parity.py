@@ -137,6 +137,12 @@ def _file_hashes(folder: Path, man: dict) -> list[dict]:
         got = sha256_file(p) if p.is_file() else None
         rows.append({"file": rel, "sha256": want, "bytes": p.stat().st_size if got else None,
                      "status": "ok" if got == want else ("missing" if got is None else "mismatch")})
+    index = (man.get("files") or {}).get("rows")
+    if index and (folder / index).is_file() and next((r for r in rows if r["file"] == index), {}).get("status") == "ok":
+        from exporter.formats.rows import check_rows
+
+        for rel in check_rows(folder):  # row shards: checked against the (checked) index's hashes
+            rows.append({"file": rel, "sha256": "(rows/index.bin)", "bytes": None, "status": "mismatch"})
     return rows
 
 

@@ -16,11 +16,11 @@ import shutil
 from pathlib import Path
 
 from exporter.errors import EdgembedError
+from exporter.targets.jsmodules import _code, runtime_modules
 
 EDGE = "edge"
 ENTRY = f"{EDGE}/worker.mjs"
 WORKER_FILES = ("worker.mjs", "api.mjs", "base64.mjs")  # web/edge/, copied unchanged
-RUNTIME_ENTRY = "edgembed.mjs"
 UNAVAILABLE = "unavailable.mjs"
 # Per request (documented in docs/edge.md): OpenAI's own input-count limit, and a body cap well under the
 # 100 MB Workers allow that still takes texts of several hundred thousand words.
@@ -32,7 +32,6 @@ PAID_LIMIT = 10 * 1024 * 1024
 # The compatibility date written to wrangler.toml: the date of the workerd release the suite runs (miniflare pin).
 COMPATIBILITY_DATE = "2026-07-30"
 
-_STATIC = re.compile(r"""^\s*(?:import|export)\b[^;'"]*?\bfrom\s*["']([^"']+)["']|^\s*import\s*["']([^"']+)["']""", re.M)
 # import(ARG), comments inside skipped: ARG a string literal (group 2) or a plain name / member chain (group 3)
 _DYNAMIC = re.compile(r"""\bimport\(\s*(?:/\*.*?\*/\s*)*(?:(["'])([^"']+)\1|([A-Za-z_$][\w$.]*))\s*\)""")
 _ANY_DYNAMIC = re.compile(r"\bimport\s*\(")
@@ -52,36 +51,6 @@ def check_cors_origin(origin: str) -> str:
     if not _ORIGIN.match(origin):
         raise EdgembedError(f"--cors-origin must be '*' or origins like https://example.com (comma-separated), got '{origin}'")
     return origin
-
-
-def runtime_modules(runtime: Path, entry: str = RUNTIME_ENTRY) -> list[str]:
-    """The runtime modules ENTRY imports statically, transitively (file names in RUNTIME, entry first).
-
-    Dynamic ``import()``s are not followed: the worker never takes them (onnx backend, worker pool, the
-    tokenizers library). A static import of anything outside RUNTIME is an error: the worker could not load it.
-    """
-    order: list[str] = []
-    todo = [entry]
-    while todo:
-        name = todo.pop(0)
-        if name in order:
-            continue
-        path = runtime / name
-        if not path.is_file():
-            raise EdgembedError(f"the edge worker needs the runtime module {path}, which is missing")
-        order.append(name)
-        for m in _STATIC.finditer(_code(path.read_text(encoding="utf-8"))):
-            spec = m.group(1) or m.group(2)
-            if not spec.startswith("./") or "/" in spec[2:]:
-                raise EdgembedError(f"runtime module {name} statically imports '{spec}': the edge worker can only "
-                                    "bundle modules of web/runtime/")
-            todo.append(spec[2:])
-    return order
-
-
-def _code(text: str) -> str:
-    """JS source with // line comments blanked (a comment may quote an import line)."""
-    return re.sub(r"^\s*//.*$", "", text, flags=re.M)
 
 
 def _stub_dynamic_imports(text: str, bundled: set[str], name: str = "module") -> str:

@@ -64,6 +64,8 @@ def write_demo(out: Path, manifest: dict, corpus: str | Path | None = None) -> d
     """Render the demo into the export folder OUT (which already holds the model files); returns manifest file entries."""
     import jinja2
 
+    from exporter.targets.jsmodules import runtime_modules  # the runtime's static imports: preloaded at once
+
     out = Path(out)
     versions = check_vendor(WEB)
     items, corpus_name = load_corpus(corpus)
@@ -83,11 +85,7 @@ def write_demo(out: Path, manifest: dict, corpus: str | Path | None = None) -> d
         notice.append(f"- {name} {versions[name]} ({lic} license): {', '.join(Path(f).name for f in files)}")
     (demo / "vendor" / "NOTICE.txt").write_text("\n".join(notice) + "\n", encoding="utf-8")
 
-    vecs = embed_corpus(out, manifest, [it["text"] for it in items])
-    (demo / "corpus.f16").write_bytes(vecs.astype("<f2").tobytes())
-    meta = {"name": corpus_name, "count": len(items), "dims": int(vecs.shape[1]), "dtype": "float16",
-            "unit_rows": True, "items": items}
-    (demo / "corpus.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    write_corpus(demo, embed_corpus(out, manifest, [it["text"] for it in items]), items, corpus_name)
 
     import_map = json.dumps(IMPORT_MAP, indent=2)
     csp_hash = base64.b64encode(hashlib.sha256(import_map.encode("utf-8")).digest()).decode("ascii")
@@ -95,10 +93,37 @@ def write_demo(out: Path, manifest: dict, corpus: str | Path | None = None) -> d
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     html = env.get_template("index.html.j2").render(
         model=model_name(manifest), manifest=manifest, corpus_name=corpus_name, corpus_count=len(items),
-        import_map=import_map, csp_hash=csp_hash, versions=versions,
+        import_map=import_map, csp_hash=csp_hash, versions=versions, preload=preloads(manifest),
+        modulepreload=[f"{DEMO}/app.mjs", *[f"{DEMO}/runtime/{f}" for f in runtime_modules(WEB / "runtime")]],
     )
     (out / INDEX).write_text(html, encoding="utf-8")
     return {"demo": INDEX}
+
+
+TEXTS_PER_SHARD = 16  # demo/texts/<n>.json: a search result needs only its passages' texts
+
+
+def preloads(manifest: dict) -> list[str]:
+    """What the flat backend fetches first, so the page can ask for it with the HTML (one round trip, not three)."""
+    files = manifest["files"]
+    first = [files["tokenizer_pack"]] if "tokenizer_pack" in files else [files["tokenizer"], *([files["chartable"]] if "chartable" in files else [])]
+    return ["manifest.json", *first, files.get("rows", files["flat"]), f"{DEMO}/corpus.json", f"{DEMO}/corpus.bin"]
+
+
+def write_corpus(demo: Path, vecs: np.ndarray, items: list[dict], name: str) -> None:
+    """The search corpus: ``corpus.bin`` (int8 unit vectors, one float32 scale a row: max|x|/127, then the scales),
+    ``corpus.json`` (titles and counts) and ``texts/<n>.json`` (the passages, TEXTS_PER_SHARD a file)."""
+    scales = (np.abs(vecs).max(axis=1) / 127.0).astype(np.float32)
+    inv = np.divide(1.0, scales, out=np.zeros_like(scales), where=scales > 0)
+    q = np.clip(np.rint(vecs * inv[:, None]), -127, 127).astype(np.int8)
+    (demo / "corpus.bin").write_bytes(q.tobytes() + b"\0" * (-q.nbytes % 4) + scales.astype("<f4").tobytes())
+    shards = [items[i : i + TEXTS_PER_SHARD] for i in range(0, len(items), TEXTS_PER_SHARD)]
+    (demo / "texts").mkdir()
+    for k, chunk in enumerate(shards):
+        (demo / "texts" / f"{k}.json").write_text(json.dumps([it["text"] for it in chunk], ensure_ascii=False), encoding="utf-8")
+    meta = {"name": name, "count": len(items), "dims": int(vecs.shape[1]), "dtype": "int8", "scales": "float32",
+            "texts_per_shard": TEXTS_PER_SHARD, "titles": [it["title"] for it in items]}
+    (demo / "corpus.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
 
 def model_name(manifest: dict) -> str:

@@ -5,67 +5,137 @@
 //   const [a, b] = await model.embed(["a cat sits", "a kitten rests"]);
 //   const pooled = await load("./", { backend: "flat", workers: 4 }); // big batches split over 4 Web Workers
 //
-// `fromArtifacts` needs no fetch and no DOM (Node.js, React Native, workers): pass the bytes yourself.
+// The flat backend fetches lazily by default: the tokenizer pack and rows/index.bin at load, then only the row shards
+// the texts in front of it need (rows.mjs). `fromArtifacts` needs no fetch and no DOM (Node.js, React Native,
+// workers): pass the bytes yourself.
 import { embedIds, parseFlat } from "./flat.mjs";
+import { LazyRows, parseRowsIndex, shardPath } from "./rows.mjs";
+import { sha256, toHex } from "./sha256.mjs";
 import { checkTexts, createTokenizer } from "./tokenize.mjs";
+import { canGunzip, loadTokenizerPack } from "./tokpack.mjs";
 
 export const BACKENDS = ["flat", "onnx"];
 /** Batches smaller than this stay on the calling thread even with a worker pool: messaging would cost more. */
 export const POOL_MIN_TEXTS = 64;
+/** rows: "auto" takes the whole table when the first batch has at least this many texts (else it fetches lazily). */
+export const WHOLE_BATCH = 512;
+export const ROWS = ["auto", "lazy", "whole"];
+
+/** The tokenizer of artifacts A: the pack (one gzipped file), else tokenizer.json (+ chartable.bin). */
+async function tokenizerOf(a) {
+  if (a.tokenizerPack) {
+    const { spec, chartable, raw } = await loadTokenizerPack(a.tokenizerPack);
+    const tok = await createTokenizer(spec, { chartable });
+    tok.packBytes = raw; // the unpacked bytes, for the worker pool
+    return tok;
+  }
+  if (a.tokenizerJson === undefined) throw new Error("fromArtifacts needs tokenizerJson (or tokenizerPack)");
+  return createTokenizer(a.tokenizerJson, { chartable: a.chartable, loadLibrary: a.loadLibrary });
+}
 
 /**
  * An embedder over artifacts already in memory.
  * `workers` (flat backend, browsers only; default 1): N > 1 splits each batch of at least `poolMinTexts`
  * (default 64) texts over N module Web Workers, started on the first such batch; smaller batches and
  * runtimes without Worker (Node.js, React Native) stay on the calling thread. Results are bit-identical.
+ * `tokenizerPack`: the export's tokenizer.bin (gzipped as exported, or gunzipped), instead of tokenizerJson + chartable.
  * `chartable`: the export's chartable.bin, which WordPiece tokenizers need (the exact tokenizer, wordpiece.mjs).
+ * `rows`: lazy rows instead of `flat`: {index: bytes of rows/index.bin, fetchShard(k): bytes of shard k}.
  * `loadLibrary`: for other tokenizers, how to get the @huggingface/tokenizers module (default: import its name).
  * `tokenizersUrl`: for non-WordPiece tokenizers only, the URL the workers import @huggingface/tokenizers from
  * (default: the page's resolution).
- * @param {{tokenizerJson: string | object, chartable?: ArrayBuffer | ArrayBufferView, loadLibrary?: () => Promise<{Tokenizer: Function}>, flat?: ArrayBuffer | ArrayBufferView, onnx?: ArrayBuffer | Uint8Array,
- *          backend?: "flat" | "onnx", manifest?: object, ort?: object, numThreads?: number, wasmPaths?: string | object,
- *          workers?: number, poolMinTexts?: number, tokenizersUrl?: string}} a
+ * @param {object} a see index.d.ts (Artifacts)
  */
 export async function fromArtifacts(a) {
-  const backend = a.backend ?? (a.flat ? "flat" : "onnx");
+  const backend = a.backend ?? (a.flat || a.rows ? "flat" : "onnx");
   if (!BACKENDS.includes(backend)) throw new Error(`unknown backend '${backend}': choose flat or onnx`);
-  if (a.tokenizerJson === undefined) throw new Error("fromArtifacts needs tokenizerJson");
-  const tokenizer = await createTokenizer(a.tokenizerJson, { chartable: a.chartable, loadLibrary: a.loadLibrary });
+  const tokenizer = await tokenizerOf(a);
   const man = a.manifest ?? null;
   if (backend === "flat") {
-    if (!a.flat) throw new Error("the flat backend needs `flat` (the bytes of model.edgembed)");
+    if (a.rows) {
+      const rows = new LazyRows(parseRowsIndex(a.rows.index), a.rows.fetchShard, { verify: a.verify !== false });
+      if (man) checkManifest(man, rows.index.vocab, rows.index.dims);
+      return new Embedder("flat", tokenizer, lazyImpl(rows, tokenizer, a));
+    }
+    if (!a.flat) throw new Error("the flat backend needs `flat` (the bytes of model.edgembed) or `rows`");
     const model = parseFlat(a.flat);
     if (man) checkManifest(man, model.vocab, model.dims);
-    return new Embedder("flat", tokenizer, flatImpl(model, tokenizer, a));
+    return new Embedder("flat", tokenizer, flatImpl(model, a.flat, tokenizer, a));
   }
   if (!a.onnx) throw new Error("the onnx backend needs `onnx` (the bytes of onnx/model.onnx)");
   const { createOnnxBackend } = await import("./onnx.mjs");
   const be = await createOnnxBackend(a.onnx, a);
   return new Embedder("onnx", tokenizer, {
     dims: man?.dims ?? null, quant: man?.quant ?? null, normalize: man?.normalize ?? null, vocab: man?.vocab_size ?? null,
-    numThreads: be.numThreads, embedIds: (lists) => be.embedIds(lists), release: () => be.release(),
+    numThreads: be.numThreads, rows: null, embedIds: async (lists) => be.embedIds(lists), release: () => be.release(),
   });
 }
 
-/** The flat backend: the calling thread for small batches, else the worker pool (pool.mjs, imported on first use). */
-function flatImpl(model, tokenizer, a) {
+/** The worker count a flat embedder may use here: Web Workers exist only in pages. */
+function workersFor(a) {
   const asked = a.workers ?? 1;
   if (!Number.isInteger(asked) || asked < 1) throw new Error(`workers must be a positive integer, got ${asked}`);
+  return asked > 1 && typeof Worker === "function" && globalThis.location !== undefined ? asked : 1;
+}
+
+/** A worker pool over the whole table's bytes (pool.mjs, imported on first use). */
+function startPool(flat, tokenizer, workers, a) {
+  return import("./pool.mjs").then(({ FlatPool }) => new FlatPool({
+    size: workers, dims: parseFlat(flat).dims, tokenizerJson: tokenizer.packBytes ? undefined : a.tokenizerJson,
+    tokenizerPack: tokenizer.packBytes, chartable: a.chartable, flat,
+    tokenizersUrl: tokenizer.path === "library" ? a.tokenizersUrl : null,
+  }));
+}
+
+/** The flat backend over the whole table: the calling thread for small batches, else the worker pool. */
+function flatImpl(model, flat, tokenizer, a) {
+  const workers = workersFor(a);
   const minTexts = a.poolMinTexts ?? POOL_MIN_TEXTS;
-  const workers = asked > 1 && typeof Worker === "function" && globalThis.location !== undefined ? asked : 1;
-  const single = (lists) => lists.map((ids) => embedIds(model, ids));
   let pool = null; // Promise<FlatPool>, started by the first batch big enough
   const impl = {
-    dims: model.dims, quant: model.quant, normalize: model.normalize, vocab: model.vocab, workers,
+    dims: model.dims, quant: model.quant, normalize: model.normalize, vocab: model.vocab, workers, rows: "whole",
     async embedTexts(texts) {
-      if (workers === 1 || texts.length < minTexts) return single(tokenizer.encodeBatch(texts));
+      if (workers === 1 || texts.length < minTexts) return tokenizer.encodeBatch(texts).map((ids) => embedIds(model, ids));
       checkTexts(texts);
-      pool ??= import("./pool.mjs").then(({ FlatPool }) => (impl.pool = new FlatPool({
-        size: workers, dims: model.dims, tokenizerJson: a.tokenizerJson, chartable: a.chartable, flat: a.flat,
-        tokenizersUrl: tokenizer.path === "library" ? a.tokenizersUrl : null,
-      })));
+      pool ??= startPool(flat, tokenizer, workers, a).then((p) => (impl.pool = p));
       return (await pool).embed(texts);
     },
+    async embedIds(lists) {
+      return lists.map((ids) => embedIds(model, ids));
+    },
+    pool: null,
+    release: () => impl.pool?.terminate(),
+  };
+  return impl;
+}
+
+/**
+ * The flat backend over lazy rows: each batch first fetches the shards its tokens need. A batch for the worker pool
+ * (workers > 1, at least poolMinTexts texts) first completes the table (every shard not here yet, once each) and
+ * hands the pool the rebuilt model.edgembed bytes.
+ */
+function lazyImpl(rows, tokenizer, a) {
+  const ix = rows.index;
+  const workers = workersFor(a);
+  const minTexts = a.poolMinTexts ?? POOL_MIN_TEXTS;
+  let pool = null;
+  const embedLists = async (lists) => {
+    await rows.ensure(lists);
+    const model = rows.model();
+    return lists.map((ids) => embedIds(model, rows.remap(ids)));
+  };
+  const impl = {
+    dims: ix.dims, quant: ix.quant, normalize: ix.normalize, vocab: ix.vocab, workers, rows: "lazy", lazy: rows,
+    async embedTexts(texts) {
+      if (workers > 1 && texts.length >= minTexts) { // the pool needs the whole table: fetch the shards not here yet
+        checkTexts(texts);
+        await rows.fill();
+        pool ??= startPool(rows.toFlat(), tokenizer, workers, a).then((p) => (impl.pool = p));
+        return (await pool).embed(texts);
+      }
+      return embedLists(tokenizer.encodeBatch(texts));
+    },
+    embedIds: embedLists,
     pool: null,
     release: () => impl.pool?.terminate(),
   };
@@ -78,10 +148,12 @@ function checkManifest(man, vocab, dims) {
 }
 
 /**
- * Fetch an export folder's manifest, tokenizer and model file, then build the embedder.
+ * Fetch an export folder's files, check each against the manifest's sha256, then build the embedder.
+ * flat backend, `rows`: "lazy" fetches rows/index.bin at load and then only the row shards each batch needs;
+ * "whole" fetches model.edgembed; "auto" (default) is lazy unless the first batch has `wholeBatch` (512) texts or
+ * more, which then takes the whole file (nothing is fetched twice: the choice is made before any shard comes).
  * @param {string | URL} baseUrl the export folder (with or without a trailing slash), relative to the page
- * @param {{backend?: "flat" | "onnx", fetch?: typeof fetch, ort?: object, numThreads?: number, wasmPaths?: string | object,
- *          workers?: number, poolMinTexts?: number}} [opts] (workers, poolMinTexts: see fromArtifacts)
+ * @param {object} [opts] see index.d.ts (LoadOptions)
  */
 export async function load(baseUrl, opts = {}) {
   const t0 = now();
@@ -92,28 +164,98 @@ export async function load(baseUrl, opts = {}) {
   if (!base.endsWith("/")) base += "/";
   if (!here && !/^[a-z][a-z0-9+.-]*:/i.test(base)) throw new Error(`load() needs an absolute URL outside a page, got '${base}'`);
   const root = here ? new URL(base, here) : new URL(base);
-  let bytes = 0;
-  const get = async (rel, kind) => {
+  const verify = opts.verify !== false;
+  const counter = { bytes: 0 };
+  const fetched = async (rel) => {
     const url = new URL(rel, root);
-    const res = await fetchFn(url.href);
+    let res;
+    try {
+      res = await fetchFn(url.href);
+    } catch (e) {
+      throw new Error(`cannot fetch ${url.href}: ${e?.message ?? e}`);
+    }
     if (!res.ok) throw new Error(`cannot fetch ${url.href}: HTTP ${res.status}`);
-    const body = kind === "text" ? await res.text() : await res.arrayBuffer();
-    bytes += kind === "text" ? new TextEncoder().encode(body).length : body.byteLength;
+    const body = new Uint8Array(await res.arrayBuffer());
+    counter.bytes += body.byteLength;
     return body;
   };
-  const manifest = JSON.parse(await get("manifest.json", "text"));
+  const manifestBytes = await fetched("manifest.json");
+  let manifest;
+  try {
+    manifest = JSON.parse(decodeText(manifestBytes));
+  } catch {
+    throw new Error(`${root.href}manifest.json is not JSON`);
+  }
   if (manifest.format !== "edgembed") throw new Error(`${root.href} is not an edgembed export (manifest format ${manifest.format})`);
+  /** The bytes of REL, checked against manifest.sha256 (when listed and verify is on). */
+  const get = async (rel) => {
+    const body = await fetched(rel);
+    const want = manifest.sha256?.[rel];
+    if (verify && want) {
+      const got = toHex(await sha256(body));
+      if (got !== want) {
+        throw new Error(`${rel}: sha256 ${got.slice(0, 12)}… differs from the manifest's ${want.slice(0, 12)}…: the file is corrupt, or from another export`);
+      }
+    }
+    return body;
+  };
   const backend = opts.backend ?? "flat";
   if (!BACKENDS.includes(backend)) throw new Error(`unknown backend '${backend}': choose flat or onnx`);
-  const file = manifest.files?.[backend];
-  if (!file) throw new Error(`the export has no '${backend}' file`);
-  const chartableFile = manifest.files.chartable;
-  const [tokenizerJson, model, chartable] = await Promise.all([get(manifest.files.tokenizer, "text"), get(file, "bytes"),
-    chartableFile ? get(chartableFile, "bytes") : undefined]);
-  const emb = await fromArtifacts({ ...opts, backend, manifest, tokenizerJson, chartable, [backend]: model });
-  emb.info = { ...emb.info, model: sourceName(manifest), url: root.href };
-  emb.stats = { bytesFetched: bytes, loadMs: now() - t0 };
+  const rowsMode = opts.rows ?? "auto";
+  if (!ROWS.includes(rowsMode)) throw new Error(`unknown rows '${rowsMode}': choose auto, lazy or whole`);
+  const files = manifest.files ?? {};
+  const lazy = backend === "flat" && rowsMode !== "whole" && Boolean(files.rows);
+  const modelFile = backend === "onnx" ? files.onnx : lazy ? files.rows : files.flat;
+  if (!modelFile) throw new Error(`the export has no '${backend}' file`);
+  const usePack = Boolean(files.tokenizer_pack) && canGunzip() && opts.tokenizer !== "json";
+  const [tokenizerBytes, modelBytes, chartable] = await Promise.all([
+    get(usePack ? files.tokenizer_pack : files.tokenizer), get(modelFile),
+    !usePack && files.chartable ? get(files.chartable) : undefined]);
+  const art = { ...opts, backend, manifest, chartable, verify };
+  if (usePack) art.tokenizerPack = tokenizerBytes;
+  else art.tokenizerJson = decodeText(tokenizerBytes);
+  if (backend === "onnx") art.onnx = modelBytes;
+  else if (lazy) art.rows = { index: modelBytes, fetchShard: (k) => fetched(shardPath(parseRowsIndex(modelBytes), k)) };
+  else art.flat = modelBytes.buffer;
+  let emb = await fromArtifacts(art);
+  if (lazy && rowsMode === "auto") emb = autoRows(emb, () => get(files.flat), art);
+  emb.info = { ...emb.info, model: sourceName(manifest), url: root.href, rowsMode: backend === "flat" ? (lazy ? rowsMode : "whole") : null,
+    tokenizerFile: usePack ? files.tokenizer_pack : files.tokenizer, integrity: verify ? "sha256" : "off" };
+  emb.loadStats = { loadMs: now() - t0, counter };
   return emb;
+}
+
+/**
+ * rows "auto": the embedder stays lazy unless its first batch is big (WHOLE_BATCH texts), which then swaps in the
+ * whole table (one file) before any shard was fetched.
+ */
+function autoRows(emb, getWhole, art) {
+  const lazy = emb.impl;
+  const threshold = art.wholeBatch ?? WHOLE_BATCH;
+  let decision = null;
+  const decide = (n) => (decision ??= (async () => {
+    if (n < threshold || lazy.lazy.shardsFetched > 0) return;
+    const flat = (await getWhole()).buffer;
+    emb.impl = flatImpl(parseFlat(flat), flat, emb.tokenizer, art);
+    emb.info = { ...emb.info, rows: "whole" };
+  })().catch((e) => {
+    decision = null;
+    throw e;
+  }));
+  const { embedTexts, embedIds } = lazy;
+  lazy.embedTexts = async (texts) => {
+    await decide(texts.length);
+    return emb.impl === lazy ? embedTexts(texts) : emb.impl.embedTexts(texts);
+  };
+  lazy.embedIds = async (lists) => {
+    await decide(lists.length);
+    return emb.impl === lazy ? embedIds(lists) : emb.impl.embedIds(lists);
+  };
+  return emb;
+}
+
+function decodeText(bytes) {
+  return new TextDecoder("utf-8").decode(bytes);
 }
 
 function sourceName(man) {
@@ -129,10 +271,11 @@ export class Embedder {
     this.tokenizer = tokenizer;
     this.impl = impl;
     this.info = { backend, dims: impl.dims, quant: impl.quant, normalize: impl.normalize, vocab: impl.vocab,
-      numThreads: impl.numThreads ?? 1, workers: impl.workers ?? null,
+      numThreads: impl.numThreads ?? 1, workers: impl.workers ?? null, rows: impl.rows ?? null,
       // "exact": edgembed's tokenizer, proven equal to Python's; "library": @huggingface/tokenizers, not proven
       tokenizer: tokenizer.path ?? "library" };
-    this.stats = {};
+    this.loadStats = null;
+    this.wholeBytes = 0;
   }
 
   /** Token ids of one text (add_special_tokens=False, the tokenizer.json's truncation applied). */
@@ -150,6 +293,34 @@ export class Embedder {
     if (!Array.isArray(texts)) throw new TypeError("embed expects an array of strings");
     if (this.impl.embedTexts) return this.impl.embedTexts(texts); // flat: tokenizes where it embeds
     return this.impl.embedIds(this.tokenizer.encodeBatch(texts));
+  }
+
+  /** Embeddings of token id lists (ids of this model's vocabulary). */
+  async embedIds(lists) {
+    return this.impl.embedIds(lists);
+  }
+
+  /** Where the flat backend's rows are: "lazy" (row shards, fetched as needed), "whole" (model.edgembed), or null. */
+  get rows() {
+    return this.impl.rows ?? null;
+  }
+
+  /**
+   * Fetch the rest of the table now (lazy rows: every shard not here yet, never one twice), e.g. once the page is
+   * idle, so that later batches and offline use do not wait. Resolves with the rows' stats; a no-op otherwise.
+   * @param {{concurrency?: number, signal?: AbortSignal, onProgress?: (fetched: number, total: number) => void}} [opts]
+   */
+  async fill(opts = {}) {
+    if (this.impl.lazy) await this.impl.lazy.fill(opts);
+    return this.stats.rows;
+  }
+
+  /** Bytes fetched and load time (set by load()); lazy rows: shards fetched so far. */
+  get stats() {
+    const lazy = this.impl.lazy;
+    const rows = lazy ? lazy.stats() : null;
+    const loaded = this.loadStats?.counter.bytes ?? 0;
+    return { bytesFetched: loaded, loadMs: this.loadStats?.loadMs, rows };
   }
 
   /** The flat backend's worker pool once a batch started it ({size, shared, batches, texts}), else null. */

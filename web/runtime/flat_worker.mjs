@@ -1,12 +1,13 @@
 // A module Web Worker of the flat backend's pool (pool.mjs). It tokenizes and embeds the shares of a batch
 // it is given with the code of the single-thread path (tokenize.mjs + flat.mjs): bit-identical vectors.
-// Messages in:  {type: "init", tokenizersUrl, tokenizerJson, chartable, flat}  (flat: ArrayBuffer or SharedArrayBuffer;
+// Messages in:  {type: "init", tokenizersUrl, tokenizerJson | tokenizerPack (unpacked bytes), chartable, flat}  (flat: ArrayBuffer or SharedArrayBuffer;
 //               tokenizersUrl: where to import @huggingface/tokenizers from, for non-WordPiece tokenizers only)
 //               {type: "embed", id, batch, texts}   {type: "end", batch}  (drop that batch's piece cache)
 // Messages out: {type: "ready"} | {type: "result", id, data: Float32Array [texts x dims], transferred}
 //               {type: "error", id, message, name}  (id null: init failed)
 import { embedIds, parseFlat } from "./flat.mjs";
 import { createTokenizer } from "./tokenize.mjs";
+import { parseTokenizerPack } from "./tokpack.mjs";
 
 let ready = null; // Promise<{tokenizer, model}>, set by the init message
 let batch = null; // the batch whose shares share one piece cache (the single-thread path's per-call cache)
@@ -17,7 +18,9 @@ const oneLine = (e) => String(e?.message ?? e).split("\n")[0];
 async function init(msg) {
   // The worker does not see the page's import map: the page passes the URL it resolves the library to.
   const loadLibrary = () => import(msg.tokenizersUrl);
-  const tokenizer = await createTokenizer(msg.tokenizerJson, { chartable: msg.chartable, loadLibrary });
+  const pack = msg.tokenizerPack ? parseTokenizerPack(msg.tokenizerPack) : null;
+  const tokenizer = pack ? await createTokenizer(pack.spec, { chartable: pack.chartable })
+    : await createTokenizer(msg.tokenizerJson, { chartable: msg.chartable, loadLibrary });
   return { tokenizer, model: parseFlat(msg.flat) };
 }
 

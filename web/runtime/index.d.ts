@@ -54,12 +54,26 @@ export interface RuntimeOptions {
   tokenizersUrl?: string;
 }
 
+/** Lazy rows handed to fromArtifacts: the export's rows/index.bin and a reader of its row shards. */
+export interface RowsSource {
+  /** the bytes of rows/index.bin */
+  index: Bytes;
+  /** the bytes of shard K (rows/<K>.bin, path from `shardPath`), fetched or read when a batch needs its rows */
+  fetchShard(k: number): Promise<Bytes>;
+}
+
 /** The artifacts of an export, already in memory (no fetch, no DOM: Node.js, React Native, workers). */
 export interface Artifacts extends RuntimeOptions {
-  /** tokenizer.json: its text, or the parsed object */
-  tokenizerJson: string | object;
+  /** tokenizer.json: its text, or the parsed object (or pass tokenizerPack instead) */
+  tokenizerJson?: string | object;
+  /** the bytes of the export's tokenizer.bin (gzipped as exported: needs DecompressionStream; or gunzipped) */
+  tokenizerPack?: Bytes;
   /** the bytes of model.edgembed (flat backend) */
   flat?: Bytes;
+  /** flat backend, instead of `flat`: rows fetched shard by shard as batches need them */
+  rows?: RowsSource;
+  /** check each row shard's SHA-256 against rows/index.bin (default true) */
+  verify?: boolean;
   /** the bytes of onnx/model.onnx (onnx backend) */
   onnx?: ArrayBuffer | Uint8Array;
   /** the bytes of the export's chartable.bin (manifest.files.chartable), for the built-in WordPiece tokenizer */
@@ -81,6 +95,28 @@ export type FetchLike = (url: string) => Promise<{
 export interface LoadOptions extends RuntimeOptions {
   /** default: globalThis.fetch */
   fetch?: FetchLike;
+  /**
+   * flat backend: "lazy" fetches rows/index.bin at load, then only the row shards each batch needs; "whole" fetches
+   * model.edgembed; "auto" (default) is lazy unless the first batch has `wholeBatch` texts or more
+   */
+  rows?: RowsMode;
+  /** rows "auto": the first batch size from which the whole table is fetched instead (default WHOLE_BATCH, 512) */
+  wholeBatch?: number;
+  /** check every fetched file against the manifest's sha256 (SubtleCrypto, else a JS SHA-256; default true) */
+  verify?: boolean;
+  /** "json": tokenizer.json + chartable.bin even when the export has the tokenizer pack (default: the pack) */
+  tokenizer?: "pack" | "json";
+}
+
+/** Where the flat backend's rows come from. */
+export type RowsMode = "auto" | "lazy" | "whole";
+
+/** Lazy rows so far: shards fetched (and their bytes) of the export's total. */
+export interface RowsStats {
+  readonly shards: number;
+  readonly shardsFetched: number;
+  readonly bytesFetched: number;
+  readonly complete: boolean;
 }
 
 export interface EmbedderInfo {
@@ -95,15 +131,22 @@ export interface EmbedderInfo {
   workers: number | null;
   /** "exact": edgembed's WordPiece tokenizer (chartable.bin), proven equal to Python's; "library": @huggingface/tokenizers */
   tokenizer: TokenizerPath;
-  /** set by load(): the model's name and the folder's URL */
+  /** flat backend: "lazy" (row shards fetched as needed) or "whole" (model.edgembed); onnx: null */
+  rows: "lazy" | "whole" | null;
+  /** set by load(): the model's name, the folder's URL, the rows mode asked for, the tokenizer file, integrity checks */
   model?: string;
   url?: string;
+  rowsMode?: RowsMode | "whole" | null;
+  tokenizerFile?: string;
+  integrity?: "sha256" | "off";
 }
 
 export interface EmbedderStats {
-  /** set by load(): bytes fetched (manifest, tokenizer, model file) and load time */
-  bytesFetched?: number;
+  /** set by load(): bytes fetched (manifest, tokenizer, model file, row shards so far) and load time */
+  bytesFetched: number;
   loadMs?: number;
+  /** lazy rows: shards fetched so far; otherwise null */
+  rows: RowsStats | null;
 }
 
 /** The flat backend's Web Worker pool, once a large enough batch started it. */
@@ -119,11 +162,20 @@ export declare class Embedder {
   private constructor();
   readonly backend: Backend;
   info: EmbedderInfo;
-  stats: EmbedderStats;
+  readonly stats: EmbedderStats;
   /** Token ids of one text (add_special_tokens=False, the tokenizer.json's truncation applied). */
   tokenize(text: string): number[];
   /** One Float32Array of `dims` numbers per text; an empty text gives the zero vector. */
   embed(texts: readonly string[] | string): Promise<Float32Array[]>;
+  /** One Float32Array per list of token ids (ids of this model's vocabulary). */
+  embedIds(lists: ReadonlyArray<ArrayLike<number>>): Promise<Float32Array[]>;
+  /** Where the flat backend's rows are now: "lazy", "whole", or null (onnx). */
+  readonly rows: "lazy" | "whole" | null;
+  /**
+   * Lazy rows: fetch every shard not here yet (never one twice), e.g. once the page is idle, so that later batches
+   * and offline use do not wait; resolves with the rows' stats (null for other embedders, which hold everything).
+   */
+  fill(opts?: { concurrency?: number; signal?: AbortSignal; onProgress?: (fetched: number, total: number) => void }): Promise<RowsStats | null>;
   /** The worker pool once a batch started it, else null. */
   get pool(): PoolInfo | null;
   /** Free the onnx session / stop the workers. */
@@ -134,6 +186,27 @@ export declare class Embedder {
 export declare const BACKENDS: readonly Backend[];
 /** Batches smaller than this stay on the calling thread even with a worker pool. */
 export declare const POOL_MIN_TEXTS: number;
+/** rows "auto": a first batch of at least this many texts fetches the whole table (512). */
+export declare const WHOLE_BATCH: number;
+/** The rows modes `load` accepts. */
+export declare const ROWS: readonly RowsMode[];
+/** rows/index.bin, parsed: how the table is cut into shards (docs/format.md). */
+export interface RowsIndex {
+  vocab: number;
+  dims: number;
+  quant: Quant;
+  normalize: boolean;
+  rowBytes: number;
+  shardRows: number;
+  shards: number;
+  hashBytes: number;
+  scaleBytes: number;
+  digits: number;
+}
+/** Parse the bytes of rows/index.bin; throws on a truncated or corrupt index. */
+export declare function parseRowsIndex(data: Bytes): RowsIndex;
+/** The path of row shard K relative to the export folder ("rows/0042.bin"). */
+export declare function shardPath(index: RowsIndex, k: number): string;
 
 /** Fetch an export folder's manifest, tokenizer and model file (relative to the page, or an absolute URL), then build the embedder. */
 export declare function load(baseUrl: string | URL, opts?: LoadOptions): Promise<Embedder>;

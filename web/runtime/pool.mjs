@@ -30,7 +30,7 @@ export class FlatPool {
   /**
    * Start SIZE workers. Each gets the tokenizer.json and the flat file once: one SharedArrayBuffer for all
    * when the page is cross-origin isolated, else its own copy of the bytes (transferred, not cloned).
-   * @param {{size: number, tokenizerJson: string | object, chartable?: ArrayBuffer | ArrayBufferView,
+   * @param {{size: number, tokenizerJson?: string | object, tokenizerPack?: Uint8Array, chartable?: ArrayBuffer | ArrayBufferView,
    *          flat: ArrayBuffer | ArrayBufferView, dims: number, tokenizersUrl?: string | null, workerUrl?: string | URL}} o
    */
   constructor(o) {
@@ -68,7 +68,8 @@ export class FlatPool {
       worker.onerror = (e) => { e.preventDefault?.(); this.fail(`a worker failed: ${e.message || "could not load flat_worker.mjs"}`); };
       worker.onmessageerror = () => this.fail("a worker's message could not be read");
       const flat = sab ?? bytes.slice().buffer;
-      worker.postMessage({ type: "init", tokenizersUrl: lib, tokenizerJson: o.tokenizerJson, chartable: o.chartable, flat }, sab ? [] : [flat]);
+      worker.postMessage({ type: "init", tokenizersUrl: lib, tokenizerJson: o.tokenizerJson, tokenizerPack: o.tokenizerPack,
+        chartable: o.chartable, flat }, sab ? [] : [flat]);
       this.workers.push(worker);
     }
     this.ready = Promise.race([Promise.all(readies), this.failed]);

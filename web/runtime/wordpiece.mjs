@@ -29,34 +29,87 @@ export function exactPathRefusal(spec) {
 }
 
 /**
+ * A vocabulary stored as in the tokenizer pack (tokpack.mjs): UTF-8 tokens in id order, separated by NUL bytes
+ * (an id with no token is an empty entry).
+ */
+export class PackedVocab {
+  /**
+   * @param {Uint8Array} bytes the pack's token section
+   * @param {number} ids how many ids the section holds (the largest id + 1)
+   * @param {number} entries how many tokens it holds (the model's vocabulary size)
+   */
+  constructor(bytes, ids, entries) {
+    this.bytes = bytes;
+    this.ids = ids;
+    this.entries = entries;
+  }
+}
+
+/**
  * A trie of the vocabulary over code points: open addressing on (node, code point), each slot three adjacent
- * int32s [node, code point, child] so that a probe touches one cache line.
+ * int32s [node, code point, child] so that a probe touches one cache line. Built from tokenizer.json's vocabulary
+ * object, or straight from a PackedVocab's bytes (no string per token).
  */
 class VocabTrie {
+  /** @param {Record<string, number> | PackedVocab} vocab */
   constructor(vocab) {
-    const keys = Object.keys(vocab);
-    this.size = keys.length;
+    const packed = vocab instanceof PackedVocab;
+    const keys = packed ? null : Object.keys(vocab);
+    this.size = packed ? vocab.entries : keys.length;
     let chars = 0;
-    for (let k = 0; k < keys.length; k++) chars += keys[k].length;
+    if (packed) chars = vocab.bytes.length; // an upper bound on the code points
+    else for (let k = 0; k < keys.length; k++) chars += keys[k].length;
     let cap = 1 << 10;
     while (cap < 2 * (chars + 2)) cap <<= 1;
     this.mask = cap - 1;
     this.slots = new Int32Array(3 * cap).fill(-1);
     this.ids = new Int32Array(chars + 2).fill(-1);
     this.nodes = 1; // node 0 is the root
-    for (let k = 0; k < keys.length; k++) {
-      const tok = keys[k];
-      let node = 0;
-      for (let i = 0; i < tok.length; i++) {
-        let cp = tok.charCodeAt(i);
-        if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < tok.length) {
-          const lo = tok.charCodeAt(i + 1);
-          if (lo >= 0xdc00 && lo < 0xe000) { cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00); i++; }
-        }
-        node = this.insert(node, cp);
+    if (packed) this.insertPacked(vocab);
+    else for (let k = 0; k < keys.length; k++) this.ids[this.walk(keys[k], true)] = vocab[keys[k]];
+  }
+
+  /** Insert the NUL-separated UTF-8 tokens of a PackedVocab, token i taking id i. */
+  insertPacked(vocab) {
+    const b = vocab.bytes, n = b.length;
+    let node = 0, id = 0, len = 0;
+    for (let i = 0; i <= n; i++) {
+      if (i === n || b[i] === 0) {
+        if (len > 0) this.ids[node] = id;
+        id++;
+        node = 0;
+        len = 0;
+        continue;
       }
-      this.ids[node] = vocab[tok];
+      let cp = b[i]; // UTF-8, as Python wrote it
+      if (cp >= 0xf0) { cp = ((cp & 7) << 18) | ((b[i + 1] & 63) << 12) | ((b[i + 2] & 63) << 6) | (b[i + 3] & 63); i += 3; }
+      else if (cp >= 0xe0) { cp = ((cp & 15) << 12) | ((b[i + 1] & 63) << 6) | (b[i + 2] & 63); i += 2; }
+      else if (cp >= 0xc0) { cp = ((cp & 31) << 6) | (b[i + 1] & 63); i += 1; }
+      node = this.insert(node, cp);
+      len++;
     }
+    if (id !== vocab.ids) throw new Error(`corrupt tokenizer pack: ${id} tokens, the header says ${vocab.ids}`);
+  }
+
+  /** The node of TEXT's code points (surrogate pairs combined), inserting the missing ones when ADD, else -1. */
+  walk(text, add) {
+    let node = 0;
+    for (let i = 0; i < text.length && node >= 0; i++) {
+      let cp = text.charCodeAt(i);
+      if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < text.length) {
+        const lo = text.charCodeAt(i + 1);
+        if (lo >= 0xdc00 && lo < 0xe000) { cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00); i++; }
+      }
+      node = add ? this.insert(node, cp) : this.next(node, cp);
+    }
+    return node;
+  }
+
+  /** The id of the vocabulary token TEXT, or -1. */
+  lookup(text) {
+    if (typeof text !== "string" || text === "") return -1;
+    const node = this.walk(text, false);
+    return node > 0 ? this.ids[node] : -1;
   }
 
   insert(node, cp) {
@@ -130,13 +183,16 @@ function findAdded(cps, n, byFirst, cls) {
  * else the next id after it (the "id" fields of the file are not used); a repeated content keeps its first id
  * and takes the last one's options.
  */
-function addedTokens(list, vocab, vocabSize) {
+function addedTokens(list, trie) {
   const byContent = new Map(), byId = new Map();
-  let next = vocabSize;
+  let next = trie.size;
   for (const t of list) {
     if (typeof t?.content !== "string" || t.content === "") continue;
     let id = byContent.get(t.content);
-    if (id === undefined) id = Object.hasOwn(vocab, t.content) ? vocab[t.content] : next++;
+    if (id === undefined) {
+      const known = trie.lookup(t.content);
+      id = known >= 0 ? known : next++;
+    }
     byContent.set(t.content, id);
     byId.set(id, { ...t, id });
   }
@@ -180,15 +236,14 @@ export function createWordPiece(spec, chartable) {
   const { cls, bmpCls } = table;
   const normalize = spec.normalizer ? createNormalizer(table) : null;
   const m = spec.model;
-  const vocab = m.vocab ?? {};
-  const trie = new VocabTrie(vocab);
-  const unkId = Object.hasOwn(vocab, m.unk_token) ? vocab[m.unk_token] : -1;
+  const trie = new VocabTrie(m.vocab ?? {});
+  const unkId = trie.lookup(m.unk_token);
   const maxChars = Number.isInteger(m.max_input_chars_per_word) ? m.max_input_chars_per_word : 100;
   let contRoot = 0;
   for (const ch of m.continuing_subword_prefix ?? "##") contRoot = contRoot < 0 ? -1 : trie.next(contRoot, ch.codePointAt(0));
   const pre = PRE[spec.pre_tokenizer?.type] ?? 0;
 
-  const added = addedTokens(spec.added_tokens ?? [], vocab, trie.size);
+  const added = addedTokens(spec.added_tokens ?? [], trie);
   const rawPatterns = patternSet(added.filter((t) => !t.normalized), codePoints);
   const normPatterns = patternSet(added.filter((t) => t.normalized), (s) => {
     const cps = codePoints(s);

@@ -11,8 +11,9 @@ export function readArrayBuffer(file) {
 }
 
 /**
- * The embedder of the export in DIR on BACKEND, from its files' bytes (tokenizer.json, chartable.bin when the
- * manifest lists it, the backend's model file). OPTS go to fromArtifacts as well.
+ * The embedder of the export in DIR on BACKEND, from its files' bytes: the tokenizer pack (tokenizer.bin) when the
+ * manifest lists one, as load() does (OPTS.tokenizer "json": tokenizer.json + chartable.bin instead), and the
+ * backend's model file. OPTS go to fromArtifacts as well.
  * @returns {Promise<{model: import("../runtime/edgembed.mjs").Embedder, manifest: object, tokenizerJson: string}>}
  */
 export async function fromDisk(dir, backend = "flat", opts = {}) {
@@ -20,7 +21,9 @@ export async function fromDisk(dir, backend = "flat", opts = {}) {
   const file = manifest.files?.[backend];
   if (!file) throw new Error(`the export has no '${backend}' file`);
   const tokenizerJson = readFileSync(join(dir, manifest.files.tokenizer), "utf8");
-  const chartable = manifest.files.chartable ? readArrayBuffer(join(dir, manifest.files.chartable)) : undefined;
-  const model = await fromArtifacts({ ...opts, backend, manifest, tokenizerJson, chartable, [backend]: readArrayBuffer(join(dir, file)) });
+  const pack = manifest.files.tokenizer_pack && opts.tokenizer !== "json";
+  const tok = pack ? { tokenizerPack: readFileSync(join(dir, manifest.files.tokenizer_pack)) }
+    : { tokenizerJson, chartable: manifest.files.chartable ? readArrayBuffer(join(dir, manifest.files.chartable)) : undefined };
+  const model = await fromArtifacts({ ...opts, backend, manifest, ...tok, [backend]: readArrayBuffer(join(dir, file)) });
   return { model, manifest, tokenizerJson };
 }

@@ -1,35 +1,51 @@
 // The demo page: semantic search over the export-time corpus, a similarity grid, a runtime panel.
 // Every user or corpus string reaches the DOM through textContent only: never parsed as HTML.
 import { load } from "./runtime/edgembed.mjs";
-import { decodeHalf } from "./runtime/flat.mjs";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const models = new Map(); // backend -> Promise<Embedder>
 let current = params.get("backend") === "onnx" ? "onnx" : "flat";
 let corpus = null;
+const texts = new Map(); // texts shard -> Promise<string[]> (fetched for the hits shown, once each)
 
 function getModel(backend) {
   if (backend !== "flat" && backend !== "onnx") return Promise.reject(new Error(`unknown backend '${backend}'`));
   if (!models.has(backend)) {
     const threads = params.has("threads") ? Number(params.get("threads")) : undefined;
-    // flat: big batches (>= 64 texts) go to a pool of Web Workers; one query stays on this thread
+    // flat: big batches (>= 64 texts) go to a pool of Web Workers; one query stays on this thread.
+    // rows: lazy (only the rows a text needs; ?rows=whole fetches model.edgembed at once)
     const workers = params.has("workers") ? Number(params.get("workers")) : Math.min(navigator.hardwareConcurrency || 1, 4);
-    const p = load("./", backend === "flat" ? { backend, workers } : { backend, numThreads: threads });
+    const rows = params.get("rows") ?? "auto";
+    const p = load("./", backend === "flat" ? { backend, workers, rows } : { backend, numThreads: threads });
     p.catch(() => models.delete(backend));
     models.set(backend, p);
   }
   return models.get(backend);
 }
 
+const fetchOk = (url, kind) => fetch(url).then((r) => (r.ok ? r[kind]() : Promise.reject(new Error(`${url}: HTTP ${r.status}`))));
+
+/** The corpus: int8 vectors with one float32 scale a row (corpus.bin) and titles; passages come by shard, on demand. */
 async function loadCorpus() {
-  const [meta, bin] = await Promise.all([
-    fetch("demo/corpus.json").then((r) => (r.ok ? r.json() : Promise.reject(new Error(`corpus.json: HTTP ${r.status}`)))),
-    fetch("demo/corpus.f16").then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`corpus.f16: HTTP ${r.status}`)))),
-  ]);
-  const vecs = decodeHalf(new Uint16Array(bin));
-  if (vecs.length !== meta.count * meta.dims) throw new Error("corpus.f16 does not match corpus.json");
-  return { ...meta, vecs };
+  const [meta, bin] = await Promise.all([fetchOk("demo/corpus.json", "json"), fetchOk("demo/corpus.bin", "arrayBuffer")]);
+  const n = meta.count * meta.dims, at = Math.ceil(n / 4) * 4;
+  if (bin.byteLength !== at + 4 * meta.count) throw new Error("corpus.bin does not match corpus.json");
+  return { ...meta, vecs: new Int8Array(bin, 0, n), scales: new Float32Array(bin, at, meta.count) };
+}
+
+/** The passages of corpus rows ROWS, fetching the texts shards they are in (each at most once). */
+async function passages(rows) {
+  const per = corpus.texts_per_shard;
+  const shard = (k) => {
+    if (!texts.has(k)) {
+      const p = fetchOk(`demo/texts/${k}.json`, "json");
+      p.catch(() => texts.delete(k));
+      texts.set(k, p);
+    }
+    return texts.get(k);
+  };
+  return Promise.all(rows.map(async (r) => (await shard(Math.floor(r / per)))[r % per]));
 }
 
 /** embed(texts, {backend}) -> Float32Array[]: the contract scripts and tests use. */
@@ -53,10 +69,21 @@ function fmtBytes(n) {
   return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
 }
 
-/** Bytes of every response body this page loaded (document, scripts, model, wasm), from Resource Timing. */
-function bytesFetched() {
+/** Files only one backend fetches: the other backend's never count towards a backend's bytes. */
+const BACKEND_FILES = {
+  flat: (path) => path.endsWith("/model.edgembed") || path.includes("/rows/") || path.endsWith("/flat_worker.mjs"),
+  onnx: (path) => path.endsWith("/onnx/model.onnx") || /\/demo\/vendor\/ort[^/]*$/.test(path) || path.endsWith("/onnx.mjs"),
+};
+
+/**
+ * Bytes on the wire (headers included) of what this page loaded for BACKEND (default: all of it): the document,
+ * scripts, tokenizer and corpus, plus that backend's own files. From Resource Timing.
+ */
+function bytesFetched(backend) {
+  const other = backend === undefined ? null : BACKEND_FILES[backend === "onnx" ? "flat" : "onnx"];
   return performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource"))
-    .reduce((s, e) => s + (e.encodedBodySize || 0), 0);
+    .filter((e) => !other || !other(new URL(e.name).pathname))
+    .reduce((s, e) => s + (e.transferSize || e.encodedBodySize || 0), 0);
 }
 
 function setStatus(text, bad = false) {
@@ -72,9 +99,10 @@ async function showPanel() {
   $("p-dims").textContent = m.info.dims ?? "–";
   $("p-quant").textContent = m.info.quant ?? "–";
   $("p-load").textContent = `${m.stats.loadMs.toFixed(0)} ms`;
+  await showRows();
   $("p-threads").textContent = String(m.info.numThreads);
   $("p-workers").textContent = m.info.workers > 1 ? `${m.info.workers} (≥ 64 texts)` : m.info.workers === 1 ? "1 (this thread)" : "–";
-  $("p-bytes").textContent = fmtBytes(bytesFetched());
+  $("p-bytes").textContent = fmtBytes(bytesFetched(current));
 }
 
 async function search() {
@@ -83,37 +111,48 @@ async function search() {
   const t0 = performance.now();
   const [v] = await embed([q]);
   const n = norm(v);
-  const { count, dims, vecs, items } = corpus;
+  const { count, dims, vecs, scales, titles } = corpus;
   const scores = new Float32Array(count);
   if (n > 0) {
     for (let r = 0; r < count; r++) {
       let s = 0;
       const o = r * dims;
       for (let j = 0; j < dims; j++) s += v[j] * vecs[o + j];
-      scores[r] = s / n;
+      scores[r] = (s * scales[r]) / n;
     }
   }
   const top = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b).slice(0, 6);
+  const shown = n > 0 ? await passages(top) : [];
   const ms = performance.now() - t0;
   list.replaceChildren();
   if (n === 0) {
     list.append(el("li", "empty", "Type a query: an empty text has the zero vector."));
   } else {
-    for (const r of top) {
+    top.forEach((r, i) => {
       const li = el("li", "hit");
       const head = el("div", "hit-head");
       const bar = el("span", "score");
       bar.append(el("span", "score-fill"), el("span", "score-num", scores[r].toFixed(3)));
       bar.firstChild.style.width = `${Math.max(0, Math.min(1, scores[r])) * 100}%`;
-      head.append(bar, el("span", "hit-title", items[r].title));
-      li.append(head, el("p", "hit-text", items[r].text));
+      head.append(bar, el("span", "hit-title", titles[r]));
+      li.append(head, el("p", "hit-text", shown[i]));
       li.dataset.index = String(r);
       list.append(li);
-    }
+    });
   }
   $("p-latency").textContent = `${ms.toFixed(1)} ms (${current})`;
-  $("p-bytes").textContent = fmtBytes(bytesFetched());
+  await showRows();
   return top;
+}
+
+/** The rows line of the panel: lazy (shards fetched so far) or whole. */
+async function showRows() {
+  const m = await getModel(current);
+  const rows = m.stats.rows;
+  $("p-rows").textContent = m.backend !== "flat" ? "– (onnx: model.onnx)"
+    : rows ? `lazy: ${rows.shardsFetched.toLocaleString("en")} of ${rows.shards.toLocaleString("en")} shards (${fmtBytes(rows.bytesFetched)})`
+      : "whole (model.edgembed)";
+  $("p-bytes").textContent = fmtBytes(bytesFetched(current));
 }
 
 function color(s) {
@@ -187,10 +226,31 @@ function wire() {
   }
 }
 
+/**
+ * Once the first results are shown, stream the rest of the table in while the page is idle, so that later batches
+ * and offline use do not wait (lazy rows: every shard not here yet, each once). Not with Save-Data, nor ?fill=0.
+ */
+function fillWhenIdle() {
+  if (navigator.connection?.saveData || params.get("fill") === "0") return Promise.resolve(null);
+  const idle = (f) => (typeof requestIdleCallback === "function" ? requestIdleCallback(f, { timeout: 2000 }) : setTimeout(f, 200));
+  return new Promise((resolve) => idle(async () => {
+    try {
+      const m = await getModel("flat");
+      resolve(await m.fill({ concurrency: 4, onProgress: () => showRows().catch(() => {}) }));
+    } catch (e) {
+      setStatus(`could not fetch the rest of the table: ${e.message}`, true);
+      resolve(null);
+    }
+  }));
+}
+
+let filled = null;
 const ready = (async () => {
   wire();
-  corpus = await loadCorpus();
+  const first = getModel(current); // the model and the corpus download side by side
+  [corpus] = await Promise.all([loadCorpus(), first]);
   await switchBackend(current);
+  if (current === "flat") filled = fillWhenIdle();
 })();
 
 window.edgembed = {
@@ -206,4 +266,8 @@ window.edgembed = {
       sharedMemory: m.pool?.shared ?? false };
   },
   bytesFetched,
+  /** The flat backend's rows: {shards, shardsFetched, bytesFetched, complete} when lazy, else null. */
+  rows: async () => (await getModel("flat")).stats.rows,
+  /** Resolves when the background fill (if any) is done. */
+  filled: () => ready.then(() => filled),
 };

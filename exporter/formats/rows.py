@@ -1,0 +1,140 @@
+"""Lazy rows (``rows/``): the table of model.edgembed cut into row shards, so that a page fetches only the rows
+of the tokens in front of it (layout: docs/format.md).
+
+``rows/index.bin`` says how the rows are cut and holds, per shard, the first 8 bytes of its SHA-256 (the index
+itself is covered by the manifest's sha256; the shards are not listed there one by one), plus pq's codebooks.
+Shard ``k`` (``rows/<k>.bin``) holds rows ``[k*S, min(V, (k+1)*S))``: their stored bytes (the table section's
+rows), zero-padded to a multiple of 4, then their float32 scales (int8, int4; pq: row norms), if the quant has them.
+The values are the flat file's bytes: a runtime that adds a shard's rows computes bit-identical embeddings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from exporter.formats.flat import HEADER, QUANT_PQ, row_bytes, write_flat
+from exporter.formats.table import QUANTS, QuantizedTable, pq_subspaces
+
+MAGIC = b"EDGEROWS"
+VERSION = 1
+DIR = "rows"
+INDEX = f"{DIR}/index.bin"
+INDEX_HEADER = struct.Struct("<8s15I")  # 68 bytes; see docs/format.md
+INDEX_BYTES = 128  # header block, zero-padded
+HASH_BYTES = 8
+SHARD_BYTES = 2048  # target bytes per shard: about what a query pays per distinct token (docs/format.md)
+MAX_SHARDS = 4096
+
+
+def shard_rows(quant: str, dims: int, vocab: int, target: int = SHARD_BYTES, max_shards: int = MAX_SHARDS) -> int:
+    """S: a power of two near TARGET bytes per shard, raised until there are at most MAX_SHARDS shards."""
+    rec = row_bytes(quant, dims) + (4 if quant in ("int8", "int4") or pq_subspaces(quant) else 0)
+    s = 1 << max(0, round(np.log2(max(1.0, target / rec))))
+    while -(-vocab // s) > max_shards:
+        s *= 2
+    return s
+
+
+def shard_name(k: int, n_shards: int) -> str:
+    return f"{DIR}/{k:0{len(str(n_shards - 1))}d}.bin"
+
+
+def _shard_bytes(qt: QuantizedTable, lo: int, hi: int) -> bytes:
+    data = np.ascontiguousarray(qt.data[lo:hi]).tobytes()
+    data += b"\0" * (-len(data) % 4)
+    if qt.scales is not None:
+        data += np.ascontiguousarray(qt.scales[lo:hi], dtype="<f4").tobytes()
+    return data
+
+
+def write_rows(out: Path, qt: QuantizedTable, normalize: bool, target: int = SHARD_BYTES) -> dict[str, str]:
+    """Write OUT/rows/ (index.bin + the shards) for QT; returns the manifest ``files`` entry."""
+    out = Path(out)
+    (out / DIR).mkdir()
+    v, s = qt.vocab_size, shard_rows(qt.quant, qt.dims, qt.vocab_size, target)
+    n = -(-v // s)
+    hashes = bytearray()
+    for k in range(n):
+        data = _shard_bytes(qt, k * s, min(v, (k + 1) * s))
+        (out / shard_name(k, n)).write_bytes(data)
+        hashes += hashlib.sha256(data).digest()[:HASH_BYTES]
+    m = pq_subspaces(qt.quant) or 0
+    qcode = QUANT_PQ if m else QUANTS.index(qt.quant)
+    ds = qt.dims // m if m else 0
+    header = INDEX_HEADER.pack(MAGIC, VERSION, v, qt.dims, qcode, 1 if normalize else 0, row_bytes(qt.quant, qt.dims),
+                               s, n, HASH_BYTES, 4 if qt.scales is not None else 0, m, 256 if m else 0, ds,
+                               len(str(n - 1)), 0)
+    body = header + b"\0" * (INDEX_BYTES - len(header))
+    if m:
+        assert qt.codebooks is not None
+        body += np.ascontiguousarray(qt.codebooks, dtype="<f4").tobytes()
+    (out / INDEX).write_bytes(body + bytes(hashes))
+    return {"rows": INDEX}
+
+
+def is_shard(rel: str) -> bool:
+    """True for a row shard's path (covered by rows/index.bin, not listed one by one in the manifest)."""
+    return rel.startswith(f"{DIR}/") and rel != INDEX
+
+
+def read_index(data: bytes) -> dict:
+    """The fields of rows/index.bin, its codebooks (pq) and its per-shard hashes."""
+    if len(data) < INDEX_BYTES or data[:8] != MAGIC:
+        raise ValueError("not an edgembed rows index (bad magic)")
+    f = INDEX_HEADER.unpack_from(data)
+    keys = ("version", "vocab", "dims", "quant", "flags", "row_bytes", "shard_rows", "shards", "hash_bytes",
+            "scale_bytes", "subspaces", "centroids", "sub_dims", "name_digits", "reserved")
+    idx = dict(zip(keys, f[1:]))
+    if idx["version"] != VERSION:
+        raise ValueError(f"rows index version {idx['version']}; this edgembed reads version {VERSION}")
+    at = INDEX_BYTES
+    books = idx["subspaces"] * idx["centroids"] * idx["sub_dims"] * 4
+    idx["codebooks"] = data[at : at + books]
+    at += books
+    idx["hashes"] = [data[at + k * idx["hash_bytes"] : at + (k + 1) * idx["hash_bytes"]] for k in range(idx["shards"])]
+    if at + idx["shards"] * idx["hash_bytes"] != len(data):
+        raise ValueError("truncated or corrupt rows index")
+    return idx
+
+
+def check_rows(folder: Path) -> list[str]:
+    """The shards of FOLDER/rows/ whose bytes do not match the index's hashes (missing ones included)."""
+    idx = read_index((Path(folder) / INDEX).read_bytes())
+    bad = []
+    for k, want in enumerate(idx["hashes"]):
+        p = Path(folder) / shard_name(k, idx["shards"])
+        try:
+            ok = hashlib.sha256(p.read_bytes()).digest()[: idx["hash_bytes"]] == want
+        except OSError:
+            ok = False
+        if not ok:
+            bad.append(p.relative_to(folder).as_posix())
+    return bad
+
+
+def assemble_flat(folder: Path, out: Path) -> None:
+    """Rebuild model.edgembed from FOLDER/rows/ alone (what a runtime that fetched every shard holds): for tests."""
+    idx = read_index((Path(folder) / INDEX).read_bytes())
+    v, s, rb, n = idx["vocab"], idx["shard_rows"], idx["row_bytes"], idx["shards"]
+    data, scales = bytearray(), bytearray()
+    for k in range(n):
+        raw = (Path(folder) / shard_name(k, n)).read_bytes()
+        rows = min(v, (k + 1) * s) - k * s
+        data += raw[: rows * rb]
+        if idx["scale_bytes"]:
+            off = rows * rb + (-(rows * rb) % 4)
+            scales += raw[off : off + 4 * rows]
+    quant = f"pq{idx['subspaces']}" if idx["quant"] == QUANT_PQ else QUANTS[idx["quant"]]
+    dtype = {"fp32": "<f4", "fp16": "<f2", "int8": "i1"}.get(quant, "u1")
+    table = np.frombuffer(bytes(data), dtype=dtype).reshape(v, -1)
+    sc = np.frombuffer(bytes(scales), dtype="<f4") if idx["scale_bytes"] else None
+    books = (np.frombuffer(idx["codebooks"], dtype="<f4").reshape(idx["subspaces"], idx["centroids"], idx["sub_dims"])
+             if idx["subspaces"] else None)
+    write_flat(out, QuantizedTable(quant, idx["dims"], table, sc, books), bool(idx["flags"] & 1))
+
+
+assert INDEX_HEADER.size <= INDEX_BYTES and HEADER.size == 64

@@ -1,0 +1,256 @@
+// Lazy rows (docs/format.md, "rows/"): the table of model.edgembed cut into row shards. A page fetches rows/index.bin
+// at load, then only the shards that hold the rows of the tokens it embeds. Each shard is checked against the first
+// 8 bytes of its SHA-256 (in the index) as it arrives, its rows are copied into a compact table (slots in arrival
+// order), and token ids are mapped to slots: the sums run over the same row values in the same order as with the
+// whole table, so the vectors are bit-identical (tests/test_lazy_rows.py).
+import { QUANTS } from "./flat.mjs";
+import { sha256 } from "./sha256.mjs";
+
+const MAGIC = "EDGEROWS";
+const INDEX_BYTES = 128;
+const QUANT_PQ = 4;
+const TYPED = { fp32: Float32Array, fp16: Uint16Array, int8: Int8Array, int4: Uint8Array };
+
+/**
+ * Parse rows/index.bin.
+ * @param {ArrayBuffer | ArrayBufferView} data
+ */
+export function parseRowsIndex(data) {
+  const bytes = data instanceof Uint8Array ? data : ArrayBuffer.isView(data)
+    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+  if (bytes.length < INDEX_BYTES || String.fromCharCode(...bytes.subarray(0, 8)) !== MAGIC) {
+    throw new Error("not an edgembed rows index (bad magic)");
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const f = (i) => dv.getUint32(8 + 4 * i, true);
+  const [version, vocab, dims, qcode, flags, rowBytes, shardRows, shards, hashBytes, scaleBytes, m, k, ds, digits] =
+    Array.from({ length: 14 }, (_, i) => f(i));
+  if (version !== 1) throw new Error(`rows index version ${version}; this runtime reads version 1`);
+  const quant = qcode === QUANT_PQ ? `pq${m}` : QUANTS[qcode];
+  const books = m * k * ds * 4;
+  if (!quant || shardRows < 1 || shards !== Math.ceil(vocab / shardRows) || INDEX_BYTES + books + shards * hashBytes !== bytes.length) {
+    throw new Error("truncated or corrupt rows index");
+  }
+  let codebooks = null;
+  if (m) { // a copy (4-byte aligned): the index may sit anywhere in a larger buffer (a Node Buffer's pool, say)
+    const copy = new Uint8Array(books);
+    copy.set(bytes.subarray(INDEX_BYTES, INDEX_BYTES + books));
+    codebooks = new Float32Array(copy.buffer);
+  }
+  const hashes = bytes.subarray(INDEX_BYTES + books);
+  return { vocab, dims, quant, normalize: (flags & 1) === 1, rowBytes, shardRows, shards, hashBytes, scaleBytes,
+    subspaces: m || undefined, subDims: ds || undefined, codebooks, hashes, digits };
+}
+
+/** The path of shard K, relative to the export folder. */
+export function shardPath(index, k) {
+  return `rows/${String(k).padStart(index.digits, "0")}.bin`;
+}
+
+/**
+ * The rows of a table fetched shard by shard, kept in a compact table in arrival order.
+ * `fetchShard(k)` returns the bytes of shard K (an ArrayBuffer or typed array).
+ */
+export class LazyRows {
+  /**
+   * @param {ReturnType<typeof parseRowsIndex>} index
+   * @param {(k: number) => Promise<ArrayBuffer | ArrayBufferView>} fetchShard
+   * @param {{verify?: boolean, concurrency?: number}} [opts] verify: check each shard's SHA-256 against the index
+   *   (default true); concurrency: shard fetches at once (default 8)
+   */
+  constructor(index, fetchShard, opts = {}) {
+    this.index = index;
+    this.fetchShard = fetchShard;
+    this.verify = opts.verify !== false;
+    this.slotOf = new Int32Array(index.vocab).fill(-1);
+    this.slots = 0;
+    this.capacity = 0;
+    this.data = new Uint8Array(0); // slots x rowBytes
+    this.scales = index.scaleBytes ? new Float32Array(0) : null;
+    this.loaded = new Uint8Array(index.shards); // 1: the shard's rows are in
+    this.pending = new Map(); // k -> Promise of its arrival (a shard is never fetched twice)
+    this.shardsFetched = 0;
+    this.bytesFetched = 0;
+    this.view = null;
+    this.maxInFlight = opts.concurrency ?? 8; // fetches at once: a browser queues more anyway, a small server may refuse them
+    this.inFlight = 0;
+    this.queue = []; // resolvers waiting for a fetch slot
+  }
+
+  /** Run F (a shard fetch) when fewer than maxInFlight fetches are running. */
+  async throttled(f) {
+    while (this.inFlight >= this.maxInFlight) await new Promise((resolve) => this.queue.push(resolve));
+    this.inFlight++;
+    try {
+      return await f();
+    } finally {
+      this.inFlight--;
+      this.queue.shift()?.();
+    }
+  }
+
+  get complete() {
+    return this.shardsFetched === this.index.shards;
+  }
+
+  /** The shards that hold the rows of ID_LISTS and are not here yet (ids are range-checked). */
+  missing(idLists) {
+    const { vocab, shardRows } = this.index;
+    const need = new Set();
+    for (const ids of idLists) {
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i];
+        if (!(id >= 0 && id < vocab)) throw new RangeError(`token id ${id} out of range 0..${vocab - 1}`);
+        const k = Math.floor(id / shardRows);
+        if (!this.loaded[k]) need.add(k);
+      }
+    }
+    return need;
+  }
+
+  /** Fetch (once) and add every shard the rows of ID_LISTS need. */
+  async ensure(idLists) {
+    const need = this.missing(idLists);
+    if (need.size) await Promise.all([...need].map((k) => this.load(k)));
+  }
+
+  /** Fetch and add shard K (at most once, however many callers ask). */
+  load(k) {
+    if (this.loaded[k]) return Promise.resolve();
+    let p = this.pending.get(k);
+    if (!p) {
+      p = this.fetchAndAdd(k).finally(() => this.pending.delete(k));
+      this.pending.set(k, p);
+    }
+    return p;
+  }
+
+  async fetchAndAdd(k) {
+    const raw = await this.throttled(() => this.fetchShard(k));
+    const bytes = raw instanceof Uint8Array ? raw : ArrayBuffer.isView(raw)
+      ? new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) : new Uint8Array(raw);
+    const { vocab, shardRows, rowBytes, scaleBytes, hashBytes, hashes } = this.index;
+    const rows = Math.min(vocab, (k + 1) * shardRows) - k * shardRows;
+    const dataBytes = rows * rowBytes, scalesAt = dataBytes + ((4 - (dataBytes % 4)) % 4);
+    const want = scaleBytes ? scalesAt + 4 * rows : dataBytes;
+    if (bytes.length !== want) {
+      throw new Error(`${shardPath(this.index, k)}: ${bytes.length} bytes, expected ${want} (a file of another export?)`);
+    }
+    if (this.verify) {
+      const got = (await sha256(bytes)).subarray(0, hashBytes);
+      const exp = hashes.subarray(k * hashBytes, (k + 1) * hashBytes);
+      if (!got.every((b, i) => b === exp[i])) {
+        throw new Error(`${shardPath(this.index, k)}: sha256 mismatch: the file is corrupt or from another export`);
+      }
+    }
+    if (this.loaded[k]) return;
+    this.reserve(this.slots + rows);
+    const base = this.slots;
+    this.data.set(bytes.subarray(0, dataBytes), base * rowBytes);
+    if (scaleBytes) {
+      const sc = new DataView(bytes.buffer, bytes.byteOffset + scalesAt, 4 * rows);
+      for (let r = 0; r < rows; r++) this.scales[base + r] = sc.getFloat32(4 * r, true);
+    }
+    for (let r = 0; r < rows; r++) this.slotOf[k * shardRows + r] = base + r;
+    this.slots += rows;
+    this.loaded[k] = 1;
+    this.shardsFetched++;
+    this.bytesFetched += bytes.length;
+    this.view = null;
+  }
+
+  reserve(n) {
+    if (n <= this.capacity) return;
+    const cap = Math.max(n, 2 * this.capacity, 64);
+    const rb = this.index.rowBytes;
+    const data = new Uint8Array(cap * rb + 8); // + 8: typed views of any width fit
+    data.set(this.data.subarray(0, this.slots * rb));
+    this.data = data;
+    if (this.scales) {
+      const s = new Float32Array(cap);
+      s.set(this.scales.subarray(0, this.slots));
+      this.scales = s;
+    }
+    this.capacity = cap;
+  }
+
+  /**
+   * A model object for flat.mjs's embedIds over the rows here (ids must be mapped with `remap`): the same fields as
+   * parseFlat's, `vocab` being the number of slots.
+   */
+  model() {
+    if (this.view) return this.view;
+    const ix = this.index, Table = ix.codebooks ? Uint8Array : TYPED[ix.quant];
+    const table = new Table(this.data.buffer, 0, (this.slots * ix.rowBytes) / Table.BYTES_PER_ELEMENT);
+    this.view = { vocab: this.slots, dims: ix.dims, quant: ix.quant, rowBytes: ix.rowBytes, normalize: ix.normalize,
+      table, scales: this.scales ? this.scales.subarray(0, this.slots) : null,
+      ...(ix.codebooks ? { subspaces: ix.subspaces, subDims: ix.subDims, codebooks: ix.codebooks } : {}) };
+    return this.view;
+  }
+
+  /** The slots of IDS (all of which must be here: `ensure` first). */
+  remap(ids) {
+    const out = new Int32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const s = this.slotOf[ids[i]];
+      if (s < 0) throw new Error(`token id ${ids[i]}: its row shard is not loaded`);
+      out[i] = s;
+    }
+    return out;
+  }
+
+  /**
+   * Fetch every shard not here yet, CONCURRENCY at a time (shards already here or on their way are not fetched
+   * again). Resolves when the table is complete; ON_PROGRESS(fetched, total) after each shard.
+   */
+  async fill({ concurrency = 6, onProgress, signal } = {}) {
+    let next = 0;
+    const worker = async () => {
+      while (next < this.index.shards) {
+        if (signal?.aborted) return;
+        const k = next++;
+        if (this.loaded[k]) continue;
+        await this.load(k);
+        onProgress?.(this.shardsFetched, this.index.shards);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  }
+
+  /**
+   * model.edgembed's bytes rebuilt from the complete set of shards (byte for byte the exported file): what the
+   * worker pool and the whole-table path take once every row is here.
+   */
+  toFlat() {
+    if (!this.complete) throw new Error("toFlat needs every shard: fill() first");
+    const ix = this.index, v = ix.vocab, rb = ix.rowBytes, pq = Boolean(ix.codebooks);
+    const align = (n) => Math.ceil(n / 64) * 64;
+    const tOff = pq ? 128 : 64, tBytes = v * rb;
+    const sOff = ix.scaleBytes ? align(tOff + tBytes) : 0, sBytes = ix.scaleBytes ? 4 * v : 0;
+    const cOff = pq ? align(sOff + sBytes) : 0, cBytes = pq ? ix.codebooks.byteLength : 0;
+    const size = pq ? cOff + cBytes : sBytes ? sOff + sBytes : tOff + tBytes;
+    const out = new Uint8Array(size);
+    const dv = new DataView(out.buffer);
+    for (let i = 0; i < 8; i++) out[i] = "EDGEMBED".charCodeAt(i);
+    const qcode = pq ? QUANT_PQ : QUANTS.indexOf(ix.quant);
+    [pq ? 2 : 1, v, ix.dims, qcode, ix.normalize ? 1 : 0, pq ? ix.subspaces : rb].forEach((x, i) => dv.setUint32(8 + 4 * i, x, true));
+    [tOff, tBytes, sOff, sBytes].forEach((x, i) => dv.setBigUint64(32 + 8 * i, BigInt(x), true));
+    if (pq) {
+      [ix.subspaces, 256, ix.subDims, 0].forEach((x, i) => dv.setUint32(64 + 4 * i, x, true));
+      dv.setBigUint64(80, BigInt(cOff), true);
+      dv.setBigUint64(88, BigInt(cBytes), true);
+      out.set(new Uint8Array(ix.codebooks.buffer, ix.codebooks.byteOffset, cBytes), cOff);
+    }
+    for (let id = 0; id < v; id++) {
+      const s = this.slotOf[id];
+      out.set(this.data.subarray(s * rb, (s + 1) * rb), tOff + id * rb);
+      if (sBytes) dv.setFloat32(sOff + 4 * id, this.scales[s], true);
+    }
+    return out.buffer;
+  }
+
+  /** What the runtime panel and tests read. */
+  stats() {
+    return { shards: this.index.shards, shardsFetched: this.shardsFetched, bytesFetched: this.bytesFetched, complete: this.complete };
+  }
+}
