@@ -229,10 +229,17 @@ def test_odd_but_valid_input_is_not_an_error(server):
     assert status == 200 and res["usage"]["prompt_tokens"] == 0 and not any(res["data"][0]["embedding"])
 
 
+def test_empty_list_is_an_empty_batch(server, edge_export):
+    """The decided rule (docs/edge.md): [] is a batch of nothing on both endpoints (OpenAI answers 400)."""
+    assert call(server, "POST", "/embed", {"texts": []})[2] == {"embeddings": [], "dims": DIMS}
+    status, _, res = call(server, "POST", "/v1/embeddings", {"input": [], "model": "m"})
+    assert status == 200 and res == {"object": "list", "data": [], "model": "m",
+                                      "usage": {"prompt_tokens": 0, "total_tokens": 0}}
+
+
 BAD_OPENAI = [
     ({}, 400, "input"),
     ({"input": 5}, 400, "input"),
-    ({"input": []}, 400, "input"),
     ({"input": ["a", 1]}, 400, "input"),
     ({"input": [[1, 2], "a"]}, 400, "input"),
     ({"input": [1, 10**6]}, 400, "input"),
