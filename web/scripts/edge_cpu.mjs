@@ -1,15 +1,20 @@
-// CPU time per request of an exported edge worker, in-process: the worker's `fetch(Request)` timed with
-// process.cpuUsage() (user + system, every thread of the process). Runs under Node (V8, the engine of workerd,
+// CPU time per request of an exported edge worker. In-process: the worker's `fetch(Request)` timed with
+// process.cpuUsage() (user + system, every thread of the process); runs under Node (V8, the engine of workerd,
 // where performance.now() does not advance during synchronous work), Deno and Bun:
 //   node web/scripts/edge_cpu.mjs EDGE_DIR TEXTS.json SEED OUT.json
 //   deno run --allow-read --allow-write web/scripts/edge_cpu.mjs ...      bun web/scripts/edge_cpu.mjs ...
+// Over HTTP, for a server in any runtime (workerd included), Linux only: the CPU the server's process group
+// spent per request (/proc/PID/task/TID/schedstat, nanoseconds), requests sent one at a time:
+//   node web/scripts/edge_cpu.mjs --url URL PGID TEXTS.json SEED OUT.json
 // OUT.json: {runtime, cold: {import_ms, first_ms}, batches: {N: {median_ms, max_ms, runs}}, hostile: {kind:
 // {n, median_ms, max_ms, worst}}, worst_hostile, expensive: {name: {bytes, status, median_ms, max_ms}}}.
+import http from "node:http";
 import process from "node:process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { hostileCases } from "./edge_cases.mjs";
+import { send } from "./edge_http.mjs";
 
 const cpuMs = () => {
   const u = process.cpuUsage();
@@ -27,8 +32,38 @@ async function timed(worker, c) {
   const t0 = cpuMs();
   const res = await worker.fetch(req);
   const ms = cpuMs() - t0;
-  await res.arrayBuffer();
-  return { ms, status: res.status };
+  const body = await res.arrayBuffer();
+  return { ms, status: res.status, json: () => JSON.parse(new TextDecoder().decode(body)) };
+}
+
+/** CPU ms spent so far by every thread of every process in process group PGID. */
+function groupCpuMs(pgid) {
+  let ns = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
+      for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // a process that just ended
+    }
+  }
+  return ns / 1e6;
+}
+
+/** A `worker` whose fetch goes over HTTP to URL, timed by the server's process-group CPU. */
+function httpWorker(url, pgid) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  return {
+    async timed(c) {
+      const t0 = groupCpuMs(pgid);
+      const res = await send(agent, url, c);
+      const ms = groupCpuMs(pgid) - t0;
+      if (res.error) throw new Error(`${c.method} ${c.path.slice(0, 40)} (${c.kind ?? "batch"}, ${c.body?.length} chars): connection error ${res.error}`);
+      return { ms, status: res.status, json: () => JSON.parse(res.body) };
+    },
+  };
 }
 
 /** Valid requests inside the limits that cost the most work. */
@@ -52,7 +87,7 @@ function expensive(texts, maxBytes, maxTexts, vocab) {
   };
 }
 
-async function main([dir, textsFile, seedArg, outFile]) {
+async function inProcess(dir) {
   const root = resolve(dir);
   const c0 = cpuMs();
   await import(pathToFileURL(resolve(root, "model.mjs")).href);
@@ -61,15 +96,23 @@ async function main([dir, textsFile, seedArg, outFile]) {
   const first = await worker.fetch(new Request("http://127.0.0.1/embed", { method: "POST", body: '{"texts": ["hello world"]}' }));
   const c2 = cpuMs();
   if (first.status !== 200) throw new Error(`the first /embed answered ${first.status}`);
-  const out = { runtime, cold: { import_ms: round(c1 - c0), first_ms: round(c2 - c1) }, batches: {}, hostile: {}, expensive: {} };
-  const info = await (await worker.fetch(new Request("http://127.0.0.1/"))).json();
+  return { worker: { timed: (c) => timed(worker, c) }, cold: { import_ms: round(c1 - c0), first_ms: round(c2 - c1) } };
+}
+
+async function main(argv) {
+  const overHttp = argv[0] === "--url";
+  const [target, pgid] = overHttp ? [argv[1], Number(argv[2])] : [argv[0]];
+  const [textsFile, seedArg, outFile] = argv.slice(overHttp ? 3 : 1);
+  const { worker, cold } = overHttp ? { worker: httpWorker(target, pgid), cold: null } : await inProcess(target);
+  const out = { runtime: overHttp ? `over HTTP (${target})` : runtime, cold, batches: {}, hostile: {}, expensive: {} };
+  const info = (await worker.timed({ method: "GET", path: "/", headers: {}, body: null })).json();
   const texts = JSON.parse(readFileSync(textsFile, "utf8"));
 
   for (const n of [1, 16, 64]) {
     const runs = [];
     for (let k = 0; k < 60; k++) {
       const at = (k * n * 7) % Math.max(1, texts.length - n);
-      const { ms, status } = await timed(worker, { method: "POST", path: "/embed", headers: {}, body: JSON.stringify({ texts: texts.slice(at, at + n) }) });
+      const { ms, status } = await worker.timed({ method: "POST", path: "/embed", headers: {}, body: JSON.stringify({ texts: texts.slice(at, at + n) }) });
       if (status !== 200) throw new Error(`/embed of ${n} answered ${status}`);
       if (k >= 10) runs.push(ms); // the first 10: JIT warm-up
     }
@@ -79,7 +122,7 @@ async function main([dir, textsFile, seedArg, outFile]) {
   const cases = hostileCases(Number(seedArg), info);
   for (let pass = 0; pass < 2; pass++) { // pass 0 warms up the JIT; pass 1 is reported
     for (const c of cases) {
-      const { ms, status } = await timed(worker, c);
+      const { ms, status } = await worker.timed(c);
       if (status !== c.expect.status) throw new Error(`${c.kind} ${c.method} ${c.path.slice(0, 40)}: ${status}, expected ${c.expect.status}`);
       if (pass === 0) continue;
       const k = (out.hostile[c.kind] ??= { n: 0, all: [], max_ms: 0, worst: "" });
@@ -104,7 +147,7 @@ async function main([dir, textsFile, seedArg, outFile]) {
     let status = 0;
     for (let k = 0; k < 4; k++) {
       const path = name.endsWith("token ids") ? "/v1/embeddings" : "/embed";
-      ({ ms: runs[k], status } = await timed(worker, { method: "POST", path, headers: {}, body }));
+      ({ ms: runs[k], status } = await worker.timed({ method: "POST", path, headers: {}, body }));
     }
     runs.shift(); // warm-up
     out.expensive[name] = { bytes: new TextEncoder().encode(body).length, status, median_ms: round(median(runs)), max_ms: round(Math.max(...runs)) };
