@@ -122,6 +122,9 @@ def main() -> int:
                     print(f"  {rt} over HTTP done", file=sys.stderr)
     print(f"**{args.export}**, seed {seed}\n")
     print(report(rows))
+    for name, r in rows.items():
+        for e in r.get("connection_errors", []):
+            print(f"\n{name}: connection error (sent again): {e}")
     if args.json:
         Path(args.json).write_text(json.dumps({"seed": seed, "export": args.export, "rows": rows}, indent=1) + "\n", encoding="utf-8")
     return 0

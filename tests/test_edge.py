@@ -172,7 +172,8 @@ def test_info(server, edge_export):
     man = edge_export["manifest"]
     assert status == 200 and h["content-type"].startswith("application/json")
     assert (info["dims"], info["quant"], info["normalize"], info["vocab_size"]) == (DIMS, QUANT, man["normalize"], man["vocab_size"])
-    assert info["name"] == model_name(man) and info["limits"] == {"max_texts": edge.MAX_TEXTS, "max_bytes": edge.MAX_BYTES}
+    assert info["name"] == model_name(man) and info["limits"] == {"max_texts": edge.MAX_TEXTS, "max_bytes": edge.MAX_BYTES,
+                                                                  "max_depth": edge.MAX_DEPTH}
     assert "path" not in info["source"]
 
 

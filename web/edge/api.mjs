@@ -6,14 +6,14 @@ import { float32ToBase64 } from "./base64.mjs";
 
 /**
  * @typedef {{name: string, dims: number, quant: string, normalize: boolean, vocab_size: number, source?: object}} ModelInfo
- * @typedef {{corsOrigin: string, maxTexts: number, maxBytes: number}} Settings
+ * @typedef {{corsOrigin: string, maxTexts: number, maxBytes: number, maxDepth?: number}} Settings
  * @typedef {{embedTexts(texts: string[]): Promise<Float32Array[]>, tokenize(texts: string[]): number[][],
  *            embedIds(lists: number[][]): Float32Array[]}} Engine
  */
 
 /** How much of an over-limit body is read (and dropped) before the 413, so clients see the answer. */
 const DRAIN_BYTES = 64 * 1024 * 1024;
-/** The deepest JSON nesting of arrays/objects a body may have (the API needs 3: {"input": [[ids]]}). */
+/** The deepest JSON nesting of arrays/objects a body may have unless settings.maxDepth says (the API needs 3). */
 export const MAX_DEPTH = 64;
 const JSON_TYPE = "application/json; charset=utf-8";
 const ROUTES = {
@@ -75,7 +75,7 @@ async function route(app, request, path, body, cors) {
   }
   if (path === "/") return json(200, describe(app));
   if (path === "/v1/models") return json(200, { object: "list", data: [modelObject(app.info)] });
-  const value = parseJson(body);
+  const value = parseJson(body, app.settings.maxDepth ?? MAX_DEPTH);
   if (path === "/embed") return json(200, await embedRoute(app, value));
   return json(200, await openaiRoute(app, value));
 }
@@ -87,7 +87,7 @@ function describe(app) {
     name: info.name, dims: info.dims, quant: info.quant, normalize: info.normalize, vocab_size: info.vocab_size,
     source: info.source ?? null,
     endpoints: { embed: "POST /embed", openai: "POST /v1/embeddings", models: "GET /v1/models" },
-    limits: { max_texts: settings.maxTexts, max_bytes: settings.maxBytes },
+    limits: { max_texts: settings.maxTexts, max_bytes: settings.maxBytes, max_depth: settings.maxDepth ?? MAX_DEPTH },
   };
 }
 
@@ -229,10 +229,10 @@ export async function readBody(request, maxBytes) {
 }
 
 /**
- * BYTES as JSON: non-UTF-8, empty, nested deeper than MAX_DEPTH (checked before parsing, in one pass with no
+ * BYTES as JSON: non-UTF-8, empty, nested deeper than maxDepth (checked before parsing, in one pass with no
  * recursion) and bad JSON are 400s. A UTF-8 byte order mark is skipped.
  */
-export function parseJson(bytes) {
+export function parseJson(bytes, maxDepth = MAX_DEPTH) {
   let text;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -240,8 +240,8 @@ export function parseJson(bytes) {
     throw new HttpError(400, "the body is not valid UTF-8");
   }
   if (text.trim() === "") throw new HttpError(400, "empty body: send a JSON object");
-  const at = nestingOver(text, MAX_DEPTH);
-  if (at >= 0) throw new HttpError(400, `the body nests JSON deeper than ${MAX_DEPTH} levels (at character ${at})`, { code: "too_deep" });
+  const at = nestingOver(text, maxDepth);
+  if (at >= 0) throw new HttpError(400, `the body nests JSON deeper than ${maxDepth} levels (at character ${at})`, { code: "too_deep" });
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -8,9 +8,6 @@
 //   case: {kind, method, path, headers, body: Uint8Array | string | null, expect: {status, param?, code?, count?}}
 //   (expect.count: a 200 that embeds, with that many vectors)
 
-/** The worker's nesting limit (web/edge/api.mjs MAX_DEPTH). */
-export const MAX_DEPTH = 64;
-
 /** A small seeded PRNG (mulberry32): the same seed gives the same cases in every runtime. */
 export function rng(seed) {
   let a = seed >>> 0;
@@ -56,7 +53,7 @@ function exactBody(n, field = "texts") {
 export function hostileCases(seed, info) {
   const r = rng(seed);
   const { dims, vocab_size: vocab } = info;
-  const { max_texts: maxTexts, max_bytes: maxBytes } = info.limits;
+  const { max_texts: maxTexts, max_bytes: maxBytes, max_depth: MAX_DEPTH } = info.limits;
   const out = [];
   const add = (kind, method, path, body, expect, headers = {}) => {
     const h = { ...headers };

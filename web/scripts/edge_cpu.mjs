@@ -52,16 +52,30 @@ function groupCpuMs(pgid) {
   return ns / 1e6;
 }
 
-/** A `worker` whose fetch goes over HTTP to URL, timed by the server's process-group CPU. */
+/** A `worker` whose fetch goes over HTTP to URL, timed by the server's process-group CPU. A connection error
+ * is recorded in `errors` (with the request before it) and the request sent again once on a new connection. */
 function httpWorker(url, pgid) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  let agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  let last = "nothing";
+  const errors = [];
   return {
+    errors,
     async timed(c) {
-      const t0 = groupCpuMs(pgid);
-      const res = await send(agent, url, c);
-      const ms = groupCpuMs(pgid) - t0;
-      if (res.error) throw new Error(`${c.method} ${c.path.slice(0, 40)} (${c.kind ?? "batch"}, ${c.body?.length} chars): connection error ${res.error}`);
-      return { ms, status: res.status, json: () => JSON.parse(res.body) };
+      for (let attempt = 0; ; attempt++) {
+        const t0 = groupCpuMs(pgid);
+        const res = await send(agent, url, c);
+        const ms = groupCpuMs(pgid) - t0;
+        const what = `${c.kind ?? "request"} ${c.method} ${c.path.slice(0, 30)} (${c.body?.length ?? 0} chars)`;
+        if (res.error) {
+          errors.push(`${what} after ${last}: ${res.error}`);
+          agent.destroy();
+          agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+          if (attempt === 0) continue;
+          throw new Error(`${what}: connection error ${res.error} twice`);
+        }
+        last = `${what} -> ${res.status}`;
+        return { ms, status: res.status, json: () => JSON.parse(res.body) };
+      }
     },
   };
 }
@@ -152,6 +166,7 @@ async function main(argv) {
     runs.shift(); // warm-up
     out.expensive[name] = { bytes: new TextEncoder().encode(body).length, status, median_ms: round(median(runs)), max_ms: round(Math.max(...runs)) };
   }
+  if (worker.errors) out.connection_errors = worker.errors;
   writeFileSync(outFile, JSON.stringify(out, null, 1));
 }
 
