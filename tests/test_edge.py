@@ -8,6 +8,8 @@ import importlib.util
 import contextlib
 import io
 import json
+import os
+import random
 import re
 import shutil
 import subprocess
@@ -31,6 +33,10 @@ from tests.conftest import WEB
 
 ORIGIN = "https://app.example"
 DIMS, QUANT = 128, "int4"
+# The hostile and load runs are seeded: the seed is printed (and in every failure message); set it to replay one.
+SEED = int(os.environ.get("EDGEMBED_FUZZ_SEED") or random.SystemRandom().randrange(1 << 31))
+HOSTILE_KINDS = {"malformed-json", "empty-body", "not-an-object", "not-utf8", "wrong-type", "valid", "token-ids",
+                 "boundary", "oversized", "method", "path", "nesting", "content-type", "hostile-text", "bom"}
 
 # Held out: not in exporter/texts.py.
 HELD_OUT = [
@@ -166,7 +172,8 @@ def test_info(server, edge_export):
     man = edge_export["manifest"]
     assert status == 200 and h["content-type"].startswith("application/json")
     assert (info["dims"], info["quant"], info["normalize"], info["vocab_size"]) == (DIMS, QUANT, man["normalize"], man["vocab_size"])
-    assert info["name"] == model_name(man) and info["limits"] == {"max_texts": edge.MAX_TEXTS, "max_bytes": edge.MAX_BYTES}
+    assert info["name"] == model_name(man) and info["limits"] == {"max_texts": edge.MAX_TEXTS, "max_bytes": edge.MAX_BYTES,
+                                                                  "max_depth": edge.MAX_DEPTH}
     assert "path" not in info["source"]
 
 
@@ -229,10 +236,17 @@ def test_odd_but_valid_input_is_not_an_error(server):
     assert status == 200 and res["usage"]["prompt_tokens"] == 0 and not any(res["data"][0]["embedding"])
 
 
+def test_empty_list_is_an_empty_batch(server, edge_export):
+    """The decided rule (docs/edge.md): [] is a batch of nothing on both endpoints (OpenAI answers 400)."""
+    assert call(server, "POST", "/embed", {"texts": []})[2] == {"embeddings": [], "dims": DIMS}
+    status, _, res = call(server, "POST", "/v1/embeddings", {"input": [], "model": "m"})
+    assert status == 200 and res == {"object": "list", "data": [], "model": "m",
+                                      "usage": {"prompt_tokens": 0, "total_tokens": 0}}
+
+
 BAD_OPENAI = [
     ({}, 400, "input"),
     ({"input": 5}, 400, "input"),
-    ({"input": []}, 400, "input"),
     ({"input": ["a", 1]}, 400, "input"),
     ({"input": [[1, 2], "a"]}, 400, "input"),
     ({"input": [1, 10**6]}, 400, "input"),
@@ -277,6 +291,49 @@ def test_openai_wire_format(server, reference, edge_export):
     assert n > 0 and res["usage"] == {"prompt_tokens": n, "total_tokens": n}
     status, _, res = call(server, "POST", "/v1/embeddings", {"input": "a cat"})
     assert status == 200 and isinstance(res["data"][0]["embedding"], list) and res["model"] == model_name(edge_export["manifest"])
+
+
+# --- hostile requests and load -----------------------------------------------------------------------------
+
+node_only = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+
+
+def run_node(script: str, *args, timeout: float = 180) -> None:
+    proc = subprocess.run([shutil.which("node"), str(WEB / "scripts" / script), *map(str, args)],
+                          cwd=WEB, capture_output=True, text=True, timeout=timeout)
+    print(proc.stdout)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+@node_only
+def test_hostile_requests(server, tmp_path):
+    """Several hundred seeded hostile requests (web/scripts/edge_cases.mjs: every malformed kind and the
+    boundaries) over keep-alive connections: exact status, JSON, OpenAI's error shape under /v1/, CORS, no stack
+    or path in any body, no connection reset; the worker answers the same afterwards and never logged a failure."""
+    print(f"hostile requests: seed {SEED}")
+    run_node("edge_hostile.mjs", server.url, SEED, ORIGIN, tmp_path / "out.json")
+    res = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert res["seed"] == SEED and res["cases"] >= 300 and set(res["kinds"]) == HOSTILE_KINDS
+    assert res["failures"] == [] and res["connection_errors"] == 0, (SEED, res["failures"][:10], res["socket_errors"][:5])
+    assert res["after"] == {"info": 200, "same_vector": True}, SEED
+    assert "edgembed worker:" not in server.log_tail(100_000), server.log_tail()  # no request reached the 500 path
+
+
+@node_only
+def test_load_keep_alive_mixed(server, tmp_path):
+    """32 keep-alive clients (Node's http.Agent, no retries) for a few seconds, valid and invalid requests mixed:
+    every status as expected, no connection error, every vector bit-identical to the one before the load."""
+    from exporter.proof.datasets import DATA
+    from exporter.proof.retrieval import load_beir
+
+    texts = load_beir(DATA / "cranfield").doc_texts[:40] + hostile_texts()[:8] + HELD_OUT[:4]
+    (tmp_path / "texts.json").write_text(json.dumps(texts), encoding="utf-8")
+    print(f"load: seed {SEED}")
+    run_node("edge_load.mjs", server.url, tmp_path / "texts.json", 4, 32, SEED, tmp_path / "out.json")
+    res = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert res["requests"] >= 200 and set(res["statuses"]) == {"200", "400", "404", "405", "413"}, res
+    assert res["unexpected_count"] == 0 and res["connection_errors"] == 0, (SEED, res["unexpected"][:5])
+    assert res["mismatched_vectors"] == 0 and res["after_mismatched"] == 0, SEED
 
 
 # --- the official openai client ------------------------------------------------------------------------------

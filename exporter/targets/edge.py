@@ -26,6 +26,7 @@ UNAVAILABLE = "unavailable.mjs"
 # 100 MB Workers allow that still takes texts of several hundred thousand words.
 MAX_TEXTS = 2048
 MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64  # JSON nesting of arrays/objects (the API needs 3: {"input": [[ids]]})
 # Cloudflare Workers script size limits after compression: free and paid plans.
 FREE_LIMIT = 3 * 1024 * 1024
 PAID_LIMIT = 10 * 1024 * 1024
@@ -128,7 +129,7 @@ def write_edge(out: Path, manifest: dict, cors_origin: str = "*") -> dict[str, s
     # what fromArtifacts checks against the flat file (the export's manifest, less hashes and build paths)
     runtime_manifest = {k: v for k, v in manifest.items() if k != "sha256"}
     runtime_manifest["source"] = info["source"]
-    settings = {"corsOrigin": cors_origin, "maxTexts": MAX_TEXTS, "maxBytes": MAX_BYTES}
+    settings = {"corsOrigin": cors_origin, "maxTexts": MAX_TEXTS, "maxBytes": MAX_BYTES, "maxDepth": MAX_DEPTH}
     lines = [
         "// Written by `edgembed export --target edge`: the export's manifest, the worker's settings and its data modules.",
         'import flat from "./data/flat.mjs";',
@@ -179,13 +180,14 @@ def _readme(info: dict, name: str, cors: str) -> str:
 
 Written by `edgembed export --target edge`. `worker.mjs` and every module it imports are in this folder;
 the model (`data/flat.mjs`) and tokenizer (`data/tokenizer.mjs`) are JS modules, so nothing needs a file
-system, fetch or configuration. CORS origin: `{cors}`. Limits: {MAX_TEXTS} texts and {MAX_BYTES:,} bytes per request.
+system, fetch or configuration. CORS origin: `{cors}`. Limits: {MAX_TEXTS} texts and {MAX_BYTES:,} bytes per request,
+JSON nested at most {MAX_DEPTH} levels deep.
 
 | runtime | run it |
 |---|---|
 | Cloudflare Workers | `npx wrangler deploy` (from this folder; script `{name}`), or `npx wrangler dev` locally |
-| Deno / Deno Deploy | `deno serve --port 8000 worker.mjs` (no permission flags), or `deployctl deploy --entrypoint worker.mjs` |
-| Bun | `bun -e 'const w = (await import("./worker.mjs")).default; Bun.serve({{ port: 8000, fetch: w.fetch }})'` |
+| Deno / Deno Deploy | `npx deno serve --port 8000 worker.mjs` (npm's `deno` package; or `deno serve …` with Deno installed; no permission flags), or `deployctl deploy --entrypoint worker.mjs` |
+| Bun | `npx bun -e 'const w = (await import("./worker.mjs")).default; Bun.serve({{ port: 8000, fetch: w.fetch }})'` (or `bun -e …` with Bun installed) |
 
 ```bash
 curl -s localhost:8000/embed -d '{{"texts": ["a cat sits", "a kitten rests"]}}'

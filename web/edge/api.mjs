@@ -6,13 +6,15 @@ import { float32ToBase64 } from "./base64.mjs";
 
 /**
  * @typedef {{name: string, dims: number, quant: string, normalize: boolean, vocab_size: number, source?: object}} ModelInfo
- * @typedef {{corsOrigin: string, maxTexts: number, maxBytes: number}} Settings
+ * @typedef {{corsOrigin: string, maxTexts: number, maxBytes: number, maxDepth?: number}} Settings
  * @typedef {{embedTexts(texts: string[]): Promise<Float32Array[]>, tokenize(texts: string[]): number[][],
  *            embedIds(lists: number[][]): Float32Array[]}} Engine
  */
 
 /** How much of an over-limit body is read (and dropped) before the 413, so clients see the answer. */
 const DRAIN_BYTES = 64 * 1024 * 1024;
+/** The deepest JSON nesting of arrays/objects a body may have unless settings.maxDepth says (the API needs 3). */
+export const MAX_DEPTH = 64;
 const JSON_TYPE = "application/json; charset=utf-8";
 const ROUTES = {
   "/": ["GET", "HEAD"],
@@ -50,7 +52,10 @@ export function createHandler(app) {
     let path = "/";
     try {
       path = new URL(request.url).pathname;
-      return withHeaders(await route(app, request, path, cors), cors);
+      // Every body is read (or drained) before the answer, whatever the route: a worker that answers without
+      // reading it leaves the rest on a keep-alive connection, which workerd then closes under the client.
+      const body = await readBody(request, app.settings.maxBytes);
+      return withHeaders(await route(app, request, path, body, cors), cors);
     } catch (e) {
       const err = e instanceof HttpError ? e : internal(e);
       return withHeaders(errorResponse(err, path.startsWith("/v1/")), { ...cors, ...err.headers });
@@ -58,21 +63,21 @@ export function createHandler(app) {
   };
 }
 
-async function route(app, request, path, cors) {
+async function route(app, request, path, body, cors) {
   const methods = ROUTES[path];
   if (methods === undefined) {
-    throw new HttpError(404, `no route ${path}: use GET /, POST /embed or POST /v1/embeddings`, { code: "unknown_url" });
+    throw new HttpError(404, `no route ${clip(path, 100)}: use GET /, POST /embed or POST /v1/embeddings`, { code: "unknown_url" });
   }
   if (request.method === "OPTIONS") return preflight(methods, request, cors);
   if (!methods.includes(request.method)) {
-    throw new HttpError(405, `${request.method} is not allowed on ${path}: use ${methods.join(" or ")}`,
+    throw new HttpError(405, `${clip(request.method, 20)} is not allowed on ${path}: use ${methods.join(" or ")}`,
       { code: "method_not_allowed", headers: { Allow: [...methods, "OPTIONS"].join(", ") } });
   }
   if (path === "/") return json(200, describe(app));
   if (path === "/v1/models") return json(200, { object: "list", data: [modelObject(app.info)] });
-  const body = await readJson(request, app.settings.maxBytes);
-  if (path === "/embed") return json(200, await embedRoute(app, body));
-  return json(200, await openaiRoute(app, body));
+  const value = parseJson(body, app.settings.maxDepth ?? MAX_DEPTH);
+  if (path === "/embed") return json(200, await embedRoute(app, value));
+  return json(200, await openaiRoute(app, value));
 }
 
 /** `GET /`: what this worker serves. */
@@ -82,7 +87,7 @@ function describe(app) {
     name: info.name, dims: info.dims, quant: info.quant, normalize: info.normalize, vocab_size: info.vocab_size,
     source: info.source ?? null,
     endpoints: { embed: "POST /embed", openai: "POST /v1/embeddings", models: "GET /v1/models" },
-    limits: { max_texts: settings.maxTexts, max_bytes: settings.maxBytes },
+    limits: { max_texts: settings.maxTexts, max_bytes: settings.maxBytes, max_depth: settings.maxDepth ?? MAX_DEPTH },
   };
 }
 
@@ -141,7 +146,7 @@ export function parseInput(input, vocab, maxTexts) {
   if (input === undefined || input === null) throw bad("missing 'input': a string, a list of strings, or token ids");
   if (typeof input === "string") return { texts: [input] };
   if (!Array.isArray(input)) throw bad("'input' must be a string, a list of strings, a list of token ids or a list of such lists");
-  if (input.length === 0) throw bad("'input' is an empty list");
+  if (input.length === 0) return { texts: [] }; // an empty batch (OpenAI answers 400 here)
   if (input.every((x) => typeof x === "string")) {
     checkCount(input.length, maxTexts, "input");
     return { texts: input };
@@ -180,18 +185,25 @@ function checkCount(n, max, what) {
   if (n > max) throw new HttpError(413, `too many ${what}: ${n}, this worker takes at most ${max} per request`, { param: what, code: "too_many_inputs" });
 }
 
-/** The body as JSON, refusing more than maxBytes (413) before reading it all, non-UTF-8 and bad JSON (400). */
-export async function readJson(request, maxBytes) {
+/**
+ * The request's body, read to its end: bytes (empty when there is none). Past maxBytes (declared or counted)
+ * the rest is read and dropped up to DRAIN_BYTES, so a client still sending gets the answer, and the 413 says
+ * `Connection: close` (where the runtime passes it on).
+ * @returns {Promise<Uint8Array>}
+ */
+export async function readBody(request, maxBytes) {
   const tooBig = (n) => new HttpError(413, `request body of ${n} bytes is over this worker's limit of ${maxBytes} bytes`,
-    { code: "request_too_large" });
+    { code: "request_too_large", headers: { Connection: "close" } });
   const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (!request.body) {
+    if (declared > maxBytes) throw tooBig(declared);
+    return new Uint8Array(0);
+  }
   const chunks = [];
   let total = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    // Past the limit the rest is read and dropped (up to DRAIN_BYTES) so that the client, still sending, gets
-    // the 413 instead of a connection reset.
-    let over = declared > maxBytes;
+  const reader = request.body.getReader();
+  let over = declared > maxBytes;
+  try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
@@ -200,12 +212,12 @@ export async function readJson(request, maxBytes) {
       if (over && total > DRAIN_BYTES) break;
       if (!over) chunks.push(value);
     }
-    if (over) {
-      await reader.cancel().catch(() => {});
-      throw tooBig(declared > maxBytes ? declared : `over ${total}`);
-    }
-  } else if (declared > maxBytes) {
-    throw tooBig(declared);
+  } catch {
+    throw new HttpError(400, "the request body could not be read to its end");
+  }
+  if (over) {
+    await reader.cancel().catch(() => {});
+    throw tooBig(declared > maxBytes ? declared : `over ${total}`);
   }
   const bytes = new Uint8Array(total);
   let at = 0;
@@ -213,6 +225,14 @@ export async function readJson(request, maxBytes) {
     bytes.set(c, at);
     at += c.byteLength;
   }
+  return bytes;
+}
+
+/**
+ * BYTES as JSON: non-UTF-8, empty, nested deeper than maxDepth (checked before parsing, in one pass with no
+ * recursion) and bad JSON are 400s. A UTF-8 byte order mark is skipped.
+ */
+export function parseJson(bytes, maxDepth = MAX_DEPTH) {
   let text;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -220,11 +240,43 @@ export async function readJson(request, maxBytes) {
     throw new HttpError(400, "the body is not valid UTF-8");
   }
   if (text.trim() === "") throw new HttpError(400, "empty body: send a JSON object");
+  const at = nestingOver(text, maxDepth);
+  if (at >= 0) throw new HttpError(400, `the body nests JSON deeper than ${maxDepth} levels (at character ${at})`, { code: "too_deep" });
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new HttpError(400, `the body is not valid JSON (${String(e?.message ?? e).split("\n")[0]})`);
+    throw new HttpError(400, `the body is not valid JSON (${clip(String(e?.message ?? e).split("\n")[0], 100)})`);
   }
+}
+
+/**
+ * Where the JSON text first nests arrays/objects deeper than MAX (the index of that bracket), or -1. One linear
+ * pass that skips strings (escapes included); no recursion, so no input can overflow the stack. On valid JSON the
+ * depth it counts is the parser's; invalid JSON is left to JSON.parse.
+ * @param {string} text
+ * @param {number} max
+ */
+export function nestingOver(text, max) {
+  const n = text.length;
+  let depth = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) { // '"': jump to the closing quote, one not escaped by an odd run of backslashes
+      for (;;) {
+        const q = text.indexOf('"', i + 1);
+        if (q < 0) return -1; // an unterminated string: invalid JSON, and nothing after it nests
+        let k = q - 1;
+        while (text.charCodeAt(k) === 92) k--;
+        i = q;
+        if ((q - 1 - k) % 2 === 0) break;
+      }
+    } else if (c === 91 || c === 123) { // '[' '{'
+      if (++depth > max) return i;
+    } else if (c === 93 || c === 125) { // ']' '}'
+      depth--;
+    }
+  }
+  return -1;
 }
 
 /**
@@ -271,14 +323,21 @@ function withHeaders(res, headers) {
   return res;
 }
 
+/** A failure of the worker itself: logged in full, answered with a fixed line (no message, path or stack). */
 function internal(e) {
   console.error("edgembed worker:", e);
-  return new HttpError(500, `internal error: ${String(e?.message ?? e).split("\n")[0]}`);
+  return new HttpError(500, "internal error: the worker failed on this request (its log has the details)");
 }
 
 const isObject = (x) => typeof x === "object" && x !== null && !Array.isArray(x);
 
-function short(x) {
-  const s = x === undefined ? "nothing" : JSON.stringify(x) ?? String(x);
-  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+/** A bounded description of a JSON value for an error message: never the whole value (it may be 4 MiB deep). */
+export function short(x) {
+  if (x === undefined) return "nothing";
+  if (typeof x === "string") return x.length > 40 ? `${JSON.stringify(x.slice(0, 40))}… (${x.length} characters)` : JSON.stringify(x);
+  if (x === null || typeof x === "number" || typeof x === "boolean") return String(x);
+  if (Array.isArray(x)) return `a list of ${x.length}`;
+  return "an object";
 }
+
+const clip = (s, n) => (s.length > n ? `${s.slice(0, n)}…` : s);

@@ -343,7 +343,9 @@ export function createWordPiece(spec, chartable) {
   // the concatenation of its space-separated pieces' ids, and a batch can tokenize each distinct piece once.
   const holdsSpace = (list) => [...list.values()].some((ps) => ps.some((p) => p.cps.includes(32)));
   const piecewise = pre !== 0 && !holdsSpace(rawPatterns) && !holdsSpace(normPatterns) && (!normalize || isSpace(table));
-  /** The ids of TEXT, each space-separated piece looked up in (or added to) CACHE. */
+  // Right truncation keeps the first maxLength ids: a text's later pieces need not be tokenized at all.
+  const stopAt = maxLength !== null && !keepLast ? maxLength : Infinity;
+  /** The ids of TEXT, each space-separated piece looked up in (or added to) CACHE, up to stopAt of them. */
   const encodePieces = (text, cache) => {
     let out = OUT, n = 0;
     const len = text.length;
@@ -370,6 +372,7 @@ export function createWordPiece(spec, chartable) {
         OUT = out = bigger;
       }
       for (let j = 0; j < k; j++) out[n++] = ids[from + j];
+      if (n >= stopAt) break; // truncation keeps the first stopAt ids, and the pieces' ids only append
     }
     return out.slice(...kept(n)); // a copy: OUT is reused
   };
