@@ -152,15 +152,24 @@ def package(tmp_path_factory) -> dict:
     return {"root": root, "tarball": tarball, "project": project, "installed": project / "node_modules" / "edgembed"}
 
 
-def _project(package: dict, name: str, peers: tuple[str, ...] = ()) -> Path:
+def _project(package: dict, name: str, peers: tuple[str, ...] = (), served: bool = False) -> Path:
     """A project holding a copy of the installed package plus PEERS (linked from web/node_modules, as
-    `npm install PEER` would add them); a copy, so that Node resolves the peers from this project."""
+    `npm install PEER` would add them); a copy, so that Node resolves the peers from this project. SERVED: the
+    project is served to a page, and `edgembed serve` follows no link out of its folder: the peers' browser files
+    (the ones the demo vendors) are copied in instead."""
+    from exporter.targets.assets import vendor_files
+
     proj = package["root"] / name
     shutil.copytree(package["project"], proj, symlinks=True)
     for peer in peers:
-        link = proj / "node_modules" / peer
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(WEB / "node_modules" / peer, target_is_directory=True)
+        dest = proj / "node_modules" / peer
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not served:
+            dest.symlink_to(WEB / "node_modules" / peer, target_is_directory=True)
+            continue
+        for f in vendor_files(WEB, peer):
+            (dest / f.relative_to(WEB / "node_modules" / peer)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, dest / f.relative_to(WEB / "node_modules" / peer))
     return proj
 
 
@@ -309,7 +318,7 @@ def test_pages_in_chromium(package, bundled, distilled_dir, texts, tmp_path):
     folder = tmp_path / "minilm"
     export(distilled_dir, folder, quant="int8", dims=128)
     bundle_site = bundled[0]
-    mapped_site = _project(package, "importmap", PEERS)
+    mapped_site = _project(package, "importmap", PEERS, served=True)
     for site, html in ((bundle_site, BUNDLED_HTML), (mapped_site, IMPORTMAP_HTML)):
         (site / "index.html").write_text(html, encoding="utf-8")
         shutil.rmtree(site / "minilm", ignore_errors=True)
