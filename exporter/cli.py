@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Commands that live in their own modules (web demo server, parity, eval, bench): each has add_parser/run.
-_EXTRA_COMMANDS = ("exporter.targets.serve", "exporter.proof.parity", "exporter.proof.evaluate", "exporter.proof.bench")
+_EXTRA_COMMANDS = ("exporter.targets.serve", "exporter.proof.parity", "exporter.proof.evaluate", "exporter.proof.bench",
+                   "exporter.search.cli")
 
 
 def _optional(modname: str, attr: str, *args):
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
 def _module_of(command: str) -> str:
     """The module of a command registered through _EXTRA_COMMANDS."""
     return {"serve": "exporter.targets.serve", "parity": "exporter.proof.parity", "eval": "exporter.proof.evaluate",
-            "bench": "exporter.proof.bench"}[command]
+            "bench": "exporter.proof.bench", "index": "exporter.search.cli", "search": "exporter.search.cli"}[command]
 
 
 if __name__ == "__main__":
