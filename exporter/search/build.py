@@ -157,6 +157,10 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
     recs = Path(records_file) if records_file is not None else None
     if recs is not None and not recs.is_file():
         raise EdgembedError(f"--records {recs} is not a file")
+    if selector is not None:
+        from exporter.search.extract import check_selector
+
+        check_selector(selector)
     analyzer = Analyzer()
     with atomic_dir(out_p) as tmp:
         _model_into(model, tmp / "model")
@@ -188,20 +192,22 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
 
         bar = _bar(progress, n_files)
         pending = 0
-        for page in pages:
-            texts = []
-            for c in page.chunks:
-                text = " ".join(x for x in (page.title, c.heading, c.text) if x)
-                texts.append(text)
-                post.add(analyzer.terms(text))
-            batch.append((page, texts))
-            pending += len(texts)
-            bar.update(1)
-            if pending >= BATCH:
-                flush()
-                pending = 0
-        flush()
-        bar.close()
+        try:
+            for page in pages:
+                texts = []
+                for c in page.chunks:
+                    text = " ".join(x for x in (page.title, c.heading, c.text) if x)
+                    texts.append(text)
+                    post.add(analyzer.terms(text))
+                batch.append((page, texts))
+                pending += len(texts)
+                bar.update(1)
+                if pending >= BATCH:
+                    flush()
+                    pending = 0
+            flush()
+        finally:
+            bar.close()
         if not page_chunks:
             where = f"under {site_p}" if site_p is not None else f"in {recs}"
             raise EdgembedError(f"no pages to index {where} (looked for .html, .htm, .md files with text)")
@@ -238,7 +244,7 @@ def _bar(progress: bool, total: int):
         return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total or None, unit="page", desc="edgembed index", leave=False)
+    return tqdm(total=total or None, unit="page", desc="edgembed index", leave=False, disable=None)  # a terminal only
 
 
 def iter_pages(site: Path) -> Iterable[Page]:

@@ -57,6 +57,14 @@ def _parser():
     return LexborHTMLParser
 
 
+def check_selector(selector: str) -> None:
+    """A one-line error for a CSS selector lexbor cannot parse."""
+    try:
+        _parser()("<p></p>").css_first(selector)
+    except Exception as e:  # lexbor raises SelectolaxError
+        raise EdgembedError(f"bad --selector '{selector}': {e}") from None
+
+
 def html_page(raw: str, url: str, selector: str | None = None) -> Page | None:
     """The page of an HTML document, or None when its main content has no text."""
     tree = _parser()(raw)

@@ -82,6 +82,40 @@ function byScore(ids, score) {
   return ids.sort((a, b) => score[b] - score[a] || a - b);
 }
 
+/** The K best chunk ids by SCORE (descending, ties by id), without sorting them all. */
+function topK(score, k) {
+  const n = score.length;
+  if (k >= n) return byScore(Array.from({ length: n }, (_, i) => i), score);
+  const heap = []; // the k best so far; heap[0] is the worst of them
+  const worse = (a, b) => score[a] < score[b] || (score[a] === score[b] && a > b);
+  const down = (i) => {
+    for (;;) {
+      const l = 2 * i + 1, r = l + 1;
+      let m = i;
+      if (l < heap.length && worse(heap[l], heap[m])) m = l;
+      if (r < heap.length && worse(heap[r], heap[m])) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m], heap[i]];
+      i = m;
+    }
+  };
+  for (let c = 0; c < n; c++) {
+    if (heap.length < k) {
+      heap.push(c);
+      for (let i = heap.length - 1; i > 0;) {
+        const p = (i - 1) >> 1;
+        if (!worse(heap[i], heap[p])) break;
+        [heap[i], heap[p]] = [heap[p], heap[i]];
+        i = p;
+      }
+    } else if (worse(heap[0], c)) {
+      heap[0] = c;
+      down(0);
+    }
+  }
+  return byScore(heap, score);
+}
+
 export class SiteSearch {
   constructor(root, meta, analyzer, opts) {
     this.root = root;
@@ -231,7 +265,9 @@ export class SiteSearch {
     } else {
       depth = Math.max(this.meta.fusion.rerank_semantic, limit);
     }
-    const cand = byScore(Array.from({ length: approx.length }, (_, i) => i), approx).slice(0, depth);
+    const cand = topK(approx, depth);
+    // the pages shown are most likely those of the best candidates: fetch their text while the vectors arrive
+    for (const c of cand.slice(0, limit)) this.page(this.pageOf[c]).catch(() => {});
     const mult = mode === "hybrid" ? w : 1.0;
     const exact = await Promise.all(cand.map(async (c) => [c, base[c] + mult * (await this.exactCosine(q, c))]));
     exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);

@@ -167,6 +167,8 @@ export class EdgembedSearchUI {
       return li;
     });
     this.list.replaceChildren(...items);
+    this.list.dataset.query = this.input.value; // what these results answer (tests wait on it)
+    this.list.dataset.partial = partial ? "1" : "0";
     this.input.setAttribute("aria-expanded", hits.length ? "true" : "false");
     this.input.removeAttribute("aria-activedescendant");
     const q = this.input.value.trim();
