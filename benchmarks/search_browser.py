@@ -25,7 +25,7 @@ h1{{font-size:1.3rem;margin:0 0 12px}}main{{max-width:42rem;margin:0 auto}}</sty
 <script type=module>
 import {{ loadSearch }} from "/_edgembed/js/search.mjs";
 import {{ EdgembedSearchUI }} from "/_edgembed/js/search_ui.mjs";
-window.searchReady = loadSearch("/_edgembed/");
+window.searchReady = loadSearch("/_edgembed/", {{ preload: new URLSearchParams(location.search).get("preload") !== "0" }});
 new EdgembedSearchUI({{ element: document.getElementById("search"), search: window.searchReady, placeholder: "Search the docs" }});
 </script></body></html>"""
 

@@ -62,10 +62,10 @@ def _search(args) -> int:
     index = SiteIndex(args.index)
     if args.queries is not None:
         for q in read_texts(args.queries):
-            hits = index.search(q, limit=args.limit, mode=args.mode)
+            hits = index.search(q, limit=args.limit, mode=args.mode, excerpts=False)
             print(json.dumps([{"url": h["url"], "title": h["title"], "score": h["score"]} for h in hits], ensure_ascii=False))
         return 0
-    hits = index.search(args.query, limit=args.limit, mode=args.mode)
+    hits = index.search(args.query, limit=args.limit, mode=args.mode, excerpts=not args.json)
     if args.json:
         print(json.dumps([{"url": h["url"], "title": h["title"], "score": h["score"]} for h in hits], ensure_ascii=False))
         return 0

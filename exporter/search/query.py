@@ -173,8 +173,10 @@ class SiteIndex:
         exact.sort(key=lambda x: (-x[1], x[0]))
         return exact, qterms
 
-    def search(self, query: str, limit: int = 10, mode: str = "hybrid") -> list[dict]:
-        """Pages best first: url, title, heading, excerpt (HTML, matched words in <mark>), score, sub_results."""
+    def search(self, query: str, limit: int = 10, mode: str = "hybrid", excerpts: bool = True) -> list[dict]:
+        """Pages best first: url, title, heading, excerpt (HTML, matched words in <mark>), score, sub_results.
+
+        EXCERPTS False: no excerpt fields (the CLI's --json, benchmarks), which is faster."""
         if limit < 1:
             raise EdgembedError(f"--limit must be at least 1, got {limit}")
         chunks, qterms = self.ranked_chunks(query, mode, limit)
@@ -183,15 +185,16 @@ class SiteIndex:
             p = int(self.page_of[c])
             if p in pages or len(pages) < limit:
                 pages.setdefault(p, []).append((c, s))
-        return [self._hit(p, hits, qterms) for p, hits in pages.items()]
+        return [self._hit(p, hits, qterms, excerpts) for p, hits in pages.items()]
 
-    def _hit(self, p: int, hits: list[tuple[int, float]], qterms: dict[str, int]) -> dict:
+    def _hit(self, p: int, hits: list[tuple[int, float]], qterms: dict[str, int], excerpts: bool) -> dict:
         page = self.page(p)
 
         def one(c: int, s: float) -> dict:
             ch = page["chunks"][c - int(self.first[p])]
             url = page["url"] + ("#" + ch["a"] if ch["a"] else "")
-            return {"url": url, "heading": ch["h"], "excerpt": excerpt(ch["t"], qterms, self.analyzer), "score": s}
+            ex = excerpt(ch["t"], qterms, self.analyzer) if excerpts else None
+            return {"url": url, "heading": ch["h"], "excerpt": ex, "score": s}
 
         best = one(*hits[0])
         return {"url": page["url"], "title": page["title"], "heading": best["heading"], "anchor_url": best["url"],

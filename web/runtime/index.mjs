@@ -3,3 +3,4 @@
 export { BACKENDS, Embedder, POOL_MIN_TEXTS, fromArtifacts, load } from "./edgembed.mjs";
 export { parseFlat } from "./flat.mjs";
 export { createTokenizer } from "./tokenize.mjs";
+export { MODES, SiteSearch, loadSearch } from "./search.mjs";

@@ -1,6 +1,6 @@
 // Drive site-search pages in headless Chromium (playwright-core, Debian's /usr/bin/chromium; nothing downloaded).
 //   node web/scripts/search_page.mjs JOB.json OUT.json
-// JOB: {chromium, timeoutMs, pages: [{name, url, engine: "edgembed" | "pagefind", queries, mode?, limit?,
+// JOB: {chromium, timeoutMs, pages: [{name, url, engine: "edgembed" | "pagefind", queries, mode?, limit?, repeat?, idsOnly?,
 //        ui?: {query, screenshot?, viewport?, mobile?}}]}
 // OUT: {pages: [{name, queries: [{query, ms, requests: [url...], hits: [...]}], loadRequests, ui, errors...}]}
 // Each page gets a fresh context (empty cache); requests that would leave 127.0.0.1 are aborted and recorded.
@@ -15,7 +15,7 @@ async function runQueries(page, spec, rep) {
   const out = [];
   for (const q of spec.queries ?? []) {
     const mark = rep.requests.length;
-    const r = await page.evaluate(async ({ q, engine, mode, limit }) => {
+    const r = await page.evaluate(async ({ q, engine, mode, limit, idsOnly }) => {
       const t0 = performance.now();
       let hits;
       if (engine === "edgembed") {
@@ -24,11 +24,12 @@ async function runQueries(page, spec, rep) {
       } else { // Pagefind: search, then the fragments of the results it would show
         const pf = await window.pagefindReady;
         const res = await pf.search(q);
+        if (idsOnly) return { ms: performance.now() - t0, hits: res.results.map((x) => ({ id: x.id, score: x.score })) };
         const data = await Promise.all(res.results.slice(0, limit).map((x) => x.data()));
         hits = data.map((d) => ({ url: d.url, title: d.meta?.title ?? "", excerpt: d.excerpt }));
       }
       return { ms: performance.now() - t0, hits };
-    }, { q, engine: spec.engine, mode: spec.mode ?? "hybrid", limit });
+    }, { q, engine: spec.engine, mode: spec.mode ?? "hybrid", limit, idsOnly: Boolean(spec.idsOnly) });
     out.push({ query: q, ms: r.ms, hits: r.hits, requests: rep.requests.slice(mark) });
   }
   if (spec.repeat) { // the same queries again, every piece in memory: the ranking's own time
