@@ -101,7 +101,7 @@ def build(site: Path, export: Path) -> dict:
     subprocess.run([str(PAGEFIND), "--site", str(site)], check=True, capture_output=True)
     t_p = time.perf_counter() - t0
     ix = site / "_edgembed"
-    pieces = [ix / n for n in ("index.json", "analyzer.bin", "terms", "codes", "pages", "vecs")]
+    pieces = [ix / n for n in ("index.json", "analyzer.bin", "terms", "codes", "pages", "vecs") if (ix / n).exists()]
     own = sum(dir_bytes(p) if p.is_dir() else p.stat().st_size for p in pieces)
     own_gz = sum(dir_bytes(p, True) if p.is_dir() else len(gzip.compress(p.read_bytes(), 6, mtime=0)) if p.suffix == ".json" else p.stat().st_size for p in pieces)
     return {"edgembed_build_s": t_e, "pagefind_build_s": t_p, "edgembed_index_bytes": own, "edgembed_index_wire_bytes": own_gz,
@@ -211,6 +211,34 @@ def run_site5k(export: Path, work: Path) -> dict:
     return res
 
 
+def run_crossover(export: Path, work: Path, sizes=(100, 300, 1000, 3000)) -> list[dict]:
+    """Sharded pieces (what 11 hybrid queries read, each piece once, as the browser caches them) against the whole
+    index in one download, at several site sizes: where one file would be cheaper."""
+    from exporter.search.query import SiteIndex
+
+    rng = random.Random(2)
+    out = []
+    for n in sizes:
+        site = work / f"cross{n}"
+        _, queries = synthetic_site(n, site)
+        subprocess.run([sys.executable, "-m", "exporter", "index", str(site), "--model", str(export), "--quiet"],
+                       check=True, cwd=ROOT, capture_output=True)
+        ix = SiteIndex(site / "_edgembed")
+        first = None
+        for i, q in enumerate(rng.sample(queries, BROWSER_QUERIES)):
+            ix.search(q, 10, "hybrid")
+            if i == 0:
+                first = len(ix.files_read)
+        root = site / "_edgembed"
+        fixed = ["index.json", json.loads((root / "index.json").read_text())["analyzer"]["chartable"]]
+        sharded = wire_bytes(root, fixed + ix.files_read)
+        first_b = wire_bytes(root, fixed + ix.files_read[:first])
+        pieces = [root / d for d in ("terms", "codes", "pages", "vecs")]
+        whole = wire_bytes(root, fixed) + len(gzip.compress(b"".join(p.read_bytes() for d in pieces for p in sorted(d.iterdir())), 6, mtime=0))
+        out.append({"pages": n, "first_query_sharded": first_b, "eleven_queries_sharded": sharded, "whole_index_one_file": whole})
+    return out
+
+
 def run_big(n: int, export: Path, work: Path) -> dict:
     import resource
 
@@ -263,6 +291,7 @@ def main() -> int:
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--site5k", action="store_true", help="also a 5,000-page synthetic site (bytes and latency)")
     ap.add_argument("--big", type=int, default=0, help="also index a synthetic site of this many pages (time, memory)")
+    ap.add_argument("--crossover", action="store_true", help="also: sharded pieces against one file, 100 to 3,000 pages")
     ap.add_argument("--out", default=None, help="write the results as JSON")
     args = ap.parse_args()
     from exporter.pipeline import export
@@ -274,10 +303,15 @@ def main() -> int:
         res = [run_dataset(d, model, work, not args.no_browser) for d in args.datasets.split(",") if d]
         if args.site5k:
             res.append(run_site5k(model, work))
+        if args.crossover:
+            res.append({"crossover": run_crossover(model, work)})
         if args.big:
             res.append({"big": run_big(args.big, model, work)})
         report(res)
         for r in res:
+            for c in r.get("crossover", []):
+                print(f"crossover {c['pages']:>5} pages: first query {c['first_query_sharded']:>9,} B, 11 queries {c['eleven_queries_sharded']:>9,} B "
+                      f"sharded; whole index in one gzipped file {c['whole_index_one_file']:>9,} B")
             if "big" in r:
                 b = r["big"]
                 print(f"\nindexing {b['pages']:,} pages: {b['index_s']:.0f} s ({b['pages_per_s']:.0f} pages/s), "

@@ -100,7 +100,9 @@ def test_index_layout_and_warnings(search_model, tmp_path, capfd):
     assert "skipped" in err and "latin1.html: not UTF-8" in err and "binary.html: binary file" in err
     out = site / "_edgembed"
     assert meta["pages"] == 4 and json.loads((out / "index.json").read_text())["page_chunks"] == [2, 1, 3, 2]
-    for rel in ("index.json", "analyzer.bin", "codes/0.bin", "model/manifest.json", "model/model.edgembed",
+    assert json.loads((out / "index.json").read_text())["analyzer"]["chartable"] == "model/chartable.bin"  # the same table
+    assert not (out / "analyzer.bin").exists()
+    for rel in ("index.json", "codes/0.bin", "codes/0.b.bin", "model/manifest.json", "model/model.edgembed",
                 "js/search.mjs", "js/search_ui.mjs", "js/edgembed.mjs", "pages/0.json", "vecs/0.bin"):
         assert (out / rel).is_file(), rel
     assert not (out / "model" / "onnx").exists()  # the flat backend's files only

@@ -29,6 +29,7 @@ RERANK = 20  # hybrid: chunks re-scored with their int8 vectors after the sign-c
 RERANK_SEMANTIC = 100
 TERM_SHARD_BYTES = 4096  # target size of a terms shard
 CODE_SHARD = 4096  # chunks a codes shard
+CODE_DIMS_A = 128  # sign bits of the first 128 dims rank hybrid candidates; semantic mode adds the other dims
 BATCH = 256  # chunks embedded at a time
 MODEL_FILES = ("flat", "tokenizer", "chartable")
 JS_FILES = ("search.mjs", "search_text.mjs", "search_stem.mjs", "search_ui.mjs")
@@ -168,7 +169,13 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
         _js_into(tmp / "js")
         from exporter.formats.chartable import chartable_for
 
-        (tmp / "analyzer.bin").write_bytes(chartable_for(analyzer_tokenizer_json()))
+        table = chartable_for(analyzer_tokenizer_json())
+        model_table = tmp / "model" / "chartable.bin"
+        if model_table.is_file() and model_table.read_bytes() == table:
+            analyzer_file = "model/chartable.bin"  # BERT-uncased models: the page fetches the table once
+        else:
+            analyzer_file = "analyzer.bin"
+            (tmp / analyzer_file).write_bytes(table)
         (tmp / "pages").mkdir()
         (tmp / "vecs").mkdir()
         n_files, pages = _pages(site_p, out_p, selector, recs)
@@ -212,16 +219,21 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
             where = f"under {site_p}" if site_p is not None else f"in {recs}"
             raise EdgembedError(f"no pages to index {where} (looked for .html, .htm, .md files with text)")
         term_shards, n_terms = _write_terms(tmp, post)
+        dims = int(json.loads((tmp / "model" / "manifest.json").read_text())["dims"])
         allcodes = np.concatenate(codes)
         (tmp / "codes").mkdir()
         n_code = math.ceil(len(allcodes) / CODE_SHARD)
+        split = min(dims, CODE_DIMS_A) // 8  # plane a: the first 128 dims (hybrid); plane b: the rest (semantic)
         for k in range(n_code):
-            (tmp / "codes" / f"{k}.bin").write_bytes(allcodes[k * CODE_SHARD:(k + 1) * CODE_SHARD].tobytes())
-        dims = int(json.loads((tmp / "model" / "manifest.json").read_text())["dims"])
+            rows = allcodes[k * CODE_SHARD:(k + 1) * CODE_SHARD]
+            (tmp / "codes" / f"{k}.bin").write_bytes(np.ascontiguousarray(rows[:, :split]).tobytes())
+            if split < allcodes.shape[1]:
+                (tmp / "codes" / f"{k}.b.bin").write_bytes(np.ascontiguousarray(rows[:, split:]).tobytes())
         index = {
-            "format": FORMAT, "version": VERSION, "model": "model/", "analyzer": {**analyzer.spec(), "chartable": "analyzer.bin"},
+            "format": FORMAT, "version": VERSION, "model": "model/", "analyzer": {**analyzer.spec(), "chartable": analyzer_file},
             "pages": len(page_chunks), "chunks": int(len(allcodes)), "terms": n_terms, "dims": dims,
-            "code_bytes": int(allcodes.shape[1]), "code_shard": CODE_SHARD, "code_shards": n_code,
+            "code_dims_a": min(dims, 8 * split), "code_bytes": split, "code_bytes_b": int(allcodes.shape[1]) - split,
+            "code_shard": CODE_SHARD, "code_shards": n_code,
             "term_shards": term_shards, "bm25": {"k1": K1, "b": B},
             "fusion": {"weight": FUSION_WEIGHT, "rerank": RERANK, "rerank_semantic": RERANK_SEMANTIC},
             "page_chunks": page_chunks,

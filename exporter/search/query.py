@@ -44,7 +44,7 @@ class SiteIndex:
         self.first = np.concatenate([[0], np.cumsum(counts)])
         self.page_of = np.repeat(np.arange(len(counts)), counts)
         self._terms: dict[int, dict] = {}
-        self._codes: np.ndarray | None = None
+        self._codes: dict[str, np.ndarray] = {}
         self._pages: dict[int, dict] = {}
         self._vecs: dict[int, np.ndarray] = {}
         self._model = None
@@ -63,15 +63,18 @@ class SiteIndex:
             self._terms[s] = decode_terms(self._read(f"terms/{s}.bin"))
         return self._terms[s].get(term, ([], []))
 
-    def codes(self) -> np.ndarray:
-        if self._codes is None:
-            nb = self.meta["code_bytes"]
-            parts = [np.frombuffer(self._read(f"codes/{k}.bin"), dtype=np.uint8).reshape(-1, nb)
-                     for k in range(self.meta["code_shards"])]
-            self._codes = np.concatenate(parts)
-            if len(self._codes) != self.meta["chunks"]:
-                raise EdgembedError(f"corrupt search index {self.folder}: {len(self._codes)} codes for {self.meta['chunks']} chunks")
-        return self._codes
+    def codes(self, plane: str) -> np.ndarray:
+        """Sign codes of every chunk, plane "a" (the first code_dims_a dims) or "b" (the others)."""
+        if plane not in self._codes:
+            nb = self.meta["code_bytes"] if plane == "a" else self.meta["code_bytes_b"]
+            suffix = ".bin" if plane == "a" else ".b.bin"
+            parts = [np.frombuffer(self._read(f"codes/{k}{suffix}"), dtype=np.uint8).reshape(-1, nb)
+                     for k in range(self.meta["code_shards"])] if nb else [np.zeros((self.meta["chunks"], 0), np.uint8)]
+            codes = np.concatenate(parts)
+            if len(codes) != self.meta["chunks"]:
+                raise EdgembedError(f"corrupt search index {self.folder}: {len(codes)} codes for {self.meta['chunks']} chunks")
+            self._codes[plane] = codes
+        return self._codes[plane]
 
     def page(self, p: int) -> dict:
         if p not in self._pages:
@@ -106,28 +109,31 @@ class SiteIndex:
                 lex[np.asarray(ids)] += m * np.asarray(imp, dtype=np.float64)
         return lex
 
-    def code_scores(self, q: np.ndarray) -> np.ndarray:
-        """q . sign(v) / (|q| sqrt(d)) for every chunk, summed byte by byte in order (the browser's table walk)."""
-        d = self.meta["dims"]
+    def code_scores(self, q: np.ndarray, planes: str) -> np.ndarray:
+        """q . sign(v) / (|q| sqrt(d)) over the dims of PLANES ("a", or "ab": all), for every chunk, summed byte by
+        byte in order (the browser's table walk)."""
+        da = self.meta["code_dims_a"]
+        d = da if planes == "a" else self.meta["dims"]
         q = q.astype(np.float64)
         qq = 0.0
         for a in q[:d].tolist():  # in order, as the browser
             qq += a * a
         norm = float(np.sqrt(qq))
-        codes = self.codes()
-        nb = codes.shape[1]
-        qp = np.zeros(nb * 8)
-        qp[:d] = q
         bits = ((np.arange(256)[:, None] >> np.arange(8)[None, :]) & 1).astype(np.float64) * 2 - 1  # [256, 8]
-        acc = np.zeros(len(codes))
-        for k in range(nb):
-            table = np.zeros(256)
-            for i in range(8):  # sequential sum over the byte's bits, as the browser builds its table
-                if 8 * k + i < d:
-                    table = table + bits[:, i] * qp[8 * k + i]
-            acc += table[codes[:, k]]
+        acc = np.zeros(self.meta["chunks"])
+        for plane, first in (("a", 0), ("b", da)):
+            if plane not in planes:
+                continue
+            codes = self.codes(plane)
+            for k in range(codes.shape[1]):
+                table = np.zeros(256)
+                for i in range(8):  # sequential sum over the byte's bits, as the browser builds its table
+                    j = first + 8 * k + i
+                    if j < d:
+                        table = table + bits[:, i] * q[j]
+                acc += table[codes[:, k]]
         if norm == 0:
-            return np.zeros(len(codes))
+            return np.zeros(len(acc))
         return acc / (norm * np.sqrt(d))
 
     def exact_cosine(self, q: np.ndarray, chunk: int) -> float:
@@ -154,7 +160,7 @@ class SiteIndex:
             order = hit[np.lexsort((hit, -lex[hit]))]
             return [(int(c), float(lex[c])) for c in order], qterms
         q = self.embed(query)
-        approx = self.code_scores(q)
+        approx = self.code_scores(q, "a" if mode == "hybrid" else "ab")
         fusion = self.meta["fusion"]
         w = float(fusion["weight"])
         base = np.zeros_like(approx)

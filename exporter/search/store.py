@@ -2,8 +2,9 @@
 
 - ``terms/<s>.bin``: the terms whose FNV-1a hash (of their UTF-8 bytes) mod ``term_shards`` is s. ``EMT1``, then
   per term: varint byte length, UTF-8 bytes, varint df, then df pairs (varint chunk-id delta, u8 impact).
-- ``codes/<k>.bin``: one bit per dimension (sign of the chunk's vector, LSB first), ``code_bytes`` per chunk,
-  ``code_shard`` chunks a shard (the last may be shorter).
+- ``codes/<k>.bin``: one bit per dimension (sign of the chunk's vector, LSB first) for the first ``code_dims_a``
+  dims, ``code_bytes`` per chunk, ``code_shard`` chunks a shard (the last may be shorter); ``codes/<k>.b.bin``: the
+  same for the remaining dims, ``code_bytes_b`` per chunk (absent when there are none).
 - ``pages/<p>.json``: page p's url, title and chunks (``h`` heading, ``a`` anchor, ``t`` text).
 - ``vecs/<p>.bin``: page p's chunks' vectors, int8 (max |x| -> 127), ``dims`` bytes each, one after the other.
 All integers are unsigned LEB128 varints unless said otherwise."""

@@ -5,8 +5,8 @@
 //   const hits = await s.search("how do I ...", { limit: 10 });   // [{url, title, heading, excerpt, score, sub_results}]
 //
 // A query fetches its terms' shards (keyword results need nothing else), then, for hybrid and semantic modes, the
-// sign codes of all chunks (one small file per 4,096 chunks, fetched once) and the fragments of the pages it shows
-// or re-scores. The model (the export in model/) loads in the background through edgembed.mjs's load().
+// sign codes of all chunks (16 bytes a chunk for hybrid, 32 for semantic at 256 dims; one file per 4,096 chunks,
+// fetched once), the int8 vectors of the chunks it re-scores and the text of the pages it shows. The model (the export in model/) loads in the background through edgembed.mjs's load().
 // The ranking is exporter/search/query.py's, step for step, with the same float64 sums in the same order.
 import { createAnalyzer } from "./search_text.mjs";
 
@@ -132,7 +132,7 @@ export class SiteSearch {
     this.terms = new Map(); // shard -> Promise<Map>
     this.pages = new Map(); // page -> Promise<object>
     this.vecs = new Map(); // page -> Promise<Int8Array>
-    this.codes = null; // Promise<Uint8Array>
+    this.planes = new Map(); // "a" | "b" -> Promise<Uint8Array>
     this.model = null; // Promise<Embedder>
     this.stats = { requests: 0 };
   }
@@ -169,17 +169,22 @@ export class SiteSearch {
     return this.vecs.get(p);
   }
 
-  allCodes() {
-    this.codes ??= Promise.all(Array.from({ length: this.meta.code_shards }, (_, k) => this.get(`codes/${k}.bin`, "bytes")))
-      .then((parts) => {
+  /** Sign codes of every chunk: plane "a" (the first code_dims_a dims) or "b" (the others), fetched once. */
+  codes(plane) {
+    if (this.planes.has(plane)) return this.planes.get(plane);
+    const nb = plane === "a" ? this.meta.code_bytes : this.meta.code_bytes_b;
+    const suffix = plane === "a" ? ".bin" : ".b.bin";
+    const got = nb === 0 ? Promise.resolve(new Uint8Array(0))
+      : Promise.all(Array.from({ length: this.meta.code_shards }, (_, k) => this.get(`codes/${k}${suffix}`, "bytes"))).then((parts) => {
         const n = parts.reduce((a, p) => a + p.byteLength, 0);
-        if (n !== this.meta.chunks * this.meta.code_bytes) throw new Error(`corrupt search index: ${n} code bytes for ${this.meta.chunks} chunks`);
+        if (n !== this.meta.chunks * nb) throw new Error(`corrupt search index: ${n} code bytes for ${this.meta.chunks} chunks`);
         const all = new Uint8Array(n);
         let at = 0;
         for (const p of parts) { all.set(new Uint8Array(p), at); at += p.byteLength; }
         return all;
       });
-    return this.codes;
+    this.planes.set(plane, got);
+    return got;
   }
 
   /** The query's terms and their counts, in order of first appearance. */
@@ -201,23 +206,29 @@ export class SiteSearch {
     return lex;
   }
 
-  /** q . sign(v) / (|q| sqrt(d)) for every chunk. */
-  codeScores(q, codes) {
-    const d = this.meta.dims, nb = this.meta.code_bytes, n = this.meta.chunks;
+  /** q . sign(v) / (|q| sqrt(d)) over the dims of PLANES ("a", or "ab": all), for every chunk. */
+  codeScores(q, planes, codes) {
+    const da = this.meta.code_dims_a, n = this.meta.chunks;
+    const d = planes === "a" ? da : this.meta.dims;
     let qq = 0;
     for (let j = 0; j < d; j++) qq += q[j] * q[j];
     const norm = Math.sqrt(qq);
     const acc = new Float64Array(n);
     if (norm === 0) return acc;
     const table = new Float64Array(256);
-    for (let k = 0; k < nb; k++) {
-      table.fill(0);
-      for (let i = 0; i < 8; i++) {
-        if (8 * k + i >= d) break;
-        const x = q[8 * k + i];
-        for (let b = 0; b < 256; b++) table[b] = table[b] + ((b >> i) & 1 ? 1 : -1) * x;
+    for (const [plane, first] of [["a", 0], ["b", da]]) {
+      if (!planes.includes(plane)) continue;
+      const nb = plane === "a" ? this.meta.code_bytes : this.meta.code_bytes_b, bytes = codes[plane];
+      for (let k = 0; k < nb; k++) {
+        table.fill(0);
+        for (let i = 0; i < 8; i++) {
+          const j = first + 8 * k + i;
+          if (j >= d) break;
+          const x = q[j];
+          for (let b = 0; b < 256; b++) table[b] = table[b] + ((b >> i) & 1 ? 1 : -1) * x;
+        }
+        for (let c = 0, o = k; c < n; c++, o += nb) acc[c] += table[bytes[o]];
       }
-      for (let c = 0, o = k; c < n; c++, o += nb) acc[c] += table[codes[o]];
     }
     const div = norm * Math.sqrt(d);
     for (let c = 0; c < n; c++) acc[c] /= div;
@@ -248,11 +259,12 @@ export class SiteSearch {
       for (let c = 0; c < lex.length; c++) if (lex[c] > 0) hit.push(c);
       return [byScore(hit, lex).map((c) => [c, lex[c]]), qterms];
     }
-    const [model, codes, lex] = await Promise.all([this.loadModel(), this.allCodes(),
+    const planes = mode === "hybrid" ? "a" : "ab";
+    const [model, a, b, lex] = await Promise.all([this.loadModel(), this.codes("a"), planes === "ab" ? this.codes("b") : null,
       mode === "hybrid" ? this.keywordScores(qterms) : null]);
     const [q32] = await model.embed([query]);
     const q = Float64Array.from(q32);
-    const approx = this.codeScores(q, codes);
+    const approx = this.codeScores(q, planes, { a, b });
     const w = Number(this.meta.fusion.weight);
     const base = new Float64Array(approx.length);
     let depth;
