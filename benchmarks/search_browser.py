@@ -37,8 +37,19 @@ window.pagefindReady = Promise.resolve(pf);
 </script></body></html>"""
 
 
+ELEMENT_PAGE = """<!doctype html><html lang=en><head><meta charset=utf-8>
+<meta name=viewport content="width=device-width,initial-scale=1"><title>element</title>
+<script type="module" src="/_edgembed/js/search_ui.mjs"></script></head><body>
+<edgembed-search index="/_edgembed/" placeholder="Search the docs"></edgembed-search>
+<script type=module>await customElements.whenDefined("edgembed-search"); window.searchReady = document.querySelector("edgembed-search").ui.search;</script>
+</body></html>"""
+
+
 def write_host_page(site: Path, name: str = "_search.html", title: str = "Search", engine: str = "edgembed") -> str:
-    page = EDGEMBED_PAGE.format(title=html.escape(title)) if engine == "edgembed" else PAGEFIND_PAGE.format()
+    """A page at SITE/NAME: the search box over the index ("edgembed"), the two-line <edgembed-search> snippet of
+    docs/search.md ("element"), or Pagefind's JS API ("pagefind")."""
+    page = {"edgembed": EDGEMBED_PAGE.format(title=html.escape(title)), "element": ELEMENT_PAGE,
+            "pagefind": PAGEFIND_PAGE.format()}[engine]
     (site / name).write_text(page, encoding="utf-8")
     return "/" + name
 

@@ -83,6 +83,7 @@ def test_selector_picks_the_body_and_markdown_and_records(tmp_path):
 
     page = html_page("<body><div class=doc><p>inside</p></div><p>outside</p></body>", "/x.html", selector=".doc")
     assert [c.text for c in page.chunks] == ["inside"]
+    assert html_page("<body><main><p>no .doc here</p></main></body>", "/y.html", selector=".doc") is None
     md = md_page(PAGES["notes.md"], "/notes.md")
     assert md.title == "Notes" and [(c.heading, c.anchor, c.text) for c in md.chunks] == [
         ("", "", "Intro about propellers."), ("Blade Pitch", "blade-pitch", "Variable pitch propellers keep efficiency.")]

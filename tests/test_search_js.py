@@ -165,12 +165,14 @@ def test_search_box_in_chromium(cran_site):
     if not ok:
         pytest.skip(why)
     url = write_host_page(cran_site)
+    element = write_host_page(cran_site, "_element.html", engine="element")
     queries = [json.loads(ln)["text"] for ln in (DATA / "cranfield" / "queries.jsonl").read_text().splitlines()][:8]
     query = "heat transfer in boundary layers"
     pages = run_pages(cran_site, [
         {"name": "api", "url": url, "engine": "edgembed", "queries": queries + HOSTILE_QUERIES[4:7], "mode": "hybrid"},
         {"name": "desktop", "url": url, "engine": "edgembed", "ui": {"query": query}},
         {"name": "phone", "url": url, "engine": "edgembed", "ui": {"query": query, "mobile": True}},
+        {"name": "element", "url": element, "engine": "edgembed", "ui": {"query": query}},
     ])
     ix = SiteIndex(cran_site / "_edgembed")
     for p in pages:
@@ -193,3 +195,43 @@ def test_search_box_in_chromium(cran_site):
         assert ui["afterEscape"] == {"options": 0, "expanded": "false"}
         assert not ui["overflowX"]
     assert pages[2]["ui"]["smallTargets"] == 0  # phone: nothing to tap is under 24 px high
+
+
+GOOD_TS = """
+import { loadSearch, type SearchHit, type SiteSearch } from "edgembed";
+import { EdgembedSearchUI } from "edgembed/search_ui.mjs";
+export async function main(el: HTMLElement): Promise<string[]> {
+  const s: SiteSearch = await loadSearch("/_edgembed/", { baseUrl: "/docs", preload: false });
+  const hits: SearchHit[] = await s.search("how do I", { limit: 5, mode: "keyword" });
+  new EdgembedSearchUI({ element: el, search: s, limit: 8, mode: "hybrid" });
+  const n: number = s.meta.chunks + hits[0].sub_results.length;
+  return hits.map((h) => `${h.url} ${h.anchor_url} ${h.heading} ${h.excerpt} ${h.score.toFixed(3)} ${n}`);
+}
+"""
+BAD_TS = {"mode": 'await s.search("q", { mode: "fuzzy" });', "query": "await s.search(42);",
+          "hit": 'const x: number = (await s.search("q"))[0].title;', "ui": "new EdgembedSearchUI({ index: '/x/' });"}
+
+
+@pytest.mark.skipif(not (WEB / "node_modules" / "typescript").is_dir(), reason="web/node_modules/typescript missing")
+def test_search_types_strict(tmp_path):
+    """The site-search declarations compile for correct use under tsc --strict and reject wrong use."""
+    proj = tmp_path / "ts"
+    (proj / "node_modules").mkdir(parents=True)
+    (proj / "node_modules" / "edgembed").symlink_to(WEB / "runtime", target_is_directory=True)
+    (proj / "package.json").write_text(json.dumps({"name": "ts", "private": True, "type": "module"}))
+
+    def tsc(name: str, source: str) -> subprocess.CompletedProcess:
+        (proj / f"{name}.ts").write_text(source, encoding="utf-8")
+        return subprocess.run([str(WEB / "node_modules" / ".bin" / "tsc"), "--strict", "--noEmit", "--target", "es2022",
+                               "--module", "nodenext", "--moduleResolution", "nodenext", "--lib", "es2022,dom",
+                               f"{name}.ts"], cwd=proj, capture_output=True, text=True, timeout=300)
+
+    good = tsc("good", GOOD_TS)
+    assert good.returncode == 0, good.stdout + good.stderr
+    head = ('import { loadSearch } from "edgembed";\nimport { EdgembedSearchUI } from "edgembed/search_ui.mjs";\n'
+            'export async function main(): Promise<void> {\n  const s = await loadSearch("/_edgembed/");\n')
+    lines = list(BAD_TS.values())
+    bad = tsc("bad", head + "".join(f"  {ln}\n" for ln in lines) + "  void s; void EdgembedSearchUI;\n}\n")
+    first = head.count("\n") + 1
+    erred = {int(m) for m in re.findall(r"bad\.ts\((\d+),\d+\): error TS", bad.stdout)}
+    assert bad.returncode != 0 and erred == set(range(first, first + len(lines))), bad.stdout  # each wrong use fails

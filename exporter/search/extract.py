@@ -70,13 +70,15 @@ def html_page(raw: str, url: str, selector: str | None = None) -> Page | None:
     tree = _parser()(raw)
     title_node = tree.css_first("title")
     title = clean(title_node.text(deep=True)) if title_node else ""
-    root = None
     if selector:
         try:
             root = tree.css_first(selector)
         except Exception as e:  # lexbor raises on a bad selector
             raise EdgembedError(f"bad --selector '{selector}': {e}") from None
-    root = root or tree.css_first("main") or tree.css_first("[role=main]") or tree.body
+        if root is None:
+            return None  # pages without the site's content element are not indexed (as Pagefind does)
+    else:
+        root = tree.css_first("main") or tree.css_first("[role=main]") or tree.body
     if root is None:
         return None
     chunks: list[Chunk] = []
@@ -200,7 +202,8 @@ def pages_of_file(path: Path, site: Path, selector: str | None) -> Iterator[Page
     rel = path.relative_to(site).as_posix()
     page = md_page(raw, "/" + rel) if path.suffix.lower() == ".md" else html_page(raw, url_of(rel), selector)
     if page is None:
-        warn(f"skipped {path}: no text in its main content")
+        warn(f"skipped {path}: " + ("no text in its main content" if not selector or path.suffix.lower() == ".md"
+                                    else f"nothing matches --selector '{selector}' (or no text in it)"))
         return
     yield page
 
