@@ -76,7 +76,7 @@ def test_stemmer_equals_pystemmer(distilled_dir):
     assert len(js) == len(words) and not bad[:20]
 
 
-def test_analyzer_equals_python():
+def test_analyzer_equals_python(tmp_path):
     from exporter.formats.chartable import chartable_for
     from exporter.proof.texts import hostile_texts
     from exporter.search.analyze import Analyzer, analyzer_tokenizer_json
@@ -90,8 +90,7 @@ def test_analyzer_equals_python():
     texts += ["naïve café RÉSUMÉ Straße İstanbul ΣΊΣΥΦΟΣ", "日本語の検索 한국어 검색", "x-ray 3.14 C++ e-mail it's",
               "a\u00a0b\u3000c\u2028d", "Ⅻ ﬁ ẞ"]
     chart = chartable_for(analyzer_tokenizer_json())
-    tmp = ROOT / "test-artifacts"
-    tmp.mkdir(exist_ok=True)
+    tmp = tmp_path
     (tmp / "analyzer.bin").write_bytes(chart)
     script = f"""
 import {{ readFileSync }} from "node:fs";

@@ -11,7 +11,7 @@ import shutil
 import time
 from array import array
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 import numpy as np
 
@@ -257,8 +257,3 @@ def _bar(progress: bool, total: int):
     from tqdm import tqdm
 
     return tqdm(total=total or None, unit="page", desc="edgembed index", leave=False, disable=None)  # a terminal only
-
-
-def iter_pages(site: Path) -> Iterable[Page]:
-    """The pages edgembed index would read under SITE (for tests and benchmarks)."""
-    return _pages(site, site / "_edgembed", None, None)[1]

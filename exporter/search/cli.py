@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 
 from exporter.errors import EdgembedError
@@ -72,10 +74,6 @@ def _search(args) -> int:
     if not hits:
         print("no results")
     for n, h in enumerate(hits, 1):
-        import re
-
-        plain = re.sub(r"</?mark>", "", h["excerpt"])
-        import html as _html
-
-        print(f"{n:>2}. {h['score']:.4f}  {h['title']}  {h['anchor_url']}\n    {_html.unescape(plain)}")
+        plain = html.unescape(re.sub(r"</?mark>", "", h["excerpt"]))
+        print(f"{n:>2}. {h['score']:.4f}  {h['title']}  {h['anchor_url']}\n    {plain}")
     return 0

@@ -37,9 +37,9 @@ border-radius:var(--_radius);overflow:hidden}
 .edgembed-search .ems-excerpt{font-size:.9em;margin-top:2px}
 .edgembed-search mark{background:var(--_mark);color:inherit;border-radius:2px;padding:0 1px}
 .edgembed-search .ems-sub{margin:6px 0 0 12px;padding-left:10px;border-left:2px solid var(--_border);font-size:.85em}
-.edgembed-search .ems-sub a{padding:3px 0;min-height:28px;display:flex;flex-direction:column;justify-content:center}
+.edgembed-search .ems-sub a{padding:3px 0;min-height:28px;display:flex;align-items:center}
 .edgembed-search .ems-sub a:hover{color:var(--_accent)}
-.edgembed-search .ems-sub a::before{content:"# ";color:var(--_muted)}
+.edgembed-search .ems-sub a::before{content:"#";color:var(--_muted);margin-right:.4em}
 @media (max-width:600px),(pointer:coarse){.edgembed-search li[role=option]{padding:12px}
 .edgembed-search .ems-sub a{min-height:44px;padding:6px 0}}
 `;
