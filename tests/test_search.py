@@ -188,3 +188,16 @@ def test_an_existing_index_survives_a_failed_rebuild(site_index, search_model, t
     site = site_index.parent
     assert "bad --selector" in run_err(capsys, "index", site, "--model", search_model, "--selector", "[[", "--quiet")
     assert sorted(p.relative_to(site_index).as_posix() for p in site_index.rglob("*")) == before
+
+
+def test_cli_index_records_and_out(search_model, tmp_path, capsys):
+    recs = tmp_path / "r.jsonl"
+    recs.write_text('{"url": "/kb/1", "title": "Reset a password", "text": "Open settings, then security, then reset."}\n'
+                    '{"url": "/kb/2", "title": "Export data", "text": "Download an archive of everything you stored."}\n',
+                    encoding="utf-8")
+    out = tmp_path / "ix"
+    assert main(["index", "--records", str(recs), "--out", str(out), "--model", str(search_model), "--quiet"]) == 0
+    line = capsys.readouterr().out
+    assert line.startswith("indexed 2 pages (2 chunks,") and str(out) in line
+    assert main(["search", str(out), "how can I download my stuff", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["url"] == "/kb/2"
