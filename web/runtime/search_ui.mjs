@@ -109,19 +109,19 @@ export class EdgembedSearchUI {
   /** Run QUERY: keyword results first, then the chosen mode's when they differ in kind. */
   async run(query) {
     const seq = ++this.seq;
-    const s = await this.search;
-    if (!query.trim()) return this.render([], "", seq);
-    const mode = this.opts.mode;
-    if (mode !== "keyword") {
-      this.status.textContent = "searching…";
-      const quick = await s.search(query, { limit: this.opts.limit, mode: "keyword" });
-      if (seq !== this.seq) return;
-      if (quick.length) this.render(quick, "", seq, true);
-    }
     try {
+      const s = await this.search;
+      if (!query.trim()) return this.render([], "", seq);
+      const mode = this.opts.mode;
+      if (mode !== "keyword") {
+        this.status.textContent = "searching…";
+        const quick = await s.search(query, { limit: this.opts.limit, mode: "keyword" });
+        if (seq !== this.seq) return;
+        if (quick.length) this.render(quick, "", seq, true);
+      }
       const hits = await s.search(query, { limit: this.opts.limit, mode });
       this.render(hits, "", seq);
-    } catch (err) {
+    } catch (err) { // keyword results, if any, stay on screen
       if (seq === this.seq) this.status.textContent = `search failed: ${err.message}`;
     }
   }
