@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--input", required=True, help=".txt (one text a line) or .jsonl (a 'text' field a line)")
     m.add_argument("--output", required=True, help="output .npy file (float32, one row per text)")
 
-    for mod in COMMANDS.values():
+    for mod in dict.fromkeys(COMMANDS.values()):  # a module may add several commands
         _optional(mod, "add_parser", sub)
     return p
 
@@ -63,6 +63,8 @@ COMMANDS = {
     "parity": "exporter.proof.parity",
     "eval": "exporter.proof.evaluate",
     "bench": "exporter.proof.bench",
+    "index": "exporter.search.cli",
+    "search": "exporter.search.cli",
 }
 
 

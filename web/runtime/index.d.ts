@@ -255,3 +255,64 @@ export interface FlatModel {
 
 /** Parse the bytes of model.edgembed (docs/format.md); throws on a truncated or corrupt file. */
 export declare function parseFlat(data: ArrayBuffer | SharedArrayBuffer | ArrayBufferView): FlatModel;
+
+// ---- Site search (search.mjs; an index folder written by `edgembed index`, docs/search.md) ----
+
+/** hybrid (default): keyword and dense scores fused; keyword: BM25 only (no model); semantic: dense only. */
+export type SearchMode = "hybrid" | "keyword" | "semantic";
+
+export interface SearchOptions {
+  /** pages to return (default 10) */
+  limit?: number;
+  mode?: SearchMode;
+}
+
+/** One chunk of a page (a section under a heading with an id). */
+export interface SearchSubResult {
+  /** page URL plus #anchor */
+  url: string;
+  heading: string;
+  /** HTML: the chunk's best window of words, escaped, query terms in <mark> */
+  excerpt: string;
+  score: number;
+}
+
+/** One page, scored by its best chunk; its other matching chunks are sub_results (at most 3). */
+export interface SearchHit {
+  /** the page's URL (as indexed, prefixed by LoadSearchOptions.baseUrl) */
+  url: string;
+  title: string;
+  /** heading of the best chunk ("" before the first heading) */
+  heading: string;
+  /** url plus the best chunk's #anchor */
+  anchor_url: string;
+  excerpt: string;
+  score: number;
+  sub_results: SearchSubResult[];
+}
+
+export interface LoadSearchOptions {
+  /** default: globalThis.fetch */
+  fetch?: FetchLike;
+  /** prefix of every result URL (a site served under a sub-path), default "" */
+  baseUrl?: string;
+  /** start loading the model (model/ in the index folder) right away (default true); false: on the first dense query */
+  preload?: boolean;
+}
+
+export declare const MODES: readonly SearchMode[];
+
+export declare class SiteSearch {
+  private constructor();
+  /** the index's index.json */
+  readonly meta: { pages: number; chunks: number; terms: number; dims: number; [key: string]: unknown };
+  /** requests made so far */
+  readonly stats: { requests: number };
+  /** Pages best first; fetches only the pieces this query needs. */
+  search(query: string, opts?: SearchOptions): Promise<SearchHit[]>;
+  /** The embedder of the index's model, loaded once. */
+  loadModel(): Promise<Embedder>;
+}
+
+/** Open an index folder (e.g. "/_edgembed/"): fetches index.json and the analyzer table. */
+export declare function loadSearch(indexUrl: string | URL, opts?: LoadSearchOptions): Promise<SiteSearch>;

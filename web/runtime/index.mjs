@@ -4,3 +4,4 @@ export { BACKENDS, Embedder, POOL_MIN_TEXTS, ROWS, WHOLE_BATCH, fromArtifacts, l
 export { parseFlat } from "./flat.mjs";
 export { parseRowsIndex, shardPath } from "./rows.mjs";
 export { createTokenizer } from "./tokenize.mjs";
+export { MODES, SiteSearch, loadSearch } from "./search.mjs";

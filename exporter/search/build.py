@@ -1,0 +1,259 @@
+"""``edgembed index``: read a built site page by page and write the static search index (docs/search.md).
+
+Memory: pages are read, embedded and written one batch at a time; what stays in memory is per chunk (its term
+counts as two int arrays, its sign code, its length) and the term dictionary, not the pages' text."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from array import array
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from exporter.errors import EdgembedError
+from exporter.fsutil import atomic_dir
+from exporter.search.analyze import Analyzer, analyzer_tokenizer_json
+from exporter.search.extract import Page, pages_of_file, records, site_files
+from exporter.search.store import TERMS_MAGIC, encode_term, pack_codes, quantize_int8, shard_of
+
+FORMAT = "edgembed-search"
+VERSION = 1
+K1, B = 1.2, 0.75
+FUSION_WEIGHT = 1.0  # hybrid = bm25 / max bm25 + weight * cosine (tuned on cranfield and cisi, docs/search.md)
+RERANK = 20  # hybrid: chunks re-scored with their int8 vectors after the sign-code pass
+RERANK_SEMANTIC = 100
+TERM_SHARD_BYTES = 4096  # target size of a terms shard
+CODE_SHARD = 4096  # chunks a codes shard
+CODE_DIMS_A = 128  # sign bits of the first 128 dims rank hybrid candidates; semantic mode adds the other dims
+BATCH = 256  # chunks embedded at a time
+MODEL_FILES = ("flat", "tokenizer", "chartable")
+JS_FILES = ("search.mjs", "search_text.mjs", "search_stem.mjs", "search_ui.mjs")
+
+
+def _model_into(model: str | None, dest: Path) -> None:
+    """Copy an export folder's flat-backend files into DEST, or export MODEL (default model: None) there."""
+    from exporter.formats.manifest import read_manifest
+
+    src = Path(model) if model is not None else None
+    man = read_manifest(src) if src is not None and src.is_dir() and (src / "manifest.json").is_file() else None
+    if man is None:
+        from exporter.pipeline import export
+
+        tmp = dest.parent / ".model-export"
+        export(model, tmp, quant="int8", demo=False)
+        src, man = tmp, read_manifest(tmp)
+    missing = [k for k in ("flat", "tokenizer") if k not in man.get("files", {})]
+    if missing:
+        raise EdgembedError(f"--model {src} has no {', '.join(missing)} file (export it with 'edgembed export')")
+    dest.mkdir(parents=True)
+    files = {k: v for k, v in man["files"].items() if k in MODEL_FILES}
+    for rel in files.values():
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src / rel, dest / rel)
+    man = {**man, "files": files, "sha256": {k: v for k, v in man.get("sha256", {}).items() if k in files.values()}}
+    (dest / "manifest.json").write_text(json.dumps(man, indent=1), encoding="utf-8")
+    if src.name == ".model-export":
+        shutil.rmtree(src, ignore_errors=True)
+
+
+def _js_into(dest: Path) -> None:
+    from exporter.targets.assets import WEB
+    from exporter.targets.web import runtime_files
+
+    dest.mkdir()
+    for f in runtime_files(WEB):
+        shutil.copyfile(WEB / "runtime" / f, dest / f)
+    for f in JS_FILES:
+        if not (dest / f).is_file():
+            raise EdgembedError(f"the JS runtime has no {f}: reinstall edgembed")
+
+
+def _pages(site: Path | None, out: Path, selector: str | None, recs: Path | None) -> tuple[int, Iterator[Page]]:
+    files = site_files(site, exclude=out) if site is not None else []
+
+    def gen() -> Iterator[Page]:
+        for f in files:
+            yield from pages_of_file(f, site, selector)
+        if recs is not None:
+            yield from records(recs)
+
+    return len(files), gen()
+
+
+class _Postings:
+    """Per-chunk term counts, appended as the pages stream by."""
+
+    def __init__(self) -> None:
+        self.vocab: dict[str, int] = {}
+        self.term = array("i")
+        self.chunk = array("i")
+        self.tf = array("i")
+        self.length = array("i")
+
+    def add(self, terms: list[str]) -> None:
+        c = len(self.length)
+        counts: dict[int, int] = {}
+        for t in terms:
+            i = self.vocab.setdefault(t, len(self.vocab))
+            counts[i] = counts.get(i, 0) + 1
+        for i, n in counts.items():
+            self.term.append(i)
+            self.chunk.append(c)
+            self.tf.append(n)
+        self.length.append(len(terms))
+
+
+def _impacts(p: _Postings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """Postings sorted by (term, chunk) with BM25 impacts quantized to 1..255; returns term, chunk, impact, df, max."""
+    term = np.frombuffer(p.term, dtype=np.int32)
+    chunk = np.frombuffer(p.chunk, dtype=np.int32)
+    tf = np.frombuffer(p.tf, dtype=np.int32).astype(np.float64)
+    dl = np.frombuffer(p.length, dtype=np.int32).astype(np.float64)
+    n = len(dl)
+    df = np.bincount(term, minlength=len(p.vocab)).astype(np.float64)
+    idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
+    avg = max(dl.mean(), 1e-9)
+    s = idf[term] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl[chunk] / avg))
+    smax = float(s.max()) if len(s) else 1.0
+    imp = np.clip(np.rint(s / smax * 255.0), 1, 255).astype(np.uint8)
+    order = np.lexsort((chunk, term))
+    return term[order], chunk[order], imp[order], df.astype(np.int64), smax
+
+
+def _write_terms(root: Path, p: _Postings) -> tuple[int, int]:
+    term, chunk, imp, df, smax = _impacts(p)
+    names = [""] * len(p.vocab)
+    for t, i in p.vocab.items():
+        names[i] = t
+    est = sum(len(t.encode("utf-8")) + 2 for t in names) + 3 * len(term)
+    shards = 1
+    while shards * TERM_SHARD_BYTES < est:
+        shards *= 2
+    bufs = [bytearray(TERMS_MAGIC) for _ in range(shards)]
+    bounds = np.concatenate([[0], np.cumsum(df)])
+    for i, t in enumerate(names):
+        a, b = bounds[i], bounds[i + 1]
+        encode_term(t, chunk[a:b], imp[a:b], bufs[shard_of(t, shards)])
+    (root / "terms").mkdir()
+    for s, buf in enumerate(bufs):
+        (root / "terms" / f"{s}.bin").write_bytes(bytes(buf))
+    return shards, len(names)
+
+
+def build_index(site: str | Path | None, out: str | Path, model: str | None = None, selector: str | None = None,
+                records_file: str | Path | None = None, progress: bool = True) -> dict:
+    """Index SITE (a folder of built pages) and/or RECORDS_FILE (JSONL {url, title, text}) into OUT; returns index.json."""
+    from exporter.runtimes.backends import load
+
+    t0 = time.perf_counter()
+    site_p = Path(site) if site is not None else None
+    if site_p is not None and not site_p.is_dir():
+        raise EdgembedError(f"{site_p} is not a folder (expected the built site, e.g. public/ or _site/)")
+    out_p = Path(out)
+    recs = Path(records_file) if records_file is not None else None
+    if recs is not None and not recs.is_file():
+        raise EdgembedError(f"--records {recs} is not a file")
+    if selector is not None:
+        from exporter.search.extract import check_selector
+
+        check_selector(selector)
+    analyzer = Analyzer()
+    with atomic_dir(out_p) as tmp:
+        _model_into(model, tmp / "model")
+        embedder = load(tmp / "model", backend="flat")
+        _js_into(tmp / "js")
+        from exporter.formats.chartable import chartable_for
+
+        table = chartable_for(analyzer_tokenizer_json())
+        model_table = tmp / "model" / "chartable.bin"
+        if model_table.is_file() and model_table.read_bytes() == table:
+            analyzer_file = "model/chartable.bin"  # BERT-uncased models: the page fetches the table once
+        else:
+            analyzer_file = "analyzer.bin"
+            (tmp / analyzer_file).write_bytes(table)
+        (tmp / "pages").mkdir()
+        (tmp / "vecs").mkdir()
+        n_files, pages = _pages(site_p, out_p, selector, recs)
+        post, codes, page_chunks = _Postings(), [], []
+        batch: list[tuple[Page, list[str]]] = []
+
+        def flush() -> None:
+            texts = [t for _, ts in batch for t in ts]
+            vecs = embedder.encode(texts) if texts else np.zeros((0, 1), np.float32)
+            codes.append(pack_codes(vecs))
+            q8 = quantize_int8(vecs)
+            at = 0
+            for page, ts in batch:
+                frag = {"url": page.url, "title": page.title,
+                        "chunks": [{"h": c.heading, "a": c.anchor, "t": c.text} for c in page.chunks]}
+                (tmp / "vecs" / f"{len(page_chunks)}.bin").write_bytes(q8[at:at + len(page.chunks)].tobytes())
+                at += len(page.chunks)
+                (tmp / "pages" / f"{len(page_chunks)}.json").write_text(json.dumps(frag, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+                page_chunks.append(len(page.chunks))
+            batch.clear()
+
+        bar = _bar(progress, n_files)
+        pending = 0
+        try:
+            for page in pages:
+                texts = []
+                for c in page.chunks:
+                    text = " ".join(x for x in (page.title, c.heading, c.text) if x)
+                    texts.append(text)
+                    post.add(analyzer.terms(text))
+                batch.append((page, texts))
+                pending += len(texts)
+                bar.update(1)
+                if pending >= BATCH:
+                    flush()
+                    pending = 0
+            flush()
+        finally:
+            bar.close()
+        if not page_chunks:
+            where = f"under {site_p}" if site_p is not None else f"in {recs}"
+            raise EdgembedError(f"no pages to index {where} (looked for .html, .htm, .md files with text)")
+        term_shards, n_terms = _write_terms(tmp, post)
+        dims = int(json.loads((tmp / "model" / "manifest.json").read_text())["dims"])
+        allcodes = np.concatenate(codes)
+        (tmp / "codes").mkdir()
+        n_code = math.ceil(len(allcodes) / CODE_SHARD)
+        split = min(dims, CODE_DIMS_A) // 8  # plane a: the first 128 dims (hybrid); plane b: the rest (semantic)
+        for k in range(n_code):
+            rows = allcodes[k * CODE_SHARD:(k + 1) * CODE_SHARD]
+            (tmp / "codes" / f"{k}.bin").write_bytes(np.ascontiguousarray(rows[:, :split]).tobytes())
+            if split < allcodes.shape[1]:
+                (tmp / "codes" / f"{k}.b.bin").write_bytes(np.ascontiguousarray(rows[:, split:]).tobytes())
+        index = {
+            "format": FORMAT, "version": VERSION, "model": "model/", "analyzer": {**analyzer.spec(), "chartable": analyzer_file},
+            "pages": len(page_chunks), "chunks": int(len(allcodes)), "terms": n_terms, "dims": dims,
+            "code_dims_a": min(dims, 8 * split), "code_bytes": split, "code_bytes_b": int(allcodes.shape[1]) - split,
+            "code_shard": CODE_SHARD, "code_shards": n_code,
+            "term_shards": term_shards, "bm25": {"k1": K1, "b": B},
+            "fusion": {"weight": FUSION_WEIGHT, "rerank": RERANK, "rerank_semantic": RERANK_SEMANTIC},
+            "page_chunks": page_chunks,
+        }
+        (tmp / "index.json").write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
+    index["seconds"] = time.perf_counter() - t0
+    return index
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _bar(progress: bool, total: int):
+    if not progress:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total or None, unit="page", desc="edgembed index", leave=False, disable=None)  # a terminal only

@@ -1,0 +1,225 @@
+"""Query a search index from Python: the ranking of the browser's search.mjs, step for step (tested equal).
+
+1. Terms of the query (analyze.py) with their counts; each term's postings from its terms shard.
+2. Keyword score of a chunk: sum over the query's terms of (count in query) x (the term's impact in the chunk).
+3. keyword: chunks by keyword score. semantic / hybrid: every chunk's sign code gives an approximate cosine
+   (q . sign(v) / (|q| sqrt(d))); hybrid adds keyword / max keyword. The best `rerank` chunks (at least `limit`)
+   are scored again with their int8 vectors (exact cosine), from their pages' fragments, and sorted.
+4. Chunks are grouped by page: a page scores its best chunk; its other chunks become sub-results.
+Sums run in float64 in a fixed order (the browser's order), so both give the same scores."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+
+from exporter.errors import EdgembedError
+from exporter.search.analyze import Analyzer
+from exporter.search.store import decode_terms, shard_of
+
+MODES = ("hybrid", "keyword", "semantic")
+EXCERPT_WORDS = 30
+SUB_RESULTS = 3
+
+
+class SiteIndex:
+    """An index folder written by ``edgembed index``; pieces are read on first use and kept."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        path = self.folder / "index.json"
+        if not path.is_file():
+            raise EdgembedError(f"{self.folder} is not a search index (no index.json; build one with 'edgembed index')")
+        try:
+            self.meta = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise EdgembedError(f"{path} is not valid JSON: {e}") from None
+        if self.meta.get("format") != "edgembed-search" or self.meta.get("version") != 1:
+            raise EdgembedError(f"{path} is not an edgembed search index of version 1")
+        self.analyzer = Analyzer()
+        counts = np.asarray(self.meta["page_chunks"], dtype=np.int64)
+        self.first = np.concatenate([[0], np.cumsum(counts)])
+        self.page_of = np.repeat(np.arange(len(counts)), counts)
+        self._terms: dict[int, dict] = {}
+        self._codes: dict[str, np.ndarray] = {}
+        self._pages: dict[int, dict] = {}
+        self._vecs: dict[int, np.ndarray] = {}
+        self._model = None
+        self.files_read: list[str] = []
+
+    def _read(self, rel: str) -> bytes:
+        self.files_read.append(rel)
+        try:
+            return (self.folder / rel).read_bytes()
+        except OSError as e:
+            raise EdgembedError(f"search index {self.folder} is missing {rel}: {e.strerror or e}") from None
+
+    def postings(self, term: str) -> tuple[list[int], list[int]]:
+        s = shard_of(term, self.meta["term_shards"])
+        if s not in self._terms:
+            self._terms[s] = decode_terms(self._read(f"terms/{s}.bin"))
+        return self._terms[s].get(term, ([], []))
+
+    def codes(self, plane: str) -> np.ndarray:
+        """Sign codes of every chunk, plane "a" (the first code_dims_a dims) or "b" (the others)."""
+        if plane not in self._codes:
+            nb = self.meta["code_bytes"] if plane == "a" else self.meta["code_bytes_b"]
+            suffix = ".bin" if plane == "a" else ".b.bin"
+            parts = [np.frombuffer(self._read(f"codes/{k}{suffix}"), dtype=np.uint8).reshape(-1, nb)
+                     for k in range(self.meta["code_shards"])] if nb else [np.zeros((self.meta["chunks"], 0), np.uint8)]
+            codes = np.concatenate(parts)
+            if len(codes) != self.meta["chunks"]:
+                raise EdgembedError(f"corrupt search index {self.folder}: {len(codes)} codes for {self.meta['chunks']} chunks")
+            self._codes[plane] = codes
+        return self._codes[plane]
+
+    def page(self, p: int) -> dict:
+        if p not in self._pages:
+            self._pages[p] = json.loads(self._read(f"pages/{p}.json").decode("utf-8"))
+        return self._pages[p]
+
+    def vectors(self, p: int) -> np.ndarray:
+        """The int8 vectors of page p's chunks, one after the other."""
+        if p not in self._vecs:
+            self._vecs[p] = np.frombuffer(self._read(f"vecs/{p}.bin"), dtype=np.int8)
+        return self._vecs[p]
+
+    def embed(self, text: str) -> np.ndarray:
+        if self._model is None:
+            from exporter.runtimes.backends import load
+
+            self._model = load(self.folder / self.meta["model"], backend="flat")
+        return self._model.encode([text])[0]
+
+    # -- ranking --------------------------------------------------------------------------------------------------
+    def query_terms(self, query: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for t in self.analyzer.terms(query):
+            counts[t] = counts.get(t, 0) + 1
+        return counts
+
+    def keyword_scores(self, qterms: dict[str, int]) -> np.ndarray:
+        lex = np.zeros(self.meta["chunks"], dtype=np.float64)
+        for t, m in qterms.items():  # query order, as the browser
+            ids, imp = self.postings(t)
+            if ids:
+                lex[np.asarray(ids)] += m * np.asarray(imp, dtype=np.float64)
+        return lex
+
+    def code_scores(self, q: np.ndarray, planes: str) -> np.ndarray:
+        """q . sign(v) / (|q| sqrt(d)) over the dims of PLANES ("a", or "ab": all), for every chunk, summed byte by
+        byte in order (the browser's table walk)."""
+        da = self.meta["code_dims_a"]
+        d = da if planes == "a" else self.meta["dims"]
+        q = q.astype(np.float64)
+        qq = 0.0
+        for a in q[:d].tolist():  # in order, as the browser
+            qq += a * a
+        norm = float(np.sqrt(qq))
+        bits = ((np.arange(256)[:, None] >> np.arange(8)[None, :]) & 1).astype(np.float64) * 2 - 1  # [256, 8]
+        acc = np.zeros(self.meta["chunks"])
+        for plane, first in (("a", 0), ("b", da)):
+            if plane not in planes:
+                continue
+            codes = self.codes(plane)
+            for k in range(codes.shape[1]):
+                table = np.zeros(256)
+                for i in range(8):  # sequential sum over the byte's bits, as the browser builds its table
+                    j = first + 8 * k + i
+                    if j < d:
+                        table = table + bits[:, i] * q[j]
+                acc += table[codes[:, k]]
+        if norm == 0:
+            return np.zeros(len(acc))
+        return acc / (norm * np.sqrt(d))
+
+    def exact_cosine(self, q: np.ndarray, chunk: int) -> float:
+        p = int(self.page_of[chunk])
+        d = self.meta["dims"]
+        v = self.vectors(p)[(chunk - int(self.first[p])) * d:(chunk - int(self.first[p]) + 1) * d].astype(np.float64)
+        q = q.astype(np.float64)
+        dot = qq = vv = 0.0
+        for a, b in zip(q.tolist(), v.tolist()):  # one order, float64, like the browser
+            dot += a * b
+            qq += a * a
+            vv += b * b
+        return dot / np.sqrt(qq * vv) if qq > 0 and vv > 0 else 0.0
+
+    def ranked_chunks(self, query: str, mode: str, limit: int) -> tuple[list[tuple[int, float]], dict[str, int]]:
+        if mode not in MODES:
+            raise EdgembedError(f"unknown --mode '{mode}': choose one of {', '.join(MODES)}")
+        qterms = self.query_terms(query)
+        if not query.strip():
+            return [], qterms
+        if mode == "keyword":
+            lex = self.keyword_scores(qterms)
+            hit = np.flatnonzero(lex > 0)
+            order = hit[np.lexsort((hit, -lex[hit]))]
+            return [(int(c), float(lex[c])) for c in order], qterms
+        q = self.embed(query)
+        approx = self.code_scores(q, "a" if mode == "hybrid" else "ab")
+        fusion = self.meta["fusion"]
+        w = float(fusion["weight"])
+        base = np.zeros_like(approx)
+        if mode == "hybrid":
+            lex = self.keyword_scores(qterms)
+            top = float(lex.max()) if len(lex) else 0.0
+            if top > 0:
+                base = lex / top
+            approx = base + w * approx
+            depth = max(int(fusion["rerank"]), limit)
+        else:
+            depth = max(int(fusion["rerank_semantic"]), limit)
+        idx = np.arange(len(approx))
+        cand = idx[np.lexsort((idx, -approx))][:depth]
+        exact = [(int(c), float(base[c] + (w if mode == "hybrid" else 1.0) * self.exact_cosine(q, int(c)))) for c in cand]
+        exact.sort(key=lambda x: (-x[1], x[0]))
+        return exact, qterms
+
+    def search(self, query: str, limit: int = 10, mode: str = "hybrid", excerpts: bool = True) -> list[dict]:
+        """Pages best first: url, title, heading, excerpt (HTML, matched words in <mark>), score, sub_results.
+
+        EXCERPTS False: no excerpt fields (the CLI's --json, benchmarks), which is faster."""
+        if limit < 1:
+            raise EdgembedError(f"--limit must be at least 1, got {limit}")
+        chunks, qterms = self.ranked_chunks(query, mode, limit)
+        pages: dict[int, list[tuple[int, float]]] = {}
+        for c, s in chunks:
+            p = int(self.page_of[c])
+            if p in pages or len(pages) < limit:
+                pages.setdefault(p, []).append((c, s))
+        return [self._hit(p, hits, qterms, excerpts) for p, hits in pages.items()]
+
+    def _hit(self, p: int, hits: list[tuple[int, float]], qterms: dict[str, int], excerpts: bool) -> dict:
+        page = self.page(p)
+
+        def one(c: int, s: float) -> dict:
+            ch = page["chunks"][c - int(self.first[p])]
+            url = page["url"] + ("#" + ch["a"] if ch["a"] else "")
+            ex = excerpt(ch["t"], qterms, self.analyzer) if excerpts else None
+            return {"url": url, "heading": ch["h"], "excerpt": ex, "score": s}
+
+        best = one(*hits[0])
+        return {"url": page["url"], "title": page["title"], "heading": best["heading"], "anchor_url": best["url"],
+                "excerpt": best["excerpt"], "score": best["score"],
+                "sub_results": [one(c, s) for c, s in hits[1:1 + SUB_RESULTS]]}
+
+
+def excerpt(text: str, qterms: dict[str, int], analyzer: Analyzer, size: int = EXCERPT_WORDS) -> str:
+    """The window of SIZE words with the most query terms (the first such), HTML-escaped, matches in <mark>."""
+    words = text.split(" ") if text else []
+    marks = [any(t in qterms for t in analyzer.terms(w)) for w in words]
+    best, start, run = -1, 0, 0
+    for i in range(len(words)):
+        run += marks[i]
+        if i >= size:
+            run -= marks[i - size]
+        s = max(0, i - size + 1)
+        if i >= min(size, len(words)) - 1 and run > best:
+            best, start = run, s
+    end = min(len(words), start + size)
+    out = [f"<mark>{html.escape(w)}</mark>" if m else html.escape(w) for w, m in zip(words[start:end], marks[start:end])]
+    return ("… " if start > 0 else "") + " ".join(out) + (" …" if end < len(words) else "")

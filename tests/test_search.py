@@ -1,0 +1,203 @@
+"""Site search in Python: page extraction, the index builder's output and errors, edgembed search's CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from exporter.cli import main
+
+pytest.importorskip("selectolax")
+pytest.importorskip("Stemmer")
+
+
+def run_err(capsys, *argv) -> str:
+    code = main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = [ln for ln in err.strip().splitlines() if ln.startswith("edgembed: error: ")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.fixture(scope="session")
+def search_model(distilled_dir, tmp_path_factory) -> Path:
+    """An int8 export of the default model (the model edgembed index uses by default)."""
+    from exporter.pipeline import export
+
+    out = tmp_path_factory.mktemp("search-model") / "m"
+    export(distilled_dir, out, quant="int8", demo=False)
+    return out
+
+
+PAGES = {
+    "index.html": "<html><head><title>Home</title></head><body><nav>Menu Wings Engines</nav><main>"
+                  "<h1 id=welcome>Welcome</h1><p>This site is about <b>aircraft</b> wings and jet engines.</p>"
+                  "<div data-edgembed-ignore>secret ignored words xylophone</div>"
+                  "<h2 id=wings>Wings</h2><p>A swept wing delays compressibility drag at high speed.</p>"
+                  "<h2>Heading without id</h2><p>It stays in the wings chunk.</p>"
+                  "<h2 id=engines>Engines</h2><p>Turbofan engines mix bypass air with the core flow.</p>"
+                  "<script>var xylophone = 1;</script></main><footer>Footer xylophone</footer></body></html>",
+    "guide/index.html": "<html><head><title>Guide</title></head><body><article>"
+                        "<p>Birds fly by flapping; gliders ride thermals rising from warm ground.</p></article></body></html>",
+    "broken.html": "<html><body><p>unclosed <div><h2 id=x>tags <i>everywhere<p>heat transfer in <table><td>boundary layers",
+    "notes.md": "# Notes\n\nIntro about propellers.\n\n## Blade Pitch\n\nVariable pitch propellers keep efficiency.\n",
+}
+
+
+def make_site(root: Path) -> Path:
+    for rel, text in PAGES.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    (root / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
+    (root / "latin1.html").write_bytes("<p>caf\xe9 na\xefve</p>".encode("latin-1"))
+    (root / "binary.html").write_bytes(b"<p>\x00\x01\x02 binary junk</p>")
+    return root
+
+
+@pytest.fixture(scope="module")
+def site_index(search_model, tmp_path_factory) -> Path:
+    from exporter.search.build import build_index
+
+    site = make_site(tmp_path_factory.mktemp("site"))
+    build_index(site, site / "_edgembed", model=str(search_model), progress=False)
+    return site / "_edgembed"
+
+
+def test_html_extraction_splits_at_headings_with_ids():
+    from exporter.search.extract import html_page
+
+    page = html_page(PAGES["index.html"], "/")
+    assert page.title == "Home"
+    assert [(c.heading, c.anchor) for c in page.chunks] == [("Welcome", "welcome"), ("Wings", "wings"), ("Engines", "engines")]
+    text = " ".join(c.text for c in page.chunks)
+    assert "xylophone" not in text and "Menu" not in text and "Footer" not in text  # ignore, script, nav, footer
+    assert page.chunks[0].text == "This site is about aircraft wings and jet engines."
+    assert "It stays in the wings chunk." in page.chunks[1].text and "Heading without id" in page.chunks[1].text
+
+
+def test_selector_picks_the_body_and_markdown_and_records(tmp_path):
+    from exporter.search.extract import html_page, md_page, records
+
+    page = html_page("<body><div class=doc><p>inside</p></div><p>outside</p></body>", "/x.html", selector=".doc")
+    assert [c.text for c in page.chunks] == ["inside"]
+    assert html_page("<body><main><p>no .doc here</p></main></body>", "/y.html", selector=".doc") is None
+    md = md_page(PAGES["notes.md"], "/notes.md")
+    assert md.title == "Notes" and [(c.heading, c.anchor, c.text) for c in md.chunks] == [
+        ("", "", "Intro about propellers."), ("Blade Pitch", "blade-pitch", "Variable pitch propellers keep efficiency.")]
+    f = tmp_path / "r.jsonl"
+    f.write_text('{"url": "/a", "title": "A", "text": "alpha  beta"}\n\n{"url": "/b", "text": "gamma"}\n', encoding="utf-8")
+    assert [(p.url, p.title, p.chunks[0].text) for p in records(f)] == [("/a", "A", "alpha beta"), ("/b", "/b", "gamma")]
+
+
+def test_index_layout_and_warnings(search_model, tmp_path, capfd):
+    from exporter.search.build import build_index
+
+    site = make_site(tmp_path / "site")
+    meta = build_index(site, site / "_edgembed", model=str(search_model), progress=False)
+    err = capfd.readouterr().err
+    assert "skipped" in err and "latin1.html: not UTF-8" in err and "binary.html: binary file" in err
+    out = site / "_edgembed"
+    assert meta["pages"] == 4 and json.loads((out / "index.json").read_text())["page_chunks"] == [2, 1, 3, 2]
+    assert json.loads((out / "index.json").read_text())["analyzer"]["chartable"] == "model/chartable.bin"  # the same table
+    assert not (out / "analyzer.bin").exists()
+    for rel in ("index.json", "codes/0.bin", "codes/0.b.bin", "model/manifest.json", "model/model.edgembed",
+                "js/search.mjs", "js/search_ui.mjs", "js/edgembed.mjs", "pages/0.json", "vecs/0.bin"):
+        assert (out / rel).is_file(), rel
+    assert not (out / "model" / "onnx").exists()  # the flat backend's files only
+    urls = sorted(json.loads((out / "pages" / f"{p}.json").read_text())["url"] for p in range(meta["pages"]))
+    assert urls == ["/", "/broken.html", "/guide/", "/notes.md"]
+    assert (out / "vecs" / "2.bin").stat().st_size == 3 * meta["dims"]  # three chunks on the home page
+
+
+def test_search_finds_and_marks(site_index):
+    from exporter.search.query import SiteIndex
+
+    ix = SiteIndex(site_index)
+    hits = ix.search("turbofan bypass", mode="keyword")
+    assert hits[0]["url"] == "/" and hits[0]["anchor_url"] == "/#engines" and hits[0]["heading"] == "Engines"
+    assert "<mark>Turbofan</mark>" in hits[0]["excerpt"] and "<mark>bypass</mark>" in hits[0]["excerpt"]
+    assert ix.search("xylophone", mode="keyword") == []  # ignored, script and footer text is not indexed
+    assert ix.search("the of and", mode="keyword") == []  # stop words only
+    sem = ix.search("birds gliding on warm air", mode="semantic")
+    assert sem[0]["url"] == "/guide/"
+    hyb = ix.search("how do propellers stay efficient", limit=2)
+    assert len(hyb) == 2 and hyb[0]["url"] == "/notes.md" and hyb[0]["score"] >= hyb[1]["score"]
+    assert ix.search("   ") == []
+
+
+def test_sub_results_group_chunks_of_a_page(site_index):
+    from exporter.search.query import SiteIndex
+
+    hits = SiteIndex(site_index).search("wings engines", mode="keyword")
+    assert [h["url"] for h in hits].count("/") == 1
+    home = next(h for h in hits if h["url"] == "/")
+    assert {s["url"] for s in home["sub_results"]} <= {"/#welcome", "/#wings", "/#engines"}
+    assert home["sub_results"] and home["anchor_url"] not in {s["url"] for s in home["sub_results"]}
+
+
+def test_cli_search_json_and_queries(site_index, tmp_path, capsys):
+    assert main(["search", str(site_index), "turbofan", "--json", "--mode", "keyword"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out[0]["url"] == "/" and set(out[0]) == {"url", "title", "score"}
+    q = tmp_path / "q.jsonl"
+    q.write_text('{"text": "turbofan"}\n{"text": "propellers"}\n{"text": ""}\n', encoding="utf-8")
+    assert main(["search", str(site_index), "--queries", str(q), "--mode", "keyword"]) == 0
+    lines = capsys.readouterr().out.strip().split("\n")
+    assert [json.loads(ln)[0]["url"] if json.loads(ln) else None for ln in lines] == ["/", "/notes.md", None]
+    assert main(["search", str(site_index), "propellers", "--mode", "keyword"]) == 0
+    assert "notes.md" in capsys.readouterr().out
+
+
+def test_bad_input(capsys, search_model, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "a.html").write_text("<html><body><nav>only nav</nav></body></html>", encoding="utf-8")
+    assert "no pages to index" in run_err(capsys, "index", empty, "--model", search_model)
+    assert not (empty / "_edgembed").exists() and not [p for p in empty.iterdir() if p.name.startswith(".")]
+    assert "is not a folder" in run_err(capsys, "index", tmp_path / "nope")
+    site = make_site(tmp_path / "s")
+    assert "bad --selector" in run_err(capsys, "index", site, "--model", search_model, "--selector", "p[", "--quiet")
+    assert not (site / "_edgembed").exists()
+    assert "not a search index" in run_err(capsys, "search", tmp_path, "query")
+    assert "unknown --mode" in run_err(capsys, "search", tmp_path, "q", "--mode", "fuzzy")
+    assert "--limit must be at least 1" in run_err(capsys, "search", tmp_path, "q", "--limit", "0")
+    bad = tmp_path / "r.jsonl"
+    bad.write_text('{"url": "/a", "text": "ok"}\n{"title": "no url"}\n', encoding="utf-8")
+    assert "r.jsonl:2" in run_err(capsys, "index", "--records", bad, "--out", tmp_path / "o", "--model", search_model)
+    assert not (tmp_path / "o").exists()
+
+
+def test_huge_page_is_skipped(search_model, tmp_path, capfd):
+    from exporter.search.build import build_index
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "ok.html").write_text("<main><p>small page about gliders</p></main>", encoding="utf-8")
+    with open(site / "huge.html", "wb") as f:  # 50 MB, sparse on disk
+        f.write(b"<p>")
+        f.truncate(50 * 1024 * 1024)
+    meta = build_index(site, site / "_edgembed", model=str(search_model), progress=False)
+    assert meta["pages"] == 1 and "huge.html: 52,428,800 bytes, over the" in capfd.readouterr().err
+
+
+def test_an_existing_index_survives_a_failed_rebuild(site_index, search_model, tmp_path, capsys):
+    before = sorted(p.relative_to(site_index).as_posix() for p in site_index.rglob("*"))
+    site = site_index.parent
+    assert "bad --selector" in run_err(capsys, "index", site, "--model", search_model, "--selector", "[[", "--quiet")
+    assert sorted(p.relative_to(site_index).as_posix() for p in site_index.rglob("*")) == before
+
+
+def test_cli_index_records_and_out(search_model, tmp_path, capsys):
+    recs = tmp_path / "r.jsonl"
+    recs.write_text('{"url": "/kb/1", "title": "Reset a password", "text": "Open settings, then security, then reset."}\n'
+                    '{"url": "/kb/2", "title": "Export data", "text": "Download an archive of everything you stored."}\n',
+                    encoding="utf-8")
+    out = tmp_path / "ix"
+    assert main(["index", "--records", str(recs), "--out", str(out), "--model", str(search_model), "--quiet"]) == 0
+    line = capsys.readouterr().out
+    assert line.startswith("indexed 2 pages (2 chunks,") and str(out) in line
+    assert main(["search", str(out), "how can I download my stuff", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["url"] == "/kb/2"

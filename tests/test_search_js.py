@@ -1,0 +1,236 @@
+"""Site search in JS equals Python: the stemmer word for word, the analyzer on hostile text, the ranking in Node and
+in Chromium (plus the search box: ARIA combobox, keyboard, phone layout)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA, ROOT, WEB, node_marks
+
+pytest.importorskip("selectolax")
+Stemmer = pytest.importorskip("Stemmer")
+pytestmark = node_marks()
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+STEM_JS = """
+import { readFileSync } from "node:fs";
+const job = JSON.parse(readFileSync(0, "utf8"));
+const { stemEnglish } = await import(job.module);
+process.stdout.write(JSON.stringify(job.words.map(stemEnglish)));
+"""
+
+
+def node_json(script: str, payload: dict) -> object:
+    r = subprocess.run(["node", "--input-type=module", "-e", script], input=json.dumps(payload), capture_output=True,
+                       text=True, cwd=WEB, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout)
+
+
+def word_lists(distilled_dir: Path, seed: int) -> list[str]:
+    words: set[str] = set()
+    for ds in ("cranfield", "cisi"):
+        for f in ("corpus", "queries"):
+            for line in (DATA / ds / f"{f}.jsonl").read_text(encoding="utf-8").splitlines():
+                o = json.loads(line)
+                words |= set(re.findall(r"[a-z0-9]+", (str(o.get("title", "")) + " " + str(o.get("text", ""))).lower()))
+    vocab = json.loads((distilled_dir / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
+    words |= {w.lstrip("#") for w in vocab if re.fullmatch(r"#*[a-z0-9]+", w)}
+    dict_words = Path("/usr/share/dict/words")
+    if dict_words.is_file():
+        words |= {w.lower() for w in dict_words.read_text(encoding="utf-8", errors="replace").split() if re.fullmatch(r"[A-Za-z]+", w)}
+    rng = random.Random(seed)
+    suffixes = ["", "s", "es", "ed", "ing", "ly", "edly", "ingly", "eed", "eedly", "ies", "ied", "sses", "ss", "us", "y",
+                "ational", "tional", "enci", "anci", "abli", "entli", "izer", "ization", "ation", "ator", "alism",
+                "aliti", "iviti", "biliti", "fulness", "ousness", "iveness", "ogi", "li", "alli", "fulli", "lessli",
+                "ousli", "ogist", "icate", "ative", "alize", "iciti", "ical", "ful", "ness", "al", "ance", "ence", "er",
+                "ic", "able", "ible", "ant", "ement", "ment", "ent", "ism", "ate", "iti", "ous", "ive", "ize", "ion",
+                "e", "l", "bb", "dd", "ff", "gg", "mm", "nn", "pp", "rr", "tt", "at", "bl", "iz", "'s", "yy", "ying"]
+    roots = sorted(w for w in words if 2 <= len(w) <= 7)
+    for _ in range(30000):
+        words.add(rng.choice(roots) + rng.choice(suffixes) + rng.choice(suffixes))
+    letters = "aeiouy" * 3 + "bcdfghjklmnpqrstvwxz"
+    for _ in range(30000):
+        words.add("".join(rng.choice(letters) for _ in range(rng.randint(1, 14))))
+    words |= {"", "a", "ab", "abc", "y", "yy", "yyy", "sky", "skies", "news", "andes", "gently", "early", "past",
+              "generate", "generous", "communication", "commune", "universe", "arsenal", "emerge", "internal"}
+    return sorted(words)
+
+
+def test_stemmer_equals_pystemmer(distilled_dir):
+    seed = int(os.environ.get("EDGEMBED_FUZZ_SEED", random.randrange(1 << 30)))
+    print(f"stemmer seed {seed}")
+    words = [w for w in word_lists(distilled_dir, seed) if "'" not in w]
+    js = node_json(STEM_JS, {"module": (WEB / "runtime" / "search_stem.mjs").as_uri(), "words": words})
+    st = Stemmer.Stemmer("english")
+    bad = [(w, st.stemWord(w), j) for w, j in zip(words, js) if st.stemWord(w) != j]
+    print(f"{len(words)} distinct words, {len(bad)} mismatches")
+    assert len(js) == len(words) and not bad[:20]
+
+
+def test_analyzer_equals_python(tmp_path):
+    from exporter.formats.chartable import chartable_for
+    from exporter.proof.texts import hostile_texts
+    from exporter.search.analyze import Analyzer, analyzer_tokenizer_json
+    from tests.fuzz_texts import every_code_point, hostile_mixes
+
+    seed = int(os.environ.get("EDGEMBED_FUZZ_SEED", random.randrange(1 << 30)))
+    print(f"analyzer seed {seed}")
+    a = Analyzer()
+    texts = hostile_texts() + every_code_point(seed) + hostile_mixes(seed, 2000)
+    texts += [json.loads(ln)["text"] for ln in (DATA / "cisi" / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:300]]
+    texts += ["naïve café RÉSUMÉ Straße İstanbul ΣΊΣΥΦΟΣ", "日本語の検索 한국어 검색", "x-ray 3.14 C++ e-mail it's",
+              "a\u00a0b\u3000c\u2028d", "Ⅻ ﬁ ẞ"]
+    chart = chartable_for(analyzer_tokenizer_json())
+    tmp = tmp_path
+    (tmp / "analyzer.bin").write_bytes(chart)
+    script = f"""
+import {{ readFileSync }} from "node:fs";
+import {{ createAnalyzer }} from {json.dumps((WEB / "runtime" / "search_text.mjs").as_uri())};
+const job = JSON.parse(readFileSync(0, "utf8"));
+const analyzer = createAnalyzer(readFileSync(job.chart), job.spec);
+process.stdout.write(JSON.stringify(job.texts.map((t) => analyzer.terms(t))));
+"""
+    js = node_json(script, {"chart": str(tmp / "analyzer.bin"), "spec": a.spec(), "texts": texts})
+    bad = [(t[:30], a.terms(t)[:8], j[:8]) for t, j in zip(texts, js) if a.terms(t) != j]
+    print(f"{len(texts)} texts, {len(bad)} mismatches")
+    assert len(js) == len(texts) and not bad[:10]
+
+
+@pytest.fixture(scope="module")
+def cran_site(distilled_dir, tmp_path_factory) -> Path:
+    """The cranfield corpus as a static site, indexed with the default model (int8)."""
+    from exporter.pipeline import export
+    from exporter.search.build import build_index
+    from search_site import beir_site
+
+    root = tmp_path_factory.mktemp("cran")
+    export(distilled_dir, root / "model", quant="int8", demo=False)
+    site = root / "site"
+    beir_site(DATA / "cranfield", site)
+    build_index(site, site / "_edgembed", model=str(root / "model"), progress=False)
+    return site
+
+
+HOSTILE_QUERIES = ["", " ", "the of and", "zzqx unknownword", "<script>alert('x')</script> wing", "naïve café 日本語",
+                   "what is the effect of heat on wings?", "a", "\u0000\u200b", "flutter " * 50]
+
+
+def same(py: list[dict], js: list[dict]) -> tuple[bool, float]:
+    keys = ("url", "title", "heading", "anchor_url", "excerpt")
+    ok = [[h[k] for k in keys] + [[s["url"] for s in h["sub_results"]]] for h in py] == \
+         [[h[k] for k in keys] + [[s["url"] for s in h["sub_results"]]] for h in js]
+    diff = max((abs(a["score"] - b["score"]) for a, b in zip(py, js)), default=0.0)
+    return ok, diff
+
+
+def test_ranking_equals_python_in_node(cran_site, tmp_path):
+    from exporter.search.query import SiteIndex
+
+    queries = [json.loads(ln)["text"] for ln in (DATA / "cranfield" / "queries.jsonl").read_text().splitlines()] + HOSTILE_QUERIES
+    (tmp_path / "q.json").write_text(json.dumps(queries))
+    ix = SiteIndex(cran_site / "_edgembed")
+    for mode in ("keyword", "hybrid", "semantic"):
+        r = subprocess.run(["node", str(WEB / "scripts" / "search_node.mjs"), str(cran_site / "_edgembed"),
+                            str(tmp_path / "q.json"), mode, "10"], capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr[-2000:]
+        js = [json.loads(ln) for ln in r.stdout.strip().split("\n")]
+        assert len(js) == len(queries)
+        bad, worst = [], 0.0
+        for q, a in zip(queries, js):
+            ok, diff = same(ix.search(q, 10, mode), a)
+            worst = max(worst, diff)
+            if not ok:
+                bad.append(q)
+        print(f"{mode}: {len(queries)} queries, {len(bad)} differ, max |score diff| {worst:.2e}")
+        assert not bad and worst <= 1e-6
+
+
+@pytest.mark.browser
+def test_search_box_in_chromium(cran_site):
+    from exporter.proof.browser import browser_available
+    from exporter.search.query import SiteIndex
+    from search_browser import run_pages, write_host_page
+
+    ok, why = browser_available()
+    if not ok:
+        pytest.skip(why)
+    url = write_host_page(cran_site)
+    element = write_host_page(cran_site, "_element.html", engine="element")
+    queries = [json.loads(ln)["text"] for ln in (DATA / "cranfield" / "queries.jsonl").read_text().splitlines()][:8]
+    query = "heat transfer in boundary layers"
+    pages = run_pages(cran_site, [
+        {"name": "api", "url": url, "engine": "edgembed", "queries": queries + HOSTILE_QUERIES[4:7], "mode": "hybrid"},
+        {"name": "desktop", "url": url, "engine": "edgembed", "ui": {"query": query}},
+        {"name": "phone", "url": url, "engine": "edgembed", "ui": {"query": query, "mobile": True}},
+        {"name": "element", "url": element, "engine": "edgembed", "ui": {"query": query}},
+    ])
+    ix = SiteIndex(cran_site / "_edgembed")
+    for p in pages:
+        assert not p.get("error") and not p["pageErrors"] and not p["consoleErrors"] and not p["external"], p
+        assert not p["httpErrors"] and not p["failed"], p
+    worst = 0.0
+    for q in pages[0]["queries"]:
+        ok, diff = same(ix.search(q["query"], 10, "hybrid"), q["hits"])
+        assert ok, q["query"]
+        worst = max(worst, diff)
+    print(f"Chromium = Python on {len(pages[0]['queries'])} queries, max |score diff| {worst:.2e}")
+    assert worst <= 1e-6
+    want = [h["title"] for h in ix.search(query, 8, "hybrid")]
+    for p in pages[1:]:
+        ui = p["ui"]
+        assert [o["title"] for o in ui["options"]] == want  # the box shows the hybrid ranking, in order
+        assert ui["expanded"] == "true" and ui["controls"] == ui["listbox"] and ui["status"] == "8 results"
+        assert all(o["marks"] > 0 for o in ui["options"][:3])
+        assert ui["nav"]["active"] == ui["options"][1]["id"] and ui["nav"]["selected"] == [ui["options"][1]["id"]]
+        assert ui["afterEscape"] == {"options": 0, "expanded": "false"}
+        assert not ui["overflowX"]
+    assert pages[2]["ui"]["smallTargets"] == 0  # phone: nothing to tap is under 24 px high
+
+
+GOOD_TS = """
+import { loadSearch, type SearchHit, type SiteSearch } from "edgembed";
+import { EdgembedSearchUI } from "edgembed/search_ui.mjs";
+export async function main(el: HTMLElement): Promise<string[]> {
+  const s: SiteSearch = await loadSearch("/_edgembed/", { baseUrl: "/docs", preload: false });
+  const hits: SearchHit[] = await s.search("how do I", { limit: 5, mode: "keyword" });
+  new EdgembedSearchUI({ element: el, search: s, limit: 8, mode: "hybrid" });
+  const n: number = s.meta.chunks + hits[0].sub_results.length;
+  return hits.map((h) => `${h.url} ${h.anchor_url} ${h.heading} ${h.excerpt} ${h.score.toFixed(3)} ${n}`);
+}
+"""
+BAD_TS = {"mode": 'await s.search("q", { mode: "fuzzy" });', "query": "await s.search(42);",
+          "hit": 'const x: number = (await s.search("q"))[0].title;', "ui": "new EdgembedSearchUI({ index: '/x/' });"}
+
+
+@pytest.mark.skipif(not (WEB / "node_modules" / "typescript").is_dir(), reason="web/node_modules/typescript missing")
+def test_search_types_strict(tmp_path):
+    """The site-search declarations compile for correct use under tsc --strict and reject wrong use."""
+    proj = tmp_path / "ts"
+    (proj / "node_modules").mkdir(parents=True)
+    (proj / "node_modules" / "edgembed").symlink_to(WEB / "runtime", target_is_directory=True)
+    (proj / "package.json").write_text(json.dumps({"name": "ts", "private": True, "type": "module"}))
+
+    def tsc(name: str, source: str) -> subprocess.CompletedProcess:
+        (proj / f"{name}.ts").write_text(source, encoding="utf-8")
+        return subprocess.run([str(WEB / "node_modules" / ".bin" / "tsc"), "--strict", "--noEmit", "--target", "es2022",
+                               "--module", "nodenext", "--moduleResolution", "nodenext", "--lib", "es2022,dom",
+                               f"{name}.ts"], cwd=proj, capture_output=True, text=True, timeout=300)
+
+    good = tsc("good", GOOD_TS)
+    assert good.returncode == 0, good.stdout + good.stderr
+    head = ('import { loadSearch } from "edgembed";\nimport { EdgembedSearchUI } from "edgembed/search_ui.mjs";\n'
+            'export async function main(): Promise<void> {\n  const s = await loadSearch("/_edgembed/");\n')
+    lines = list(BAD_TS.values())
+    bad = tsc("bad", head + "".join(f"  {ln}\n" for ln in lines) + "  void s; void EdgembedSearchUI;\n}\n")
+    first = head.count("\n") + 1
+    erred = {int(m) for m in re.findall(r"bad\.ts\((\d+),\d+\): error TS", bad.stdout)}
+    assert bad.returncode != 0 and erred == set(range(first, first + len(lines))), bad.stdout  # each wrong use fails

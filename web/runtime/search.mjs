@@ -1,0 +1,345 @@
+// Site search over an index written by `edgembed index` (docs/search.md), fetched by the piece:
+//
+//   import { loadSearch } from "/_edgembed/js/search.mjs";
+//   const s = await loadSearch("/_edgembed/");
+//   const hits = await s.search("how do I ...", { limit: 10 });   // [{url, title, heading, excerpt, score, sub_results}]
+//
+// A query fetches its terms' shards (keyword results need nothing else), then, for hybrid and semantic modes, the
+// sign codes of all chunks (16 bytes a chunk for hybrid, 32 for semantic at 256 dims; one file per 4,096 chunks,
+// fetched once), the int8 vectors of the chunks it re-scores and the text of the pages it shows. The model (the export in model/) loads in the background through edgembed.mjs's load().
+// The ranking is exporter/search/query.py's, step for step, with the same float64 sums in the same order.
+import { createAnalyzer } from "./search_text.mjs";
+
+export const MODES = ["hybrid", "keyword", "semantic"];
+const EXCERPT_WORDS = 30;
+const SUB_RESULTS = 3;
+const TERMS_MAGIC = [0x45, 0x4d, 0x54, 0x31]; // "EMT1"
+
+/** FNV-1a over the UTF-8 bytes of S. */
+function fnv1a(s) {
+  let h = 0x811c9dc5;
+  for (const b of new TextEncoder().encode(s)) h = Math.imul(h ^ b, 16777619) >>> 0;
+  return h >>> 0;
+}
+
+/** term -> {ids, imp} of one terms shard. */
+export function decodeTerms(buf) {
+  const d = new Uint8Array(buf);
+  if (d.length < 4 || TERMS_MAGIC.some((m, i) => d[i] !== m)) throw new Error("corrupt search index: a terms shard has a bad magic");
+  const out = new Map();
+  const dec = new TextDecoder();
+  let at = 4;
+  const uv = () => {
+    let v = 0, scale = 1, b;
+    do {
+      if (at >= d.length) throw new Error("corrupt search index: a terms shard is truncated");
+      b = d[at++];
+      v += (b & 127) * scale;
+      scale *= 128;
+    } while (b & 128);
+    return v;
+  };
+  while (at < d.length) {
+    const len = uv();
+    const term = dec.decode(d.subarray(at, at + len));
+    at += len;
+    const df = uv();
+    const ids = new Int32Array(df), imp = new Uint8Array(df);
+    let prev = 0;
+    for (let k = 0; k < df; k++) {
+      prev += uv();
+      ids[k] = prev;
+      if (at >= d.length) throw new Error("corrupt search index: a terms shard is truncated");
+      imp[k] = d[at++];
+    }
+    out.set(term, { ids, imp });
+  }
+  return out;
+}
+
+const ESC = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;" };
+const escapeHtml = (s) => s.replace(/[&<>"']/g, (c) => ESC[c]);
+
+/** The window of SIZE words with the most query terms (the first such), HTML-escaped, matches in <mark>. */
+export function excerpt(text, qterms, analyzer, size = EXCERPT_WORDS) {
+  const words = text ? text.split(" ") : [];
+  const marks = words.map((w) => analyzer.terms(w).some((t) => qterms.has(t)));
+  let best = -1, start = 0, run = 0;
+  for (let i = 0; i < words.length; i++) {
+    run += marks[i] ? 1 : 0;
+    if (i >= size) run -= marks[i - size] ? 1 : 0;
+    const s = Math.max(0, i - size + 1);
+    if (i >= Math.min(size, words.length) - 1 && run > best) { best = run; start = s; }
+  }
+  const end = Math.min(words.length, start + size);
+  const out = [];
+  for (let i = start; i < end; i++) out.push(marks[i] ? `<mark>${escapeHtml(words[i])}</mark>` : escapeHtml(words[i]));
+  return (start > 0 ? "… " : "") + out.join(" ") + (end < words.length ? " …" : "");
+}
+
+/** Order of chunk ids by score descending, ties by id. */
+function byScore(ids, score) {
+  return ids.sort((a, b) => score[b] - score[a] || a - b);
+}
+
+/** The K best chunk ids by SCORE (descending, ties by id), without sorting them all. */
+function topK(score, k) {
+  const n = score.length;
+  if (k >= n) return byScore(Array.from({ length: n }, (_, i) => i), score);
+  const heap = []; // the k best so far; heap[0] is the worst of them
+  const worse = (a, b) => score[a] < score[b] || (score[a] === score[b] && a > b);
+  const down = (i) => {
+    for (;;) {
+      const l = 2 * i + 1, r = l + 1;
+      let m = i;
+      if (l < heap.length && worse(heap[l], heap[m])) m = l;
+      if (r < heap.length && worse(heap[r], heap[m])) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m], heap[i]];
+      i = m;
+    }
+  };
+  for (let c = 0; c < n; c++) {
+    if (heap.length < k) {
+      heap.push(c);
+      for (let i = heap.length - 1; i > 0;) {
+        const p = (i - 1) >> 1;
+        if (!worse(heap[i], heap[p])) break;
+        [heap[i], heap[p]] = [heap[p], heap[i]];
+        i = p;
+      }
+    } else if (worse(heap[0], c)) {
+      heap[0] = c;
+      down(0);
+    }
+  }
+  return byScore(heap, score);
+}
+
+export class SiteSearch {
+  constructor(root, meta, analyzer, opts) {
+    this.root = root;
+    this.meta = meta;
+    this.analyzer = analyzer;
+    this.opts = opts;
+    this.fetchFn = opts.fetch ?? globalThis.fetch.bind(globalThis);
+    this.first = new Int32Array(meta.page_chunks.length + 1);
+    this.pageOf = new Int32Array(meta.chunks);
+    for (let p = 0; p < meta.page_chunks.length; p++) {
+      this.first[p + 1] = this.first[p] + meta.page_chunks[p];
+      this.pageOf.fill(p, this.first[p], this.first[p + 1]);
+    }
+    this.terms = new Map(); // shard -> Promise<Map>
+    this.pages = new Map(); // page -> Promise<object>
+    this.vecs = new Map(); // page -> Promise<Int8Array>
+    this.planes = new Map(); // "a" | "b" -> Promise<Uint8Array>
+    this.model = null; // Promise<Embedder>
+    this.stats = { requests: 0 };
+  }
+
+  async get(rel, kind) {
+    this.stats.requests++;
+    const url = new URL(rel, this.root);
+    const res = await this.fetchFn(url.href);
+    if (!res.ok) throw new Error(`cannot fetch ${url.href}: HTTP ${res.status}`);
+    return kind === "json" ? res.json() : res.arrayBuffer();
+  }
+
+  /** The embedder of the index's model (model/ through edgembed.mjs's load), started once. */
+  loadModel() {
+    this.model ??= import("./edgembed.mjs").then(({ load }) => load(new URL(this.meta.model, this.root).href,
+      { backend: "flat", fetch: this.opts.fetch }));
+    return this.model;
+  }
+
+  postings(term) {
+    const s = fnv1a(term) % this.meta.term_shards;
+    if (!this.terms.has(s)) this.terms.set(s, this.get(`terms/${s}.bin`, "bytes").then(decodeTerms));
+    return this.terms.get(s).then((m) => m.get(term) ?? null);
+  }
+
+  page(p) {
+    if (!this.pages.has(p)) this.pages.set(p, this.get(`pages/${p}.json`, "json"));
+    return this.pages.get(p);
+  }
+
+  /** The int8 vectors of page p's chunks, one after the other. */
+  vectors(p) {
+    if (!this.vecs.has(p)) this.vecs.set(p, this.get(`vecs/${p}.bin`, "bytes").then((b) => new Int8Array(b)));
+    return this.vecs.get(p);
+  }
+
+  /** Sign codes of every chunk: plane "a" (the first code_dims_a dims) or "b" (the others), fetched once. */
+  codes(plane) {
+    if (this.planes.has(plane)) return this.planes.get(plane);
+    const nb = plane === "a" ? this.meta.code_bytes : this.meta.code_bytes_b;
+    const suffix = plane === "a" ? ".bin" : ".b.bin";
+    const got = nb === 0 ? Promise.resolve(new Uint8Array(0))
+      : Promise.all(Array.from({ length: this.meta.code_shards }, (_, k) => this.get(`codes/${k}${suffix}`, "bytes"))).then((parts) => {
+        const n = parts.reduce((a, p) => a + p.byteLength, 0);
+        if (n !== this.meta.chunks * nb) throw new Error(`corrupt search index: ${n} code bytes for ${this.meta.chunks} chunks`);
+        const all = new Uint8Array(n);
+        let at = 0;
+        for (const p of parts) { all.set(new Uint8Array(p), at); at += p.byteLength; }
+        return all;
+      });
+    this.planes.set(plane, got);
+    return got;
+  }
+
+  /** The query's terms and their counts, in order of first appearance. */
+  queryTerms(query) {
+    const m = new Map();
+    for (const t of this.analyzer.terms(query)) m.set(t, (m.get(t) ?? 0) + 1);
+    return m;
+  }
+
+  async keywordScores(qterms) {
+    const lex = new Float64Array(this.meta.chunks);
+    const lists = await Promise.all([...qterms.keys()].map((t) => this.postings(t)));
+    let k = 0;
+    for (const m of qterms.values()) {
+      const p = lists[k++];
+      if (!p) continue;
+      for (let j = 0; j < p.ids.length; j++) lex[p.ids[j]] += m * p.imp[j];
+    }
+    return lex;
+  }
+
+  /** q . sign(v) / (|q| sqrt(d)) over the dims of PLANES ("a", or "ab": all), for every chunk. */
+  codeScores(q, planes, codes) {
+    const da = this.meta.code_dims_a, n = this.meta.chunks;
+    const d = planes === "a" ? da : this.meta.dims;
+    let qq = 0;
+    for (let j = 0; j < d; j++) qq += q[j] * q[j];
+    const norm = Math.sqrt(qq);
+    const acc = new Float64Array(n);
+    if (norm === 0) return acc;
+    const table = new Float64Array(256);
+    for (const [plane, first] of [["a", 0], ["b", da]]) {
+      if (!planes.includes(plane)) continue;
+      const nb = plane === "a" ? this.meta.code_bytes : this.meta.code_bytes_b, bytes = codes[plane];
+      for (let k = 0; k < nb; k++) {
+        table.fill(0);
+        for (let i = 0; i < 8; i++) {
+          const j = first + 8 * k + i;
+          if (j >= d) break;
+          const x = q[j];
+          for (let b = 0; b < 256; b++) table[b] = table[b] + ((b >> i) & 1 ? 1 : -1) * x;
+        }
+        for (let c = 0, o = k; c < n; c++, o += nb) acc[c] += table[bytes[o]];
+      }
+    }
+    const div = norm * Math.sqrt(d);
+    for (let c = 0; c < n; c++) acc[c] /= div;
+    return acc;
+  }
+
+  async exactCosine(q, c) {
+    const p = this.pageOf[c];
+    const d = this.meta.dims, at = (c - this.first[p]) * d;
+    const v = (await this.vectors(p)).subarray(at, at + d);
+    let dot = 0, qq = 0, vv = 0;
+    for (let j = 0; j < v.length; j++) {
+      dot += q[j] * v[j];
+      qq += q[j] * q[j];
+      vv += v[j] * v[j];
+    }
+    return qq > 0 && vv > 0 ? dot / Math.sqrt(qq * vv) : 0;
+  }
+
+  /** [[chunk, score], ...] best first, and the query's terms. */
+  async rankedChunks(query, mode, limit) {
+    if (!MODES.includes(mode)) throw new Error(`unknown mode '${mode}': choose one of ${MODES.join(", ")}`);
+    const qterms = this.queryTerms(query);
+    if (!query.trim()) return [[], qterms];
+    if (mode === "keyword") {
+      const lex = await this.keywordScores(qterms);
+      const hit = [];
+      for (let c = 0; c < lex.length; c++) if (lex[c] > 0) hit.push(c);
+      return [byScore(hit, lex).map((c) => [c, lex[c]]), qterms];
+    }
+    const planes = mode === "hybrid" ? "a" : "ab";
+    const [model, a, b, lex] = await Promise.all([this.loadModel(), this.codes("a"), planes === "ab" ? this.codes("b") : null,
+      mode === "hybrid" ? this.keywordScores(qterms) : null]);
+    const [q32] = await model.embed([query]);
+    const q = Float64Array.from(q32);
+    const approx = this.codeScores(q, planes, { a, b });
+    const w = Number(this.meta.fusion.weight);
+    const base = new Float64Array(approx.length);
+    let depth;
+    if (mode === "hybrid") {
+      let top = 0;
+      for (let c = 0; c < lex.length; c++) if (lex[c] > top) top = lex[c];
+      if (top > 0) for (let c = 0; c < lex.length; c++) base[c] = lex[c] / top;
+      for (let c = 0; c < approx.length; c++) approx[c] = base[c] + w * approx[c];
+      depth = Math.max(this.meta.fusion.rerank, limit);
+    } else {
+      depth = Math.max(this.meta.fusion.rerank_semantic, limit);
+    }
+    const cand = topK(approx, depth);
+    // the pages shown are most likely those of the best candidates: fetch their text while the vectors arrive
+    for (const c of cand.slice(0, limit)) this.page(this.pageOf[c]).catch(() => {});
+    const mult = mode === "hybrid" ? w : 1.0;
+    const exact = await Promise.all(cand.map(async (c) => [c, base[c] + mult * (await this.exactCosine(q, c))]));
+    exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    return [exact, qterms];
+  }
+
+  /**
+   * Pages best first.
+   * @param {string} query
+   * @param {{limit?: number, mode?: "hybrid" | "keyword" | "semantic"}} [opts]
+   */
+  async search(query, opts = {}) {
+    if (typeof query !== "string") throw new TypeError("search expects a string");
+    const limit = opts.limit ?? 10, mode = opts.mode ?? "hybrid";
+    if (!Number.isInteger(limit) || limit < 1) throw new Error(`limit must be a positive integer, got ${limit}`);
+    const [chunks, qterms] = await this.rankedChunks(query, mode, limit);
+    const pages = new Map();
+    for (const [c, s] of chunks) {
+      const p = this.pageOf[c];
+      if (pages.has(p)) pages.get(p).push([c, s]);
+      else if (pages.size < limit) pages.set(p, [[c, s]]);
+    }
+    return Promise.all([...pages].map(([p, hits]) => this.hit(p, hits, qterms)));
+  }
+
+  async hit(p, hits, qterms) {
+    const page = await this.page(p);
+    const base = this.opts.baseUrl ?? "";
+    const one = (c, s) => {
+      const ch = page.chunks[c - this.first[p]];
+      return { url: base + page.url + (ch.a ? "#" + ch.a : ""), heading: ch.h, excerpt: excerpt(ch.t, qterms, this.analyzer), score: s };
+    };
+    const best = one(...hits[0]);
+    return { url: base + page.url, title: page.title, heading: best.heading, anchor_url: best.url, excerpt: best.excerpt,
+      score: best.score, sub_results: hits.slice(1, 1 + SUB_RESULTS).map(([c, s]) => one(c, s)) };
+  }
+}
+
+/**
+ * Open the index folder written by `edgembed index` (e.g. "/_edgembed/"): fetches index.json and the analyzer
+ * table, and starts loading the model in the background (opts.preload === false: on the first dense query).
+ * @param {string | URL} indexUrl
+ * @param {{fetch?: typeof fetch, baseUrl?: string, preload?: boolean}} [opts] baseUrl: prefix of the page URLs
+ *   (a site served under a sub-path)
+ */
+export async function loadSearch(indexUrl, opts = {}) {
+  let base = String(indexUrl ?? "/_edgembed/");
+  if (!base.endsWith("/")) base += "/";
+  const here = globalThis.location?.href;
+  if (!here && !/^[a-z][a-z0-9+.-]*:/i.test(base)) throw new Error(`loadSearch() needs an absolute URL outside a page, got '${base}'`);
+  const root = here ? new URL(base, here) : new URL(base);
+  const fetchFn = opts.fetch ?? globalThis.fetch.bind(globalThis);
+  const res = await fetchFn(new URL("index.json", root).href);
+  if (!res.ok) throw new Error(`cannot fetch ${new URL("index.json", root).href}: HTTP ${res.status}`);
+  const meta = await res.json();
+  if (meta.format !== "edgembed-search" || meta.version !== 1) throw new Error(`${root.href} is not an edgembed search index of version 1`);
+  const ares = await fetchFn(new URL(meta.analyzer.chartable, root).href);
+  if (!ares.ok) throw new Error(`cannot fetch the analyzer table: HTTP ${ares.status}`);
+  const analyzer = createAnalyzer(await ares.arrayBuffer(), meta.analyzer);
+  const s = new SiteSearch(root, meta, analyzer, { ...opts, fetch: fetchFn });
+  if (opts.preload !== false) s.loadModel().catch(() => {}); // errors surface on the first dense query
+  return s;
+}
