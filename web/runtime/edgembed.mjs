@@ -6,6 +6,7 @@
 //   const pooled = await load("./", { backend: "flat", workers: 4 }); // big batches split over 4 Web Workers
 //
 // `fromArtifacts` needs no fetch and no DOM (Node.js, React Native, workers): pass the bytes yourself.
+import { detectFeatures, planWorkers } from "./features.mjs";
 import { embedIds, parseFlat } from "./flat.mjs";
 import { checkTexts, createTokenizer } from "./tokenize.mjs";
 
@@ -32,37 +33,39 @@ export async function fromArtifacts(a) {
   if (a.tokenizerJson === undefined) throw new Error("fromArtifacts needs tokenizerJson");
   const tokenizer = await createTokenizer(a.tokenizerJson, { chartable: a.chartable, loadLibrary: a.loadLibrary });
   const man = a.manifest ?? null;
+  const features = detectFeatures(); // info.features; the fallbacks each backend took go to info.fallbacks
   if (backend === "flat") {
     if (!a.flat) throw new Error("the flat backend needs `flat` (the bytes of model.edgembed)");
     const model = parseFlat(a.flat);
     if (man) checkManifest(man, model.vocab, model.dims);
-    return new Embedder("flat", tokenizer, flatImpl(model, tokenizer, a));
+    return new Embedder("flat", tokenizer, flatImpl(model, tokenizer, a, features));
   }
   if (!a.onnx) throw new Error("the onnx backend needs `onnx` (the bytes of onnx/model.onnx)");
   const { createOnnxBackend } = await import("./onnx.mjs");
-  const be = await createOnnxBackend(a.onnx, a);
-  return new Embedder("onnx", tokenizer, {
+  const be = await createOnnxBackend(a.onnx, a, features);
+  return new Embedder("onnx", tokenizer, { features, fallbacks: be.fallbacks,
     dims: man?.dims ?? null, quant: man?.quant ?? null, normalize: man?.normalize ?? null, vocab: man?.vocab_size ?? null,
     numThreads: be.numThreads, embedIds: (lists) => be.embedIds(lists), release: () => be.release(),
   });
 }
 
 /** The flat backend: the calling thread for small batches, else the worker pool (pool.mjs, imported on first use). */
-function flatImpl(model, tokenizer, a) {
+function flatImpl(model, tokenizer, a, features) {
   const asked = a.workers ?? 1;
   if (!Number.isInteger(asked) || asked < 1) throw new Error(`workers must be a positive integer, got ${asked}`);
   const minTexts = a.poolMinTexts ?? POOL_MIN_TEXTS;
-  const workers = asked > 1 && typeof Worker === "function" && globalThis.location !== undefined ? asked : 1;
+  const { workers, fallbacks } = planWorkers(asked, features); // no module workers here: the calling thread
   const single = (lists) => lists.map((ids) => embedIds(model, ids));
   let pool = null; // Promise<FlatPool>, started by the first batch big enough
   const impl = {
-    dims: model.dims, quant: model.quant, normalize: model.normalize, vocab: model.vocab, workers,
+    dims: model.dims, quant: model.quant, normalize: model.normalize, vocab: model.vocab, workers, features, fallbacks,
     async embedTexts(texts) {
       if (workers === 1 || texts.length < minTexts) return single(tokenizer.encodeBatch(texts));
       checkTexts(texts);
       pool ??= import("./pool.mjs").then(({ FlatPool }) => (impl.pool = new FlatPool({
         size: workers, dims: model.dims, tokenizerJson: a.tokenizerJson, chartable: a.chartable, flat: a.flat,
-        tokenizersUrl: tokenizer.path === "library" ? a.tokenizersUrl : null,
+        tokenizersUrl: tokenizer.path === "library" ? a.tokenizersUrl : null, shared: features.sharedArrayBuffer,
+        fallbacks, single: (t) => single(tokenizer.encodeBatch(t)), // a pool that cannot start: the calling thread
       })));
       return (await pool).embed(texts);
     },
@@ -129,7 +132,7 @@ export class Embedder {
     this.tokenizer = tokenizer;
     this.impl = impl;
     this.info = { backend, dims: impl.dims, quant: impl.quant, normalize: impl.normalize, vocab: impl.vocab,
-      numThreads: impl.numThreads ?? 1, workers: impl.workers ?? null,
+      numThreads: impl.numThreads ?? 1, workers: impl.workers ?? null, features: impl.features, fallbacks: impl.fallbacks,
       // "exact": edgembed's tokenizer, proven equal to Python's; "library": @huggingface/tokenizers, not proven
       tokenizer: tokenizer.path ?? "library" };
     this.stats = {};

@@ -75,6 +75,7 @@ async function showPanel() {
   $("p-threads").textContent = String(m.info.numThreads);
   $("p-workers").textContent = m.info.workers > 1 ? `${m.info.workers} (≥ 64 texts)` : m.info.workers === 1 ? "1 (this thread)" : "–";
   $("p-bytes").textContent = fmtBytes(bytesFetched());
+  $("p-fallbacks").textContent = m.info.fallbacks?.length ? m.info.fallbacks.map((f) => `${f.used}: ${f.reason}`).join("; ") : "none";
 }
 
 async function search() {
@@ -203,7 +204,7 @@ window.edgembed = {
   runtime: async (backend) => {
     const m = await getModel(backend ?? current);
     return { backend: m.backend, numThreads: m.info.numThreads, workers: m.info.workers, pooledBatches: m.pool?.batches ?? 0,
-      sharedMemory: m.pool?.shared ?? false };
+      sharedMemory: m.pool?.shared ?? false, features: m.info.features, fallbacks: m.info.fallbacks };
   },
   bytesFetched,
 };
