@@ -18,6 +18,21 @@ const GTK_CSS = "* { min-width: 0; min-height: 0; margin: 0; padding: 0; border-
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** SIGTERM PROC, SIGKILL after 5 s; resolves once it exited. */
+function stop(proc) {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
+    proc.once("exit", () => { clearTimeout(timer); resolve(); });
+    proc.kill("SIGTERM");
+  });
+}
+
+/** Remove a temporary tree; a web process that is still exiting may write into it, so retry, then leave it. */
+function removeTree(dir) {
+  try { rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }); } catch { /* left in the temp folder */ }
+}
+
 async function freePort() {
   const srv = createServer();
   await new Promise((r) => srv.listen(0, "127.0.0.1", r));
@@ -160,10 +175,10 @@ export async function launch({ executable, driver: driverBinary, xvfb, timeoutMs
       },
       async close() {
         await session.quit().catch(() => {});
-        drv.proc.kill("SIGTERM");
+        await stop(drv.proc);
         procs.delete(drv.proc);
         await proxy.close();
-        rmSync(dir, { recursive: true, force: true });
+        removeTree(dir); // fresh data and cache folders for the next page
       },
     };
   }
@@ -173,8 +188,8 @@ export async function launch({ executable, driver: driverBinary, xvfb, timeoutMs
     requestsFrom: "proxy",
     newPage,
     async close() {
-      for (const p of procs) p.kill("SIGTERM");
-      rmSync(root, { recursive: true, force: true });
+      for (const p of procs) await stop(p);
+      removeTree(root);
     },
   };
 }
