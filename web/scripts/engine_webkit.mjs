@@ -44,7 +44,7 @@ async function freePort() {
 /** Start Xvfb on a free display (-displayfd); resolves to {display, proc}. */
 function startXvfb(xvfb, timeoutMs) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(xvfb, ["-displayfd", "3", "-screen", "0", "1920x1400x24", "-nolisten", "tcp", "-noreset"],
+    const proc = spawn(xvfb, ["-displayfd", "3", "-screen", "0", "1920x2000x24", "-nolisten", "tcp", "-noreset"],
       { stdio: ["ignore", "ignore", "pipe", "pipe"] });
     let err = "";
     proc.stderr.on("data", (d) => { err += d; });
@@ -167,6 +167,10 @@ export async function launch({ executable, driver: driverBinary, xvfb, timeoutMs
       evaluate,
       setViewport,
       async screenshot(path) {
+        // WebKitGTK snapshots the last composited frame, which lags the DOM on a busy machine: let the page render
+        // three frames first (at most 3 s: a page that never renders still gets its screenshot)
+        await evaluate(`() => Promise.race([new Promise((r) => setTimeout(r, 3000)),
+          (async () => { for (let i = 0; i < 3; i++) await new Promise((r) => requestAnimationFrame(r)); })()])`, []);
         writeFileSync(path, Buffer.from(await session.takeScreenshot(), "base64"));
       },
       async collect() {

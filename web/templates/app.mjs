@@ -204,7 +204,9 @@ window.edgembed = {
   runtime: async (backend) => {
     const m = await getModel(backend ?? current);
     return { backend: m.backend, numThreads: m.info.numThreads, workers: m.info.workers, pooledBatches: m.pool?.batches ?? 0,
-      sharedMemory: m.pool?.shared ?? false, features: m.info.features, fallbacks: m.info.fallbacks };
+      sharedMemory: m.pool?.shared ?? false };
   },
+  /** BACKEND's model.info: dims, quant, threads, workers, features and the fallbacks taken (info.fallbacks). */
+  info: async (backend) => (await getModel(backend ?? current)).info,
   bytesFetched,
 };
