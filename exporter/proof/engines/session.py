@@ -174,6 +174,10 @@ class Page:
         value, as JSON. A throw in the page raises EdgembedError with the page's one-line message."""
         return self.engine.call("evaluate", timeout=timeout, page=self.id, fn=fn, args=list(args))
 
+    def expression(self, js: str, timeout: float | None = None) -> Any:
+        """The value of the JS expression JS in the page (awaited when it is a promise; `await` may appear in it)."""
+        return self.evaluate(f"async () => ({js})", timeout=timeout)
+
     def set_viewport(self, width: int, height: int) -> dict:
         """Resize the viewport; returns {innerWidth, innerHeight, devicePixelRatio} once innerWidth is WIDTH."""
         return self.engine.call("setViewport", page=self.id, width=width, height=height)
