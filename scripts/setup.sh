@@ -13,9 +13,16 @@ if ! $PY -c "import ensurepip, venv" >/dev/null 2>&1 && command -v apt-get >/dev
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
 fi
 if [ "${EDGEMBED_SKIP_BROWSER:-0}" != 1 ]; then
-  if ! command -v chromium >/dev/null 2>&1; then
+  # the engine matrix (tests/test_engines.py): Chromium, Firefox ESR, WebKitGTK's MiniBrowser + WebKitWebDriver on Xvfb
+  MISSING=""
+  command -v chromium >/dev/null 2>&1 || MISSING="$MISSING chromium"
+  command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1 || MISSING="$MISSING firefox-esr"
+  command -v WebKitWebDriver >/dev/null 2>&1 || MISSING="$MISSING webkit2gtk-driver"
+  command -v Xvfb >/dev/null 2>&1 || MISSING="$MISSING xvfb"
+  if [ -n "$MISSING" ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+    # shellcheck disable=SC2086  # one word per package
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $MISSING >/dev/null
   fi
   if [ -f web/package.json ]; then
     (cd web && ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund --loglevel=error)

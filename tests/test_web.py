@@ -111,12 +111,8 @@ def test_corpus_vectors_are_the_flat_backend_s(distilled_dir, tmp_path):
 
 
 def corpus_vectors(out) -> np.ndarray:
-    """The demo's corpus vectors as the page reads them: demo/corpus.bin, int8 rows times their float32 scales."""
-    meta = json.loads((out / "demo/corpus.json").read_text(encoding="utf-8"))
-    n, d = meta["count"], meta["dims"]
-    raw = (out / "demo/corpus.bin").read_bytes()
-    q = np.frombuffer(raw, dtype=np.int8, count=n * d).reshape(n, d).astype(np.float64)
-    return q * np.frombuffer(raw, dtype="<f4", count=n, offset=-(-n * d // 4) * 4).astype(np.float64)[:, None]
+    """The demo's corpus vectors as the page reads them."""
+    return _web().read_corpus(out / "demo")
 
 
 def test_missing_npm_packages_error_leaves_nothing(distilled_dir, tmp_path, monkeypatch, capsys):

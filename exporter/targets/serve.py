@@ -473,12 +473,14 @@ class Server(http.server.ThreadingHTTPServer):
         self.active_lock = threading.Lock()
         self.refusals = ThreadPoolExecutor(max_workers=4, thread_name_prefix="edgembed-serve-503")
         self.pending_refusals = 0
+        self.open_sockets: set[socket.socket] = set()  # closed by server_close: a stopped server keeps no connection
 
     def process_request(self, request, client_address) -> None:
         with self.active_lock:
             full = self.active >= self.max_connections
             if not full:
                 self.active += 1
+                self.open_sockets.add(request)
             elif self.pending_refusals < 256:
                 self.pending_refusals += 1
             else:  # a flood: close without an answer rather than queue without bound
@@ -495,6 +497,7 @@ class Server(http.server.ThreadingHTTPServer):
         finally:
             with self.active_lock:
                 self.active -= 1
+                self.open_sockets.discard(request)
 
     def _refuse_busy(self, sock: socket.socket) -> None:
         """503 to a connection over the limit: read its request head (briefly), answer, close cleanly."""
@@ -531,10 +534,18 @@ class Server(http.server.ThreadingHTTPServer):
                   file=sys.stderr)
 
     def server_close(self) -> None:
+        """Stop listening and end every open connection (keep-alive ones too): clients see the server gone."""
         super().server_close()
         if hasattr(self, "watchdog"):
             self.watchdog.stopped.set()
             self.refusals.shutdown(wait=False, cancel_futures=True)
+            with self.active_lock:
+                socks = list(self.open_sockets)
+            for sock in socks:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
 
 def make_server(folder: str | Path, port: int = 0, threads: bool = False, quiet: bool = True,

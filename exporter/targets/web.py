@@ -126,6 +126,15 @@ def write_corpus(demo: Path, vecs: np.ndarray, items: list[dict], name: str) -> 
     (demo / "corpus.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
 
+def read_corpus(demo: Path) -> np.ndarray:
+    """The corpus vectors as the page reads them (demo/corpus.bin: int8 rows times their float32 scales), float64."""
+    meta = json.loads((Path(demo) / "corpus.json").read_text(encoding="utf-8"))
+    n, d = meta["count"], meta["dims"]
+    raw = (Path(demo) / "corpus.bin").read_bytes()
+    q = np.frombuffer(raw, dtype=np.int8, count=n * d).reshape(n, d).astype(np.float64)
+    return q * np.frombuffer(raw, dtype="<f4", count=n, offset=-(-n * d // 4) * 4).astype(np.float64)[:, None]
+
+
 def model_name(manifest: dict) -> str:
     src = manifest.get("source") or {}
     if src.get("base"):

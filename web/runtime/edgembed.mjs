@@ -8,6 +8,7 @@
 // The flat backend fetches lazily by default: the tokenizer pack and rows/index.bin at load, then only the row shards
 // the texts in front of it need (rows.mjs). `fromArtifacts` needs no fetch and no DOM (Node.js, React Native,
 // workers): pass the bytes yourself.
+import { detectFeatures, planWorkers } from "./features.mjs";
 import { embedIds, parseFlat } from "./flat.mjs";
 import { LazyRows, parseRowsIndex, shardPath } from "./rows.mjs";
 import { sha256, toHex } from "./sha256.mjs";
@@ -51,53 +52,61 @@ export async function fromArtifacts(a) {
   if (!BACKENDS.includes(backend)) throw new Error(`unknown backend '${backend}': choose flat or onnx`);
   const tokenizer = await tokenizerOf(a);
   const man = a.manifest ?? null;
+  const features = detectFeatures(); // info.features; the fallbacks each backend took go to info.fallbacks
   if (backend === "flat") {
     if (a.rows) {
       const rows = new LazyRows(parseRowsIndex(a.rows.index), a.rows.fetchShard, { verify: a.verify !== false });
       if (man) checkManifest(man, rows.index.vocab, rows.index.dims);
-      return new Embedder("flat", tokenizer, lazyImpl(rows, tokenizer, a));
+      return new Embedder("flat", tokenizer, lazyImpl(rows, tokenizer, a, features));
     }
     if (!a.flat) throw new Error("the flat backend needs `flat` (the bytes of model.edgembed) or `rows`");
     const model = parseFlat(a.flat);
     if (man) checkManifest(man, model.vocab, model.dims);
-    return new Embedder("flat", tokenizer, flatImpl(model, a.flat, tokenizer, a));
+    return new Embedder("flat", tokenizer, flatImpl(model, a.flat, tokenizer, a, features));
   }
   if (!a.onnx) throw new Error("the onnx backend needs `onnx` (the bytes of onnx/model.onnx)");
   const { createOnnxBackend } = await import("./onnx.mjs");
-  const be = await createOnnxBackend(a.onnx, a);
-  return new Embedder("onnx", tokenizer, {
+  const be = await createOnnxBackend(a.onnx, a, features);
+  return new Embedder("onnx", tokenizer, { features, fallbacks: be.fallbacks,
     dims: man?.dims ?? null, quant: man?.quant ?? null, normalize: man?.normalize ?? null, vocab: man?.vocab_size ?? null,
     numThreads: be.numThreads, rows: null, embedIds: async (lists) => be.embedIds(lists), release: () => be.release(),
   });
 }
 
-/** The worker count a flat embedder may use here: Web Workers exist only in pages. */
-function workersFor(a) {
+/** The module workers a flat embedder uses (the `workers` option) and the fallbacks taken (features.mjs). */
+function workersFor(a, features) {
   const asked = a.workers ?? 1;
   if (!Number.isInteger(asked) || asked < 1) throw new Error(`workers must be a positive integer, got ${asked}`);
-  return asked > 1 && typeof Worker === "function" && globalThis.location !== undefined ? asked : 1;
+  return planWorkers(asked, features); // no module workers here: the calling thread
 }
 
-/** A worker pool over the whole table's bytes (pool.mjs, imported on first use). */
-function startPool(flat, tokenizer, workers, a) {
+/**
+ * A worker pool over the whole table's bytes (pool.mjs, imported on first use); SINGLE embeds on the calling thread
+ * when the pool cannot start.
+ */
+function startPool(flat, tokenizer, plan, a, features, single) {
   return import("./pool.mjs").then(({ FlatPool }) => new FlatPool({
-    size: workers, dims: parseFlat(flat).dims, tokenizerJson: tokenizer.packBytes ? undefined : a.tokenizerJson,
+    size: plan.workers, dims: parseFlat(flat).dims, tokenizerJson: tokenizer.packBytes ? undefined : a.tokenizerJson,
     tokenizerPack: tokenizer.packBytes, chartable: a.chartable, flat,
-    tokenizersUrl: tokenizer.path === "library" ? a.tokenizersUrl : null,
+    tokenizersUrl: tokenizer.path === "library" ? a.tokenizersUrl : null, shared: features.sharedArrayBuffer,
+    fallbacks: plan.fallbacks, single,
   }));
 }
 
 /** The flat backend over the whole table: the calling thread for small batches, else the worker pool. */
-function flatImpl(model, flat, tokenizer, a) {
-  const workers = workersFor(a);
+function flatImpl(model, flat, tokenizer, a, features) {
+  const plan = workersFor(a, features);
+  const { workers, fallbacks } = plan;
   const minTexts = a.poolMinTexts ?? POOL_MIN_TEXTS;
+  const single = (texts) => tokenizer.encodeBatch(texts).map((ids) => embedIds(model, ids));
   let pool = null; // Promise<FlatPool>, started by the first batch big enough
   const impl = {
     dims: model.dims, quant: model.quant, normalize: model.normalize, vocab: model.vocab, workers, rows: "whole",
+    features, fallbacks,
     async embedTexts(texts) {
-      if (workers === 1 || texts.length < minTexts) return tokenizer.encodeBatch(texts).map((ids) => embedIds(model, ids));
+      if (workers === 1 || texts.length < minTexts) return single(texts);
       checkTexts(texts);
-      pool ??= startPool(flat, tokenizer, workers, a).then((p) => (impl.pool = p));
+      pool ??= startPool(flat, tokenizer, plan, a, features, single).then((p) => (impl.pool = p));
       return (await pool).embed(texts);
     },
     async embedIds(lists) {
@@ -114,9 +123,10 @@ function flatImpl(model, flat, tokenizer, a) {
  * (workers > 1, at least poolMinTexts texts) first completes the table (every shard not here yet, once each) and
  * hands the pool the rebuilt model.edgembed bytes.
  */
-function lazyImpl(rows, tokenizer, a) {
+function lazyImpl(rows, tokenizer, a, features) {
   const ix = rows.index;
-  const workers = workersFor(a);
+  const plan = workersFor(a, features);
+  const { workers, fallbacks } = plan;
   const minTexts = a.poolMinTexts ?? POOL_MIN_TEXTS;
   let pool = null;
   const embedLists = async (lists) => {
@@ -126,11 +136,13 @@ function lazyImpl(rows, tokenizer, a) {
   };
   const impl = {
     dims: ix.dims, quant: ix.quant, normalize: ix.normalize, vocab: ix.vocab, workers, rows: "lazy", lazy: rows,
+    features, fallbacks,
     async embedTexts(texts) {
       if (workers > 1 && texts.length >= minTexts) { // the pool needs the whole table: fetch the shards not here yet
         checkTexts(texts);
         await rows.fill();
-        pool ??= startPool(rows.toFlat(), tokenizer, workers, a).then((p) => (impl.pool = p));
+        pool ??= startPool(rows.toFlat(), tokenizer, plan, a, features, (t) => embedLists(tokenizer.encodeBatch(t)))
+          .then((p) => (impl.pool = p));
         return (await pool).embed(texts);
       }
       return embedLists(tokenizer.encodeBatch(texts));
@@ -236,7 +248,7 @@ function autoRows(emb, getWhole, art) {
   const decide = (n) => (decision ??= (async () => {
     if (n < threshold || lazy.lazy.shardsFetched > 0) return;
     const flat = (await getWhole()).buffer;
-    emb.impl = flatImpl(parseFlat(flat), flat, emb.tokenizer, art);
+    emb.impl = flatImpl(parseFlat(flat), flat, emb.tokenizer, art, lazy.features);
     emb.info = { ...emb.info, rows: "whole" };
   })().catch((e) => {
     decision = null;
@@ -272,6 +284,7 @@ export class Embedder {
     this.impl = impl;
     this.info = { backend, dims: impl.dims, quant: impl.quant, normalize: impl.normalize, vocab: impl.vocab,
       numThreads: impl.numThreads ?? 1, workers: impl.workers ?? null, rows: impl.rows ?? null,
+      features: impl.features, fallbacks: impl.fallbacks,
       // "exact": edgembed's tokenizer, proven equal to Python's; "library": @huggingface/tokenizers, not proven
       tokenizer: tokenizer.path ?? "library" };
     this.loadStats = null;

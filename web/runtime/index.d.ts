@@ -42,11 +42,13 @@ export interface RuntimeOptions {
   backend?: Backend;
   /** onnx backend: the onnxruntime-web module; default: a run-time import of "onnxruntime-web/wasm" (import map / node_modules) */
   ort?: OrtModule;
-  /** onnx backend: wasm threads (default 1, or up to 4 on a cross-origin-isolated page) */
+  /** onnx backend: wasm threads (default 1, or up to 4 on a cross-origin-isolated page); 1 where the engine has no wasm
+   *  threads, and a threaded session that fails to start is retried with 1 (both recorded in `info.fallbacks`) */
   numThreads?: number;
   /** onnx backend: see onnxruntime-web's env.wasm.wasmPaths */
   wasmPaths?: WasmPaths;
-  /** flat backend, browsers only: split batches of at least `poolMinTexts` texts over this many Web Workers (default 1) */
+  /** flat backend, browsers only: split batches of at least `poolMinTexts` texts over this many module Web Workers
+   *  (default 1); the calling thread where there are none or the pool cannot start (recorded in `info.fallbacks`) */
   workers?: number;
   /** flat backend: the smallest batch that goes to the worker pool (default POOL_MIN_TEXTS, 64) */
   poolMinTexts?: number;
@@ -119,6 +121,28 @@ export interface RowsStats {
   readonly complete: boolean;
 }
 
+/** What this JS engine offers the runtime's fast paths (features.mjs), detected when the embedder is built. */
+export interface RuntimeFeatures {
+  crossOriginIsolated: boolean;
+  /** a SharedArrayBuffer can be posted to workers (the flat pool then shares one table) */
+  sharedArrayBuffer: boolean;
+  /** module Web Workers, in a page or a worker (the flat backend's pool) */
+  moduleWorkers: boolean;
+  /** shared wasm memory that workers can use (onnxruntime-web threads) */
+  wasmThreads: boolean;
+}
+
+/** A fast path the runtime could not take, and what it runs instead (e.g. WebKit: no SharedArrayBuffer). */
+export interface Fallback {
+  feature: "sharedArrayBuffer" | "moduleWorkers" | "wasmThreads";
+  /** what was asked for, e.g. "2 wasm threads" */
+  wanted: string;
+  /** what runs instead, e.g. "1 wasm thread", "the calling thread", "a copy of the table per worker" */
+  used: string;
+  /** why, in words */
+  reason: string;
+}
+
 export interface EmbedderInfo {
   backend: Backend;
   /** null: an onnx embedder built by fromArtifacts without a manifest */
@@ -133,6 +157,9 @@ export interface EmbedderInfo {
   tokenizer: TokenizerPath;
   /** flat backend: "lazy" (row shards fetched as needed) or "whole" (model.edgembed); onnx: null */
   rows: "lazy" | "whole" | null;
+  features: RuntimeFeatures;
+  /** every fallback taken so far (a worker pool that cannot start adds one when it is first used) */
+  fallbacks: Fallback[];
   /** set by load(): the model's name, the folder's URL, the rows mode asked for, the tokenizer file, integrity checks */
   model?: string;
   url?: string;

@@ -1,5 +1,9 @@
 // The `onnx` backend: onnxruntime-web (wasm) running the exported model.onnx.
 // onnxruntime-web is an optional peer imported lazily, so pages that only use the flat backend never fetch it.
+// Threads: wanted when asked for (numThreads) or when the page is cross-origin isolated (up to 4); taken only where
+// the engine has wasm threads (features.mjs), and a threaded session that fails to start (iOS Safari: "RangeError:
+// Out of memory" on isolated pages) is retried with one thread. Both fallbacks are recorded in model.info.fallbacks.
+import { detectFeatures, fallback, missing } from "./features.mjs";
 import { importPeer } from "./peers.mjs";
 
 /**
@@ -13,27 +17,63 @@ async function importOrt(ort) {
 }
 
 /**
+ * A new instance of onnxruntime-web's module, for the single-threaded retry: the module keeps a failed wasm
+ * initialization for good, and a URL with another query is another module instance. Null when it cannot be had.
+ */
+async function freshOrt() {
+  try {
+    const url = import.meta.resolve("onnxruntime-web/wasm");
+    const mod = await import(/* webpackIgnore: true */ /* @vite-ignore */ `${url}${url.includes("?") ? "&" : "?"}edgembed-single-thread`);
+    return mod.default && mod.default.InferenceSession ? mod.default : mod;
+  } catch {
+    return null;
+  }
+}
+
+async function createSession(ort, bytes, threads, opts) {
+  ort.env.wasm.numThreads = threads;
+  if (opts.wasmPaths !== undefined) ort.env.wasm.wasmPaths = opts.wasmPaths;
+  return ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+}
+
+/**
  * Create an ONNX session over the model bytes.
  * @param {ArrayBuffer | Uint8Array} modelBytes the exported onnx/model.onnx
  * @param {{ort?: object, numThreads?: number, wasmPaths?: string | object}} [opts]
+ * @param {ReturnType<typeof detectFeatures>} [features] this engine's (default: detected now)
  */
-export async function createOnnxBackend(modelBytes, opts = {}) {
-  const ort = await importOrt(opts.ort);
-  const wasm = ort.env.wasm;
-  const isolated = globalThis.crossOriginIsolated === true;
+export async function createOnnxBackend(modelBytes, opts = {}, features = detectFeatures()) {
+  let ort = await importOrt(opts.ort);
   const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
-  wasm.numThreads = opts.numThreads ?? (isolated ? Math.max(1, Math.min(4, cores)) : 1);
-  if (opts.wasmPaths !== undefined) wasm.wasmPaths = opts.wasmPaths;
+  const wanted = opts.numThreads ?? (features.crossOriginIsolated ? Math.max(1, Math.min(4, cores)) : 1);
+  const fallbacks = [];
+  let threads = wanted;
+  if (wanted > 1 && !features.wasmThreads) {
+    threads = 1;
+    fallbacks.push(fallback("wasmThreads", `${wanted} wasm threads`, "1 wasm thread", missing("wasmThreads", features)));
+  }
   const bytes = modelBytes instanceof Uint8Array ? modelBytes : new Uint8Array(modelBytes);
-  const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
-  return new OnnxBackend(ort, session);
+  let session;
+  try {
+    session = await createSession(ort, bytes, threads, opts);
+  } catch (e) {
+    if (threads === 1) throw e;
+    const why = String(e?.message ?? e).split("\n")[0];
+    const fresh = opts.ort ? null : await freshOrt(); // a module passed in cannot be loaded again
+    if (!fresh) throw new Error(`the onnx backend's ${threads}-thread session failed (${why}); onnxruntime-web keeps that failure: load with numThreads: 1`);
+    ort = fresh;
+    session = await createSession(ort, bytes, 1, opts);
+    fallbacks.push(fallback("wasmThreads", `${threads} wasm threads`, "1 wasm thread", `the ${threads}-thread session failed: ${why}`));
+  }
+  return new OnnxBackend(ort, session, fallbacks);
 }
 
 export class OnnxBackend {
-  constructor(ort, session) {
+  constructor(ort, session, fallbacks = []) {
     this.ort = ort;
     this.session = session;
     this.numThreads = ort.env.wasm.numThreads;
+    this.fallbacks = fallbacks;
   }
 
   /**

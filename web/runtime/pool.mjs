@@ -1,6 +1,9 @@
 // A pool of module Web Workers for the flat backend (browsers only): a large batch is cut into contiguous
 // shares queued for the workers; a worker tokenizes + embeds a share (flat_worker.mjs, the same code as the
 // single-thread path) and transfers back one Float32Array. Imported lazily by edgembed.mjs.
+// A pool that cannot start (a worker cannot be created, fails to load, or is not ready in time) is not an error:
+// its batches go to the calling thread, and the fallback is recorded in model.info.fallbacks.
+import { fallback } from "./features.mjs";
 
 /** The URL the page resolves "@huggingface/tokenizers" to (its import map): module workers cannot see the map. */
 export function tokenizersUrl() {
@@ -29,9 +32,12 @@ export function shares(texts, n) {
 export class FlatPool {
   /**
    * Start SIZE workers. Each gets the tokenizer.json and the flat file once: one SharedArrayBuffer for all
-   * when the page is cross-origin isolated, else its own copy of the bytes (transferred, not cloned).
+   * when the page can share one (`shared`, default: cross-origin isolated with SharedArrayBuffer), else its own
+   * copy of the bytes (transferred, not cloned). `single(texts)`: the calling thread's embedding, used when the
+   * pool cannot start within `startTimeoutMs` (default 30 s); the fallback is pushed to `fallbacks`.
    * @param {{size: number, tokenizerJson?: string | object, tokenizerPack?: Uint8Array, chartable?: ArrayBuffer | ArrayBufferView,
-   *          flat: ArrayBuffer | ArrayBufferView, dims: number, tokenizersUrl?: string | null, workerUrl?: string | URL}} o
+   *          flat: ArrayBuffer | ArrayBufferView, dims: number, tokenizersUrl?: string | null, workerUrl?: string | URL,
+   *          shared?: boolean, single?: (texts: string[]) => Float32Array[], fallbacks?: object[], startTimeoutMs?: number}} o
    */
   constructor(o) {
     this.size = o.size;
@@ -42,8 +48,12 @@ export class FlatPool {
     this.nextId = 1;
     this.nextBatch = 1;
     this.failure = null;
+    this.started = false;
+    this.startFailure = null; // why the pool never started (its batches then go to o.single)
+    this.single = o.single ?? null;
+    this.fallbacks = o.fallbacks ?? null;
     const bytes = o.flat instanceof ArrayBuffer ? new Uint8Array(o.flat) : new Uint8Array(o.flat.buffer, o.flat.byteOffset, o.flat.byteLength);
-    const isolated = globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === "function";
+    const isolated = o.shared ?? (globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === "function");
     this.shared = isolated;
     let sab = null;
     if (isolated) {
@@ -56,8 +66,14 @@ export class FlatPool {
     this.failed = new Promise((_, reject) => { this.rejectAll = reject; });
     this.failed.catch(() => {});
     const readies = [];
-    for (let w = 0; w < this.size; w++) {
-      const worker = new Worker(url, { type: "module", name: `edgembed-flat-${w}` });
+    for (let w = 0; w < this.size && !this.startFailure; w++) {
+      let worker;
+      try {
+        worker = new Worker(url, { type: "module", name: `edgembed-flat-${w}` });
+      } catch (e) { // an engine that refuses module workers (Firefox < 114: TypeError)
+        this.fail(`a worker could not be created: ${String(e?.message ?? e).split("\n")[0]}`);
+        break;
+      }
       readies.push(new Promise((resolve, reject) => {
         worker.onmessage = ({ data: m }) => {
           if (m.type === "ready") resolve();
@@ -72,8 +88,9 @@ export class FlatPool {
         chartable: o.chartable, flat }, sab ? [] : [flat]);
       this.workers.push(worker);
     }
+    const timer = setTimeout(() => this.fail(`the workers were not ready after ${o.startTimeoutMs ?? 30000} ms`), o.startTimeoutMs ?? 30000);
     this.ready = Promise.race([Promise.all(readies), this.failed]);
-    this.ready.catch((e) => this.fail(e.message));
+    this.ready.then(() => { this.started = true; }, (e) => this.fail(e.message)).finally(() => clearTimeout(timer));
   }
 
   settle(m) {
@@ -85,12 +102,23 @@ export class FlatPool {
   }
 
   fail(why) {
-    if (this.failure) return;
-    this.failure = new Error(`the flat backend's worker pool failed (load with workers: 1 to embed on the calling thread): ${why}`);
-    this.rejectAll(this.failure);
-    for (const p of this.pending.values()) p.reject(this.failure);
+    if (this.failure || this.startFailure) return;
+    if (!this.started && this.single) { // never started: embed on the calling thread from now on, and say so
+      this.startFailure = why;
+      this.fallbacks?.push(fallback("moduleWorkers", `${this.size} module Web Workers`, "the calling thread", `the worker pool did not start: ${why}`));
+      this.rejectAll(new Error(why));
+    } else {
+      this.failure = new Error(`the flat backend's worker pool failed (load with workers: 1 to embed on the calling thread): ${why}`);
+      this.rejectAll(this.failure);
+    }
+    for (const p of this.pending.values()) p.reject(this.failure ?? new Error(why));
     this.pending.clear();
-    this.terminate();
+    this.stopWorkers();
+  }
+
+  stopWorkers() {
+    for (const w of this.workers) w.terminate();
+    this.workers = [];
   }
 
   /** Post MSG to worker W; resolves with the Float32Array of its result. */
@@ -113,6 +141,7 @@ export class FlatPool {
    */
   async embed(texts, chunks = Math.max(1, Math.min(4 * this.size, Math.floor(texts.length / 16)))) {
     await this.ready.catch(() => {});
+    if (this.startFailure) return this.single(texts);
     if (this.failure) throw this.failure;
     const batch = this.nextBatch++;
     const cuts = shares(texts, chunks);
@@ -143,8 +172,11 @@ export class FlatPool {
   }
 
   terminate() {
-    for (const w of this.workers) w.terminate();
-    this.workers = [];
-    if (!this.failure) this.fail("the pool was released");
+    this.stopWorkers();
+    if (this.failure || this.startFailure) return;
+    this.failure = new Error("the flat backend's worker pool was released");
+    this.rejectAll(this.failure);
+    for (const p of this.pending.values()) p.reject(this.failure);
+    this.pending.clear();
   }
 }

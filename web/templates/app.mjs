@@ -103,6 +103,7 @@ async function showPanel() {
   $("p-threads").textContent = String(m.info.numThreads);
   $("p-workers").textContent = m.info.workers > 1 ? `${m.info.workers} (≥ 64 texts)` : m.info.workers === 1 ? "1 (this thread)" : "–";
   $("p-bytes").textContent = fmtBytes(bytesFetched(current));
+  $("p-fallbacks").textContent = m.info.fallbacks?.length ? m.info.fallbacks.map((f) => `${f.used}: ${f.reason}`).join("; ") : "none";
 }
 
 async function search() {
@@ -265,6 +266,8 @@ window.edgembed = {
     return { backend: m.backend, numThreads: m.info.numThreads, workers: m.info.workers, pooledBatches: m.pool?.batches ?? 0,
       sharedMemory: m.pool?.shared ?? false };
   },
+  /** BACKEND's model.info: dims, quant, threads, workers, features and the fallbacks taken (info.fallbacks). */
+  info: async (backend) => (await getModel(backend ?? current)).info,
   bytesFetched,
   /** The flat backend's rows: {shards, shardsFetched, bytesFetched, complete} when lazy, else null. */
   rows: async () => (await getModel("flat")).stats.rows,
