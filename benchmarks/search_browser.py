@@ -74,16 +74,10 @@ def wire_bytes(site: Path, urls: list[str], skip: tuple[str, ...] = ()) -> int:
 
 
 def keepalive_server(site: Path):
-    """edgembed serve's handler over HTTP/1.1 with keep-alive (a static host's connection reuse), in a thread."""
-    import functools
-    import threading
+    """`edgembed serve`'s server (HTTP/1.1 keep-alive, gzip for text as a static host sends it) in a thread."""
+    from exporter.targets.serve import serve_in_thread
 
-    from exporter.targets.serve import HOST, Handler, Server
-
-    handler = type("KeepAlive", (Handler,), {"protocol_version": "HTTP/1.1", "quiet": True, "disable_nagle_algorithm": True})
-    srv = Server((HOST, 0), functools.partial(handler, directory=str(site.resolve())))
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv, f"http://{HOST}:{srv.server_address[1]}/"
+    return serve_in_thread(site)
 
 
 def run_pages(site: Path, pages: list[dict], timeout: float = 600) -> list[dict]:

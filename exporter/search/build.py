@@ -31,7 +31,7 @@ TERM_SHARD_BYTES = 4096  # target size of a terms shard
 CODE_SHARD = 4096  # chunks a codes shard
 CODE_DIMS_A = 128  # sign bits of the first 128 dims rank hybrid candidates; semantic mode adds the other dims
 BATCH = 256  # chunks embedded at a time
-MODEL_FILES = ("flat", "tokenizer", "chartable")
+MODEL_FILES = ("flat", "tokenizer", "chartable", "tokenizer_pack", "rows")  # rows: its index; the shards come with it
 JS_FILES = ("search.mjs", "search_text.mjs", "search_stem.mjs", "search_ui.mjs")
 
 
@@ -55,6 +55,13 @@ def _model_into(model: str | None, dest: Path) -> None:
     for rel in files.values():
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src / rel, dest / rel)
+    if "rows" in files:  # the row shards, which the page fetches lazily (rows/index.bin holds their hashes)
+        from exporter.formats.rows import is_shard
+
+        for p in sorted((src / Path(files["rows"]).parent).iterdir()):
+            rel = p.relative_to(src).as_posix()
+            if is_shard(rel):
+                shutil.copyfile(p, dest / rel)
     man = {**man, "files": files, "sha256": {k: v for k, v in man.get("sha256", {}).items() if k in files.values()}}
     (dest / "manifest.json").write_text(json.dumps(man, indent=1), encoding="utf-8")
     if src.name == ".model-export":
