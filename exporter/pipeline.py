@@ -66,6 +66,9 @@ def export(
             manifest["files"].update(write_rows(tmp, qt, m.normalize))
         runtime_json = runtime_tokenizer_json(m.tokenizer_json)
         (tmp / FILES["tokenizer"]).write_text(runtime_json, encoding="utf-8")
+        from exporter.formats.selftest import write_selftest  # reference ids and vectors a device checks itself against
+
+        manifest["files"].update(write_selftest(tmp, qt, m.normalize, runtime_json))
         from exporter.formats.chartable import write_chartable  # the JS runtime's exact tokenizer reads it
 
         files, manifest["tokenizer"] = write_chartable(tmp, m.tokenizer_json)

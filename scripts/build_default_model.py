@@ -83,7 +83,7 @@ def compare(table: np.ndarray, half: np.ndarray, tokenizer_json: str) -> dict:
     from exporter.formats.quantize import quantize
     from exporter.proof.datasets import DATA
     from exporter.proof.retrieval import load_beir
-    from exporter.proof.texts import hostile_texts
+    from exporter.texts import hostile_texts
     from exporter.sources.tokenizer import encode_ids, load_tokenizer
 
     texts = hostile_texts() + load_beir(DATA / "cranfield").doc_texts[:500]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporter.proof.texts import hostile_texts
+from exporter.texts import hostile_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "exporter" / "data"  # the bundled BEIR collections (cranfield, cisi)

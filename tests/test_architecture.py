@@ -12,7 +12,7 @@ from tests.conftest import ROOT
 PKG = ROOT / "exporter"
 # stage -> rank; a module may import its own stage's modules and those of lower ranks only
 RANKS = {"common": 0, "sources": 1, "formats": 2, "targets": 3, "runtimes": 4, "proof": 5, "search": 5, "entry": 9}
-COMMON = {"exporter.errors", "exporter.fsutil", "exporter.inputs"}
+COMMON = {"exporter.errors", "exporter.fsutil", "exporter.inputs", "exporter.texts"}
 ENTRY = {"exporter", "exporter.__main__", "exporter.cli"}
 TOP = {"exporter.pipeline": "targets"}  # the export pipeline assembles artifacts: it ranks with the targets
 

@@ -26,7 +26,7 @@ from exporter.errors import EdgembedError
 from exporter.pipeline import export, parse_targets
 from exporter.formats.flat import read_flat
 from exporter.formats.quantize import dequantize_rows
-from exporter.proof.texts import hostile_texts
+from exporter.texts import hostile_texts
 from exporter.sources.tokenizer import encode_ids, load_tokenizer
 from exporter.targets.web import model_name
 from tests.conftest import WEB

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from exporter.pipeline import export
-from exporter.proof.texts import hostile_texts
+from exporter.texts import hostile_texts
 from exporter.runtimes.backends import load
 from exporter.sources.tokenizer import encode_ids, load_tokenizer
 from tests.conftest import WEB, node_marks

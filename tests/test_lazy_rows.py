@@ -17,7 +17,7 @@ import pytest
 import exporter
 from exporter.formats.rows import assemble_flat, check_rows, read_index, shard_name, shard_rows
 from exporter.formats.tokpack import config_of, read_pack
-from exporter.proof.texts import hostile_texts
+from exporter.texts import hostile_texts
 from tests.conftest import WEB, node_marks
 from tests.fuzz_texts import every_code_point, hostile_mixes
 

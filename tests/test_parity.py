@@ -14,7 +14,7 @@ from exporter.pipeline import export
 from exporter.formats.flat import HEADER, read_flat
 from exporter.proof.parity import references, run_parity
 from exporter.sources.loading import load_model
-from exporter.proof.texts import hostile_texts
+from exporter.texts import hostile_texts
 from exporter.sources.tokenizer import encode_ids, load_tokenizer
 
 from .conftest import st_encode

@@ -78,7 +78,7 @@ def test_stemmer_equals_pystemmer(distilled_dir):
 
 def test_analyzer_equals_python(tmp_path):
     from exporter.formats.chartable import chartable_for
-    from exporter.proof.texts import hostile_texts
+    from exporter.texts import hostile_texts
     from exporter.search.analyze import Analyzer, analyzer_tokenizer_json
     from tests.fuzz_texts import every_code_point, hostile_mixes
 

@@ -32,7 +32,7 @@ def run_transformersjs(folder: Path, batches: list[list[str]], tmp: Path) -> lis
 @pytest.fixture(scope="module", params=["fp32", "int8", "pq64"])
 def tjs_case(request, distilled_dir, tmp_path_factory):
     """Export (no demo) + one transformers.js run over: the non-empty hostile texts, [''], ['', 'a', '']."""
-    from exporter.proof.texts import hostile_texts
+    from exporter.texts import hostile_texts
 
     tmp = tmp_path_factory.mktemp(f"tjs-{request.param}")
     folder = tmp / "export"

@@ -63,6 +63,7 @@ class PageSpec:
     threads: bool = False
     name: str = ""
     workers: int | None = None  # the flat backend's Web Workers (?workers=N); None: the page's default
+    offline: bool = False  # let the page register its service worker (tests/test_offline.py covers it; off: ?offline=0)
 
 
 @dataclass
@@ -114,7 +115,7 @@ def browser_run(pages: Sequence[PageSpec], timeout: float = 300.0) -> list[PageR
             if key not in servers:
                 servers[key] = serve_in_thread(folder, threads=p.threads)
             spec = {"name": p.name or f"{folder.name}:{p.backend}:{i}", "backend": p.backend,
-                    "url": f"{servers[key][1]}index.html?backend={p.backend}"
+                    "url": f"{servers[key][1]}index.html?backend={p.backend}" + ("" if p.offline else "&offline=0")
                            + (f"&workers={p.workers}" if p.workers is not None else "")}
             if p.texts is not None:
                 spec["texts"] = list(p.texts)

@@ -151,7 +151,7 @@ def run_parity(folder: str | Path, extra_texts: Sequence[str] = (), model: str |
     """The parity report (a JSON-ready dict) of the export in FOLDER."""
     from exporter.formats.manifest import read_manifest
     from exporter.proof.machine import machine_info
-    from exporter.proof.texts import hostile_texts
+    from exporter.texts import hostile_texts
 
     folder = Path(folder)
     if not folder.is_dir():

@@ -17,6 +17,7 @@ from exporter.errors import EdgembedError
 DEMO = "demo"
 INDEX = "index.html"
 STATIC_FILES = ("app.mjs", "demo.css")
+SERVICE_WORKER = "edgembed-sw.js"  # web/runtime/: the export folder offline after one visit
 IMPORT_MAP = {
     "imports": {
         "@huggingface/tokenizers": f"./{DEMO}/vendor/tokenizers.min.mjs",
@@ -76,6 +77,7 @@ def write_demo(out: Path, manifest: dict, corpus: str | Path | None = None) -> d
         shutil.copyfile(WEB / "runtime" / f, demo / "runtime" / f)
     for f in STATIC_FILES:
         shutil.copyfile(WEB / "templates" / f, demo / f)
+    shutil.copyfile(WEB / "runtime" / SERVICE_WORKER, out / SERVICE_WORKER)  # at the root: its scope is the export
     notice = ["Third-party files in this folder, copied unchanged from npm:"]
     for name, files in VENDOR.items():
         pkg = WEB / "node_modules" / name

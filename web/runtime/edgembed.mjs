@@ -234,6 +234,7 @@ export async function load(baseUrl, opts = {}) {
   emb.info = { ...emb.info, model: sourceName(manifest), url: root.href, rowsMode: backend === "flat" ? (lazy ? rowsMode : "whole") : null,
     tokenizerFile: usePack ? files.tokenizer_pack : files.tokenizer, integrity: verify ? "sha256" : "off" };
   emb.loadStats = { loadMs: now() - t0, counter };
+  if (files.selftest) emb.selfTestSource = async () => JSON.parse(decodeText(await get(files.selftest)));
   return emb;
 }
 
@@ -334,6 +335,19 @@ export class Embedder {
     const rows = lazy ? lazy.stats() : null;
     const loaded = this.loadStats?.counter.bytes ?? 0;
     return { bytesFetched: loaded, loadMs: this.loadStats?.loadMs, rows };
+  }
+
+  /**
+   * Check this embedder on this device against the reference ids and vectors edgembed computed in Python at export
+   * time (the export's selftest.json; load() fetches it, fromArtifacts callers pass its text or parsed content):
+   * {ok, idTexts, idMismatches, firstMismatch, vectorTexts, maxDiff, tolerance, ms}.
+   * @param {string | object} [spec]
+   */
+  async selfTest(spec) {
+    const s = spec ?? (this.selfTestSource ? await this.selfTestSource() : null);
+    if (!s) throw new Error("no self-test here: the export has no selftest.json (pass its content to selfTest)");
+    const { runSelfTest } = await import("./selftest.mjs");
+    return runSelfTest(this, typeof s === "string" ? JSON.parse(s) : s);
   }
 
   /** The flat backend's worker pool once a batch started it ({size, shared, batches, texts}), else null. */

@@ -203,10 +203,28 @@ export declare class Embedder {
    * and offline use do not wait; resolves with the rows' stats (null for other embedders, which hold everything).
    */
   fill(opts?: { concurrency?: number; signal?: AbortSignal; onProgress?: (fetched: number, total: number) => void }): Promise<RowsStats | null>;
+  /**
+   * Check this embedder on this device against the ids and vectors edgembed computed in Python at export time
+   * (selftest.json: load() fetches it; with fromArtifacts pass its text or parsed content).
+   */
+  selfTest(spec?: string | object): Promise<SelfTestResult>;
   /** The worker pool once a batch started it, else null. */
   get pool(): PoolInfo | null;
   /** Free the onnx session / stop the workers. */
   release(): Promise<void>;
+}
+
+/** What `Embedder.selfTest` found. */
+export interface SelfTestResult {
+  /** every id list equal and every vector within `tolerance` */
+  ok: boolean;
+  idTexts: number;
+  idMismatches: number;
+  firstMismatch: string | null;
+  vectorTexts: number;
+  maxDiff: number;
+  tolerance: number;
+  ms: number;
 }
 
 /** The backends `load` and `fromArtifacts` accept. */

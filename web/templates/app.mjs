@@ -245,13 +245,47 @@ function fillWhenIdle() {
   }));
 }
 
-let filled = null;
+/** The self-test (selftest.json: ids and vectors from Python at export time) on this device, shown in the panel. */
+async function selfTest() {
+  const m = await getModel(current);
+  const r = await m.selfTest();
+  $("p-check").textContent = r.ok ? `verified on this device: max |diff| ${r.maxDiff.toExponential(1)}, ${r.idTexts} id lists equal`
+    : `FAILED: ${r.idMismatches} of ${r.idTexts} id lists differ, max |diff| ${r.maxDiff.toExponential(1)}`;
+  $("p-check").classList.toggle("bad", !r.ok);
+  if (!r.ok) setStatus("this device does not reproduce the export's reference vectors: see the self-test line", true);
+  return r;
+}
+
+/**
+ * Offline after the first visit: register the export's service worker (edgembed-sw.js), which caches the files the
+ * flat backend needs under the manifest's hash. Not with Save-Data, nor ?offline=0. Resolves with its last word.
+ */
+function goOffline() {
+  const show = (text, bad = false) => { $("p-offline").textContent = text; $("p-offline").classList.toggle("bad", bad); };
+  if (!("serviceWorker" in navigator)) return show("not available (no service workers here)"), Promise.resolve({ state: "unsupported" });
+  if (navigator.connection?.saveData || params.get("offline") === "0") return show("off"), Promise.resolve({ state: "off" });
+  return new Promise((resolve) => {
+    navigator.serviceWorker.addEventListener("message", ({ data }) => {
+      if (data?.type !== "edgembed-offline") return;
+      if (data.state === "caching") show(`caching ${data.done.toLocaleString("en")} of ${data.total.toLocaleString("en")} files`);
+      else if (data.state === "ready") show("ready: this page works offline"), resolve(data);
+      else if (data.state === "failed") show(`not available: ${data.reason}`, true), resolve(data);
+    });
+    navigator.serviceWorker.register("edgembed-sw.js").then(() => navigator.serviceWorker.ready)
+      .then((reg) => reg.active.postMessage("edgembed-offline-sync"))
+      .catch((e) => { show(`not available: ${e.message}`, true); resolve({ state: "failed", reason: e.message }); });
+  });
+}
+
+let filled = null, checked = null, offline = null;
 const ready = (async () => {
   wire();
   const first = getModel(current); // the model and the corpus download side by side
   [corpus] = await Promise.all([loadCorpus(), first]);
   await switchBackend(current);
+  checked = selfTest().catch((e) => { $("p-check").textContent = `could not run: ${e.message}`; return null; });
   if (current === "flat") filled = fillWhenIdle();
+  offline = goOffline();
 })();
 
 window.edgembed = {
@@ -273,4 +307,8 @@ window.edgembed = {
   rows: async () => (await getModel("flat")).stats.rows,
   /** Resolves when the background fill (if any) is done. */
   filled: () => ready.then(() => filled),
+  /** The self-test's result (ok, maxDiff, idMismatches, ...), once it ran. */
+  selfTest: () => ready.then(() => checked),
+  /** The service worker's last word: {state: "ready" | "failed" | "off" | "unsupported", ...}. */
+  offline: () => ready.then(() => offline),
 };

@@ -77,9 +77,11 @@ DOM = """() => ({
   status: document.getElementById("status").textContent })"""
 
 
-def demo_url(base: str, backend: str = "flat", workers: int | None = None, threads: int | None = None) -> str:
-    """The demo's URL under BASE (a server's root URL) with its query options."""
-    q = f"index.html?backend={backend}" + (f"&workers={workers}" if workers is not None else "")
+def demo_url(base: str, backend: str = "flat", workers: int | None = None, threads: int | None = None,
+             offline: bool = False) -> str:
+    """The demo's URL under BASE (a server's root URL) with its query options (OFFLINE: let the page register its
+    service worker, which tests/test_offline.py covers; other tests leave it off)."""
+    q = f"index.html?backend={backend}" + (f"&workers={workers}" if workers is not None else "") + ("" if offline else "&offline=0")
     return base + q + (f"&threads={threads}" if threads is not None else "")
 
 
