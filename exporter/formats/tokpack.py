@@ -40,6 +40,8 @@ def build_pack(tokenizer_json: str, chartable: bytes) -> bytes:
     spec = json.loads(tokenizer_json)
     vocab: dict[str, int] = spec["model"]["vocab"]
     n_ids = max(vocab.values(), default=-1) + 1
+    if n_ids >= 1 << 20:
+        raise ValueError("a vocabulary of a million ids or more: no tokenizer pack (the runtime reads tokenizer.json)")
     encoded: list[bytes] = [b""] * n_ids
     for token, i in vocab.items():
         if not token or "\0" in token:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 import re
@@ -105,20 +106,23 @@ def write_demo(out: Path, manifest: dict, corpus: str | Path | None = None) -> d
 TEXTS_PER_SHARD = 16  # demo/texts/<n>.json: a search result needs only its passages' texts
 
 
-def preloads(manifest: dict) -> list[str]:
-    """What the flat backend fetches first, so the page can ask for it with the HTML (one round trip, not three)."""
+def preloads(manifest: dict) -> list[tuple[str, str]]:
+    """What the flat backend fetches first, so the page can ask for it with the HTML (one round trip, not three), and
+    its fetch priority: the model's files first (the first query's rows wait for them), then the corpus."""
     files = manifest["files"]
     first = [files["tokenizer_pack"]] if "tokenizer_pack" in files else [files["tokenizer"], *([files["chartable"]] if "chartable" in files else [])]
-    return ["manifest.json", *first, files.get("rows", files["flat"]), f"{DEMO}/corpus.json", f"{DEMO}/corpus.bin"]
+    return [("manifest.json", "high"), *[(f, "high") for f in first], (files.get("rows", files["flat"]), "high"),
+            (f"{DEMO}/corpus.json", "auto"), (f"{DEMO}/corpus.bin", "auto")]
 
 
 def write_corpus(demo: Path, vecs: np.ndarray, items: list[dict], name: str) -> None:
-    """The search corpus: ``corpus.bin`` (int8 unit vectors, one float32 scale a row: max|x|/127, then the scales),
+    """The search corpus: ``corpus.bin`` (gzipped: int8 unit vectors, one float32 scale a row: max|x|/127, then the scales),
     ``corpus.json`` (titles and counts) and ``texts/<n>.json`` (the passages, TEXTS_PER_SHARD a file)."""
     scales = (np.abs(vecs).max(axis=1) / 127.0).astype(np.float32)
     inv = np.divide(1.0, scales, out=np.zeros_like(scales), where=scales > 0)
     q = np.clip(np.rint(vecs * inv[:, None]), -127, 127).astype(np.int8)
-    (demo / "corpus.bin").write_bytes(q.tobytes() + b"\0" * (-q.nbytes % 4) + scales.astype("<f4").tobytes())
+    raw = q.tobytes() + b"\0" * (-q.nbytes % 4) + scales.astype("<f4").tobytes()
+    (demo / "corpus.bin").write_bytes(gzip.compress(raw, compresslevel=9, mtime=0))  # hosts do not compress .bin files
     shards = [items[i : i + TEXTS_PER_SHARD] for i in range(0, len(items), TEXTS_PER_SHARD)]
     (demo / "texts").mkdir()
     for k, chunk in enumerate(shards):
@@ -132,7 +136,7 @@ def read_corpus(demo: Path) -> np.ndarray:
     """The corpus vectors as the page reads them (demo/corpus.bin: int8 rows times their float32 scales), float64."""
     meta = json.loads((Path(demo) / "corpus.json").read_text(encoding="utf-8"))
     n, d = meta["count"], meta["dims"]
-    raw = (Path(demo) / "corpus.bin").read_bytes()
+    raw = gzip.decompress((Path(demo) / "corpus.bin").read_bytes())
     q = np.frombuffer(raw, dtype=np.int8, count=n * d).reshape(n, d).astype(np.float64)
     return q * np.frombuffer(raw, dtype="<f4", count=n, offset=-(-n * d // 4) * 4).astype(np.float64)[:, None]
 

@@ -191,7 +191,9 @@ export async function load(baseUrl, opts = {}) {
     counter.bytes += body.byteLength;
     return body;
   };
+  const phases = {}; // ms since load() began, for stats.phases
   const manifestBytes = await fetched("manifest.json");
+  phases.manifest = now() - t0;
   let manifest;
   try {
     manifest = JSON.parse(decodeText(manifestBytes));
@@ -223,17 +225,20 @@ export async function load(baseUrl, opts = {}) {
   const [tokenizerBytes, modelBytes, chartable] = await Promise.all([
     get(usePack ? files.tokenizer_pack : files.tokenizer), get(modelFile),
     !usePack && files.chartable ? get(files.chartable) : undefined]);
-  const art = { ...opts, backend, manifest, chartable, verify };
+  const { rows: _mode, ...rest } = opts; // load()'s `rows` is a mode; fromArtifacts' `rows` is a source of rows
+  const art = { ...rest, backend, manifest, chartable, verify };
   if (usePack) art.tokenizerPack = tokenizerBytes;
   else art.tokenizerJson = decodeText(tokenizerBytes);
   if (backend === "onnx") art.onnx = modelBytes;
   else if (lazy) art.rows = { index: modelBytes, fetchShard: (k) => fetched(shardPath(parseRowsIndex(modelBytes), k)) };
   else art.flat = modelBytes.buffer;
+  phases.files = now() - t0; // fetched and checked
   let emb = await fromArtifacts(art);
+  phases.built = now() - t0;
   if (lazy && rowsMode === "auto") emb = autoRows(emb, () => get(files.flat), art);
   emb.info = { ...emb.info, model: sourceName(manifest), url: root.href, rowsMode: backend === "flat" ? (lazy ? rowsMode : "whole") : null,
     tokenizerFile: usePack ? files.tokenizer_pack : files.tokenizer, integrity: verify ? "sha256" : "off" };
-  emb.loadStats = { loadMs: now() - t0, counter };
+  emb.loadStats = { loadMs: now() - t0, counter, phases };
   if (files.selftest) emb.selfTestSource = async () => JSON.parse(decodeText(await get(files.selftest)));
   return emb;
 }
@@ -334,7 +339,7 @@ export class Embedder {
     const lazy = this.impl.lazy;
     const rows = lazy ? lazy.stats() : null;
     const loaded = this.loadStats?.counter.bytes ?? 0;
-    return { bytesFetched: loaded, loadMs: this.loadStats?.loadMs, rows };
+    return { bytesFetched: loaded, loadMs: this.loadStats?.loadMs, phases: this.loadStats?.phases, rows };
   }
 
   /**

@@ -172,6 +172,8 @@ export interface EmbedderStats {
   /** set by load(): bytes fetched (manifest, tokenizer, model file, row shards so far) and load time */
   bytesFetched: number;
   loadMs?: number;
+  /** set by load(): ms since it began when the manifest was in, when every file was fetched and checked, when built */
+  phases?: { manifest: number; files: number; built: number };
   /** lazy rows: shards fetched so far; otherwise null */
   rows: RowsStats | null;
 }

@@ -48,47 +48,135 @@ export class PackedVocab {
 /**
  * A trie of the vocabulary over code points: open addressing on (node, code point), each slot three adjacent
  * int32s [node, code point, child] so that a probe touches one cache line. Built from tokenizer.json's vocabulary
- * object, or straight from a PackedVocab's bytes (no string per token).
+ * object (all at once), or from a PackedVocab's bytes lazily: one pass at load groups the tokens by the code point
+ * they start with (continuation tokens, "##x…", also by the code point after the prefix), and a group goes into
+ * the trie the first time a word (or a continuation) starting with that code point is looked up. A walk from the
+ * root along c… or from the prefix's node along x… only meets tokens of group c (or x), so the lookups see exactly
+ * the tokens the eager trie would.
  */
 class VocabTrie {
-  /** @param {Record<string, number> | PackedVocab} vocab */
-  constructor(vocab) {
+  /**
+   * @param {Record<string, number> | PackedVocab} vocab
+   * @param {string} prefix the WordPiece continuation prefix ("##")
+   */
+  constructor(vocab, prefix) {
     const packed = vocab instanceof PackedVocab;
     const keys = packed ? null : Object.keys(vocab);
     this.size = packed ? vocab.entries : keys.length;
     let chars = 0;
-    if (packed) chars = vocab.bytes.length; // an upper bound on the code points
-    else for (let k = 0; k < keys.length; k++) chars += keys[k].length;
-    let cap = 1 << 10;
-    while (cap < 2 * (chars + 2)) cap <<= 1;
-    this.mask = cap - 1;
-    this.slots = new Int32Array(3 * cap).fill(-1);
-    this.ids = new Int32Array(chars + 2).fill(-1);
+    if (!packed) for (let k = 0; k < keys.length; k++) chars += keys[k].length;
+    // tokenizer.json: room for every node at once; a pack starts with room for an eighth of them (a first query loads
+    // a few groups) and doubles the table as groups come in (allocating the whole table costs more than a query)
+    this.alloc(packed ? vocab.bytes.length / 4 : 2 * (chars + 2));
     this.nodes = 1; // node 0 is the root
-    if (packed) this.insertPacked(vocab);
-    else for (let k = 0; k < keys.length; k++) this.ids[this.walk(keys[k], true)] = vocab[keys[k]];
+    this.prefix = Array.from(prefix, (ch) => ch.codePointAt(0));
+    let node = 0;
+    for (const cp of this.prefix) node = this.insert(node, cp);
+    this.contRoot = this.prefix.length ? node : 0;
+    this.lazy = packed ? this.group(vocab) : null;
+    if (!packed) for (let k = 0; k < keys.length; k++) this.ids[this.walk(keys[k], true)] = vocab[keys[k]];
   }
 
-  /** Insert the NUL-separated UTF-8 tokens of a PackedVocab, token i taking id i. */
-  insertPacked(vocab) {
-    const b = vocab.bytes, n = b.length;
-    let node = 0, id = 0, len = 0;
-    for (let i = 0; i <= n; i++) {
-      if (i === n || b[i] === 0) {
-        if (len > 0) this.ids[node] = id;
-        id++;
-        node = 0;
-        len = 0;
-        continue;
-      }
-      let cp = b[i]; // UTF-8, as Python wrote it
-      if (cp >= 0xf0) { cp = ((cp & 7) << 18) | ((b[i + 1] & 63) << 12) | ((b[i + 2] & 63) << 6) | (b[i + 3] & 63); i += 3; }
-      else if (cp >= 0xe0) { cp = ((cp & 15) << 12) | ((b[i + 1] & 63) << 6) | (b[i + 2] & 63); i += 2; }
-      else if (cp >= 0xc0) { cp = ((cp & 31) << 6) | (b[i + 1] & 63); i += 1; }
-      node = this.insert(node, cp);
-      len++;
+  alloc(want) {
+    let cap = 1 << 10;
+    while (cap < want) cap <<= 1;
+    this.mask = cap - 1;
+    this.slots = new Int32Array(3 * cap).fill(-1);
+    const ids = new Int32Array(cap).fill(-1); // nodes < slots: a node is the child of one slot (the root of none)
+    if (this.ids) ids.set(this.ids.subarray(0, Math.min(this.ids.length, cap)));
+    this.ids = ids;
+  }
+
+  /** Double the table once it is half full (a lazy trie, as groups come in): every slot moves to its new place. */
+  grow() {
+    const old = this.slots;
+    this.alloc(2 * (this.mask + 1));
+    const s = this.slots, mask = this.mask;
+    for (let o = 0; o < old.length; o += 3) {
+      if (old[o] === -1) continue;
+      let h = (Math.imul(old[o], 0x9e3779b1) ^ Math.imul(old[o + 1], 0x85ebca6b)) & mask;
+      while (s[3 * h] !== -1) h = (h + 1) & mask;
+      s[3 * h] = old[o]; s[3 * h + 1] = old[o + 1]; s[3 * h + 2] = old[o + 2];
     }
-    if (id !== vocab.ids) throw new Error(`corrupt tokenizer pack: ${id} tokens, the header says ${vocab.ids}`);
+  }
+
+  /**
+   * One pass over the packed tokens: each token's byte range, and its groups (2·c: tokens starting with c;
+   * 2·x + 1: continuation tokens prefix + x…), kept as one sorted array of key·2^20 + id.
+   */
+  group(vocab) {
+    const b = vocab.bytes, n = b.length, nIds = vocab.ids;
+    if (nIds >= ID_SPAN) throw new Error(`tokenizer pack of ${nIds} ids: this runtime reads packs of fewer than ${ID_SPAN}`);
+    const pb = utf8(this.prefix);
+    const start = new Int32Array(nIds + 1), keyA = new Int32Array(nIds), keyB = new Int32Array(nIds);
+    let id = 0, s = 0;
+    while (s <= n) { // token `id` is b[s .. i), i its NUL (or the end): found by the native scan, not a per-byte JS loop
+      let i = b.indexOf(0, s);
+      if (i < 0) i = n;
+      if (id >= nIds) throw new Error(`corrupt tokenizer pack: more than the ${nIds} tokens its header says`);
+      start[id] = s;
+      keyA[id] = keyB[id] = -1;
+      if (i > s) {
+        keyA[id] = 2 * firstCp(b, s);
+        let k = 0;
+        while (k < pb.length && s + k < i && b[s + k] === pb[k]) k++;
+        if (k === pb.length && k > 0 && s + k < i) keyB[id] = 2 * firstCp(b, s + k) + 1;
+      }
+      id++;
+      s = i + 1;
+    }
+    if (id !== nIds) throw new Error(`corrupt tokenizer pack: ${id} tokens, the header says ${nIds}`);
+    start[id] = s;
+    // every (group key, id) as key·2^20 + id in one Float64Array, sorted natively: a group is one run of it
+    const entries = new Float64Array(2 * nIds);
+    let e = 0;
+    for (let i = 0; i < nIds; i++) {
+      if (keyA[i] >= 0) entries[e++] = keyA[i] * ID_SPAN + i;
+      if (keyB[i] >= 0) entries[e++] = keyB[i] * ID_SPAN + i;
+    }
+    return { bytes: b, start, sorted: entries.subarray(0, e).sort(), doneBmp: new Uint8Array(0x20000), done: new Set() };
+  }
+
+  /** Put the tokens of group KEY (2·c or 2·x + 1) into the trie, once. */
+  load(key) {
+    const g = this.lazy;
+    if (key < 0x20000) {
+      if (g.doneBmp[key]) return;
+      g.doneBmp[key] = 1;
+    } else {
+      if (g.done.has(key)) return;
+      g.done.add(key);
+    }
+    const s = g.sorted, b = g.bytes;
+    let lo = 0, hi = s.length; // the first entry of the group: binary search
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (s[mid] < key * ID_SPAN) lo = mid + 1; else hi = mid;
+    }
+    for (let m = lo, end = (key + 1) * ID_SPAN; m < s.length && s[m] < end; m++) {
+      const id = s[m] - key * ID_SPAN;
+      let node = 0;
+      for (let i = g.start[id], stop = g.start[id + 1] - 1; i < stop;) {
+        const c = b[i];
+        let cp;
+        if (c < 0x80) { cp = c; i += 1; }
+        else if (c >= 0xf0) { cp = ((c & 7) << 18) | ((b[i + 1] & 63) << 12) | ((b[i + 2] & 63) << 6) | (b[i + 3] & 63); i += 4; }
+        else if (c >= 0xe0) { cp = ((c & 15) << 12) | ((b[i + 1] & 63) << 6) | (b[i + 2] & 63); i += 3; }
+        else { cp = ((c & 31) << 6) | (b[i + 1] & 63); i += 2; }
+        node = this.insert(node, cp);
+      }
+      this.ids[node] = id;
+    }
+  }
+
+  /** Make sure the tokens a walk from the root along CP can meet are in (a lazy trie loads their group). */
+  word(cp) {
+    if (this.lazy) this.load(2 * cp);
+  }
+
+  /** The same for a walk from the continuation prefix's node along CP (with no prefix: the root's). */
+  cont(cp) {
+    if (this.lazy) this.load(this.prefix.length ? 2 * cp + 1 : 2 * cp);
   }
 
   /** The node of TEXT's code points (surrogate pairs combined), inserting the missing ones when ADD, else -1. */
@@ -100,6 +188,7 @@ class VocabTrie {
         const lo = text.charCodeAt(i + 1);
         if (lo >= 0xdc00 && lo < 0xe000) { cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00); i++; }
       }
+      if (i === 0 && !add) this.word(cp);
       node = add ? this.insert(node, cp) : this.next(node, cp);
     }
     return node;
@@ -113,6 +202,7 @@ class VocabTrie {
   }
 
   insert(node, cp) {
+    if (2 * this.nodes >= this.mask) this.grow();
     const s = this.slots;
     let h = (Math.imul(node, 0x9e3779b1) ^ Math.imul(cp, 0x85ebca6b)) & this.mask;
     while (s[3 * h] !== -1) {
@@ -136,6 +226,29 @@ class VocabTrie {
       h = (h + 1) & mask;
     }
   }
+}
+
+const ID_SPAN = 2 ** 20; // ids below it (a million): a group entry is key·ID_SPAN + id, exact in a float64
+
+/** The code point of the UTF-8 sequence at B[I] (as Python wrote it). */
+function firstCp(b, i) {
+  const c = b[i];
+  if (c < 0x80) return c;
+  if (c >= 0xf0) return ((c & 7) << 18) | ((b[i + 1] & 63) << 12) | ((b[i + 2] & 63) << 6) | (b[i + 3] & 63);
+  if (c >= 0xe0) return ((c & 15) << 12) | ((b[i + 1] & 63) << 6) | (b[i + 2] & 63);
+  return ((c & 31) << 6) | (b[i + 1] & 63);
+}
+
+/** UTF-8 bytes of code points CPS. */
+function utf8(cps) {
+  const out = [];
+  for (const cp of cps) {
+    if (cp < 0x80) out.push(cp);
+    else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 63));
+    else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
+    else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
+  }
+  return out;
 }
 
 /**
@@ -236,11 +349,10 @@ export function createWordPiece(spec, chartable) {
   const { cls, bmpCls } = table;
   const normalize = spec.normalizer ? createNormalizer(table) : null;
   const m = spec.model;
-  const trie = new VocabTrie(m.vocab ?? {});
+  const trie = new VocabTrie(m.vocab ?? {}, m.continuing_subword_prefix ?? "##");
   const unkId = trie.lookup(m.unk_token);
   const maxChars = Number.isInteger(m.max_input_chars_per_word) ? m.max_input_chars_per_word : 100;
-  let contRoot = 0;
-  for (const ch of m.continuing_subword_prefix ?? "##") contRoot = contRoot < 0 ? -1 : trie.next(contRoot, ch.codePointAt(0));
+  const contRoot = trie.contRoot;
   const pre = PRE[spec.pre_tokenizer?.type] ?? 0;
 
   const added = addedTokens(spec.added_tokens ?? [], trie);
@@ -267,6 +379,8 @@ export function createWordPiece(spec, chartable) {
     const mark = out.length;
     let start = a;
     while (start < b) {
+      if (start === a) trie.word(cps[a]);
+      else trie.cont(cps[start]);
       let node = start === a ? 0 : contRoot;
       let end = -1, id = -1;
       for (let i = start; i < b && node >= 0; i++) {

@@ -1,6 +1,7 @@
 // The demo page: semantic search over the export-time corpus, a similarity grid, a runtime panel.
 // Every user or corpus string reaches the DOM through textContent only: never parsed as HTML.
 import { load } from "./runtime/edgembed.mjs";
+import { gunzip, isGzip } from "./runtime/tokpack.mjs";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -28,7 +29,8 @@ const fetchOk = (url, kind) => fetch(url).then((r) => (r.ok ? r[kind]() : Promis
 
 /** The corpus: int8 vectors with one float32 scale a row (corpus.bin) and titles; passages come by shard, on demand. */
 async function loadCorpus() {
-  const [meta, bin] = await Promise.all([fetchOk("demo/corpus.json", "json"), fetchOk("demo/corpus.bin", "arrayBuffer")]);
+  const [meta, packed] = await Promise.all([fetchOk("demo/corpus.json", "json"), fetchOk("demo/corpus.bin", "arrayBuffer")]);
+  const bytes = new Uint8Array(packed), bin = isGzip(bytes) ? (await gunzip(bytes)).buffer : packed;
   const n = meta.count * meta.dims, at = Math.ceil(n / 4) * 4;
   if (bin.byteLength !== at + 4 * meta.count) throw new Error("corpus.bin does not match corpus.json");
   return { ...meta, vecs: new Int8Array(bin, 0, n), scales: new Float32Array(bin, at, meta.count) };
@@ -123,7 +125,6 @@ async function search() {
     }
   }
   const top = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b).slice(0, 6);
-  const shown = n > 0 ? await passages(top) : [];
   const ms = performance.now() - t0;
   list.replaceChildren();
   if (n === 0) {
@@ -136,11 +137,17 @@ async function search() {
       bar.append(el("span", "score-fill"), el("span", "score-num", scores[r].toFixed(3)));
       bar.firstChild.style.width = `${Math.max(0, Math.min(1, scores[r])) * 100}%`;
       head.append(bar, el("span", "hit-title", titles[r]));
-      li.append(head, el("p", "hit-text", shown[i]));
+      li.append(head, el("p", "hit-text", "…"));
       li.dataset.index = String(r);
       list.append(li);
     });
   }
+  if (!performance.getEntriesByName("edgembed:first-result").length) performance.mark("edgembed:first-result"); // benchmarks
+  const shown = list.children; // the passages follow the titles as their shards arrive (a stale search's are dropped)
+  const asked = ++searches;
+  await passages(n > 0 ? top : []).then((texts) => {
+    if (asked === searches) texts.forEach((text, i) => { shown[i].lastChild.textContent = text; });
+  });
   $("p-latency").textContent = `${ms.toFixed(1)} ms (${current})`;
   await showRows();
   return top;
@@ -195,7 +202,8 @@ async function switchBackend(backend) {
   setStatus(`loading the ${backend} backend…`);
   try {
     await showPanel();
-    await Promise.all([search(), similarity()]);
+    await search(); // the search's rows first: its results are what a visitor waits for
+    await similarity();
     setStatus(`ready · ${backend}`);
   } catch (e) {
     setStatus(`error: ${e.message}`, true);
@@ -277,10 +285,15 @@ function goOffline() {
   });
 }
 
-let filled = null, checked = null, offline = null;
+let filled = null, checked = null, offline = null, searches = 0;
 const ready = (async () => {
   wire();
   const first = getModel(current); // the model and the corpus download side by side
+  first.then((m) => {
+    performance.mark("edgembed:model-ready");
+    window.edgembedPhases = m.stats.phases;
+    m.embed([$("query").value]).catch(() => {}); // the first query's rows come while the corpus is still on its way
+  }, () => {});
   [corpus] = await Promise.all([loadCorpus(), first]);
   await switchBackend(current);
   checked = selfTest().catch((e) => { $("p-check").textContent = `could not run: ${e.message}`; return null; });

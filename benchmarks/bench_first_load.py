@@ -1,0 +1,181 @@
+"""What a first visit costs, as a user feels it: time and bytes on the wire to the model being ready, to the first
+search result, and per later query, in Chromium on a throttled network, side by side in one run.
+
+    python3 benchmarks/bench_first_load.py [--profiles mobile,4g,loopback] [--variants lazy,whole,onnx,minimal,tjs]
+                                           [--quant int8] [--dims 256] [--queries 10] [--json out.json]
+
+Profiles (Chromium's DevTools network emulation: a latency added to every request, and link rates): "mobile" is
+Lighthouse's mobile profile (150 ms, 1,638 kbit/s down, 675 up), "4g" a faster one (85 ms, 9 Mbit/s down and up),
+"loopback" no throttling. Variants, on one export of the same model (default: the default model, int8@256) served by
+`edgembed serve` (HTTP/1.1 keep-alive, gzip for text and JSON as a static host sends it):
+  lazy     the demo as exported: the tokenizer pack, rows/index.bin, then the rows each query needs (fill off, so
+           later queries show their own cost)
+  whole    the demo with ?rows=whole: model.edgembed fetched whole, as before lazy rows
+  onnx     the demo with the onnx backend (onnxruntime-web: its wasm, onnx/model.onnx)
+  minimal  a page of five lines that imports the runtime, load()s the export and embeds one query (no preload hints)
+  tjs      transformers.js 4 on the same export (the pipeline over onnx/model.onnx)
+Each visit is a fresh browser context (empty cache). "first result": the demo's first search shown (its marks
+edgembed:model-ready / edgembed:first-result), or for the two pages their first query embedded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+WEB = ROOT / "web"
+PROFILES = {"mobile": {"latencyMs": 150, "downKbps": 1638.4, "upKbps": 675},
+            "4g": {"latencyMs": 85, "downKbps": 9000, "upKbps": 9000},
+            "loopback": None}
+VARIANTS = ("lazy", "whole", "onnx", "minimal", "tjs")
+QUERIES = ["how do I catch an exception?", "sort a list in place", "what does the with statement do", "lambda functions",
+           "string formatting with f-strings", "how are default arguments evaluated", "difference between is and ==",
+           "iterate over a dictionary", "generators and yield", "class inheritance and super",
+           "read a file line by line"]
+MINIMAL = """<!doctype html><meta charset="utf-8"><title>edgembed: one query</title>
+<script type="module">
+  import { load } from "./demo/runtime/edgembed.mjs";
+  const t = {}, model = load("./").then((m) => (t.ready = performance.now(), m));
+  const embed = async (q) => (await model).embed([q]);
+  window.bench = { ready: model.then(() => t.ready), first: embed(%s).then(() => performance.now()), embed };
+</script>"""
+TJS_WRAP = """<!doctype html><meta charset="utf-8"><title>transformers.js: one query</title>
+<script type="module">
+  import "./page.mjs";
+  const ready = window.edgembed.ready.then(() => performance.now());
+  const embed = async (q) => { await window.edgembed.ready; return window.edgembed.embed([q]); };
+  window.bench = { ready, first: ready.then(() => embed(%s)).then(() => performance.now()), embed };
+</script>"""
+
+
+def build(site: Path, quant: str, dims: int | None, variants: list[str]) -> None:
+    from bench_browser import TJS, TJS_PAGE, ort_wasm_dir  # noqa: F401  (the transformers.js page's files)
+
+    from exporter.pipeline import export
+
+    export(None, site / "m", dims=dims, quant=quant, demo=True)
+    (site / "m" / "min.html").write_text(MINIMAL % json.dumps(QUERIES[0]), encoding="utf-8")
+    if "tjs" in variants:
+        tjs = site / "tjs"
+        tjs.mkdir()
+        shutil.copyfile(TJS / "dist" / "transformers.min.js", tjs / "transformers.min.js")
+        for suffix in ("", ".asyncify"):
+            for ext in ("mjs", "wasm"):
+                name = f"ort-wasm-simd-threaded{suffix}.{ext}"
+                shutil.copyfile(ort_wasm_dir() / name, tjs / name)
+        shutil.copyfile(WEB / "scripts" / "bench_tjs_page.mjs", tjs / "page.mjs")
+        (tjs / "index.html").write_text(TJS_WRAP % json.dumps(QUERIES[0]), encoding="utf-8")
+
+
+def visits(base: str, profiles: list[str], variants: list[str], n_later: int, repeat: int) -> list[dict]:
+    """Every (profile, variant) visit REPEAT times, rounds interleaved (load from elsewhere hits all alike), after one
+    discarded warm-up visit (the browser's first page pays its own start-up)."""
+    later = QUERIES[1 : 1 + n_later]
+    urls = {"lazy": ("demo", "m/index.html?fill=0&offline=0"), "whole": ("demo", "m/index.html?rows=whole&fill=0&offline=0"),
+            "onnx": ("demo", "m/index.html?backend=onnx&offline=0"), "minimal": ("page", "m/min.html"),
+            "tjs": ("page", "tjs/index.html?model=m")}
+    out = [{"name": "warm-up/minimal", "profile": None, "url": base + urls["minimal"][1], "kind": "page", "queries": []}]
+    for p in profiles:
+        for _ in range(repeat):
+            for v in variants:
+                kind, url = urls[v]
+                out.append({"name": f"{p}/{v}", "profile": PROFILES[p], "url": base + url, "kind": kind, "queries": later})
+    return out
+
+
+def warm(site: Path, port: int) -> None:
+    """Ask for every file once, compressed as browsers ask: a static host serves cached or precompressed bodies, so the
+    visits should not pay edgembed serve's first compression of each file."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    for f in sorted(site.rglob("*")):
+        if f.is_file() and f.suffix in (".html", ".mjs", ".js", ".json", ".css", ".wasm"):
+            conn.request("GET", "/" + f.relative_to(site).as_posix(), headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+            conn.getresponse().read()
+    conn.close()
+
+
+def fmt_bytes(n: float) -> str:
+    return f"{n / 1e6:,.2f} MB" if n >= 1e6 else f"{n / 1e3:,.1f} kB"
+
+
+def table(result: dict) -> str:
+    """Per (profile, variant): the median over its visits (min-max of the times in brackets when repeated)."""
+    lines = ["| profile | variant | ready | bytes to ready | first result | bytes to first result | later query (mean) | "
+             "bytes per later query (mean) |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    groups: dict[str, list[dict]] = {}
+    for v in result["visits"]:
+        if not v["name"].startswith("warm-up/"):
+            groups.setdefault(v["name"], []).append(v)
+    for name, vs in groups.items():
+        p, variant = name.split("/")
+        bad = [v["error"] for v in vs if v.get("error")]
+        if bad:
+            lines.append(f"| {p} | {variant} | error: {bad[0]} | | | | | |")
+            continue
+        med = lambda key: statistics.median(v[key] for v in vs)  # noqa: E731
+        span = lambda key: f" ({min(v[key] for v in vs):,.0f}–{max(v[key] for v in vs):,.0f})" if len(vs) > 1 else ""  # noqa: E731
+        later = [x for v in vs for x in v.get("later") or []]
+        ms = statistics.mean(x["ms"] for x in later) if later else float("nan")
+        kb = statistics.mean(x["bytes"] for x in later) if later else float("nan")
+        lines.append(f"| {p} | {variant} | {med('readyMs'):,.0f} ms{span('readyMs')} | {fmt_bytes(med('readyBytes'))} | "
+                     f"{med('firstMs'):,.0f} ms{span('firstMs')} | {fmt_bytes(med('firstBytes'))} | {ms:,.1f} ms | {fmt_bytes(kb)} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    from exporter.proof.browser import chromium_path
+    from exporter.targets.serve import serve_in_thread
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--profiles", default="mobile,4g,loopback")
+    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--quant", default="int8")
+    ap.add_argument("--dims", type=int, default=256)
+    ap.add_argument("--queries", type=int, default=10, help="later queries per visit (default 10)")
+    ap.add_argument("--repeat", type=int, default=3, help="visits per (profile, variant), interleaved; medians (default 3)")
+    ap.add_argument("--json", default=None, help="write the results here")
+    args = ap.parse_args()
+    profiles = [p for p in args.profiles.split(",") if p]
+    variants = [v for v in args.variants.split(",") if v]
+    bad = [x for x in profiles if x not in PROFILES] + [x for x in variants if x not in VARIANTS]
+    if bad:
+        sys.exit(f"bench_first_load: unknown profile or variant {bad[0]!r}")
+    with tempfile.TemporaryDirectory(prefix="edgembed-first-load-") as tmp:
+        site = Path(tmp) / "site"
+        build(site, args.quant, args.dims, variants)
+        srv, base = serve_in_thread(site)
+        warm(site, srv.server_address[1])
+        try:
+            job = {"chromium": chromium_path(), "timeoutMs": 900000, "visits": visits(base, profiles, variants, args.queries, args.repeat)}
+            (Path(tmp) / "job.json").write_text(json.dumps(job), encoding="utf-8")
+            proc = subprocess.run(["node", str(WEB / "scripts" / "bench_first_load.mjs"), str(Path(tmp) / "job.json"),
+                                   str(Path(tmp) / "out.json")], cwd=WEB, text=True, stdout=subprocess.PIPE)
+            if proc.returncode != 0:
+                sys.exit("bench_first_load: the driver failed")
+            result = json.loads((Path(tmp) / "out.json").read_text(encoding="utf-8"))
+        finally:
+            srv.shutdown()
+            srv.server_close()
+    result["export"] = {"model": "default", "quant": args.quant, "dims": args.dims}
+    print(table(result))
+    for v in result["visits"]:
+        if v.get("errors") or v.get("external"):
+            print(f"{v['name']}: errors {v.get('errors')}, external {v.get('external')}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
