@@ -4,7 +4,8 @@
 
 Exports (``--target mobile --no-demo``) the default model (all-MiniLM-L6-v2 distilled, 29525x256) and a
 flagship-shaped synthetic model (30522x1024, tests/conftest.py ``make_flagship_like``) at DIMS, for every
-quant, into a temp folder, and prints one markdown table per model.
+quant, into a temp folder, and prints two markdown tables per model: the whole files, and what lazy loading
+fetches (the tokenizer pack, already gzipped; rows/index.bin; the row shards: how many, each one's size, all together).
 """
 
 from __future__ import annotations
@@ -30,14 +31,28 @@ def gzip_size(path: Path) -> int:
     return len(gzip.compress(path.read_bytes(), compresslevel=9, mtime=0))
 
 
-def measure(model, dims: int, work: Path) -> dict[str, dict[str, tuple[int, int]]]:
-    """{quant: {artifact: (bytes, gzip bytes)}} for one model."""
-    rows = {}
+def measure(model, dims: int, work: Path) -> tuple[dict[str, dict[str, tuple[int, int]]], dict[str, dict[str, int]]]:
+    """({quant: {artifact: (bytes, gzip bytes)}}, {quant: lazy-loading sizes}) for one model."""
+    rows, lazy = {}, {}
     for quant in QUANTS:
         out = work / quant
         export(model, out, dims=dims, quant=quant, target="mobile")
         rows[quant] = {key: ((out / rel).stat().st_size, gzip_size(out / rel)) for key, rel in ARTIFACTS}
-    return rows
+        shards = sorted(p.stat().st_size for p in (out / "rows").glob("*.bin") if p.name != "index.bin")
+        lazy[quant] = {"tokenizer.bin": (out / "tokenizer.bin").stat().st_size,
+                       "index.bin": (out / "rows" / "index.bin").stat().st_size,
+                       "index.bin gzip": gzip_size(out / "rows" / "index.bin"),
+                       "shards": len(shards), "shard max": shards[-1], "shards total": sum(shards)}
+    return rows, lazy
+
+
+def lazy_table(lazy: dict) -> str:
+    lines = ["| quant | tokenizer.bin | rows/index.bin | gzip | row shards | bytes per shard (max) | all shards |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for quant, c in lazy.items():
+        lines.append(f"| {quant} | {c['tokenizer.bin']:,} | {c['index.bin']:,} | {c['index.bin gzip']:,} | {c['shards']:,} | "
+                     f"{c['shard max']:,} | {c['shards total']:,} |")
+    return "\n".join(lines)
 
 
 def table(title: str, rows: dict) -> str:
@@ -67,8 +82,9 @@ def main() -> int:
                 title = f"flagship-shaped model (30522 x 1024, exported at dims {args.dims})"
             else:
                 ap.error(f"unknown model '{name}'")
-            results[name] = measure(model, args.dims, Path(tmp) / name)
-            print(table(title, results[name]) + "\n", flush=True)
+            whole, lazy = measure(model, args.dims, Path(tmp) / name)
+            results[name] = {"files": whole, "lazy": lazy}
+            print(table(title, whole) + "\n\n" + lazy_table(lazy) + "\n", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     return 0

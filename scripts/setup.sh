@@ -19,6 +19,8 @@ if [ "${EDGEMBED_SKIP_BROWSER:-0}" != 1 ]; then
   command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1 || MISSING="$MISSING firefox-esr"
   command -v WebKitWebDriver >/dev/null 2>&1 || MISSING="$MISSING webkit2gtk-driver"
   command -v Xvfb >/dev/null 2>&1 || MISSING="$MISSING xvfb"
+  # an English word list: the stemmer's JS-equals-Python test runs over it too (tests/test_search_js.py)
+  [ -e /usr/share/dict/words ] || MISSING="$MISSING wamerican"
   if [ -n "$MISSING" ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     # shellcheck disable=SC2086  # one word per package
