@@ -4,7 +4,7 @@
 // the engine has wasm threads (features.mjs), and a threaded session that fails to start (iOS Safari: "RangeError:
 // Out of memory" on isolated pages) is retried with one thread. Both fallbacks are recorded in model.info.fallbacks.
 import { detectFeatures, fallback, missing } from "./features.mjs";
-import { importPeer } from "./peers.mjs";
+import { importFresh, importPeer } from "./peers.mjs";
 
 /**
  * Load onnxruntime-web: the module given by the caller (`ort`: what bundlers need), else the bare specifier
@@ -21,13 +21,8 @@ async function importOrt(ort) {
  * initialization for good, and a URL with another query is another module instance. Null when it cannot be had.
  */
 async function freshOrt() {
-  try {
-    const url = import.meta.resolve("onnxruntime-web/wasm");
-    const mod = await import(/* webpackIgnore: true */ /* @vite-ignore */ `${url}${url.includes("?") ? "&" : "?"}edgembed-single-thread`);
-    return mod.default && mod.default.InferenceSession ? mod.default : mod;
-  } catch {
-    return null;
-  }
+  const mod = await importFresh("onnxruntime-web/wasm", "edgembed-single-thread");
+  return mod && mod.default && mod.default.InferenceSession ? mod.default : mod;
 }
 
 async function createSession(ort, bytes, threads, opts) {

@@ -18,3 +18,20 @@ export async function importPeer(name, why) {
       + `with a bundler: pass the module in the options) (${e && e.message ? e.message : e})`);
   }
 }
+
+/**
+ * A new instance of the module NAME (its resolved URL with QUERY added: another URL is another instance), or
+ * null when it cannot be had (no import.meta.resolve, or the import fails).
+ * @param {string} name a bare specifier
+ * @param {string} query a query string without "?"
+ * @returns {Promise<any>}
+ */
+export async function importFresh(name, query) {
+  try {
+    const url = import.meta.resolve(name);
+    const fresh = url + (url.includes("?") ? "&" : "?") + query;
+    return await import(/* webpackIgnore: true */ /* @vite-ignore */ fresh);
+  } catch {
+    return null;
+  }
+}

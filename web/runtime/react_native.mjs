@@ -10,6 +10,11 @@ export async function importPeer(name, why) {
     + "pass the module in the options (`ort`, or `loadLibrary: () => import(\"@huggingface/tokenizers\")`)");
 }
 
+/** peers.mjs's importFresh: React Native has no module URLs to make a second instance from. */
+export async function importFresh() {
+  return null;
+}
+
 /** pool.mjs's FlatPool: never constructed here (no Worker in React Native: fromArtifacts stays on the calling thread). */
 export class FlatPool {
   constructor() {
