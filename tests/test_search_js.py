@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import DATA, ROOT, WEB, node_marks
@@ -234,3 +235,23 @@ def test_search_types_strict(tmp_path):
     first = head.count("\n") + 1
     erred = {int(m) for m in re.findall(r"bad\.ts\((\d+),\d+\): error TS", bad.stdout)}
     assert bad.returncode != 0 and erred == set(range(first, first + len(lines))), bad.stdout  # each wrong use fails
+
+
+def test_semantic_candidates_add_the_best_keyword_matches(cran_site):
+    """Semantic re-scores the best sign-code chunks plus the best keyword matches; its score stays the cosine."""
+    from exporter.search.query import SiteIndex
+
+    ix = SiteIndex(cran_site / "_edgembed")
+    fusion = ix.meta["fusion"]
+    assert fusion["rerank_semantic"] == 100 and fusion["rerank_semantic_keyword"] == 20
+    q = "what is the effect of heat on the boundary layer of a wing?"
+    lex = ix.keyword_scores(ix.query_terms(q))
+    hit = np.flatnonzero(lex > 0)
+    best_kw = set(hit[np.lexsort((hit, -lex[hit]))][:20].tolist())
+    ranked, _ = ix.ranked_chunks(q, "semantic", 10)
+    got = {c for c, _ in ranked}
+    assert best_kw <= got and 100 <= len(got) <= 120
+    qv = ix.embed(q)
+    assert all(abs(s - ix.exact_cosine(qv, c)) < 1e-12 for c, s in ranked)
+    ix.meta["fusion"] = {**fusion, "rerank_semantic_keyword": 0}  # an index built before the setting: sign codes only
+    assert len(ix.ranked_chunks(q, "semantic", 10)[0]) == 100

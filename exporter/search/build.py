@@ -26,7 +26,8 @@ VERSION = 1
 K1, B = 1.2, 0.75
 FUSION_WEIGHT = 1.0  # hybrid = bm25 / max bm25 + weight * cosine (tuned on cranfield and cisi, docs/search.md)
 RERANK = 20  # hybrid: chunks re-scored with their int8 vectors after the sign-code pass
-RERANK_SEMANTIC = 100
+RERANK_SEMANTIC = 100  # semantic: the best sign-code chunks re-scored ...
+RERANK_SEMANTIC_KEYWORD = 20  # ... with the best keyword matches added to them (recall; the ranking stays cosine)
 TERM_SHARD_BYTES = 4096  # target size of a terms shard
 CODE_SHARD = 4096  # chunks a codes shard
 CODE_DIMS_A = 128  # sign bits of the first 128 dims rank hybrid candidates; semantic mode adds the other dims
@@ -242,7 +243,8 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
             "code_dims_a": min(dims, 8 * split), "code_bytes": split, "code_bytes_b": int(allcodes.shape[1]) - split,
             "code_shard": CODE_SHARD, "code_shards": n_code,
             "term_shards": term_shards, "bm25": {"k1": K1, "b": B},
-            "fusion": {"weight": FUSION_WEIGHT, "rerank": RERANK, "rerank_semantic": RERANK_SEMANTIC},
+            "fusion": {"weight": FUSION_WEIGHT, "rerank": RERANK, "rerank_semantic": RERANK_SEMANTIC,
+                       "rerank_semantic_keyword": RERANK_SEMANTIC_KEYWORD},
             "page_chunks": page_chunks,
         }
         (tmp / "index.json").write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")

@@ -4,7 +4,9 @@
 2. Keyword score of a chunk: sum over the query's terms of (count in query) x (the term's impact in the chunk).
 3. keyword: chunks by keyword score. semantic / hybrid: every chunk's sign code gives an approximate cosine
    (q . sign(v) / (|q| sqrt(d))); hybrid adds keyword / max keyword. The best `rerank` chunks (at least `limit`)
-   are scored again with their int8 vectors (exact cosine), from their pages' fragments, and sorted.
+   are scored again with their int8 vectors (exact cosine), from their pages' fragments, and sorted. semantic
+   re-scores the best `rerank_semantic` sign-code chunks plus the best `rerank_semantic_keyword` keyword matches
+   (more recall for the same bytes; the score is the cosine alone).
 4. Chunks are grouped by page: a page scores its best chunk; its other chunks become sub-results.
 Sums run in float64 in a fixed order (the browser's order), so both give the same scores."""
 
@@ -175,6 +177,12 @@ class SiteIndex:
             depth = max(int(fusion["rerank_semantic"]), limit)
         idx = np.arange(len(approx))
         cand = idx[np.lexsort((idx, -approx))][:depth]
+        extra = int(fusion.get("rerank_semantic_keyword", 0)) if mode == "semantic" else 0
+        if extra > 0:
+            lex = self.keyword_scores(qterms)
+            hit = np.flatnonzero(lex > 0)
+            best = hit[np.lexsort((hit, -lex[hit]))][:extra]
+            cand = np.concatenate([cand, best[~np.isin(best, cand)]])
         exact = [(int(c), float(base[c] + (w if mode == "hybrid" else 1.0) * self.exact_cosine(q, int(c)))) for c in cand]
         exact.sort(key=lambda x: (-x[1], x[0]))
         return exact, qterms

@@ -591,7 +591,8 @@ def run(args) -> int:
     srv = make_server(folder, args.port, args.threads, quiet=False)
     url = f"http://{HOST}:{srv.server_address[1]}/"
     demo = "" if (folder / "index.html").is_file() else " (no index.html: exported with --no-demo?)"
-    previous = signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops as promptly as Ctrl-C
+    # SIGTERM stops as promptly as Ctrl-C; SIGINT too when it was inherited ignored (a background job of a script)
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         print(f"serving {folder} at {url}{demo}{' with COOP/COEP (threads)' if args.threads else ''}; Ctrl-C stops", flush=True)
         srv.serve_forever(poll_interval=0.2)
@@ -599,5 +600,6 @@ def run(args) -> int:
         print("stopped", file=sys.stderr, flush=True)
     finally:
         srv.server_close()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0

@@ -260,8 +260,9 @@ export class SiteSearch {
       return [byScore(hit, lex).map((c) => [c, lex[c]]), qterms];
     }
     const planes = mode === "hybrid" ? "a" : "ab";
+    const extra = mode === "semantic" ? Number(this.meta.fusion.rerank_semantic_keyword ?? 0) : 0;
     const [model, a, b, lex] = await Promise.all([this.loadModel(), this.codes("a"), planes === "ab" ? this.codes("b") : null,
-      mode === "hybrid" ? this.keywordScores(qterms) : null]);
+      mode === "hybrid" || extra > 0 ? this.keywordScores(qterms) : null]);
     const [q32] = await model.embed([query]);
     const q = Float64Array.from(q32);
     const approx = this.codeScores(q, planes, { a, b });
@@ -278,6 +279,12 @@ export class SiteSearch {
       depth = Math.max(this.meta.fusion.rerank_semantic, limit);
     }
     const cand = topK(approx, depth);
+    if (extra > 0) {
+      // semantic: the best keyword matches join the candidates (recall); the score stays the cosine alone
+      const inCand = new Set(cand), hit = [];
+      for (let c = 0; c < lex.length; c++) if (lex[c] > 0) hit.push(c);
+      for (const c of byScore(hit, lex).slice(0, extra)) if (!inCand.has(c)) cand.push(c);
+    }
     // the pages shown are most likely those of the best candidates: fetch their text while the vectors arrive
     for (const c of cand.slice(0, limit)) this.page(this.pageOf[c]).catch(() => {});
     const mult = mode === "hybrid" ? w : 1.0;
