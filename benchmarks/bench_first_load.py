@@ -12,7 +12,9 @@ Lighthouse's mobile profile (150 ms, 1,638 kbit/s down, 675 up), "4g" a faster o
            later queries show their own cost)
   whole    the demo with ?rows=whole: model.edgembed fetched whole, as before lazy rows
   onnx     the demo with the onnx backend (onnxruntime-web: its wasm, onnx/model.onnx)
-  minimal  a page of five lines that imports the runtime, load()s the export and embeds one query (no preload hints)
+  minimal  a page of five lines that imports the runtime (edgembed.bundle.mjs, one file), load()s the export and
+           embeds one query (no preload hints)
+  modules  the same page importing edgembed.mjs, the runtime as separate modules (one import level per round trip)
   tjs      transformers.js 4 on the same export (the pipeline over onnx/model.onnx)
 Each visit is a fresh browser context (empty cache). "first result": the demo's first search shown (its marks
 edgembed:model-ready / edgembed:first-result), or for the two pages their first query embedded.
@@ -36,14 +38,14 @@ WEB = ROOT / "web"
 PROFILES = {"mobile": {"latencyMs": 150, "downKbps": 1638.4, "upKbps": 675},
             "4g": {"latencyMs": 85, "downKbps": 9000, "upKbps": 9000},
             "loopback": None}
-VARIANTS = ("lazy", "whole", "onnx", "minimal", "tjs")
+VARIANTS = ("lazy", "whole", "onnx", "minimal", "modules", "tjs")
 QUERIES = ["how do I catch an exception?", "sort a list in place", "what does the with statement do", "lambda functions",
            "string formatting with f-strings", "how are default arguments evaluated", "difference between is and ==",
            "iterate over a dictionary", "generators and yield", "class inheritance and super",
            "read a file line by line"]
 MINIMAL = """<!doctype html><meta charset="utf-8"><title>edgembed: one query</title>
 <script type="module">
-  import { load } from "./demo/runtime/edgembed.mjs";
+  import { load } from "./demo/runtime/edgembed.bundle.mjs";
   const t = {}, model = load("./").then((m) => (t.ready = performance.now(), m));
   const embed = async (q) => (await model).embed([q]);
   window.bench = { ready: model.then(() => t.ready), first: embed(%s).then(() => performance.now()), embed };
@@ -64,6 +66,8 @@ def build(site: Path, quant: str, dims: int | None, variants: list[str]) -> None
 
     export(None, site / "m", dims=dims, quant=quant, demo=True)
     (site / "m" / "min.html").write_text(MINIMAL % json.dumps(QUERIES[0]), encoding="utf-8")
+    modules = (MINIMAL % json.dumps(QUERIES[0])).replace("edgembed.bundle.mjs", "edgembed.mjs")
+    (site / "m" / "modules.html").write_text(modules, encoding="utf-8")
     if "tjs" in variants:
         tjs = site / "tjs"
         tjs.mkdir()
@@ -81,7 +85,7 @@ def visits(base: str, profiles: list[str], variants: list[str], n_later: int, re
     discarded warm-up visit (the browser's first page pays its own start-up)."""
     later = QUERIES[1 : 1 + n_later]
     urls = {"lazy": ("demo", "m/index.html?fill=0&offline=0"), "whole": ("demo", "m/index.html?rows=whole&fill=0&offline=0"),
-            "onnx": ("demo", "m/index.html?backend=onnx&offline=0"), "minimal": ("page", "m/min.html"),
+            "onnx": ("demo", "m/index.html?backend=onnx&offline=0"), "minimal": ("page", "m/min.html"), "modules": ("page", "m/modules.html"),
             "tjs": ("page", "tjs/index.html?model=m")}
     out = [{"name": "warm-up/minimal", "profile": None, "url": base + urls["minimal"][1], "kind": "page", "queries": []}]
     for p in profiles:

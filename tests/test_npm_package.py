@@ -184,7 +184,7 @@ def test_pack_is_the_runtime_and_installs_alone(package):
     assert set(meta["peerDependencies"]) == set(PEERS) and all(meta["peerDependenciesMeta"][p]["optional"] for p in PEERS)
     shipped = sorted(p.name for p in RUNTIME.glob("*.mjs"))
     assert sorted(p.name for p in installed.glob("*.mjs")) == shipped and "index.mjs" in shipped
-    for f in [*shipped, "index.d.ts"]:
+    for f in [*shipped, "index.d.ts", "edgembed.bundle.d.ts"]:
         assert (installed / f).read_bytes() == (RUNTIME / f).read_bytes(), f
     assert sorted(p.name for p in (package["project"] / "node_modules").iterdir() if not p.name.startswith(".")) == ["edgembed"]
     lock = json.loads((package["project"] / "package-lock.json").read_text())
@@ -262,6 +262,11 @@ def test_types_strict(package):
     for resolution in ("nodenext", "bundler"):
         good = _tsc(proj, f"good_{resolution}", GOOD_TS, resolution)
         assert good.returncode == 0, good.stdout + good.stderr
+    bundle = _tsc(proj, "good_bundle", 'import { load, type Embedder, type LoadOptions } from "edgembed/edgembed.bundle.mjs";\n'
+                  'const opts: LoadOptions = { backend: "flat" };\nexport const m: Promise<Embedder> = load("./export/", opts);\n')
+    assert bundle.returncode == 0, bundle.stdout + bundle.stderr
+    bundle = _tsc(proj, "bad_bundle", 'import { loadSearch } from "edgembed/edgembed.bundle.mjs";\nvoid loadSearch;\n')
+    assert bundle.returncode != 0 and "loadSearch" in bundle.stdout, "the bundle's types do not claim the site search"
     head = 'import { load } from "edgembed";\nexport async function main(): Promise<void> {\n  const model = await load("./export/");\n'
     for name, (line, needle) in BAD_TS.items():
         bad = _tsc(proj, f"bad_{name}", f"{head}  {line}\n  void wrong;\n}}\n")

@@ -1,5 +1,5 @@
 """The JS runtime's module graph: which modules of web/runtime/ a module imports statically (the edge worker bundles
-them; the demo preloads them so the browser fetches them all at once instead of one import level per round trip)."""
+them; web/scripts/build_bundle.mjs puts them in one file for pages)."""
 
 from __future__ import annotations
 

@@ -66,8 +66,6 @@ def write_demo(out: Path, manifest: dict, corpus: str | Path | None = None) -> d
     """Render the demo into the export folder OUT (which already holds the model files); returns manifest file entries."""
     import jinja2
 
-    from exporter.targets.jsmodules import runtime_modules  # the runtime's static imports: preloaded at once
-
     out = Path(out)
     versions = check_vendor(WEB)
     items, corpus_name = load_corpus(corpus)
@@ -97,12 +95,13 @@ def write_demo(out: Path, manifest: dict, corpus: str | Path | None = None) -> d
     html = env.get_template("index.html.j2").render(
         model=model_name(manifest), manifest=manifest, corpus_name=corpus_name, corpus_count=len(items),
         import_map=import_map, csp_hash=csp_hash, versions=versions, preload=preloads(manifest),
-        modulepreload=[f"{DEMO}/app.mjs", *[f"{DEMO}/runtime/{f}" for f in runtime_modules(WEB / "runtime")]],
+        modulepreload=[f"{DEMO}/app.mjs", *[f"{DEMO}/runtime/{f}" for f in DEMO_MODULES]],
     )
     (out / INDEX).write_text(html, encoding="utf-8")
     return {"demo": INDEX}
 
 
+DEMO_MODULES = ("edgembed.bundle.mjs", "tokpack.mjs")  # what app.mjs imports: preloaded with the HTML, one round trip
 TEXTS_PER_SHARD = 16  # demo/texts/<n>.json: a search result needs only its passages' texts
 
 

@@ -145,9 +145,9 @@ export class SiteSearch {
     return kind === "json" ? res.json() : res.arrayBuffer();
   }
 
-  /** The embedder of the index's model (model/ through edgembed.mjs's load), started once. */
+  /** The embedder of the index's model (model/ through load()), started once; the runtime comes as one file. */
   loadModel() {
-    this.model ??= import("./edgembed.mjs").then(({ load }) => load(new URL(this.meta.model, this.root).href,
+    this.model ??= import("./edgembed.bundle.mjs").then(({ load }) => load(new URL(this.meta.model, this.root).href,
       { backend: "flat", fetch: this.opts.fetch }));
     return this.model;
   }

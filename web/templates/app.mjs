@@ -1,6 +1,6 @@
 // The demo page: semantic search over the export-time corpus, a similarity grid, a runtime panel.
 // Every user or corpus string reaches the DOM through textContent only: never parsed as HTML.
-import { load } from "./runtime/edgembed.mjs";
+import { load } from "./runtime/edgembed.bundle.mjs"; // the runtime in one file (web/scripts/build_bundle.mjs)
 import { gunzip, isGzip } from "./runtime/tokpack.mjs";
 
 const $ = (id) => document.getElementById(id);
