@@ -58,3 +58,21 @@ export async function openRecordedPage(ctx, rep, timeout) {
   page.on("dialog", async (d) => { rep.dialogs.push(`${d.type()}: ${d.message()}`); await d.dismiss().catch(() => {}); });
   return page;
 }
+
+/**
+ * One visit: a new context with CONTEXT_OPTIONS, a recorded page (openRecordedPage), WORK(page, rep), the context
+ * closed. Returns REP: FIELDS plus the recorded lists, and `error` (the first line) when WORK threw.
+ */
+export async function recordedVisit(browser, contextOptions, fields, timeout, work) {
+  const ctx = await browser.newContext(contextOptions);
+  const rep = { ...fields, requests: [], external: [], failed: [], httpErrors: [], consoleErrors: [], pageErrors: [], dialogs: [] };
+  const page = await openRecordedPage(ctx, rep, timeout);
+  try {
+    await work(page, rep);
+  } catch (e) {
+    rep.error = String(e?.message ?? e).split("\n")[0];
+  } finally {
+    await ctx.close();
+  }
+  return rep;
+}

@@ -4,7 +4,7 @@
 // OUT: {pages: [{name, embeddings, runtime, requests, external, failed, consoleErrors, pageErrors, dialogs, bytesFetched, ...}]}
 // Each page gets a fresh browser context (empty cache). Requests to any host but 127.0.0.1 are recorded and aborted.
 import { chromium } from "playwright-core";
-import { openRecordedPage, readJob, runPages } from "./chromium.mjs";
+import { readJob, recordedVisit, runPages } from "./chromium.mjs";
 
 const [job, outFile] = readJob("drive.mjs");
 const timeout = job.timeoutMs ?? 60000;
@@ -22,12 +22,9 @@ const snapshot = (page) => page.evaluate(() => ({
   status: document.getElementById("status").textContent,
 }));
 
-async function runPage(browser, spec) {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
-  const rep = { name: spec.name, backend: spec.backend, requests: [], external: [], failed: [], httpErrors: [],
-    consoleErrors: [], pageErrors: [], dialogs: [] };
-  const page = await openRecordedPage(ctx, rep, timeout);
-  try {
+function runPage(browser, spec) {
+  const context = { viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 };
+  return recordedVisit(browser, context, { name: spec.name, backend: spec.backend }, timeout, async (page, rep) => {
     await page.goto(spec.url, { waitUntil: "load" });
     await page.waitForFunction(() => window.edgembed !== undefined);
     await page.evaluate(() => window.edgembed.ready);
@@ -57,12 +54,7 @@ async function runPage(browser, spec) {
     }
     rep.bytesFetched = await page.evaluate(() => window.edgembed.bytesFetched());
     if (spec.screenshot) await page.screenshot({ path: spec.screenshot, fullPage: true });
-  } catch (e) {
-    rep.error = String(e?.message ?? e).split("\n")[0];
-  } finally {
-    await ctx.close();
-  }
-  return rep;
+  });
 }
 
 await runPages(chromium, job, outFile, runPage, timeout);

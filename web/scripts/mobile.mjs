@@ -5,7 +5,7 @@
 // layout (page width, what sticks out past the edges, touch targets, text that does not wrap) and open the on-screen
 // keyboard (focus a field, shrink the viewport to 300 px high) over the search input and the textarea.
 import { chromium } from "playwright-core";
-import { openRecordedPage, readJob, runPages } from "./chromium.mjs";
+import { readJob, recordedVisit, runPages } from "./chromium.mjs";
 
 const [job, outFile] = readJob("mobile.mjs");
 const timeout = job.timeoutMs ?? 60000;
@@ -77,13 +77,9 @@ async function keyboard(page, selector, width, height) {
   }, selector);
 }
 
-async function runPage(browser, spec) {
-  const ctx = await browser.newContext({ viewport: { width: spec.width, height: spec.height }, deviceScaleFactor: spec.dpr,
-    isMobile: true, hasTouch: true });
-  const rep = { name: spec.name, backend: "flat", width: spec.width, requests: [], external: [], failed: [], httpErrors: [], consoleErrors: [],
-    pageErrors: [], dialogs: [] };
-  const page = await openRecordedPage(ctx, rep, timeout);
-  try {
+function runPage(browser, spec) {
+  const context = { viewport: { width: spec.width, height: spec.height }, deviceScaleFactor: spec.dpr, isMobile: true, hasTouch: true };
+  return recordedVisit(browser, context, { name: spec.name, backend: "flat", width: spec.width }, timeout, async (page, rep) => {
     await page.goto(spec.url, { waitUntil: "load" });
     await page.waitForFunction(() => window.edgembed !== undefined);
     await page.evaluate(() => window.edgembed.ready);
@@ -104,12 +100,7 @@ async function runPage(browser, spec) {
     rep.keyboard = [];
     for (const sel of ["#query", "#sentences"]) rep.keyboard.push(await keyboard(page, sel, spec.width, spec.height));
     await page.setViewportSize({ width: spec.width, height: spec.height });
-  } catch (e) {
-    rep.error = String(e?.message ?? e).split("\n")[0];
-  } finally {
-    await ctx.close();
-  }
-  return rep;
+  });
 }
 
 await runPages(chromium, job, outFile, runPage, timeout);

@@ -5,7 +5,7 @@
 // OUT: {pages: [{name, queries: [{query, ms, requests: [url...], hits: [...]}], loadRequests, ui, errors...}]}
 // Each page gets a fresh context (empty cache); requests that would leave 127.0.0.1 are aborted and recorded.
 import { chromium } from "playwright-core";
-import { openRecordedPage, readJob, runPages } from "./chromium.mjs";
+import { readJob, recordedVisit, runPages } from "./chromium.mjs";
 
 const [job, outFile] = readJob("search_page.mjs");
 const timeout = job.timeoutMs ?? 120000;
@@ -86,26 +86,19 @@ async function runUi(page, ui) {
   return { ...before, nav, afterEscape, smallTargets: small };
 }
 
-async function runPage(browser, spec) {
+function runPage(browser, spec) {
   const ui = spec.ui ?? {};
-  const ctx = await browser.newContext(ui.mobile
+  const context = ui.mobile
     ? { viewport: ui.viewport ?? { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true }
-    : { viewport: ui.viewport ?? { width: 1280, height: 800 }, deviceScaleFactor: 1 });
-  const rep = { name: spec.name, requests: [], external: [], failed: [], httpErrors: [], consoleErrors: [], pageErrors: [], dialogs: [] };
-  const page = await openRecordedPage(ctx, rep, timeout);
-  try {
+    : { viewport: ui.viewport ?? { width: 1280, height: 800 }, deviceScaleFactor: 1 };
+  return recordedVisit(browser, context, { name: spec.name }, timeout, async (page, rep) => {
     await page.goto(spec.url, { waitUntil: "load" });
     await page.waitForFunction(() => window.searchReady !== undefined || window.pagefindReady !== undefined);
     rep.loadRequests = rep.requests.slice();
     if (spec.ui) rep.ui = await runUi(page, spec.ui);
     else rep.queries = await runQueries(page, spec, rep);
     rep.transfer = await page.evaluate(() => performance.getEntriesByType("resource").map((e) => [e.name, e.transferSize, e.startTime, e.responseEnd, e.nextHopProtocol]));
-  } catch (e) {
-    rep.error = String(e?.message ?? e).split("\n")[0];
-  } finally {
-    await ctx.close();
-  }
-  return rep;
+  });
 }
 
 await runPages(chromium, job, outFile, runPage, timeout);
