@@ -66,6 +66,14 @@ class PageSpec:
     offline: bool = False  # let the page register its service worker (tests/test_offline.py covers it; off: ?offline=0)
 
 
+def page_problems(log) -> list[str]:
+    """What must not happen on a working page, from a page's log (PageReport here, the engine matrix's PageLog):
+    console errors, page errors, dialogs, requests that left 127.0.0.1, failed requests, HTTP errors."""
+    return ([f"console error: {m}" for m in log.console_errors] + [f"page error: {m}" for m in log.page_errors]
+            + [f"dialog: {m}" for m in log.dialogs] + [f"request left 127.0.0.1: {u}" for u in log.external]
+            + [f"failed request: {u}" for u in log.failed] + [f"HTTP {u}" for u in log.http_errors])
+
+
 @dataclass
 class PageReport:
     name: str
@@ -90,11 +98,7 @@ class PageReport:
     @property
     def problems(self) -> list[str]:
         """Everything that must not happen: load errors, console errors, dialogs, off-origin or failed requests."""
-        out = [f"error: {self.error}"] if self.error else []
-        out += [f"console error: {m}" for m in self.console_errors] + [f"page error: {m}" for m in self.page_errors]
-        out += [f"dialog: {m}" for m in self.dialogs] + [f"request left 127.0.0.1: {u}" for u in self.external]
-        out += [f"failed request: {u}" for u in self.failed] + [f"HTTP {u}" for u in self.http_errors]
-        return out
+        return ([f"error: {self.error}"] if self.error else []) + page_problems(self)
 
 
 def browser_run(pages: Sequence[PageSpec], timeout: float = 300.0) -> list[PageReport]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from exporter.errors import EdgembedError
+from exporter.proof.browser import page_problems
 from exporter.proof.engines.availability import HOST, WEB, engine_available, executables
 
 
@@ -39,9 +40,7 @@ class PageLog:
     @property
     def problems(self) -> list[str]:
         """Everything that must not happen on a working page."""
-        return ([f"console error: {m}" for m in self.console_errors] + [f"page error: {m}" for m in self.page_errors]
-                + [f"dialog: {m}" for m in self.dialogs] + [f"request left 127.0.0.1: {u}" for u in self.external]
-                + [f"failed request: {u}" for u in self.failed] + [f"HTTP {u}" for u in self.http_errors])
+        return page_problems(self)
 
 
 class Engine:
