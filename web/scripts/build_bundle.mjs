@@ -5,7 +5,7 @@
 //   node web/scripts/build_bundle.mjs           # write web/runtime/edgembed.bundle.mjs
 //   node web/scripts/build_bundle.mjs --check   # exit 1 when the committed bundle is not what the sources give
 import { build } from "esbuild";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -33,7 +33,6 @@ if (process.argv.includes("--check")) {
   }
   console.log(`build_bundle: edgembed.bundle.mjs is current (${code.length} bytes)`);
 } else {
-  const { writeFileSync } = await import("node:fs");
   writeFileSync(OUT, code);
   console.log(`build_bundle: wrote ${OUT} (${code.length} bytes)`);
 }
