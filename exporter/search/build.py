@@ -190,9 +190,13 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
         post, codes, page_chunks = _Postings(), [], []
         batch: list[tuple[Page, list[str]]] = []
 
+        dims = int(json.loads((tmp / "model" / "manifest.json").read_text())["dims"])
+
         def flush() -> None:
+            if not batch:  # the last page filled the previous batch exactly: nothing left to write
+                return
             texts = [t for _, ts in batch for t in ts]
-            vecs = embedder.encode(texts) if texts else np.zeros((0, 1), np.float32)
+            vecs = embedder.encode(texts) if texts else np.zeros((0, dims), np.float32)
             codes.append(pack_codes(vecs))
             q8 = quantize_int8(vecs)
             at = 0
@@ -227,7 +231,6 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
             where = f"under {site_p}" if site_p is not None else f"in {recs}"
             raise EdgembedError(f"no pages to index {where} (looked for .html, .htm, .md files with text)")
         term_shards, n_terms = _write_terms(tmp, post)
-        dims = int(json.loads((tmp / "model" / "manifest.json").read_text())["dims"])
         allcodes = np.concatenate(codes)
         (tmp / "codes").mkdir()
         n_code = math.ceil(len(allcodes) / CODE_SHARD)
