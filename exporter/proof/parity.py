@@ -223,20 +223,24 @@ def add_parser(sub) -> None:
     p = sub.add_parser("parity", help="check an export on every backend against the source model")
     p.add_argument("export_dir", help="an export folder (edgembed export --out)")
     p.add_argument("--texts", default=None, help="more texts to check (.txt or .jsonl), added to the built-in hostile set")
-    p.add_argument("--report", default=None, help="write the report: OUT.md (Markdown) or OUT.html, plus OUT.json next to it")
+    p.add_argument("--report", default=None, help="write the report: OUT.md (Markdown) or OUT.html, plus OUT.json next to "
+                                                  "it (may replace earlier reports, never an input)")
+    p.add_argument("--force", action="store_true", help="allow --report to replace files that are not parity reports")
     p.add_argument("--model", default=None, help="the source model (default: the one recorded in the manifest)")
     p.add_argument("--backends", default=",".join(BACKEND_ROWS), help=f"comma list (default all: {','.join(BACKEND_ROWS)})")
 
 
 def run(args) -> int:
     from exporter.inputs import read_texts
-    from exporter.proof.report import failure_reasons, render_markdown, write_reports
+    from exporter.proof.report import check_reports, failure_reasons, render_markdown, write_reports
 
+    real = check_reports(Path(args.report), args.force, {
+        "the export": args.export_dir, "the --texts file": args.texts, "the --model": args.model}) if args.report is not None else None
     extra = read_texts(args.texts) if args.texts else []
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     report = run_parity(args.export_dir, extra, model=args.model, backends=backends)
-    if args.report:
-        for path in write_reports(report, Path(args.report)):
+    if real is not None:
+        for path in write_reports(report, Path(args.report), real):
             print(f"wrote {path}")
     print(render_markdown(report, summary=True))
     if not report["passed"]:

@@ -147,16 +147,33 @@ def render_html(report: dict) -> str:
                                          machine=_machine(report), files=report["files"])
 
 
-def write_reports(report: dict, path: Path) -> list[Path]:
-    """Write PATH (.md or .html; .json writes the Markdown next to it) and the JSON beside it, atomically."""
+def report_paths(path: Path) -> dict[Path, str]:
+    """The files ``--report PATH`` writes and their kinds (fsutil.FILE_KINDS): PATH (.md, .html; .json writes the
+    Markdown next to it) and the JSON beside it."""
     path = Path(path)
     if path.suffix.lower() == ".json":
-        outputs = {path: dumps(report), path.with_suffix(".md"): render_markdown(report)}
-    elif path.suffix.lower() in (".html", ".htm"):
-        outputs = {path: render_html(report), path.with_suffix(".json"): dumps(report)}
-    else:
-        outputs = {path: render_markdown(report), path.with_suffix(".json"): dumps(report)}
-    for p, text in outputs.items():
-        with atomic_file(p) as tmp:
-            tmp.write_text(text, encoding="utf-8")
+        return {path: "parity-json", path.with_suffix(".md"): "parity-md"}
+    if path.suffix.lower() in (".html", ".htm"):
+        return {path: "parity-html", path.with_suffix(".json"): "parity-json"}
+    return {path: "parity-md", path.with_suffix(".json"): "parity-json"}
+
+
+def check_reports(path: Path, force: bool = False, inputs: dict | None = None) -> dict[Path, str]:
+    """Refuse (one line) report paths that may not be written (fsutil.check_out_file); shown path -> real path."""
+    from exporter.fsutil import check_out_file
+
+    suffix = Path(path).suffix.lower()
+    kind = "parity-json" if suffix == ".json" else "parity-html" if suffix in (".html", ".htm") else "parity-md"
+    first = check_out_file(path, kind, force, inputs or {}, flag="--report")  # before report_paths: "/" has no suffix to swap
+    return {p: first if p == Path(path) else check_out_file(p, k, force, inputs or {}, flag="--report")
+            for p, k in report_paths(path).items()}
+
+
+def write_reports(report: dict, path: Path, real: dict | None = None) -> list[Path]:
+    """Write PATH and the JSON beside it (report_paths), atomically; REAL: check_reports' answer (where to write)."""
+    render = {"parity-json": dumps, "parity-md": render_markdown, "parity-html": render_html}
+    outputs = report_paths(path)
+    for p, kind in outputs.items():
+        with atomic_file((real or {}).get(p, p)) as tmp:
+            tmp.write_text(render[kind](report), encoding="utf-8")
     return list(outputs)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import time
 from array import array
@@ -16,7 +17,7 @@ from typing import Iterator
 import numpy as np
 
 from exporter.errors import EdgembedError
-from exporter.fsutil import atomic_dir
+from exporter.fsutil import atomic_dir, check_out_dir
 from exporter.search.analyze import Analyzer, analyzer_tokenizer_json
 from exporter.search.extract import Page, pages_of_file, records, site_files
 from exporter.search.store import TERMS_MAGIC, encode_term, pack_codes, quantize_int8, shard_of
@@ -153,19 +154,33 @@ def _write_terms(root: Path, p: _Postings) -> tuple[int, int]:
     return shards, len(names)
 
 
+def _under(site: Path | None, out: Path) -> Path:
+    """OUT (a real path) spelled from SITE as given, when it lies inside the site: the walk leaves it out."""
+    if site is None:
+        return out
+    try:
+        return site / out.relative_to(os.path.realpath(site))
+    except ValueError:
+        return out
+
+
 def build_index(site: str | Path | None, out: str | Path, model: str | None = None, selector: str | None = None,
-                records_file: str | Path | None = None, progress: bool = True) -> dict:
-    """Index SITE (a folder of built pages) and/or RECORDS_FILE (JSONL {url, title, text}) into OUT; returns index.json."""
+                records_file: str | Path | None = None, progress: bool = True, force: bool = False) -> dict:
+    """Index SITE (a folder of built pages) and/or RECORDS_FILE (JSONL {url, title, text}) into OUT; returns index.json.
+
+    OUT must be new, empty or an earlier index (FORCE: or another folder), never the site or a folder holding it."""
+    from exporter.pipeline import model_path
     from exporter.runtimes.backends import load
 
     t0 = time.perf_counter()
     site_p = Path(site) if site is not None else None
     if site_p is not None and not site_p.is_dir():
         raise EdgembedError(f"{site_p} is not a folder (expected the built site, e.g. public/ or _site/)")
-    out_p = Path(out)
     recs = Path(records_file) if records_file is not None else None
     if recs is not None and not recs.is_file():
         raise EdgembedError(f"--records {recs} is not a file")
+    out_p = check_out_dir(out, "index", force=force, holders={"the site folder": site_p},
+                          inputs={"the --model": model_path(model), "the --records file": recs})
     if selector is not None:
         from exporter.search.extract import check_selector
 
@@ -186,7 +201,7 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
             (tmp / analyzer_file).write_bytes(table)
         (tmp / "pages").mkdir()
         (tmp / "vecs").mkdir()
-        n_files, pages = _pages(site_p, out_p, selector, recs)
+        n_files, pages = _pages(site_p, _under(site_p, out_p), selector, recs)
         post, codes, page_chunks = _Postings(), [], []
         batch: list[tuple[Page, list[str]]] = []
 
