@@ -37,7 +37,8 @@ def export(
     CORS_ORIGIN: the origin(s) the edge worker allows (``--target edge``).
     ROWS: also write the table as row shards (``rows/``) for runtimes that fetch only the rows they need.
     OUT must be new, empty or an earlier export; FORCE lets it replace another folder (fsutil.check_out_dir)."""
-    out = check_out_dir(out, "export", force=force, inputs={"the source model": model_path(model)})
+    out = check_out_dir(out, "export", force=force,
+                        inputs={"the source model": model_path(model), "the --corpus file": corpus})
     check_quant(quant)
     targets = parse_targets(target)
     if "edge" in targets:

@@ -185,6 +185,13 @@ def test_folder_output_refused(command, case, tree, capsys):
     refuse(capsys, dir_argv(command, root, out, force), [root], expect)
 
 
+def test_export_corpus_is_an_input(tree, capsys):
+    """export --corpus FILE: the folder holding the demo's corpus is never replaced, even with --force."""
+    root = tree["root"]
+    argv = dir_argv("export", root, str(root / "notes"), True) + ["--corpus", str(root / "notes" / "a.txt")]
+    refuse(capsys, argv, [root], "holds the --corpus file")
+
+
 def test_index_default_out_refuses_a_users_folder(tree, capsys):
     """SITE/_edgembed, the default --out, holding a user's folder: refused, kept."""
     line = refuse(capsys, dir_argv("index", tree["root"], None, False), [tree["root"]], "not an edgembed index")
