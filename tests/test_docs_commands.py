@@ -353,8 +353,8 @@ def fresh_env(tmp_path_factory) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("npm_config_", "NPM_CONFIG_", "XDG_"))}
     bindir = str(Path(sys.executable).parent)  # the `edgembed` script of this Python (pyenv shims need the real HOME)
     env.update(HOME=str(root / "home"), XDG_CACHE_HOME=str(root / "cache"), npm_config_cache=str(root / "npm-cache"),
-               PATH=f"{bindir}{os.pathsep}{env.get('PATH', '')}", CI="", TERM="dumb")
-    env.pop("CI")
+               PATH=f"{bindir}{os.pathsep}{env.get('PATH', '')}", TERM="dumb")
+    env.pop("CI", None)  # npm treats CI as "yes" to npx's question: a user's shell does not set it
     (root / "home").mkdir()
     return env
 
