@@ -68,9 +68,12 @@ def run_eval(model, data_dir: str | Path, dims: Sequence[int] | None = None, qua
             check_quant(q, d)
     cells = []
     n_texts = len(data.doc_texts) + len(data.query_texts)
+    if progress and not sys.stderr.isatty():  # a log, not a terminal: one line instead of a redrawn bar
+        print(f"edgembed eval: exporting and embedding {data.name}: {len(dims) * len(quants)} cells "
+              f"({len(dims)} dims x {len(quants)} quants) of {n_texts:,} texts", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix="edgembed-eval-") as tmp, \
             tqdm(total=len(dims) * len(quants) * n_texts, desc=f"embedding {data.name}", unit="text",
-                 disable=not progress, file=sys.stderr) as bar:
+                 disable=None if progress else True, file=sys.stderr) as bar:
         for d in dims:
             for q in quants:
                 out = Path(tmp) / f"{d}-{q}"

@@ -147,8 +147,9 @@ def _file_hashes(folder: Path, man: dict) -> list[dict]:
 
 
 def run_parity(folder: str | Path, extra_texts: Sequence[str] = (), model: str | None = None,
-               backends: Sequence[str] = BACKEND_ROWS) -> dict:
-    """The parity report (a JSON-ready dict) of the export in FOLDER."""
+               backends: Sequence[str] = BACKEND_ROWS, status: Callable[[str], None] | None = None) -> dict:
+    """The parity report (a JSON-ready dict) of the export in FOLDER; STATUS (when given) hears each step as it starts."""
+    say = status or (lambda _: None)
     from exporter.formats.manifest import read_manifest
     from exporter.proof.machine import machine_info
     from exporter.texts import hostile_texts
@@ -168,6 +169,7 @@ def run_parity(folder: str | Path, extra_texts: Sequence[str] = (), model: str |
         raise EdgembedError(f"unknown backend '{unknown[0]}': choose from {', '.join(BACKEND_ROWS)}")
     texts = hostile_texts() + list(extra_texts)
     src = source_model(folder, man, model)
+    say(f"reference vectors of {len(texts)} texts from the source model")
     truth, deq = references(src, dims, quant, texts)
     criterion = "truth" if quant == "fp32" else "dequantized"
 
@@ -179,7 +181,8 @@ def run_parity(folder: str | Path, extra_texts: Sequence[str] = (), model: str |
         "browser-flat": lambda: lambda t: _browser(folder, t, "flat"),
     }
     rows = []
-    for name in backends:
+    for i, name in enumerate(backends, 1):
+        say(f"{name} ({i}/{len(backends)})" + (": starting Chromium" if name.startswith("browser") else ""))
         t0 = time.perf_counter()
         try:
             got = np.asarray(runners[name]()(texts), dtype=np.float32)
@@ -238,7 +241,8 @@ def run(args) -> int:
         "the export": args.export_dir, "the --texts file": args.texts, "the --model": args.model}) if args.report is not None else None
     extra = read_texts(args.texts) if args.texts else []
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    report = run_parity(args.export_dir, extra, model=args.model, backends=backends)
+    report = run_parity(args.export_dir, extra, model=args.model, backends=backends,
+                        status=lambda msg: print(f"edgembed parity: {msg}", file=sys.stderr, flush=True))
     if real is not None:
         for path in write_reports(report, Path(args.report), real):
             print(f"wrote {path}")
