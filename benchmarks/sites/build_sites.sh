@@ -90,19 +90,21 @@ HTTPX_REPO="${HTTPX_REPO:-$WORK/httpx-repo}"
 [ -d "$HTTPX_REPO" ] || git clone -q https://github.com/encode/httpx "$HTTPX_REPO"
 rm -rf hugo-httpx && mkdir -p hugo-httpx/content hugo-httpx/themes
 git -C "$HTTPX_REPO" archive "$HTTPX_COMMIT" docs | tar -x -C hugo-httpx
-# Each page gets front matter with its title (its first "# " heading; Hugo needs a title, and
+# Each page gets front matter with its title (its first "# " heading, else its file name; Hugo needs a title, and
 # refuses a page that starts with raw HTML as the home page does without front matter).
 "$PY/python" - hugo-httpx/docs hugo-httpx/content <<'PYEOF'
 import pathlib, re, sys
 src, dst = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 for f in sorted(src.rglob("*.md")):
     text = f.read_text(encoding="utf-8")
-    m = re.search(r"^# (.+)$", text, re.M)
-    title = m.group(1).strip() if m else f.stem.replace("_", " ").title()
+    prose = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)  # not a "# comment" in code
+    m = re.search(r"^# (.+)$", prose, re.M)
+    title = m.group(1).strip() if m else f.stem.replace("_", " ").replace("-", " ").title()
+    show = "" if m else "showTitle: true\n"  # the theme prints an h1 where the page has none
     rel = f.relative_to(src)
     out = dst / (rel.parent / "_index.md" if rel.name == "index.md" else rel)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("---\ntitle: %s\n---\n%s" % (title.replace('"', "'").join('""'), text), encoding="utf-8")
+    out.write_text("---\ntitle: %s\n%s---\n%s" % (title.replace('"', "'").join('""'), show, text), encoding="utf-8")
 PYEOF
 rm -rf hugo-httpx/docs
 cp -r "$HERE/hugo-theme" hugo-httpx/themes/plain
@@ -112,6 +114,7 @@ languageCode = "en"
 title = "HTTPX"
 theme = "plain"
 disableKinds = ["taxonomy", "term", "RSS"]
+pluralizeListTitles = false
 [params]
 footer = "Copyright © 2019, Encode OSS Ltd. All rights reserved."
 [markup.goldmark.renderer]
