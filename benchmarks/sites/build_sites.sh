@@ -16,6 +16,7 @@ cd "$WORK"
 
 MKDOCS_COMMIT=2862536793b3c67d9d83c33e0dd6d50a791928f8
 HTTPX_COMMIT=ae1b9f66238f75ced3ced5e4485408435de10768
+TYPER_COMMIT=9a7b2e83f6b62c750d6026b0de9ebf2026a8b8fa
 
 if [ ! -x venv/bin/python ]; then
   python3 -m venv venv
@@ -28,6 +29,7 @@ if [ ! -x venv/bin/python ]; then
 fi
 PY="$WORK/venv/bin"
 export DISABLE_MKDOCS_2_WARNING=true NO_MKDOCS_2_WARNING=1
+export SOURCE_DATE_EPOCH=1767225600  # 2026-01-01: reproducible build dates (MkDocs writes one into index.html)
 
 # Pack only the HTML files, byte for byte as the generator wrote them (assets the search
 # does not read -- images, fonts, CSS, JS bundles, search indexes -- are left out).
@@ -123,3 +125,47 @@ TOMLEOF
 rm -rf build-httpx
 hugo --quiet -s hugo-httpx -d "$WORK/build-httpx"
 pack hugo-httpx build-httpx
+
+# 5. Jekyll (Debian 4.3.1) with the minima theme (Debian jekyll-theme-minima 2.5.1): Typer's documentation
+#    (GitHub fastapi/typer). Each page gets front matter (layout, title from its first "# " heading, Liquid off),
+#    and each `{* docs_src/....py ... *}` include is replaced by that file as a code block, as Typer's own build does.
+TYPER_REPO="${TYPER_REPO:-$WORK/typer-repo}"
+[ -d "$TYPER_REPO" ] || git clone -q https://github.com/fastapi/typer "$TYPER_REPO"
+rm -rf jekyll-typer && mkdir -p jekyll-typer/src
+git -C "$TYPER_REPO" archive "$TYPER_COMMIT" docs docs_src | tar -x -C jekyll-typer/src
+"$PY/python" - jekyll-typer/src jekyll-typer/site <<'PYEOF'
+import pathlib, re, sys
+src, dst = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+def include(m):
+    path = src / m.group(1)
+    code = path.read_text(encoding="utf-8").rstrip("\n") if path.is_file() else m.group(0)
+    return "```python\n" + code + "\n```"
+for f in sorted((src / "docs").rglob("*.md")):
+    rel = f.relative_to(src / "docs")
+    if rel.parts[0] in ("img", "js", "css", "overrides"):
+        continue
+    text = re.sub(r"^\{\* \.*/?(?:\.\./)*(docs_src/\S+) [^\n]*\*\}$", include, f.read_text(encoding="utf-8"), flags=re.M)
+    prose = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
+    m = re.search(r"^# (.+)$", prose, re.M)
+    title = re.sub(r"[*`]", "", m.group(1)).strip() if m else rel.stem.replace("-", " ").title()
+    out = dst / rel
+    out.parent.mkdir(parents=True, exist_ok=True)
+    front = "---\nlayout: default\ntitle: %s\nrender_with_liquid: false\n---\n" % title.replace('"', "'").join('""')
+    out.write_text(front + text, encoding="utf-8")
+PYEOF
+cat > jekyll-typer/site/_config.yml <<'YMLEOF'
+title: Typer
+description: Typer, build great CLIs. Easy to code. Based on Python type hints.
+url: "https://typer.tiangolo.com"
+theme: minima
+plugins:
+  - jekyll-feed
+header_pages:
+  - tutorial/index.md
+  - reference/index.md
+  - features.md
+  - release-notes.md
+YMLEOF
+rm -rf build-typer
+jekyll build --quiet -s jekyll-typer/site -d "$WORK/build-typer"
+pack jekyll-typer build-typer
