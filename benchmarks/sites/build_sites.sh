@@ -25,7 +25,10 @@ if [ ! -x venv/bin/python ]; then
     "mkdocs==1.6.1" "mkdocs-material==9.8.2" "pymdown-extensions==13.1.2" \
     "mkdocs-redirects==1.2.3" "mkdocs-autorefs==1.4.5" "mkdocs-literate-nav==0.6.3" \
     "mkdocstrings==1.0.8" "mkdocstrings-python==2.0.11" "mdx-gh-links==0.4" "mkdocs-click==0.9.0" \
-    "markdown-callouts==0.4.0" "starlette==1.10.0"
+    "markdown-callouts==0.4.0" "starlette==1.10.0" \
+    "pytest==9.2.0" "furo==2025.12.19" "pygments-pytest==2.5.0" "sphinx-removed-in==0.2.3" \
+    "sphinx-inline-tabs==2025.12.21.14" "sphinxcontrib-trio==1.2.0" "sphinxcontrib-towncrier==0.5.0a0" \
+    "towncrier==26.9.0" "sphinx-issues==6.0.0"
 fi
 PY="$WORK/venv/bin"
 export DISABLE_MKDOCS_2_WARNING=true NO_MKDOCS_2_WARNING=1
@@ -169,3 +172,21 @@ YMLEOF
 rm -rf build-typer
 jekyll build --quiet -s jekyll-typer/site -d "$WORK/build-typer"
 pack jekyll-typer build-typer
+
+# 6. Sphinx with the furo theme (pytest's own conf.py): pytest 9.2.0's documentation (from the PyPI sdist),
+#    intersphinx and viewcode off (no network, no highlighted-source pages). 259 pages, 189 of them release
+#    announcements.
+[ -f pytest-9.2.0.tar.gz ] || "$PY/pip" download -q --no-binary :all: --no-deps pytest==9.2.0 -d .
+rm -rf pytest-9.2.0 && tar xzf pytest-9.2.0.tar.gz
+mkdir -p pytest-conf && cat > pytest-conf/conf.py <<'PYEOF'
+# pytest's own conf.py (furo theme), then: no network (intersphinx off), no viewcode source pages.
+import os
+__file__ = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pytest-9.2.0", "doc", "en", "conf.py")
+exec(open(__file__).read())
+extensions = [e for e in extensions if e not in ("sphinx.ext.intersphinx", "sphinx.ext.viewcode")]
+html_static_path = [os.path.join(os.path.dirname(__file__), "_static")]
+html_logo = os.path.join(os.path.dirname(__file__), "_static", "pytest1.png")
+PYEOF
+rm -rf build-pytest
+"$PY/sphinx-build" -q -b html -c pytest-conf pytest-9.2.0/doc/en build-pytest 2> pytest-build.log || { cat pytest-build.log; exit 1; }
+pack furo-pytest build-pytest
