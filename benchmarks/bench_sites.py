@@ -280,6 +280,8 @@ def evaluate(runs: list[dict], seed: int) -> dict:
             pooled[s][0].append(rr[s][0])
             pooled[s][1].append(rr[s][1])
             site["systems"][s] = summary(rr[s][0], rr[s][1], kinds)
+            if s == "bm25s":
+                site["systems"][s]["section"] = None  # pages only: no anchors
             if s != "bm25s":
                 site["systems"][s]["vs_bm25s"] = paired_bootstrap(rr[s][0], rr["bm25s"][0], rng)
         site["per_question"] = [{"id": q["id"], **{s: float(rr[s][0][i]) for s in systems}}
@@ -289,6 +291,8 @@ def evaluate(runs: list[dict], seed: int) -> dict:
     allrr = {s: (np.concatenate(pooled[s][0]), np.concatenate(pooled[s][1])) for s in systems}
     for s in systems:
         out["overall"][s] = summary(*allrr[s], kinds)
+        if s == "bm25s":
+            out["overall"][s]["section"] = None
         if s != "bm25s":
             out["overall"][s]["vs_bm25s"] = paired_bootstrap(allrr[s][0], allrr["bm25s"][0], rng)
     return out
@@ -311,7 +315,7 @@ def markdown(ev: dict) -> str:
         out = []
         for s, m in systems.items():
             kind = [f"{m[k]['mrr@10']:.3f} / {m[k]['success@10']:.3f}" if k in m else "—" for k in KINDS]
-            sec = f"{m['section']['mrr@10']:.3f} / {m['section']['success@10']:.3f}" if m["section"] and s != "bm25s" else "—"
+            sec = f"{m['section']['mrr@10']:.3f} / {m['section']['success@10']:.3f}" if m["section"] else "—"
             out.append(f"| {s} | {m['mrr@10']:.3f} | {m['success@10']:.3f} | {' | '.join(kind)} | {sec} | "
                        f"{fmt_cmp(m.get('vs_bm25s'))} |")
         return out
@@ -319,6 +323,19 @@ def markdown(ev: dict) -> str:
     n = sum(s["questions"] for s in ev["sites"].values())
     lines += [f"**All sites** ({len(ev['sites'])} sites, {n} questions; bootstrap seed {ev['seed']}, "
               f"{ev['resamples']:,} resamples)", "", head, sep, *rows(ev["overall"]), ""]
+    systems = list(ev["overall"])
+    others = [s for s in systems if s != "bm25s" and s.startswith("edgembed")][:2]
+    lines += ["**MRR@10 per site**", "",
+              "| site | pages | questions | " + " | ".join(systems) + " | "
+              + " | ".join(f"{s} − bm25s [95 % CI]" for s in others) + " |",
+              "|---|---:|---:|" + "---:|" * len(systems) + "---|" * len(others)]
+    for name, site in ev["sites"].items():
+        m = site["systems"]
+        cmp = [f"{m[s]['vs_bm25s']['diff']:+.3f} [{m[s]['vs_bm25s']['diff_lo']:+.3f}, {m[s]['vs_bm25s']['diff_hi']:+.3f}]"
+               for s in others]
+        lines.append(f"| {name} | {site['pages']} | {site['questions']} | "
+                     + " | ".join(f"{m[s]['mrr@10']:.3f}" for s in systems) + " | " + " | ".join(cmp) + " |")
+    lines.append("")
     for name, site in ev["sites"].items():
         lines += [f"**{name}** ({site['pages']} pages, {site['questions']} questions)", "", head, sep,
                   *rows(site["systems"]), ""]

@@ -62,3 +62,41 @@ def test_site_questions_are_well_formed_and_answered_by_the_site(name, tmp_path)
                     ids[member] = {next(g for g in m.groups() if g is not None) for m in ID_RE.finditer(text)}
                 anchor = url.split("#", 1)[1]
                 assert anchor in ids[member], f"{name} {r['id']}: {member} has no id {anchor!r}"
+
+
+def _bench():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_sites", ROOT / "benchmarks" / "bench_sites.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_bench_sites_urls_text_and_ranks():
+    b = _bench()
+    assert b.norm("/a/index.html#x") == ("/a/", "x") and b.norm("https://h.org/b.html") == ("/b.html", "")
+    assert b.norm("/") == ("/", "") and b.page_url("index.html") == "/"
+    p = b.MainText()
+    p.feed("<html><head><title>T</title></head><body><nav>menu</nav><main><h1>Hi</h1><p>body <b>text</b>"
+           "<script>x()</script><footer>f</footer></main><p>outside</p></body></html>")
+    assert p.result() == ("T", "Hi body text")
+    q = [{"answers": ["/a/#s", "/b.html"]}, {"answers": ["/c/"]}, {"answers": ["/d/#t"]}]
+    res = [[("/x/", ""), ("/a/", "s")], [("/c/", "z")], [("/y/", "")]]
+    page, sec = b.ranks(res, q)
+    assert list(page) == [0.5, 1.0, 0.0]
+    assert sec[0] == 0.5 and sec[2] == 0.0 and sec[1] != sec[1]  # NaN: no anchored answer
+
+
+def test_bench_sites_paired_bootstrap_brackets_the_difference():
+    import numpy as np
+
+    b = _bench()
+    seed = 7
+    print(f"seed {seed}")
+    rng = np.random.default_rng(seed)
+    a = rng.random(60)
+    c = b.paired_bootstrap(a + 0.1, a, np.random.default_rng(seed))
+    assert abs(c["diff"] - 0.1) < 1e-9 and c["diff_lo"] <= 0.1 <= c["diff_hi"] and c["diff_hi"] - c["diff_lo"] < 1e-6
+    d = b.paired_bootstrap(a, rng.permutation(a), np.random.default_rng(seed))
+    assert d["diff_lo"] < 0 < d["diff_hi"]
