@@ -219,7 +219,7 @@ console.log(JSON.stringify({ workers: [one.info.workers, four.info.workers], poo
 def test_node_runtime_ignores_workers(distilled_dir, texts, tmp_path):
     """Outside a browser (no Web Worker: Node.js, React Native) `workers` leaves the calling thread's path unchanged."""
     out = tmp_path / "exp"
-    export(distilled_dir, out, quant="int8", dims=32)
+    export(distilled_dir, out, quant="int8", dims=32, demo=False)
     (tmp_path / "texts.json").write_text(json.dumps(texts * 5), encoding="utf-8")
     proc = subprocess.run(["node", "--input-type=module", "-e", NODE_WORKERS, str(out), str(tmp_path / "texts.json")],
                           cwd=str(_web().WEB), capture_output=True, text=True, timeout=120)
@@ -430,6 +430,6 @@ def test_browser_embed_api(distilled_dir, texts, tmp_path):
     with pytest.raises(EdgembedError, match="unknown browser backend"):
         browser_embed(out, texts, backends=("torch",))
     nodemo = tmp_path / "nodemo"
-    export(distilled_dir, nodemo, quant="int8", dims=16)
+    export(distilled_dir, nodemo, quant="int8", dims=16, demo=False)
     with pytest.raises(EdgembedError, match="no web demo"):
         browser_embed(nodemo, ["a"])
