@@ -74,7 +74,8 @@ def test_wheel_carries_the_web_files_and_data(wheel):
 def test_wheel_without_browser_files_fails_loudly(tmp_path):
     """A checkout whose web/node_modules is missing does not build a wheel (never a wheel with a broken demo)."""
     src = tmp_path / "src"
-    shutil.copytree(ROOT / "exporter", src / "exporter", ignore=shutil.ignore_patterns("__pycache__", "_web"))
+    for package in ("edgembed", "exporter"):
+        shutil.copytree(ROOT / package, src / package, ignore=shutil.ignore_patterns("__pycache__", "_web"))
     for f in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
         shutil.copy(ROOT / f, src / f)
     for d in ("runtime", "templates"):
@@ -104,9 +105,10 @@ def venv(wheel, tmp_path_factory) -> dict:
     proc = _run([sys.executable, "-m", "venv", venv], root)
     assert proc.returncode == 0, proc.stderr
     py = venv / "bin" / "python"
-    proc = _run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel], root, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    # without PYTHONPATH: a checkout on it (with the edgembed.egg-info a build leaves there) reads as "already installed"
+    proc = _run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel], root, env=dict(env), timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
     env.update(PATH=_path_without_node(venv / "bin"), VIRTUAL_ENV=str(venv), XDG_CACHE_HOME=str(root / "cache"),
                HF_HUB_OFFLINE="1")
     work = root / "work"

@@ -234,7 +234,7 @@ def run_parity(folder: str | Path, extra_texts: Sequence[str] = (), model: str |
     return {
         "export": str(folder), "dims": dims, "quant": quant, "vocab_size": man.get("vocab_size"),
         "normalize": man.get("normalize"), "tokenizer": man.get("tokenizer"), "source": src.source, "tolerance": TOLERANCE, "criterion": criterion,
-        "reference": reference_text(dims, quant, bool(man.get("normalize"))),
+        "reference": reference_text(dims, quant, bool(src.normalize)),  # the source model's, as references() computes
         "texts": {"builtin_hostile": len(hostile_texts()), "user": len(extra_texts), "total": len(texts)},
         "backends": rows, "files": files, "machine": machine,
         "passed": bool(checked) and not failed and not bad_files, "failed": failed, "sha256_mismatch": bad_files,
