@@ -20,23 +20,31 @@ TARGETS = ("web", "mobile", "edge")
 
 
 def export(
-    model: str | Path | StaticModel | None,
-    out: str | Path,
+    model: str | Path | StaticModel | None = None,
+    out: str | Path | None = None,
     dims: int | None = None,
     quant: str = "int8",
-    demo: bool = False,
+    demo: bool = True,
     corpus: str | Path | None = None,
     target: str | list[str] | tuple[str, ...] | None = None,
     cors_origin: str = "*",
     rows: bool = True,
     force: bool = False,
 ) -> dict:
-    """Export MODEL into OUT atomically and return the manifest.
+    """Export MODEL into the folder OUT atomically and return the manifest; the defaults are the CLI's.
 
+    ``edgembed.export(out="site")`` exports the default model (MODEL None: all-MiniLM-L6-v2 distilled by model2vec,
+    shipped in the package) as int8 with all its dims, the web demo included, as ``edgembed export --out site``.
+    MODEL: a model folder, a Hugging Face hub id, a ``StaticModel`` (``load_model``), or None (the default model).
+    DIMS: keep the first N dims (Matryoshka); None: all. QUANT: fp32, fp16, int8, int4 or pqM.
+    DEMO: write the web demo (index.html, demo/, the service worker), as the CLI does unless ``--no-demo``;
+    CORPUS: its search corpus (.txt or .jsonl; None: the bundled one).
     TARGET: "web" (default), "mobile", "edge", or several of them (a list, or a comma list "mobile,edge").
     CORS_ORIGIN: the origin(s) the edge worker allows (``--target edge``).
     ROWS: also write the table as row shards (``rows/``) for runtimes that fetch only the rows they need.
     OUT must be new, empty or an earlier export; FORCE lets it replace another folder (fsutil.check_out_dir)."""
+    if out is None:
+        raise EdgembedError("export() needs the output folder: export(model, out='FOLDER') (model None: the default model)")
     out = check_out_dir(out, "export", force=force,
                         inputs={"the source model": model_path(model), "the --corpus file": corpus})
     check_quant(quant)

@@ -45,7 +45,7 @@ def test_fp32_cell_equals_independent_trec_eval(distilled_dir, tmp_path, capsys)
     assert set(cell) >= {"dims", "quant", "ndcg@10", "recall@10", "mrr@10", "bytes"}
 
     docs, queries, qrels = _read_beir(CRANFIELD)
-    export(distilled_dir, tmp_path / "exp", dims=256, quant="fp32")
+    export(distilled_dir, tmp_path / "exp", dims=256, quant="fp32", demo=False)
     emb = load(tmp_path / "exp", "flat")
     d = emb.encode([(x.get("title", "") + " " + x["text"]).strip() for x in docs]).astype(np.float64)
     qids = [q for q in queries if q in qrels]
