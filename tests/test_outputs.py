@@ -47,7 +47,7 @@ def tiny_export(unigram_dir, tmp_path_factory) -> Path:
     from exporter.pipeline import export
 
     out = tmp_path_factory.mktemp("outputs") / "export"
-    export(unigram_dir, out, quant="int8", rows=False)
+    export(unigram_dir, out, quant="int8", rows=False, demo=False)
     return out
 
 
