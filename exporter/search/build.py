@@ -18,7 +18,7 @@ import numpy as np
 from exporter.errors import EdgembedError
 from exporter.fsutil import atomic_dir
 from exporter.search.analyze import Analyzer, analyzer_tokenizer_json
-from exporter.search.extract import Page, pages_of_file, records, site_files
+from exporter.search.extract import Page, pages_of_file, records, site_files, site_pass
 from exporter.search.store import TERMS_MAGIC, encode_term, pack_codes, quantize_int8, shard_of
 
 FORMAT = "edgembed-search"
@@ -81,16 +81,19 @@ def _js_into(dest: Path) -> None:
             raise EdgembedError(f"the JS runtime has no {f}: reinstall edgembed")
 
 
-def _pages(site: Path | None, out: Path, selector: str | None, recs: Path | None) -> tuple[int, Iterator[Page]]:
+def _pages(site: Path | None, out: Path, selector: str | None, recs: Path | None,
+           include_generated: bool = False) -> tuple[int, Iterator[Page], str]:
+    """The number of files, the pages (streamed) and the site name (extract.py: a first pass reads every page)."""
     files = site_files(site, exclude=out) if site is not None else []
+    info = site_pass(files, site, selector, include_generated) if site is not None else None
 
     def gen() -> Iterator[Page]:
         for f in files:
-            yield from pages_of_file(f, site, selector)
+            yield from pages_of_file(f, site, selector, info)
         if recs is not None:
             yield from records(recs)
 
-    return len(files), gen()
+    return len(files), gen(), info.site_name if info is not None else ""
 
 
 class _Postings:
@@ -154,8 +157,9 @@ def _write_terms(root: Path, p: _Postings) -> tuple[int, int]:
 
 
 def build_index(site: str | Path | None, out: str | Path, model: str | None = None, selector: str | None = None,
-                records_file: str | Path | None = None, progress: bool = True) -> dict:
-    """Index SITE (a folder of built pages) and/or RECORDS_FILE (JSONL {url, title, text}) into OUT; returns index.json."""
+                records_file: str | Path | None = None, progress: bool = True, include_generated: bool = False) -> dict:
+    """Index SITE (a folder of built pages) and/or RECORDS_FILE (JSONL {url, title, text}) into OUT; returns index.json.
+    INCLUDE_GENERATED keeps the pages extract.py leaves out as not content (404, search, listing pages ...)."""
     from exporter.runtimes.backends import load
 
     t0 = time.perf_counter()
@@ -186,7 +190,7 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
             (tmp / analyzer_file).write_bytes(table)
         (tmp / "pages").mkdir()
         (tmp / "vecs").mkdir()
-        n_files, pages = _pages(site_p, out_p, selector, recs)
+        n_files, pages, site_name = _pages(site_p, out_p, selector, recs, include_generated)
         post, codes, page_chunks = _Postings(), [], []
         batch: list[tuple[Page, list[str]]] = []
 
@@ -202,7 +206,8 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
             at = 0
             for page, ts in batch:
                 frag = {"url": page.url, "title": page.title,
-                        "chunks": [{"h": c.heading, "a": c.anchor, "t": c.text} for c in page.chunks]}
+                        "chunks": [{"h": c.heading, "a": c.anchor, "t": c.text, **({"w": c.weight} if c.weight != 1 else {})}
+                                   for c in page.chunks]}
                 (tmp / "vecs" / f"{len(page_chunks)}.bin").write_bytes(q8[at:at + len(page.chunks)].tobytes())
                 at += len(page.chunks)
                 (tmp / "pages" / f"{len(page_chunks)}.json").write_text(json.dumps(frag, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
@@ -241,7 +246,7 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
             if split < allcodes.shape[1]:
                 (tmp / "codes" / f"{k}.b.bin").write_bytes(np.ascontiguousarray(rows[:, split:]).tobytes())
         index = {
-            "format": FORMAT, "version": VERSION, "model": "model/", "analyzer": {**analyzer.spec(), "chartable": analyzer_file},
+            "format": FORMAT, "version": VERSION, "model": "model/", "site_name": site_name, "analyzer": {**analyzer.spec(), "chartable": analyzer_file},
             "pages": len(page_chunks), "chunks": int(len(allcodes)), "terms": n_terms, "dims": dims,
             "code_dims_a": min(dims, 8 * split), "code_bytes": split, "code_bytes_b": int(allcodes.shape[1]) - split,
             "code_shard": CODE_SHARD, "code_shards": n_code,

@@ -1,0 +1,183 @@
+"""The site-wide pass before chunking: the title suffix every page repeats, and the pages that are not content.
+
+Generated pages (docs/search.md) are recognised from the page itself: a redirect stub (meta refresh), a page
+marked noindex, a 404 page, a search page, a generated index (Sphinx genindex / py-modindex); and from the site:
+a listing page (blog index, archive, category, tag, pagination) is one whose text is mostly excerpts of other
+pages (runs of words found on a page with more text of its own), or mostly links."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from exporter.search.sections import clean, skipped, text_of
+
+SEPARATORS = (" — ", " – ", " - ", " | ", " · ", " :: ", " » ", " • ")
+SHINGLE = 5  # words a shingle (link text left out): runs of words two pages share are one's excerpt of the other
+SAMPLE = 4  # one shingle in SAMPLE kept (by hash, the same ones on every page), at most MAX_SHINGLES a page
+MAX_SHINGLES = 512
+LISTING_SHARE = 0.5  # a page whose text is at least this share other pages' excerpts is a listing
+LINK_SHARE = 0.6  # ... or whose text is at least this share link text (over at least LINK_MIN links)
+LINK_MIN = 2
+_WORD = re.compile(r"\w+")
+
+
+@dataclass
+class Facts:
+    """What the site-wide pass keeps of a page (not its text)."""
+
+    url: str
+    title: str
+    generated: str = ""  # why the page itself says it is not content ('' when it is)
+    marked_body: bool = False  # has a data-edgembed-body element
+    shingles: list[int] = field(default_factory=list)  # hashes of a sample of its 5-word runs
+    text_chars: int = 0
+    link_chars: int = 0
+    links: int = 0
+    targets: set[str] = field(default_factory=set)  # the site URLs its content links to
+
+
+@dataclass
+class SiteInfo:
+    """The site-wide decisions: the site name and title suffix, the pages skipped (url -> why), body-only mode."""
+
+    site_name: str = ""
+    suffixes: tuple[str, ...] = ()
+    skip: dict[str, str] = field(default_factory=dict)
+    body_only: bool = False
+
+    def title(self, title: str) -> str:
+        """TITLE without the site's suffix (the site name alone stays as it is)."""
+        for s in self.suffixes:
+            if title.endswith(s) and len(title) > len(s):
+                return title[: -len(s)].strip()
+        return title
+
+
+def generated_reason(tree, root, url: str) -> str:
+    """Why the page says it is not content: '' for a content page."""
+    for m in tree.css("meta"):
+        a = m.attributes
+        if str(a.get("http-equiv") or "").lower() == "refresh":
+            return "a redirect stub (meta refresh)"
+        if str(a.get("name") or "").lower() == "robots" and "noindex" in str(a.get("content") or "").lower():
+            return "marked noindex (robots meta)"
+    last = url.rstrip("/").rsplit("/", 1)[-1].lower()
+    h1 = root.css_first("h1") if root is not None else None
+    if last in ("404", "404.html", "404.htm") or (h1 is not None and re.match(r"404\b", text_of(h1))):
+        return "a 404 page"
+    if root is None:
+        return ""
+    if root.css_first("table.genindextable, table.modindextable, table.indextable"):
+        return "a generated index (genindex / module index)"
+    if root.css_first("#search-results, .search-results, [id^=search-results]"):
+        return "a search page"
+    return ""
+
+
+def facts_of(tree, root, url: str, title: str) -> Facts:
+    """A page's facts for the site-wide pass, from its content ROOT."""
+    f = Facts(url, title, generated_reason(tree, root, url), tree.css_first("[data-edgembed-body]") is not None)
+    if root is None:
+        return f
+    text = text_of(root)
+    f.text_chars = len(text)
+    words = _WORD.findall(text_of(root, links=False).lower())  # a listing's links (titles, "read more") left out
+    sample = {h for h in (hash(tuple(words[i:i + SHINGLE])) for i in range(max(len(words) - SHINGLE + 1, 0)))
+              if h % SAMPLE == 0}
+    f.shingles = sorted(sample)[:MAX_SHINGLES]
+    for a in root.css("a[href]"):
+        n, hidden = a, False
+        while not hidden and n is not None and n is not root and n.tag != "-undef":
+            hidden = skipped(n)
+            n = n.parent
+        if not hidden:
+            f.links += 1
+            f.link_chars += len(text_of(a))
+            target = link_target(url, str(a.attributes.get("href") or ""))
+            if target and target != url:
+                f.targets.add(target)
+    return f
+
+
+def link_target(url: str, href: str) -> str:
+    """The site URL HREF on page URL points to ('' for another site), as url_of writes it (no index.html)."""
+    parts = urlsplit(urljoin("http://site" + url, href))
+    if parts.netloc != "site" and parts.scheme in ("http", "https", ""):
+        path = parts.path  # an absolute link to the site's own host: compared by path
+    elif parts.netloc != "site":
+        return ""
+    else:
+        path = parts.path
+    if path.endswith("/index.html"):
+        path = path[: -len("index.html")]
+    return path or "/"
+
+
+def site_name(titles: list[str]) -> tuple[str, tuple[str, ...]]:
+    """The name the site repeats after a separator on most titles, and the suffixes to strip ('', () if none)."""
+    tails: Counter[str] = Counter()
+    for t in titles:
+        seen = set()
+        for sep in SEPARATORS:
+            at = t.find(sep)
+            while at >= 0:
+                seen.add(t[at + len(sep):].strip())
+                at = t.find(sep, at + 1)
+        tails.update(s for s in seen if s)
+    bare = Counter(titles)
+    best, best_n = "", 0
+    for tail, n in tails.items():
+        total = n + bare[tail]
+        if n >= 2 and 2 * total >= len(titles) and (total, len(tail)) > (best_n, len(best)):
+            best, best_n = tail, total
+    if not best:
+        return "", ()
+    return best, tuple(sep + best for sep in SEPARATORS)
+
+
+def listings(facts: list[Facts]) -> dict[str, str]:
+    """Pages made mostly of other pages' excerpts (or of links): url -> why."""
+    pages_of: dict[int, list[int]] = defaultdict(list)
+    for i, f in enumerate(facts):
+        for h in f.shingles:
+            pages_of[h].append(i)
+    unique = [sum(1 for h in f.shingles if len(pages_of[h]) == 1) for f in facts]
+    owners: dict[int, int] = {}
+
+    def owner(h: int) -> int:
+        """The page a shared run of words belongs to: the one the others link to, else the one with the most text
+        of its own (a listing page links to the pages it quotes; they rarely link back)."""
+        if h not in owners:
+            sharing = pages_of[h]
+            linked = {i: sum(1 for j in sharing if j != i and facts[i].url in facts[j].targets) for i in sharing}
+            owners[h] = max(sharing, key=lambda i: (linked[i], unique[i], -facts[i].links, -len(facts[i].url), -i))
+        return owners[h]
+
+    out: dict[str, str] = {}
+    for i, f in enumerate(facts):
+        borrowed = sum(1 for h in f.shingles if len(pages_of[h]) > 1 and owner(h) != i)
+        if f.shingles and borrowed >= LISTING_SHARE * len(f.shingles):
+            out[f.url] = "a listing page (its text is other pages' excerpts)"
+        elif f.links >= LINK_MIN and f.link_chars >= LINK_SHARE * max(f.text_chars, 1):
+            out[f.url] = "a listing page (mostly links)"
+    return out
+
+
+def site_info(facts: list[Facts], include_generated: bool = False) -> SiteInfo:
+    """The site-wide decisions from every page's facts."""
+    info = SiteInfo(body_only=any(f.marked_body for f in facts))
+    content = [f for f in facts if not f.generated.startswith("a redirect")]
+    info.site_name, info.suffixes = site_name([clean(f.title) for f in content if f.title])
+    if include_generated:
+        return info
+    for f in facts:
+        if f.generated and not f.marked_body:
+            info.skip[f.url] = f.generated
+    marked = {f.url for f in facts if f.marked_body}
+    for url, why in listings([f for f in content if f.url not in info.skip]).items():
+        if url not in marked:
+            info.skip[url] = why
+    return info
