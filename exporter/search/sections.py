@@ -10,7 +10,6 @@ into the next one; ``data-edgembed-weight`` on an element gives the sections it 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -21,8 +20,7 @@ BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "br", "tr", "td", "th", "table
                     "blockquote", "pre", "dd", "dt", "dl", "figure", "figcaption", "hr"}) | frozenset(HEADINGS)
 PERMALINK_CLASSES = frozenset({"headerlink", "hash-link", "header-anchor", "anchor-link", "anchorjs-link",
                                "heading-anchor", "permalink", "headeranchor-link", "anchor"})
-_GLYPHS = re.compile(r"^[\s¶§#🔗⚓]+|[\s¶§#🔗⚓]+$")
-_WS = re.compile(r"\s+")
+GLYPHS = " ¶§#🔗⚓\u200b"  # permalink signs (VitePress' is a zero-width space) trimmed off a heading's ends
 
 
 @dataclass
@@ -36,7 +34,7 @@ class Section:
 
 def clean(text: str) -> str:
     """Runs of whitespace to one space, trimmed (the index stores text this way, so words split at U+0020)."""
-    return _WS.sub(" ", text).strip()
+    return " ".join(text.split())  # str.split() and re's \s agree on what is whitespace
 
 
 def _classes(node) -> set[str]:
@@ -91,7 +89,7 @@ def text_of(node, links: bool = True) -> str:
                 kids.append(" ")
             kids.append(k)
         stack.extend(reversed(kids))
-    return _GLYPHS.sub("", clean("".join(parts)))
+    return clean("".join(parts)).strip(GLYPHS).strip()
 
 
 def _weight(value) -> float | None:

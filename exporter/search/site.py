@@ -8,16 +8,17 @@ pages (runs of words found on a page with more text of its own), or mostly links
 from __future__ import annotations
 
 import re
+from array import array
 from urllib.parse import urljoin, urlsplit
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 
 from exporter.search.sections import clean, skipped, text_of
 
 SEPARATORS = (" — ", " – ", " - ", " | ", " · ", " :: ", " » ", " • ")
 SHINGLE = 5  # words a shingle (link text left out): runs of words two pages share are one's excerpt of the other
-SAMPLE = 4  # one shingle in SAMPLE kept (by hash, the same ones on every page), at most MAX_SHINGLES a page
-MAX_SHINGLES = 512
+SAMPLE = 4  # one shingle in SAMPLE kept (by hash: the same ones on every page), 8 bytes each
+MAX_SHARING = 64  # a run of words on more pages than this is boilerplate (a notice on every page), not an excerpt
 LISTING_SHARE = 0.5  # a page whose text is at least this share other pages' excerpts is a listing
 LINK_SHARE = 0.6  # ... or whose text is at least this share link text (over at least LINK_MIN links)
 LINK_MIN = 2
@@ -32,7 +33,7 @@ class Facts:
     title: str
     generated: str = ""  # why the page itself says it is not content ('' when it is)
     marked_body: bool = False  # has a data-edgembed-body element
-    shingles: list[int] = field(default_factory=list)  # hashes of a sample of its 5-word runs
+    shingles: array = field(default_factory=lambda: array("q"))  # hashes of a sample of its 5-word runs
     text_chars: int = 0
     link_chars: int = 0
     links: int = 0
@@ -82,12 +83,11 @@ def facts_of(tree, root, url: str, title: str) -> Facts:
     f = Facts(url, title, generated_reason(tree, root, url), tree.css_first("[data-edgembed-body]") is not None)
     if root is None:
         return f
-    text = text_of(root)
-    f.text_chars = len(text)
-    words = _WORD.findall(text_of(root, links=False).lower())  # a listing's links (titles, "read more") left out
+    text = text_of(root, links=False)
+    words = _WORD.findall(text.lower())  # a listing's links (titles, "read more") left out
     sample = {h for h in (hash(tuple(words[i:i + SHINGLE])) for i in range(max(len(words) - SHINGLE + 1, 0)))
               if h % SAMPLE == 0}
-    f.shingles = sorted(sample)[:MAX_SHINGLES]
+    f.shingles = array("q", sorted(sample))
     for a in root.css("a[href]"):
         n, hidden = a, False
         while not hidden and n is not None and n is not root and n.tag != "-undef":
@@ -99,6 +99,7 @@ def facts_of(tree, root, url: str, title: str) -> Facts:
             target = link_target(url, str(a.attributes.get("href") or ""))
             if target and target != url:
                 f.targets.add(target)
+    f.text_chars = len(text) + f.link_chars
     return f
 
 
@@ -139,27 +140,31 @@ def site_name(titles: list[str]) -> tuple[str, tuple[str, ...]]:
 
 
 def listings(facts: list[Facts]) -> dict[str, str]:
-    """Pages made mostly of other pages' excerpts (or of links): url -> why."""
-    pages_of: dict[int, list[int]] = defaultdict(list)
-    for i, f in enumerate(facts):
-        for h in f.shingles:
-            pages_of[h].append(i)
-    unique = [sum(1 for h in f.shingles if len(pages_of[h]) == 1) for f in facts]
-    owners: dict[int, int] = {}
+    """Pages made mostly of other pages' excerpts (or of links): url -> why. Runs of words found on more than
+    MAX_SHARING pages are boilerplate, not excerpts, and left out of the count."""
+    import numpy as np
 
-    def owner(h: int) -> int:
-        """The page a shared run of words belongs to: the one the others link to, else the one with the most text
-        of its own (a listing page links to the pages it quotes; they rarely link back)."""
-        if h not in owners:
-            sharing = pages_of[h]
+    n = len(facts)
+    lens = np.array([len(f.shingles) for f in facts], dtype=np.int64)
+    h = np.concatenate([np.asarray(f.shingles, dtype=np.int64) for f in facts]) if n else np.zeros(0, np.int64)
+    page = np.repeat(np.arange(n), lens)
+    order = np.lexsort((page, h))
+    h, page = h[order], page[order]
+    _, start, count = np.unique(h, return_index=True, return_counts=True)
+    unique = np.bincount(page[np.repeat(count, count) == 1], minlength=n)
+    borrowed = np.zeros(n, dtype=np.int64)
+    owners: dict[tuple[int, ...], int] = {}
+    for s, c in zip(start[(count > 1) & (count <= MAX_SHARING)], count[(count > 1) & (count <= MAX_SHARING)]):
+        sharing = tuple(int(i) for i in page[s:s + c])
+        if sharing not in owners:  # the page the others link to, else the one with the most text of its own
             linked = {i: sum(1 for j in sharing if j != i and facts[i].url in facts[j].targets) for i in sharing}
-            owners[h] = max(sharing, key=lambda i: (linked[i], unique[i], -facts[i].links, -len(facts[i].url), -i))
-        return owners[h]
-
+            owners[sharing] = max(sharing, key=lambda i: (linked[i], unique[i], -facts[i].links, -len(facts[i].url), -i))
+        for i in sharing:
+            if i != owners[sharing]:
+                borrowed[i] += 1
     out: dict[str, str] = {}
     for i, f in enumerate(facts):
-        borrowed = sum(1 for h in f.shingles if len(pages_of[h]) > 1 and owner(h) != i)
-        if f.shingles and borrowed >= LISTING_SHARE * len(f.shingles):
+        if lens[i] and borrowed[i] >= LISTING_SHARE * lens[i]:
             out[f.url] = "a listing page (its text is other pages' excerpts)"
         elif f.links >= LINK_MIN and f.link_chars >= LINK_SHARE * max(f.text_chars, 1):
             out[f.url] = "a listing page (mostly links)"
