@@ -2,8 +2,8 @@
 
 Generated pages (docs/search.md) are recognised from the page itself: a redirect stub (meta refresh), a page
 marked noindex, a 404 page, a search page, a generated index (Sphinx genindex / py-modindex); and from the site:
-a listing page (blog index, archive, category, tag, pagination) is one whose text is mostly excerpts of other
-pages (runs of words found on a page with more text of its own), or mostly links."""
+a listing page (blog index, archive, category, tag, pagination) is one whose text is mostly excerpts of the
+pages it links to (runs of words found on a page with more text of its own), or mostly links."""
 
 from __future__ import annotations
 
@@ -159,8 +159,9 @@ def listings(facts: list[Facts]) -> dict[str, str]:
         if sharing not in owners:  # the page the others link to, else the one with the most text of its own
             linked = {i: sum(1 for j in sharing if j != i and facts[i].url in facts[j].targets) for i in sharing}
             owners[sharing] = max(sharing, key=lambda i: (linked[i], unique[i], -facts[i].links, -len(facts[i].url), -i))
+        own = facts[owners[sharing]].url
         for i in sharing:
-            if i != owners[sharing]:
+            if i != owners[sharing] and own in facts[i].targets:  # a listing links to the pages it quotes
                 borrowed[i] += 1
     out: dict[str, str] = {}
     for i, f in enumerate(facts):
