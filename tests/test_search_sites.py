@@ -193,3 +193,32 @@ def test_markdown_marks_are_stripped():
     assert [(c.heading, c.anchor, c.text) for c in page.chunks] == [
         ("", "", "Use pip install x and bold or em words, see the guide and a logo. quoted item run --this"),
         ("Empty › Child code", "empty", "child text")]
+
+
+def test_tag_soup_never_crashes_the_site_pass(tmp_path):
+    import random
+
+    from exporter.search.extract import pages_of_file, site_files, site_pass
+
+    seed = random.randrange(2**32)
+    print(f"seed {seed}")
+    rng = random.Random(seed)
+    tags = ["h1", "h2", "h3", "section", "div", "a", "span", "p", "main", "article", "dt", "dl", "dd", "header", "nav",
+            "li", "title", "meta", "body", "html", "table", "td"]
+    attrs = ["", " id=x", " class=headerlink href=#q", " data-edgembed-weight=2", " data-edgembed-weight=nan",
+             " data-edgembed-weight=-1", " data-edgembed-ignore", " http-equiv=refresh", ' href="http://[::1"',
+             ' href="../a/"', ' class="section" id=s', " name=n", " role=main"]
+    words = ["words here", "¶", "404", "Tide tables and more words of text", "&para;", "<!-- c -->", "\u200b"]
+    for i in range(60):
+        out = []
+        for _ in range(rng.randint(0, 150)):
+            r, t = rng.random(), rng.choice(tags)
+            out.append(f"<{t}{rng.choice(attrs)}>" if r < 0.4 else f"</{t}>" if r < 0.6 else rng.choice(words))
+        (tmp_path / f"p{i}.html").write_text("".join(out), encoding="utf-8")
+    (tmp_path / "deep.html").write_text("<div>" * 3000 + "<h2 id=a>deep</h2><p>text</p>", encoding="utf-8")
+    files = site_files(tmp_path)
+    for include in (False, True):
+        info = site_pass(files, tmp_path, None, include)
+        pages = [p for f in files for p in pages_of_file(f, tmp_path, None, info)]
+        assert all(c.text and 0 <= c.weight < float("inf") for p in pages for c in p.chunks)
+    assert any(p.url == "/deep.html" for p in pages) or info.body_only

@@ -65,7 +65,7 @@ def _roots(tree, selector: str | None, body_only: bool) -> list:
     body; a main with (almost) no text gives way to the body, where a home page keeps its hero."""
     if body_only:
         marked = tree.css("[data-edgembed-body]")
-        return [m for m in marked if not any(o is not m and _inside(m, o) for o in marked)]
+        return [m for m in marked if not any(o != m and _inside(m, o) for o in marked)]
     if selector:
         try:
             root = tree.css_first(selector)
@@ -75,7 +75,7 @@ def _roots(tree, selector: str | None, body_only: bool) -> list:
     root = tree.css_first("main") or tree.css_first("[role=main]") or tree.css_first("article") or tree.body
     if root is None:
         return []
-    if tree.body is not None and root is not tree.body and len(text_of(root)) < HERO_CHARS:
+    if tree.body is not None and root != tree.body and len(text_of(root)) < HERO_CHARS:
         return [tree.body]
     return [root]
 
@@ -83,7 +83,7 @@ def _roots(tree, selector: str | None, body_only: bool) -> list:
 def _inside(node, other) -> bool:
     n = node.parent
     while n is not None and n.tag != "-undef":
-        if n is other:
+        if n == other:
             return True
         n = n.parent
     return False

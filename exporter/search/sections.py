@@ -133,7 +133,7 @@ def anchor_of(node) -> str:
     parent = node.parent
     if parent is not None and parent.tag in ("section", "div", "article") and parent.attributes.get("id"):
         first = next((k for k in _kids(parent) if k.tag not in ("-text", "-comment")), None)
-        if first is node:
+        if first == node:  # selectolax makes a new wrapper each time: compare with ==, not is
             return str(parent.attributes["id"])
     return permalink
 

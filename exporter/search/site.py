@@ -90,7 +90,7 @@ def facts_of(tree, root, url: str, title: str) -> Facts:
     f.shingles = array("q", sorted(sample))
     for a in root.css("a[href]"):
         n, hidden = a, False
-        while not hidden and n is not None and n is not root and n.tag != "-undef":
+        while not hidden and n is not None and n != root and n.tag != "-undef":
             hidden = skipped(n)
             n = n.parent
         if not hidden:
@@ -105,7 +105,10 @@ def facts_of(tree, root, url: str, title: str) -> Facts:
 
 def link_target(url: str, href: str) -> str:
     """The site URL HREF on page URL points to ('' for another site), as url_of writes it (no index.html)."""
-    parts = urlsplit(urljoin("http://site" + url, href))
+    try:
+        parts = urlsplit(urljoin("http://site" + url, href))
+    except ValueError:  # a malformed href ("http://[::1") is no link
+        return ""
     if parts.netloc != "site" and parts.scheme in ("http", "https", ""):
         path = parts.path  # an absolute link to the site's own host: compared by path
     elif parts.netloc != "site":
