@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from exporter.errors import EdgembedError
-from exporter.search.sections import Section, clean, merge, split, text_of
+from exporter.search.sections import Section, clean, merge, same, split, text_of
 from exporter.search.site import Facts, SiteInfo, facts_of, site_info
 
 MAX_BYTES = 10 * 1024 * 1024  # pages above this are skipped (a 50 MB "page" is not a page)
@@ -65,7 +65,7 @@ def _roots(tree, selector: str | None, body_only: bool) -> list:
     body; a main with (almost) no text gives way to the body, where a home page keeps its hero."""
     if body_only:
         marked = tree.css("[data-edgembed-body]")
-        return [m for m in marked if not any(o != m and _inside(m, o) for o in marked)]
+        return [m for m in marked if not any(not same(o, m) and _inside(m, o) for o in marked)]
     if selector:
         try:
             root = tree.css_first(selector)
@@ -75,7 +75,7 @@ def _roots(tree, selector: str | None, body_only: bool) -> list:
     root = tree.css_first("main") or tree.css_first("[role=main]") or tree.css_first("article") or tree.body
     if root is None:
         return []
-    if tree.body is not None and root != tree.body and len(text_of(root)) < HERO_CHARS:
+    if tree.body is not None and not same(root, tree.body) and len(text_of(root)) < HERO_CHARS:
         return [tree.body]
     return [root]
 
@@ -83,7 +83,7 @@ def _roots(tree, selector: str | None, body_only: bool) -> list:
 def _inside(node, other) -> bool:
     n = node.parent
     while n is not None and n.tag != "-undef":
-        if n == other:
+        if same(n, other):
             return True
         n = n.parent
     return False

@@ -37,6 +37,11 @@ def clean(text: str) -> str:
     return " ".join(text.split())  # str.split() and re's \s agree on what is whitespace
 
 
+def same(a, b) -> bool:
+    """Whether two selectolax nodes are one element (each access makes a new wrapper, and == serializes both)."""
+    return a.mem_id == b.mem_id
+
+
 def _classes(node) -> set[str]:
     return set(str(node.attributes.get("class") or "").split())
 
@@ -77,7 +82,7 @@ def text_of(node, links: bool = True) -> str:
         if n.tag == "-text":
             parts.append(n.text_content or "")
             continue
-        if n.tag in ("-comment", "!doctype") or skipped(n) or (not links and n.tag == "a" and n is not node):
+        if n.tag in ("-comment", "!doctype") or skipped(n) or (not links and n.tag == "a" and not same(n, node)):
             continue
         if n.tag in BLOCKS:
             parts.append(" ")
@@ -133,7 +138,7 @@ def anchor_of(node) -> str:
     parent = node.parent
     if parent is not None and parent.tag in ("section", "div", "article") and parent.attributes.get("id"):
         first = next((k for k in _kids(parent) if k.tag not in ("-text", "-comment")), None)
-        if first == node:  # selectolax makes a new wrapper each time: compare with ==, not is
+        if first is not None and same(first, node):
             return str(parent.attributes["id"])
     return permalink
 
@@ -166,7 +171,7 @@ def split(roots: list) -> list[Section]:
                 continue
             own = _weight(node.attributes.get("data-edgembed-weight"))
             w = own if own is not None else w
-            level = _starts_section(node) if node is not root else 0
+            level = _starts_section(node) if not same(node, root) else 0
             if level:
                 cur.text = clean("".join(parts))
                 out.append(cur)

@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 from collections import Counter
 from dataclasses import dataclass, field
 
-from exporter.search.sections import clean, skipped, text_of
+from exporter.search.sections import clean, same, skipped, text_of
 
 SEPARATORS = (" — ", " – ", " - ", " | ", " · ", " :: ", " » ", " • ")
 SHINGLE = 5  # words a shingle (link text left out): runs of words two pages share are one's excerpt of the other
@@ -90,7 +90,7 @@ def facts_of(tree, root, url: str, title: str) -> Facts:
     f.shingles = array("q", sorted(sample))
     for a in root.css("a[href]"):
         n, hidden = a, False
-        while not hidden and n is not None and n != root and n.tag != "-undef":
+        while not hidden and n is not None and not same(n, root) and n.tag != "-undef":
             hidden = skipped(n)
             n = n.parent
         if not hidden:
