@@ -222,3 +222,21 @@ def test_tag_soup_never_crashes_the_site_pass(tmp_path):
         pages = [p for f in files for p in pages_of_file(f, tmp_path, None, info)]
         assert all(c.text and 0 <= c.weight < float("inf") for p in pages for c in p.chunks)
     assert any(p.url == "/deep.html" for p in pages) or info.body_only
+
+
+def test_pages_that_quote_code_or_are_short_twins_are_not_listings(tmp_path):
+    from exporter.search.extract import site_files, site_pass
+
+    doc = "Predict hourly water levels for a station over any span of years from its fitted harmonic constituents."
+    (tmp_path / "api.html").write_text(f"<title>API</title><main><h1>API</h1><dl class=py><dt id=p>predict()"
+                                       f"<a href=src.html>[source]</a></dt><dd><p>{doc}</p></dd></dl></main>")
+    (tmp_path / "src.html").write_text(f'<title>Source</title><main><h1>Source code</h1><pre>def predict():\n    """{doc}"""\n'
+                                       f"    return fit(station, start, end, constituents, nodal=True)</pre></main>")
+    (tmp_path / "a.html").write_text("<title>Example A</title><main><h1>Example A style</h1><p>See also "
+                                     "<a href=b.html>B</a>.</p></main>")
+    (tmp_path / "b.html").write_text("<title>Example B</title><main><h1>Example B style</h1><p>See also "
+                                     "<a href=a.html>A</a>.</p></main>")
+    (tmp_path / "list.html").write_text(f"<title>News</title><main><h1>News</h1><article><h2><a href=api.html>API</a>"
+                                        f"</h2><p>{doc}</p><a href=api.html>Read more</a></article></main>")
+    info = site_pass(site_files(tmp_path), tmp_path, None)
+    assert info.skip == {"/list.html": "a listing page (its text is other pages' excerpts)"}

@@ -234,15 +234,14 @@ def pages_of_file(path: Path, site: Path, selector: str | None, info: SiteInfo |
     if raw is None:
         return
     is_md = path.suffix.lower() == ".md"
-    if is_md and info is not None and info.body_only:
-        return  # data-edgembed-body: only the pages that have it are indexed
+    if info is not None and info.body_only and (is_md or "data-edgembed-body" not in raw):
+        return  # some page has data-edgembed-body: the pages without it are left out (as Pagefind does), silently
     page = md_page(raw, url) if is_md else html_page(raw, url, selector, info)
     if page is None:
-        why = ("no data-edgembed-body element (other pages have one)" if info is not None and info.body_only and not is_md
+        why = ("no text in its data-edgembed-body elements" if info is not None and info.body_only
                else "no text in its main content" if not selector or is_md
                else f"nothing matches --selector '{selector}' (or no text in it)")
-        if not (info is not None and info.body_only and not is_md and "data-edgembed-body" not in raw):
-            warn(f"skipped {path}: {why}")
+        warn(f"skipped {path}: {why}")
         return
     yield page
 

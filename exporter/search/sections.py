@@ -70,9 +70,9 @@ def _kids(node) -> list:
     return out
 
 
-def text_of(node, links: bool = True) -> str:
-    """The readable text under NODE (skipped elements, and links unless LINKS, left out), whitespace collapsed,
-    permalink glyphs trimmed."""
+def text_of(node, prose: bool = False) -> str:
+    """The readable text under NODE (skipped elements left out; with PROSE links and <pre> blocks too), whitespace
+    collapsed, permalink glyphs trimmed."""
     parts, stack = [], [node]
     while stack:
         n = stack.pop()
@@ -82,7 +82,7 @@ def text_of(node, links: bool = True) -> str:
         if n.tag == "-text":
             parts.append(n.text_content or "")
             continue
-        if n.tag in ("-comment", "!doctype") or skipped(n) or (not links and n.tag == "a" and not same(n, node)):
+        if n.tag in ("-comment", "!doctype") or skipped(n) or (prose and n.tag in ("a", "pre") and not same(n, node)):
             continue
         if n.tag in BLOCKS:
             parts.append(" ")

@@ -1,13 +1,15 @@
 """The site-wide pass before chunking: the title suffix every page repeats, and the pages that are not content.
 
 Generated pages (docs/search.md) are recognised from the page itself: a redirect stub (meta refresh), a page
-marked noindex, a 404 page, a search page, a generated index (Sphinx genindex / py-modindex); and from the site:
-a listing page (blog index, archive, category, tag, pagination) is one whose text is mostly excerpts of the
-pages it links to (runs of words found on a page with more text of its own), or mostly links."""
+marked noindex, a 404 page, a search page, a generated index (Sphinx genindex / py-modindex), a source listing
+(Sphinx viewcode); and from the site: a listing page (blog index, archive, category, tag, pagination) is one
+whose text is mostly excerpts of the pages it links to (runs of words found on a page with more text of its own),
+or mostly links."""
 
 from __future__ import annotations
 
 import re
+import zlib
 from array import array
 from urllib.parse import urljoin, urlsplit
 from collections import Counter
@@ -19,6 +21,7 @@ SEPARATORS = (" — ", " – ", " - ", " | ", " · ", " :: ", " » ", " • ")
 SHINGLE = 5  # words a shingle (link text left out): runs of words two pages share are one's excerpt of the other
 SAMPLE = 4  # one shingle in SAMPLE kept (by hash: the same ones on every page), 8 bytes each
 MAX_SHARING = 64  # a run of words on more pages than this is boilerplate (a notice on every page), not an excerpt
+MIN_WORDS = 15  # a page with fewer words of prose is too short to tell (a code example's page: title, "see also")
 LISTING_SHARE = 0.5  # a page whose text is at least this share other pages' excerpts is a listing
 LINK_SHARE = 0.6  # ... or whose text is at least this share link text (over at least LINK_MIN links)
 LINK_MIN = 2
@@ -37,6 +40,7 @@ class Facts:
     text_chars: int = 0
     link_chars: int = 0
     links: int = 0
+    words: int = 0  # words of prose (no links, no code blocks)
     targets: set[str] = field(default_factory=set)  # the site URLs its content links to
 
 
@@ -75,6 +79,8 @@ def generated_reason(tree, root, url: str) -> str:
         return "a generated index (genindex / module index)"
     if root.css_first("#search-results, .search-results, [id^=search-results]"):
         return "a search page"
+    if root.css_first(".viewcode-block, .viewcode-back") or url.startswith("/_modules/"):
+        return "a generated source listing (Sphinx viewcode)"
     return ""
 
 
@@ -83,15 +89,14 @@ def facts_of(tree, root, url: str, title: str) -> Facts:
     f = Facts(url, title, generated_reason(tree, root, url), tree.css_first("[data-edgembed-body]") is not None)
     if root is None:
         return f
-    text = text_of(root, links=False)
-    words = _WORD.findall(text.lower())  # a listing's links (titles, "read more") left out
-    sample = {h for h in (hash(tuple(words[i:i + SHINGLE])) for i in range(max(len(words) - SHINGLE + 1, 0)))
-              if h % SAMPLE == 0}
-    f.shingles = array("q", sorted(sample))
+    text = text_of(root, prose=True)  # a listing's links (titles, "read more") and code blocks left out: a docstring
+    words = _WORD.findall(text.lower())  # is not an excerpt of the source page that shows it (Sphinx viewcode)
+    f.words = len(words)
+    f.shingles = array("q", sorted(shingles(words)))
     for a in root.css("a[href]"):
         n, hidden = a, False
         while not hidden and n is not None and not same(n, root) and n.tag != "-undef":
-            hidden = skipped(n)
+            hidden = skipped(n) or n.tag == "pre"  # as the text counted: no code blocks
             n = n.parent
         if not hidden:
             f.links += 1
@@ -99,8 +104,21 @@ def facts_of(tree, root, url: str, title: str) -> Facts:
             target = link_target(url, str(a.attributes.get("href") or ""))
             if target and target != url:
                 f.targets.add(target)
-    f.text_chars = len(text) + f.link_chars
+    f.text_chars = len(text) + f.link_chars  # code blocks left out
     return f
+
+
+def shingles(words: list[str]) -> set[int]:
+    """The sampled hashes of the SHINGLE-word runs of WORDS: the same on every run and machine (no hash())."""
+    ids = {w: zlib.crc32(w.encode("utf-8")) for w in set(words)}
+    out = set()
+    for i in range(max(len(words) - SHINGLE + 1, 0)):
+        h = 0
+        for w in words[i:i + SHINGLE]:
+            h = (h * 0x100000001B3 + ids[w]) & 0x7FFFFFFFFFFFFFFF
+        if h % SAMPLE == 0:
+            out.add(h)
+    return out
 
 
 def link_target(url: str, href: str) -> str:
@@ -168,7 +186,7 @@ def listings(facts: list[Facts]) -> dict[str, str]:
                 borrowed[i] += 1
     out: dict[str, str] = {}
     for i, f in enumerate(facts):
-        if lens[i] and borrowed[i] >= LISTING_SHARE * lens[i]:
+        if f.words >= MIN_WORDS and lens[i] and borrowed[i] >= LISTING_SHARE * lens[i]:
             out[f.url] = "a listing page (its text is other pages' excerpts)"
         elif f.links >= LINK_MIN and f.link_chars >= LINK_SHARE * max(f.text_chars, 1):
             out[f.url] = "a listing page (mostly links)"
