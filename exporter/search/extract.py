@@ -62,7 +62,7 @@ def check_selector(selector: str) -> None:
 
 def _roots(tree, selector: str | None, body_only: bool) -> list:
     """The content elements: [data-edgembed-body] ones, the --selector match, else main / [role=main] / article /
-    body; a main with (almost) no text gives way to the body, where a home page keeps its hero."""
+    body; a main with (almost) no text gives way to the body where that has prose (a home page's hero)."""
     if body_only:
         marked = tree.css("[data-edgembed-body]")
         return [m for m in marked if not any(not same(o, m) and _inside(m, o) for o in marked)]
@@ -75,7 +75,8 @@ def _roots(tree, selector: str | None, body_only: bool) -> list:
     root = tree.css_first("main") or tree.css_first("[role=main]") or tree.css_first("article") or tree.body
     if root is None:
         return []
-    if tree.body is not None and not same(root, tree.body) and len(text_of(root)) < HERO_CHARS:
+    if tree.body is not None and not same(root, tree.body) and len(text_of(root)) < HERO_CHARS \
+            and len(text_of(tree.body, prose=True)) >= HERO_CHARS:  # prose, not the theme's menus of links
         return [tree.body]
     return [root]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 SKIP_TAGS = frozenset({"nav", "header", "footer", "aside", "script", "style", "noscript", "template", "svg", "form",
                        "button", "select", "textarea", "iframe", "object", "canvas", "input", "label"})
-SKIP_ROLES = frozenset({"navigation", "banner", "contentinfo", "search", "complementary"})
+SKIP_ROLES = frozenset({"navigation", "banner", "contentinfo", "search", "complementary", "dialog", "alertdialog"})
 BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "br", "tr", "td", "th", "table", "section", "article", "main",
                     "blockquote", "pre", "dd", "dt", "dl", "figure", "figcaption", "hr"}) | frozenset(HEADINGS)
 PERMALINK_CLASSES = frozenset({"headerlink", "hash-link", "header-anchor", "anchor-link", "anchorjs-link",

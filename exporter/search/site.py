@@ -4,7 +4,7 @@ Generated pages (docs/search.md) are recognised from the page itself: a redirect
 marked noindex, a 404 page, a search page, a generated index (Sphinx genindex / py-modindex), a source listing
 (Sphinx viewcode); and from the site: a listing page (blog index, archive, category, tag, pagination) is one
 whose text is mostly excerpts of the pages it links to (runs of words found on a page with more text of its own),
-or mostly links."""
+or mostly links to its other pages."""
 
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ SEPARATORS = (" — ", " – ", " - ", " | ", " · ", " :: ", " » ", " • ")
 SHINGLE = 5  # words a shingle (link text left out): runs of words two pages share are one's excerpt of the other
 SAMPLE = 4  # one shingle in SAMPLE kept (by hash: the same ones on every page), 8 bytes each
 MAX_SHARING = 64  # a run of words on more pages than this is boilerplate (a notice on every page), not an excerpt
+LEAD_WORDS = 150  # an excerpt is a page's lead: runs shared further down are quotes or repeats, not excerpts
 MIN_WORDS = 15  # a page with fewer words of prose is too short to tell (a code example's page: title, "see also")
 LISTING_SHARE = 0.5  # a page whose text is at least this share other pages' excerpts is a listing
-LINK_SHARE = 0.6  # ... or whose text is at least this share link text (over at least LINK_MIN links)
+LINK_SHARE = 0.6  # ... or whose text is at least this share the text of links within the site (LINK_MIN or more)
 LINK_MIN = 2
 _WORD = re.compile(r"\w+")
 
@@ -37,6 +38,7 @@ class Facts:
     generated: str = ""  # why the page itself says it is not content ('' when it is)
     marked_body: bool = False  # has a data-edgembed-body element
     shingles: array = field(default_factory=lambda: array("q"))  # hashes of a sample of its 5-word runs
+    lead: array = field(default_factory=lambda: array("q"))  # those that start in its first LEAD_WORDS words
     text_chars: int = 0
     link_chars: int = 0
     links: int = 0
@@ -92,32 +94,42 @@ def facts_of(tree, root, url: str, title: str) -> Facts:
     text = text_of(root, prose=True)  # a listing's links (titles, "read more") and code blocks left out: a docstring
     words = _WORD.findall(text.lower())  # is not an excerpt of the source page that shows it (Sphinx viewcode)
     f.words = len(words)
-    f.shingles = array("q", sorted(shingles(words)))
+    runs = shingles(words)
+    f.shingles = array("q", sorted(runs))
+    f.lead = array("q", sorted(h for h, i in runs.items() if i < LEAD_WORDS))
     for a in root.css("a[href]"):
         n, hidden = a, False
         while not hidden and n is not None and not same(n, root) and n.tag != "-undef":
             hidden = skipped(n) or n.tag == "pre"  # as the text counted: no code blocks
             n = n.parent
         if not hidden:
-            f.links += 1
-            f.link_chars += len(text_of(a))
-            target = link_target(url, str(a.attributes.get("href") or ""))
+            href = str(a.attributes.get("href") or "")
+            chars = len(text_of(a))
+            other = 0
+            if href.startswith(("http:", "https:", "//", "mailto:")):
+                other = chars  # a link out of the site: a page of them (talks, projects using X) is content
+            else:
+                f.links += 1
+                f.link_chars += chars
+            f.text_chars += other
+            target = link_target(url, href)
             if target and target != url:
                 f.targets.add(target)
-    f.text_chars = len(text) + f.link_chars  # code blocks left out
+    f.text_chars += len(text) + f.link_chars  # code blocks left out
     return f
 
 
-def shingles(words: list[str]) -> set[int]:
-    """The sampled hashes of the SHINGLE-word runs of WORDS: the same on every run and machine (no hash())."""
+def shingles(words: list[str]) -> dict[int, int]:
+    """The sampled hashes of the SHINGLE-word runs of WORDS, each with the word it first starts at: the same on
+    every run and machine (no hash(), which Python salts per process)."""
     ids = {w: zlib.crc32(w.encode("utf-8")) for w in set(words)}
-    out = set()
+    out: dict[int, int] = {}
     for i in range(max(len(words) - SHINGLE + 1, 0)):
         h = 0
         for w in words[i:i + SHINGLE]:
             h = (h * 0x100000001B3 + ids[w]) & 0x7FFFFFFFFFFFFFFF
         if h % SAMPLE == 0:
-            out.add(h)
+            out.setdefault(h, i)
     return out
 
 
@@ -175,21 +187,26 @@ def listings(facts: list[Facts]) -> dict[str, str]:
     unique = np.bincount(page[np.repeat(count, count) == 1], minlength=n)
     borrowed = np.zeros(n, dtype=np.int64)
     owners: dict[tuple[int, ...], int] = {}
+    leads: dict[int, set[int]] = {}
     for s, c in zip(start[(count > 1) & (count <= MAX_SHARING)], count[(count > 1) & (count <= MAX_SHARING)]):
         sharing = tuple(int(i) for i in page[s:s + c])
         if sharing not in owners:  # the page the others link to, else the one with the most text of its own
             linked = {i: sum(1 for j in sharing if j != i and facts[i].url in facts[j].targets) for i in sharing}
             owners[sharing] = max(sharing, key=lambda i: (linked[i], unique[i], -facts[i].links, -len(facts[i].url), -i))
-        own = facts[owners[sharing]].url
+        owner = owners[sharing]
+        if owner not in leads:
+            leads[owner] = set(facts[owner].lead)
+        if int(h[s]) not in leads[owner]:
+            continue  # not from the owner's lead: a passage two pages repeat, not an excerpt
         for i in sharing:
-            if i != owners[sharing] and own in facts[i].targets:  # a listing links to the pages it quotes
+            if i != owner and facts[owner].url in facts[i].targets:  # a listing links to the pages it quotes
                 borrowed[i] += 1
     out: dict[str, str] = {}
     for i, f in enumerate(facts):
         if f.words >= MIN_WORDS and lens[i] and borrowed[i] >= LISTING_SHARE * lens[i]:
             out[f.url] = "a listing page (its text is other pages' excerpts)"
         elif f.links >= LINK_MIN and f.link_chars >= LINK_SHARE * max(f.text_chars, 1):
-            out[f.url] = "a listing page (mostly links)"
+            out[f.url] = "a listing page (mostly links to other pages)"
     return out
 
 
