@@ -207,3 +207,27 @@ def test_cli_index_records_and_out(search_model, tmp_path, capsys):
     assert line.startswith("indexed 2 pages (2 chunks,") and str(out) in line
     assert main(["search", str(out), "how can I download my stuff", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["url"] == "/kb/2"
+
+
+def test_generator_site_index_has_site_name_weights_and_no_generated_pages(search_model, tmp_path, capsys):
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(Path(__file__).parent / "data" / "gen" / "sphinx", site)
+    (site / "weighted.html").write_text("<html><head><title>Old notes — Tidewater 2.1 documentation</title></head><body>"
+                                        "<main data-edgembed-weight=0.25><h1 id=old>Old notes</h1><p>legacy tide tables"
+                                        "</p></main></body></html>", encoding="utf-8")
+    assert main(["index", str(site), "--model", str(search_model), "--quiet"]) == 0
+    out = site / "_edgembed"
+    meta = json.loads((out / "index.json").read_text())
+    assert meta["site_name"] == "Tidewater 2.1 documentation"
+    frags = [json.loads((out / "pages" / f"{p}.json").read_text()) for p in range(meta["pages"])]
+    assert sorted(f["url"] for f in frags) == ["/", "/api.html", "/changelog.html", "/guide/harmonics.html",
+                                               "/install.html", "/weighted.html"]
+    weighted = next(f for f in frags if f["url"] == "/weighted.html")
+    assert weighted["title"] == "Old notes" and weighted["chunks"] == [{"h": "Old notes", "a": "old", "t": "legacy tide tables", "w": 0.25}]
+    assert all("w" not in c for f in frags if f is not weighted for c in f["chunks"])
+    assert "genindex.html: a generated index" in capsys.readouterr().err
+    assert main(["index", str(site), "--model", str(search_model), "--quiet", "--include-generated"]) == 0
+    meta = json.loads((out / "index.json").read_text())
+    assert meta["pages"] == 9  # + genindex, py-modindex, search

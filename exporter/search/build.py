@@ -19,7 +19,7 @@ import numpy as np
 from exporter.errors import EdgembedError
 from exporter.fsutil import atomic_dir, check_out_dir
 from exporter.search.analyze import Analyzer, analyzer_tokenizer_json
-from exporter.search.extract import Page, pages_of_file, records, site_files, warn
+from exporter.search.extract import Page, pages_of_file, records, site_files, site_pass, warn
 from exporter.search.model import prepare
 from exporter.search.store import TERMS_MAGIC, encode_term, pack_codes, quantize_int8, shard_of
 
@@ -57,16 +57,19 @@ class _Where:
 
 
 def _pages(site: Path | None, out: Path, selector: str | None, recs: Path | None,
-           where: _Where) -> tuple[int, Iterator[Page]]:
+           where: _Where, include_generated: bool = False) -> tuple[int, Iterator[Page], str]:
     """The pages to index; a file whose reading fails unexpectedly is a warning and is skipped (no bad page stops
-    the site's index). Reading errors that name the problem (EdgembedError: a bad --selector, --records) stop it."""
+    the site's index). Reading errors that name the problem (EdgembedError: a bad --selector, --records) stop it.
+    Returns the number of files, the pages (streamed) and the site name (site.py: a first pass reads every page)."""
     files = site_files(site, exclude=out) if site is not None else []
+    where.item = f"the first pass over {site}"  # titles, generated and listing pages (site.py)
+    info = site_pass(files, site, selector, include_generated) if site is not None else None
 
     def gen() -> Iterator[Page]:
         for f in files:
             where.item = f.relative_to(site).as_posix() if site is not None else str(f)
             try:
-                got = list(pages_of_file(f, site, selector))
+                got = list(pages_of_file(f, site, selector, info))
             except EdgembedError:
                 raise
             except Exception as e:  # a parser bug on a hostile page: skip the page, not the site
@@ -77,7 +80,7 @@ def _pages(site: Path | None, out: Path, selector: str | None, recs: Path | None
             where.item = str(recs)
             yield from records(recs)
 
-    return len(files), gen()
+    return len(files), gen(), info.site_name if info is not None else ""
 
 
 def _one_line(e: BaseException) -> str:
@@ -156,10 +159,12 @@ def _under(site: Path | None, out: Path) -> Path:
 
 
 def build_index(site: str | Path | None, out: str | Path, model: str | None = None, selector: str | None = None,
-                records_file: str | Path | None = None, progress: bool = True, force: bool = False) -> dict:
+                records_file: str | Path | None = None, progress: bool = True, force: bool = False,
+                include_generated: bool = False) -> dict:
     """Index SITE (a folder of built pages) and/or RECORDS_FILE (JSONL {url, title, text}) into OUT; returns index.json.
 
-    OUT must be new, empty or an earlier index (FORCE: or another folder), never the site or a folder holding it."""
+    OUT must be new, empty or an earlier index (FORCE: or another folder), never the site or a folder holding it.
+    INCLUDE_GENERATED keeps the pages extract.py leaves out as not content (404, search, listing pages ...)."""
     from exporter.pipeline import model_path
 
     t0 = time.perf_counter()
@@ -178,7 +183,7 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
     where = _Where()
     try:
         with atomic_dir(out_p) as tmp:
-            index = _build(tmp, site_p, out_p, model, selector, recs, progress, where)
+            index = _build(tmp, site_p, out_p, model, selector, recs, progress, where, include_generated)
     except EdgembedError:
         raise
     except Exception as e:  # never a traceback: one line naming what was being processed; OUT is untouched
@@ -188,7 +193,7 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
 
 
 def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selector: str | None, recs: Path | None,
-           progress: bool, where: _Where) -> dict:
+           progress: bool, where: _Where, include_generated: bool = False) -> dict:
     """Write the index into TMP (build_index's atomic folder); returns index.json."""
     analyzer = Analyzer()
     embedder = prepare(model, tmp / "model")
@@ -204,7 +209,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
         (tmp / analyzer_file).write_bytes(table)
     (tmp / "pages").mkdir()
     (tmp / "vecs").mkdir()
-    n_files, pages = _pages(site_p, _under(site_p, out_p), selector, recs, where)
+    n_files, pages, site_name = _pages(site_p, _under(site_p, out_p), selector, recs, where, include_generated)
     post, codes, page_chunks = _Postings(), [], []
     batch: list[tuple[Page, list[str]]] = []
 
@@ -220,7 +225,8 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
         at = 0
         for page, ts in batch:
             frag = {"url": page.url, "title": page.title,
-                    "chunks": [{"h": c.heading, "a": c.anchor, "t": c.text} for c in page.chunks]}
+                    "chunks": [{"h": c.heading, "a": c.anchor, "t": c.text, **({"w": c.weight} if c.weight != 1 else {})}
+                           for c in page.chunks]}
             (tmp / "vecs" / f"{len(page_chunks)}.bin").write_bytes(q8[at:at + len(page.chunks)].tobytes())
             at += len(page.chunks)
             (tmp / "pages" / f"{len(page_chunks)}.json").write_text(json.dumps(frag, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
@@ -260,7 +266,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
         if split < allcodes.shape[1]:
             (tmp / "codes" / f"{k}.b.bin").write_bytes(np.ascontiguousarray(rows[:, split:]).tobytes())
     index = {
-        "format": FORMAT, "version": VERSION, "model": "model/", "analyzer": {**analyzer.spec(), "chartable": analyzer_file},
+        "format": FORMAT, "version": VERSION, "model": "model/", "site_name": site_name, "analyzer": {**analyzer.spec(), "chartable": analyzer_file},
         "pages": len(page_chunks), "chunks": int(len(allcodes)), "terms": n_terms, "dims": dims,
         "code_dims_a": min(dims, 8 * split), "code_bytes": split, "code_bytes_b": int(allcodes.shape[1]) - split,
         "code_shard": CODE_SHARD, "code_shards": n_code,

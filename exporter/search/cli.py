@@ -19,6 +19,8 @@ def add_parser(sub) -> None:
     i.add_argument("--force", action="store_true", help="allow --out to replace a non-empty folder edgembed did not write")
     i.add_argument("--selector", default=None, help="CSS selector of the main content (default: main, else body)")
     i.add_argument("--records", default=None, help="also index a JSONL file of {url, title, text} records")
+    i.add_argument("--include-generated", action="store_true",
+                   help="also index the pages left out as not content (404, search, genindex, redirect, listing pages)")
     i.add_argument("--quiet", action="store_true", help="no progress bar")
 
     s = sub.add_parser("search", help="query a search index built by 'edgembed index'")
@@ -45,7 +47,7 @@ def _index(args) -> int:
     if out is None:
         raise EdgembedError("--out is required with --records and no SITE_DIR")
     meta = build_index(args.site, out, model=args.model, selector=args.selector, records_file=args.records,
-                       progress=not args.quiet, force=args.force)
+                       progress=not args.quiet, force=args.force, include_generated=args.include_generated)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file() and "model" not in p.relative_to(out).parts[:1]
                and "js" not in p.relative_to(out).parts[:1])
     print(f"indexed {meta['pages']} pages ({meta['chunks']} chunks, {meta['terms']} terms) into {out} in "

@@ -1,9 +1,11 @@
-"""Pages of a built site: HTML (main content, split at headings that have ids), Markdown, and JSONL records.
+"""Pages of a built site: HTML (main content split into sections, sections.py), Markdown, and JSONL records.
 
-Each page yields chunks; a chunk keeps the page's title and URL, its heading and anchor, and its text with runs of
-whitespace collapsed to one space. Skipped: nav, header, footer, aside, script, style and anything marked
-``data-edgembed-ignore``. Bad files are skipped with a one-line warning (binary, not UTF-8, over the size limit,
-no text), never a crash."""
+Each page yields chunks; a chunk keeps the page's title and URL, its heading and anchor, its weight
+(``data-edgembed-weight``) and its text with runs of whitespace collapsed to one space. Skipped: nav, header,
+footer, aside, script, style and anything marked ``data-edgembed-ignore``. A site is read in two passes
+(site.py): the first finds the title suffix every page repeats and the pages that are not content (generated,
+listing); the second splits the others. Bad files are skipped with a one-line warning (binary, not UTF-8, over
+the size limit, no text), never a crash."""
 
 from __future__ import annotations
 
@@ -15,15 +17,12 @@ from pathlib import Path
 from typing import Iterator
 
 from exporter.errors import EdgembedError
+from exporter.search.sections import Section, clean, merge, same, split, text_of
+from exporter.search.site import Facts, SiteInfo, facts_of, site_info
 
-SKIP_TAGS = frozenset({"nav", "header", "footer", "aside", "script", "style", "noscript", "template", "svg", "form",
-                       "button", "select", "textarea", "iframe", "object", "canvas"})
-HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "br", "tr", "td", "th", "table", "section", "article", "main",
-                    "blockquote", "pre", "dd", "dt", "dl", "figure", "figcaption", "hr"}) | HEADINGS
 MAX_BYTES = 10 * 1024 * 1024  # pages above this are skipped (a 50 MB "page" is not a page)
 SUFFIXES = (".html", ".htm", ".md")
-_WS = re.compile(r"\s+")
+HERO_CHARS = 100  # a main element with less text than this gives way to the body (a home page's hero)
 
 
 @dataclass
@@ -31,6 +30,7 @@ class Chunk:
     heading: str
     anchor: str
     text: str
+    weight: float = 1.0  # data-edgembed-weight of the element holding the chunk (1 when none)
 
 
 @dataclass
@@ -38,11 +38,6 @@ class Page:
     url: str
     title: str
     chunks: list[Chunk] = field(default_factory=list)
-
-
-def clean(text: str) -> str:
-    """Runs of whitespace to one space, trimmed (the index stores text this way, so words split at U+0020)."""
-    return _WS.sub(" ", text).strip()
 
 
 def warn(msg: str) -> None:
@@ -65,64 +60,63 @@ def check_selector(selector: str) -> None:
         raise EdgembedError(f"bad --selector '{selector}': {e}") from None
 
 
-def html_page(raw: str, url: str, selector: str | None = None) -> Page | None:
-    """The page of an HTML document, or None when its main content has no text."""
-    tree = _parser()(raw)
-    title_node = tree.css_first("title")
-    title = clean(title_node.text(deep=True)) if title_node else ""
+def _roots(tree, selector: str | None, body_only: bool) -> list:
+    """The content elements: [data-edgembed-body] ones, the --selector match, else main / [role=main] / article /
+    body; a main with (almost) no text gives way to the body where that has prose (a home page's hero)."""
+    if body_only:
+        marked = tree.css("[data-edgembed-body]")
+        return [m for m in marked if not any(not same(o, m) and _inside(m, o) for o in marked)]
     if selector:
         try:
             root = tree.css_first(selector)
         except Exception as e:  # lexbor raises on a bad selector
             raise EdgembedError(f"bad --selector '{selector}': {e}") from None
-        if root is None:
-            return None  # pages without the site's content element are not indexed (as Pagefind does)
-    else:
-        root = tree.css_first("main") or tree.css_first("[role=main]") or tree.body
+        return [root] if root is not None else []
+    root = tree.css_first("main") or tree.css_first("[role=main]") or tree.css_first("article") or tree.body
     if root is None:
-        return None
-    chunks: list[Chunk] = []
-    heading, anchor, parts = "", "", []
+        return []
+    if tree.body is not None and not same(root, tree.body) and len(text_of(root)) < HERO_CHARS \
+            and len(text_of(tree.body, prose=True)) >= HERO_CHARS:  # prose, not the theme's menus of links
+        return [tree.body]
+    return [root]
 
-    def flush() -> None:
-        text = clean("".join(parts))
-        if text or heading:
-            chunks.append(Chunk(heading, anchor, text))
 
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node is None:
-            continue
-        tag = node.tag
-        if tag == "-text":
-            parts.append(node.text_content or "")
-            continue
-        if tag in ("-comment", "!doctype") or tag in SKIP_TAGS:
-            continue
-        attrs = node.attributes
-        if "data-edgembed-ignore" in attrs:
-            continue
-        if tag in HEADINGS and attrs.get("id"):
-            flush()
-            heading, anchor, parts = clean(node.text(deep=True)), str(attrs["id"]), []
-            if not title and tag == "h1":
-                title = heading
-            continue
-        if tag in BLOCKS:
-            parts.append(" ")
-        kids = []
-        child = node.child
-        while child is not None:
-            kids.append(child)
-            child = child.next
-        stack.extend(reversed(kids))
-    flush()
-    if not chunks or not any(c.text for c in chunks):
-        return None
+def _inside(node, other) -> bool:
+    n = node.parent
+    while n is not None and n.tag != "-undef":
+        if same(n, other):
+            return True
+        n = n.parent
+    return False
+
+
+def _title(tree) -> str:
+    node = tree.css_first("title")
+    return clean(node.text(deep=True)) if node else ""
+
+
+def html_facts(raw: str, url: str, selector: str | None = None) -> Facts:
+    """The site-wide pass's facts of an HTML page."""
+    tree = _parser()(raw)
+    roots = _roots(tree, selector, False)
+    return facts_of(tree, roots[0] if roots else None, url, _title(tree))
+
+
+def html_page(raw: str, url: str, selector: str | None = None, site: SiteInfo | None = None) -> Page | None:
+    """The page of an HTML document, or None when its main content has no text."""
+    tree = _parser()(raw)
+    title = _title(tree)
+    roots = _roots(tree, selector, site is not None and site.body_only)
+    if not roots:
+        return None  # pages without the site's content element are not indexed (as Pagefind does)
+    sections = split(roots)
     if not title:
-        h1 = tree.css_first("h1")
-        title = clean(h1.text(deep=True)) if h1 else ""
+        title = next((s.heading for s in sections if s.level == 1), "")
+    chunks = [Chunk(s.heading, s.anchor, s.text, s.weight) for s in merge(sections)]
+    if not chunks:
+        return None
+    if site is not None:
+        title = site.title(title)
     return Page(url, title or url.rstrip("/").rsplit("/", 1)[-1] or url, chunks)
 
 
@@ -130,25 +124,54 @@ def _slug(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading.lower()).strip().replace(" ", "-")
 
 
+_MD_INLINE = [
+    (re.compile(r"<!--.*?-->", re.S), " "),
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images: their alt text
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links: their text
+    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # reference links
+    (re.compile(r"</?[A-Za-z][^>]*>"), " "),  # inline HTML tags
+    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # strong
+    (re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?!\w)"), r"\1"),  # emphasis
+    (re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w])"), r"\1"),
+    (re.compile(r"~~(.+?)~~"), r"\1"),
+    (re.compile(r"`+([^`]*)`+"), r"\1"),  # code spans: their text
+]
+_MD_LINE = re.compile(r"^\s{0,3}(?:>\s?)*(?:[-*+]\s+|\d+[.)]\s+)?")  # quote and list markers
+
+
+def md_text(line: str) -> str:
+    """A Markdown line as plain text: no emphasis marks, backticks, link targets, list or quote markers."""
+    line = _MD_LINE.sub("", line)
+    if re.match(r"^\s*(```|~~~|[-*_]{3,}\s*$|\|?\s*:?-{3,})", line):
+        return ""  # fences, rules, table separators
+    for rx, rep in _MD_INLINE:
+        line = rx.sub(rep, line)
+    return line.replace("|", " ")
+
+
 def md_page(raw: str, url: str) -> Page | None:
-    """A Markdown file: the first '# ' line is the title; '## ' .. '###### ' headings start chunks (GitHub-style slugs)."""
-    title, chunks, heading, anchor, parts = "", [], "", "", []
-    for line in raw.splitlines():
+    """A Markdown file: the first '# ' line is the title; '## ' .. '###### ' headings start chunks (GitHub-style
+    slugs); the stored text has the Markdown marks taken out; a front matter block is left out."""
+    lines = raw.splitlines()
+    if lines and lines[0].strip() in ("---", "+++"):
+        end = next((i for i, ln in enumerate(lines[1:], 1) if ln.strip() == lines[0].strip()), None)
+        if end is not None:
+            lines = lines[end + 1:]
+    title, sections, heading, anchor, parts, level = "", [], "", "", [], 0
+    for line in lines:
         m = re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)
         if m and len(m.group(1)) == 1 and not title:
-            title = clean(m.group(2))
+            title = clean(md_text(m.group(2)))
             continue
         if m:
-            text = clean(" ".join(parts))
-            if text or heading:
-                chunks.append(Chunk(heading, anchor, text))
-            heading, anchor, parts = clean(m.group(2)), _slug(m.group(2)), []
+            sections.append(Section(heading, anchor, clean(" ".join(parts)), 1.0, level))
+            heading, anchor, parts = clean(md_text(m.group(2))), _slug(m.group(2)), []
+            level = len(m.group(1))
             continue
-        parts.append(line)
-    text = clean(" ".join(parts))
-    if text or heading:
-        chunks.append(Chunk(heading, anchor, text))
-    if not any(c.text for c in chunks):
+        parts.append(md_text(line))
+    sections.append(Section(heading, anchor, clean(" ".join(parts)), 1.0, level))
+    chunks = [Chunk(s.heading, s.anchor, s.text) for s in merge(sections)]
+    if not chunks:
         return None
     return Page(url, title or url.rsplit("/", 1)[-1], chunks)
 
@@ -161,23 +184,25 @@ def url_of(rel: str) -> str:
     return "/" + rel
 
 
-def _read(path: Path) -> str | None:
+def _read(path: Path, quiet: bool = False) -> str | None:
+    """The text of a page file, or None with a warning (none when QUIET: the site pass reads files twice)."""
+    say = (lambda msg: None) if quiet else warn
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            warn(f"skipped {path}: {size:,} bytes, over the {MAX_BYTES:,}-byte page limit")
+            say(f"skipped {path}: {size:,} bytes, over the {MAX_BYTES:,}-byte page limit")
             return None
         data = path.read_bytes()
     except OSError as e:
-        warn(f"skipped {path}: {e.strerror or e}")
+        say(f"skipped {path}: {e.strerror or e}")
         return None
     if b"\x00" in data[:8192]:
-        warn(f"skipped {path}: binary file")
+        say(f"skipped {path}: binary file")
         return None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        warn(f"skipped {path}: not UTF-8 (byte {e.start})")
+        say(f"skipped {path}: not UTF-8 (byte {e.start})")
         return None
 
 
@@ -195,17 +220,43 @@ def site_files(site: Path, exclude: Path | None = None) -> list[Path]:
     return out
 
 
-def pages_of_file(path: Path, site: Path, selector: str | None) -> Iterator[Page]:
+def _url(path: Path, site: Path) -> str:
+    rel = path.relative_to(site).as_posix()
+    return "/" + rel if path.suffix.lower() == ".md" else url_of(rel)
+
+
+def pages_of_file(path: Path, site: Path, selector: str | None, info: SiteInfo | None = None) -> Iterator[Page]:
+    """The page of one file (none when it is skipped, with a warning saying why)."""
+    url = _url(path, site)
+    if info is not None and url in info.skip:
+        warn(f"skipped {path}: {info.skip[url]} (--include-generated keeps it)")
+        return
     raw = _read(path)
     if raw is None:
         return
-    rel = path.relative_to(site).as_posix()
-    page = md_page(raw, "/" + rel) if path.suffix.lower() == ".md" else html_page(raw, url_of(rel), selector)
+    is_md = path.suffix.lower() == ".md"
+    if info is not None and info.body_only and (is_md or "data-edgembed-body" not in raw):
+        return  # some page has data-edgembed-body: the pages without it are left out (as Pagefind does), silently
+    page = md_page(raw, url) if is_md else html_page(raw, url, selector, info)
     if page is None:
-        warn(f"skipped {path}: " + ("no text in its main content" if not selector or path.suffix.lower() == ".md"
-                                    else f"nothing matches --selector '{selector}' (or no text in it)"))
+        why = ("no text in its data-edgembed-body elements" if info is not None and info.body_only
+               else "no text in its main content" if not selector or is_md
+               else f"nothing matches --selector '{selector}' (or no text in it)")
+        warn(f"skipped {path}: {why}")
         return
     yield page
+
+
+def site_pass(files: list[Path], site: Path, selector: str | None, include_generated: bool = False) -> SiteInfo:
+    """The first pass over the site's HTML files: title suffix, generated and listing pages (site.py)."""
+    facts = []
+    for path in files:
+        if path.suffix.lower() == ".md":
+            continue
+        raw = _read(path, quiet=True)
+        if raw is not None:
+            facts.append(html_facts(raw, _url(path, site), selector))
+    return site_info(facts, include_generated)
 
 
 def records(path: Path) -> Iterator[Page]:

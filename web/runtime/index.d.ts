@@ -314,7 +314,7 @@ export interface SearchOptions {
   mode?: SearchMode;
 }
 
-/** One chunk of a page (a section under a heading with an id). */
+/** One chunk of a page (a section of it: docs/search.md, how pages are split). */
 export interface SearchSubResult {
   /** page URL plus #anchor */
   url: string;
@@ -352,7 +352,7 @@ export declare const MODES: readonly SearchMode[];
 export declare class SiteSearch {
   private constructor();
   /** the index's index.json */
-  readonly meta: { pages: number; chunks: number; terms: number; dims: number; [key: string]: unknown };
+  readonly meta: { pages: number; chunks: number; terms: number; dims: number; site_name?: string; [key: string]: unknown };
   /** requests made so far */
   readonly stats: { requests: number };
   /** Pages best first; fetches only the pieces this query needs. */

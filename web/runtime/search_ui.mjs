@@ -161,7 +161,7 @@ export class EdgembedSearchUI {
           const sa = doc.createElement("a");
           sa.href = safeHref(r.url);
           sa.tabIndex = -1;
-          sa.textContent = r.heading || r.url;
+          sa.textContent = r.heading || h.title; // an untitled first chunk: the page title, never its URL
           sub.append(sa);
         }
         li.append(sub);
