@@ -17,13 +17,18 @@ import numpy as np
 
 from exporter.errors import EdgembedError
 from exporter.fsutil import atomic_dir
-from exporter.search.analyze import Analyzer, analyzer_tokenizer_json
+from exporter.search.analyze import CONNECTORS, Analyzer, analyzer_tokenizer_json
 from exporter.search.extract import Page, pages_of_file, records, site_files
-from exporter.search.store import TERMS_MAGIC, encode_term, pack_codes, quantize_int8, shard_of
+from exporter.search.store import (TERMS_MAGIC, TYPO_MAGIC, encode_term, encode_typo, pack_codes, quantize_int8,
+                                   shard_of, typo_key)
 
 FORMAT = "edgembed-search"
-VERSION = 1
+VERSION = 2
 K1, B = 1.2, 0.75
+TITLE_WEIGHT = 4.0  # BM25F: a term in the page title counts this many times (tuned on half of cranfield, docs/search.md)
+HEADING_WEIGHT = 4.0  # ... in the chunk's heading (as the title: no development set has headings)
+PAGE_ALPHA = 0.0  # page score = best chunk + alpha x the sum of its other matched chunks (docs/search.md)
+TYPO_SHARD_BYTES = 4096  # target size of a typo side-table shard
 FUSION_WEIGHT = 1.0  # hybrid = bm25 / max bm25 + weight * cosine (tuned on cranfield and cisi, docs/search.md)
 RERANK = 20  # hybrid: chunks re-scored with their int8 vectors after the sign-code pass
 RERANK_SEMANTIC = 100  # semantic: the best sign-code chunks re-scored ...
@@ -94,51 +99,69 @@ def _pages(site: Path | None, out: Path, selector: str | None, recs: Path | None
 
 
 class _Postings:
-    """Per-chunk term counts, appended as the pages stream by."""
+    """Per-chunk weighted term counts (BM25F: title and heading terms count more), appended as the pages stream by."""
 
-    def __init__(self) -> None:
+    def __init__(self, title_weight: float = TITLE_WEIGHT, heading_weight: float = HEADING_WEIGHT) -> None:
         self.vocab: dict[str, int] = {}
+        self.weights = (title_weight, heading_weight, 1.0)
         self.term = array("i")
         self.chunk = array("i")
-        self.tf = array("i")
+        self.tf = array("d")
         self.length = array("i")
+        self.boost = array("d")
 
-    def add(self, terms: list[str]) -> None:
+    def add(self, title: list[str], heading: list[str], body: list[str], weight: float = 1.0) -> None:
+        """One chunk: the terms of its page title, its heading and its text; WEIGHT multiplies its scores."""
         c = len(self.length)
-        counts: dict[int, int] = {}
-        for t in terms:
-            i = self.vocab.setdefault(t, len(self.vocab))
-            counts[i] = counts.get(i, 0) + 1
+        counts: dict[int, float] = {}
+        for terms, w in zip((title, heading, body), self.weights):
+            for t in terms:
+                i = self.vocab.setdefault(t, len(self.vocab))
+                counts[i] = counts.get(i, 0.0) + w
         for i, n in counts.items():
             self.term.append(i)
             self.chunk.append(c)
             self.tf.append(n)
-        self.length.append(len(terms))
+        self.length.append(len(title) + len(heading) + len(body))
+        self.boost.append(weight)
 
 
-def _impacts(p: _Postings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
-    """Postings sorted by (term, chunk) with BM25 impacts quantized to 1..255; returns term, chunk, impact, df, max."""
+def _bm25(p: _Postings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Float BM25F scores of every posting, sorted by (term, chunk): term, chunk, score, df."""
     term = np.frombuffer(p.term, dtype=np.int32)
     chunk = np.frombuffer(p.chunk, dtype=np.int32)
-    tf = np.frombuffer(p.tf, dtype=np.int32).astype(np.float64)
+    tf = np.frombuffer(p.tf, dtype=np.float64)
     dl = np.frombuffer(p.length, dtype=np.int32).astype(np.float64)
+    boost = np.frombuffer(p.boost, dtype=np.float64)
     n = len(dl)
     df = np.bincount(term, minlength=len(p.vocab)).astype(np.float64)
     idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
     avg = max(dl.mean(), 1e-9)
-    s = idf[term] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl[chunk] / avg))
-    smax = float(s.max()) if len(s) else 1.0
-    imp = np.clip(np.rint(s / smax * 255.0), 1, 255).astype(np.uint8)
+    s = boost[chunk] * idf[term] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl[chunk] / avg))
     order = np.lexsort((chunk, term))
-    return term[order], chunk[order], imp[order], df.astype(np.int64), smax
+    return term[order], chunk[order], s[order], df.astype(np.int64)
 
 
-def _write_terms(root: Path, p: _Postings) -> tuple[int, int]:
-    term, chunk, imp, df, smax = _impacts(p)
+def _impacts(p: _Postings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Postings sorted by (term, chunk) with BM25F impacts quantized per term: impact = rint(score / term's max x 255)
+    in 1..255, the term's max kept as float32; returns term, chunk, impact, df, each term's max (float32)."""
+    term, chunk, s, df = _bm25(p)
+    tmax = np.zeros(len(df), dtype=np.float64)
+    np.maximum.at(tmax, term, s)
+    tmax32 = tmax.astype(np.float32)
+    top = tmax32.astype(np.float64)[term]
+    top[top <= 0] = 1.0
+    imp = np.clip(np.rint(s / top * 255.0), 1, 255).astype(np.uint8)
+    return term, chunk, imp, df, tmax32
+
+
+def _write_terms(root: Path, p: _Postings) -> tuple[int, int, int]:
+    """terms/ and the typo side table typo/; returns the shard counts of both and the number of terms."""
+    term, chunk, imp, df, tmax = _impacts(p)
     names = [""] * len(p.vocab)
     for t, i in p.vocab.items():
         names[i] = t
-    est = sum(len(t.encode("utf-8")) + 2 for t in names) + 3 * len(term)
+    est = sum(len(t.encode("utf-8")) + 6 for t in names) + 3 * len(term)
     shards = 1
     while shards * TERM_SHARD_BYTES < est:
         shards *= 2
@@ -146,11 +169,23 @@ def _write_terms(root: Path, p: _Postings) -> tuple[int, int]:
     bounds = np.concatenate([[0], np.cumsum(df)])
     for i, t in enumerate(names):
         a, b = bounds[i], bounds[i + 1]
-        encode_term(t, chunk[a:b], imp[a:b], bufs[shard_of(t, shards)])
+        encode_term(t, chunk[a:b], imp[a:b], float(tmax[i]), bufs[shard_of(t, shards)])
     (root / "terms").mkdir()
     for s, buf in enumerate(bufs):
         (root / "terms" / f"{s}.bin").write_bytes(bytes(buf))
-    return shards, len(names)
+    # typo side table: the single-word terms of 3+ code points, by (first code point, length), for the fuzzy lookup
+    typo = [i for i, t in enumerate(names) if len(t) >= 3 and not any(ch in CONNECTORS for ch in t)]
+    est = sum(len(names[i].encode("utf-8")) + 3 for i in typo)
+    tshards = 1
+    while tshards * TYPO_SHARD_BYTES < est:
+        tshards *= 2
+    tbufs = [bytearray(TYPO_MAGIC) for _ in range(tshards)]
+    for i in sorted(typo, key=lambda i: names[i]):
+        encode_typo(names[i], int(df[i]), tbufs[shard_of(typo_key(names[i], len(names[i])), tshards)])
+    (root / "typo").mkdir()
+    for s, buf in enumerate(tbufs):
+        (root / "typo" / f"{s}.bin").write_bytes(bytes(buf))
+    return shards, tshards, len(names)
 
 
 def build_index(site: str | Path | None, out: str | Path, model: str | None = None, selector: str | None = None,
@@ -188,6 +223,7 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
         (tmp / "vecs").mkdir()
         n_files, pages = _pages(site_p, out_p, selector, recs)
         post, codes, page_chunks = _Postings(), [], []
+        title_terms: tuple[str, list[str]] = ("", [])
         batch: list[tuple[Page, list[str]]] = []
 
         dims = int(json.loads((tmp / "model" / "manifest.json").read_text())["dims"])
@@ -214,10 +250,13 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
         try:
             for page in pages:
                 texts = []
+                if title_terms[0] != page.title:
+                    title_terms = (page.title, analyzer.terms(page.title))
                 for c in page.chunks:
                     text = " ".join(x for x in (page.title, c.heading, c.text) if x)
                     texts.append(text)
-                    post.add(analyzer.terms(text))
+                    weight = float(getattr(c, "weight", 1.0) or 1.0)  # data-edgembed-weight, when the extraction gives it
+                    post.add(title_terms[1], analyzer.terms(c.heading), analyzer.terms(c.text), weight)
                 batch.append((page, texts))
                 pending += len(texts)
                 bar.update(1)
@@ -230,7 +269,7 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
         if not page_chunks:
             where = f"under {site_p}" if site_p is not None else f"in {recs}"
             raise EdgembedError(f"no pages to index {where} (looked for .html, .htm, .md files with text)")
-        term_shards, n_terms = _write_terms(tmp, post)
+        term_shards, typo_shards, n_terms = _write_terms(tmp, post)
         allcodes = np.concatenate(codes)
         (tmp / "codes").mkdir()
         n_code = math.ceil(len(allcodes) / CODE_SHARD)
@@ -245,9 +284,10 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
             "pages": len(page_chunks), "chunks": int(len(allcodes)), "terms": n_terms, "dims": dims,
             "code_dims_a": min(dims, 8 * split), "code_bytes": split, "code_bytes_b": int(allcodes.shape[1]) - split,
             "code_shard": CODE_SHARD, "code_shards": n_code,
-            "term_shards": term_shards, "bm25": {"k1": K1, "b": B},
+            "term_shards": term_shards, "typo_shards": typo_shards,
+            "bm25": {"k1": K1, "b": B, "title_weight": TITLE_WEIGHT, "heading_weight": HEADING_WEIGHT},
             "fusion": {"weight": FUSION_WEIGHT, "rerank": RERANK, "rerank_semantic": RERANK_SEMANTIC,
-                       "rerank_semantic_keyword": RERANK_SEMANTIC_KEYWORD},
+                       "rerank_semantic_keyword": RERANK_SEMANTIC_KEYWORD, "page_alpha": PAGE_ALPHA},
             "page_chunks": page_chunks,
         }
         (tmp / "index.json").write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
