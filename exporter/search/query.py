@@ -1,8 +1,9 @@
 """Query a search index from Python: the ranking of the browser's search.mjs, step for step (tested equal).
 
 1. Terms of the query (analyze.py) with their counts; each term's postings from its terms shard. A term of 4 or more
-   code points that is in no chunk (and is not weak nor an identifier) is replaced by the most frequent term of the
-   typo side table within edit distance 1 (2 from 8 code points; optimal string alignment, same first code point).
+   code points that is in no chunk (and is not weak nor an identifier) is replaced by the term of the typo side table
+   within edit distance 1 (2 from 8 code points; optimal string alignment, same first code point) with the least
+   distance, then the longest common prefix, then the most chunks.
 2. Keyword score of a chunk: sum over the query's terms of (count in query) x (the term's score in the chunk). When
    the query has a term that is not weak, a chunk that matches only weak terms scores 0 (it is not a result).
 3. keyword: chunks by keyword score. semantic / hybrid: every chunk's sign code gives an approximate cosine
@@ -102,14 +103,18 @@ class SiteIndex:
         """The index term a misspelt TERM most likely means (see the module's docstring), or None."""
         n = len(term)
         limit = 2 if n >= TYPO_TWO else 1
-        best, key = None, (limit + 1, 0)
+        best, key = None, (limit + 1, 0, 0)
         for length in range(max(3, n - limit), n + limit + 1):
             for t, df in self.typo_entries(typo_key(term, length)):
                 if len(t) != length or t[0] != term[0]:
                     continue
                 d = osa(term, t, limit)
-                if d <= limit and (d, -df) < key:
-                    best, key = t, (d, -df)
+                if d <= limit:
+                    same = 1
+                    while same < min(n, length) and t[same] == term[same]:
+                        same += 1
+                    if (d, -same, -df) < key:
+                        best, key = t, (d, -same, -df)
         return best
 
     def codes(self, plane: str) -> np.ndarray:

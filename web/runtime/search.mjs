@@ -221,13 +221,16 @@ export class SiteSearch {
     const lengths = [];
     for (let len = Math.max(3, n - limit); len <= n + limit; len++) lengths.push(len);
     const shards = await Promise.all(lengths.map((len) => this.typoEntries(first + String(len))));
-    let best = null, bd = limit + 1, bdf = 0;
+    let best = null, bd = limit + 1, bsame = 0, bdf = 0; // least distance, then longest common prefix, then most chunks
     lengths.forEach((len, k) => {
       for (const [t, df] of shards[k]) {
         const tc = [...t];
         if (tc.length !== len || tc[0] !== first) continue;
         const d = osa(cps, tc, limit);
-        if (d <= limit && (d < bd || (d === bd && df > bdf))) { best = t; bd = d; bdf = df; }
+        if (d > limit) continue;
+        let same = 1;
+        while (same < Math.min(n, len) && tc[same] === cps[same]) same++;
+        if (d < bd || (d === bd && (same > bsame || (same === bsame && df > bdf)))) { best = t; bd = d; bsame = same; bdf = df; }
       }
     });
     return best;
