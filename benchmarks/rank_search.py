@@ -11,7 +11,10 @@ at), odd positions the held-out half; cisi is not tuned on at all. Reported per 
 - the cost of quantization: NDCG@10 of float BM25F over edgembed's own terms and chunks against the stored impacts
   (per-term 8 bits) and against the index-wide 8-bit scale of format version 1, paired, and the number of queries
   whose top 10 holds tied scores;
-- --tune: float BM25F NDCG@10 on the development half of cranfield for title weights 1, 1.5, 2, 3, 4.
+- --tune: float BM25F NDCG@10 on the development half of cranfield for title weights 1 to 12;
+- --pages: the page score from its chunks, on a development site made of cranfield: pages of 4 consecutive documents,
+  each a section (its title the heading), a page's grade the best of its documents'; NDCG@10 of pages on the
+  development half for page_alpha 0 (best chunk), 0.1, 0.25, 0.5 and 1, keyword and hybrid, paired against 0.
 """
 
 from __future__ import annotations
@@ -136,7 +139,7 @@ def run(name: str, model: Path, work: Path, tune: bool, rng: np.random.Generator
         qs = [data.query_texts[i] for i in qi]
         qids = [data.query_ids[i] for i in qi]
         out["tune_title_weight"] = {}
-        for w in (1.0, 1.5, 2.0, 3.0, 4.0):
+        for w in (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 12.0):
             ids, s = float_scores(folder, qs, w, "float")
             out["tune_title_weight"][str(w)] = float(ndcg_per_query(top10(ids, s)[0], data, qids).mean())
         print(name, "dev half, float BM25F NDCG@10 by title weight:", out["tune_title_weight"], flush=True)
@@ -169,11 +172,108 @@ def run(name: str, model: Path, work: Path, tune: bool, rng: np.random.Generator
     return out
 
 
+def run_pages(model: Path, work: Path, rng: np.random.Generator, group: int = 4) -> dict:
+    import html
+
+    from exporter.search.build import build_index
+    from exporter.search.query import SiteIndex
+
+    folder = ROOT / "exporter" / "data" / "cranfield"
+    data = load_beir(folder)
+    ids, titles, texts = corpus(folder)
+    site = work / "cran-pages"
+    (site / "p").mkdir(parents=True)
+    page_of: dict[str, str] = {}
+    for k in range(0, len(ids), group):
+        url = f"/p/{k // group}.html"
+        body = "".join(f"<h2 id=d{d}>{html.escape(t or 'untitled')}</h2><p>{html.escape(x)}</p>"
+                       for d, t, x in zip(ids[k:k + group], titles[k:k + group], texts[k:k + group]))
+        (site / "p" / f"{k // group}.html").write_text(f"<html><head><title>Part {k // group}</title></head><body><main>"
+                                                      f"{body}</main></body></html>", encoding="utf-8")
+        for d in ids[k:k + group]:
+            page_of[d] = url
+    build_index(site, site / "_edgembed", model=str(model), progress=False)
+    ix = SiteIndex(site / "_edgembed")
+    qi = list(range(0, len(data.query_ids), 2))
+    disc = 1.0 / np.log2(np.arange(2, 12))
+    out: dict = {"pages": len(set(page_of.values())), "group": group, "queries": len(qi)}
+    for mode in ("keyword", "hybrid"):
+        per = {}
+        for alpha in (0.0, 0.1, 0.25, 0.5, 1.0):
+            ix.meta["fusion"]["page_alpha"] = alpha
+            nd = []
+            for i in qi:
+                grade: dict[str, int] = {}
+                for d, g in data.qrels[data.query_ids[i]].items():
+                    if g > 0 and d in page_of:
+                        grade[page_of[d]] = max(grade.get(page_of[d], 0), g)
+                got = [grade.get(h["url"], 0) for h in ix.search(data.query_texts[i], 10, mode, excerpts=False)]
+                ideal = sorted(grade.values(), reverse=True)[:10]
+                nd.append(float(np.dot(got, disc[: len(got)])) / float(np.dot(ideal, disc[: len(ideal)])) if ideal else 0.0)
+            per[alpha] = np.asarray(nd)
+            out[f"{mode}_alpha_{alpha}"] = float(per[alpha].mean())
+            if alpha:
+                out[f"{mode}_alpha_{alpha}_vs_0"] = paired(per[alpha], per[0.0], rng)
+        print("pages", mode, json.dumps({k: v for k, v in out.items() if k.startswith(mode)}), flush=True)
+    return out
+
+
+def run_dev(site: Path, questions: Path, model: Path, work: Path, rng: np.random.Generator) -> dict:
+    """MRR@10 (page level) on a development site for title/heading weights and page_alpha, and bm25s over each page's
+    indexed text (title, headings, text)."""
+    import bm25s
+    import Stemmer
+
+    from exporter.search import build
+    from exporter.search.query import SiteIndex
+
+    qs = [json.loads(ln) for ln in questions.read_text(encoding="utf-8").splitlines() if ln.strip()]
+
+    def rr(urls: list[str], answers: list[str]) -> float:
+        want = {a.split("#")[0] for a in answers}
+        return next((1.0 / (k + 1) for k, u in enumerate(urls[:10]) if u.split("#")[0] in want), 0.0)
+
+    out: dict = {"questions": len(qs)}
+    per: dict[str, np.ndarray] = {}
+    keep = (build.TITLE_WEIGHT, build.HEADING_WEIGHT)
+    try:
+        for tw, hw in ((1.0, 1.0), (2.0, 2.0), (4.0, 4.0), (1.0, 4.0), (2.0, 4.0)):
+            build.TITLE_WEIGHT, build.HEADING_WEIGHT = tw, hw
+            ix_dir = work / f"dev-{tw}-{hw}"
+            build.build_index(site, ix_dir, model=str(model), progress=False)
+            ix = SiteIndex(ix_dir)
+            if "bm25s" not in per:
+                pages = [ix.page(p) for p in range(ix.meta["pages"])]
+                texts = [" ".join([pg["title"]] + [f"{c['h']} {c['t']}" for c in pg["chunks"]]) for pg in pages]
+                stem = Stemmer.Stemmer("english")
+                ret = bm25s.BM25(k1=1.2, b=0.75)
+                ret.index(bm25s.tokenize(texts, stopwords="en", stemmer=stem, show_progress=False), show_progress=False)
+                res, sc = ret.retrieve(bm25s.tokenize([q["query"] for q in qs], stopwords="en", stemmer=stem,
+                                                      show_progress=False), k=10, show_progress=False)
+                per["bm25s"] = np.asarray([rr([pages[i]["url"] for i, s in zip(row, srow) if s > 0], q["answers"])
+                                           for q, row, srow in zip(qs, res, sc)])
+            for alpha in (0.0, 0.1, 0.25, 0.5):
+                ix.meta["fusion"]["page_alpha"] = alpha
+                for mode in ("keyword", "hybrid"):
+                    key = f"{mode} title {tw} heading {hw} alpha {alpha}"
+                    per[key] = np.asarray([rr([h["url"] for h in ix.search(q["query"], 10, mode, excerpts=False)],
+                                              q["answers"]) for q in qs])
+    finally:
+        build.TITLE_WEIGHT, build.HEADING_WEIGHT = keep
+    for k, v in per.items():
+        out[k] = {"mrr@10": float(v.mean()), **({} if k == "bm25s" else {"vs_bm25s": paired(v, per["bm25s"], rng)})}
+        print(f"{k:45s} MRR@10 {v.mean():.3f}", "" if k == "bm25s" else
+              "{diff:+.3f} [{lo:+.3f}, {hi:+.3f}]".format(**out[k]["vs_bm25s"]), flush=True)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", help="an export folder of the default model (default: export it here)")
     ap.add_argument("--datasets", default="cranfield,cisi")
     ap.add_argument("--tune", action="store_true")
+    ap.add_argument("--pages", action="store_true", help="only the page-score measurement (development site)")
+    ap.add_argument("--dev", nargs=2, metavar=("SITE", "QUESTIONS"), help="only the development site's measurement")
     ap.add_argument("--out")
     a = ap.parse_args()
     print(f"bootstrap seed {SEED}")
@@ -187,7 +287,12 @@ def main() -> int:
 
             model = work / "model"
             export(None, model, quant="int8", demo=False)
-        res = [run(n, model, work, a.tune and n == "cranfield", rng) for n in a.datasets.split(",")]
+        if a.dev:
+            res = [run_dev(Path(a.dev[0]), Path(a.dev[1]), model, work, rng)]
+        elif a.pages:
+            res = [run_pages(model, work, rng)]
+        else:
+            res = [run(n, model, work, a.tune and n == "cranfield", rng) for n in a.datasets.split(",")]
     if a.out:
         Path(a.out).write_text(json.dumps(res, indent=1), encoding="utf-8")
     return 0

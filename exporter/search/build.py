@@ -25,9 +25,9 @@ from exporter.search.store import (TERMS_MAGIC, TYPO_MAGIC, encode_term, encode_
 FORMAT = "edgembed-search"
 VERSION = 2
 K1, B = 1.2, 0.75
-TITLE_WEIGHT = 4.0  # BM25F: a term in the page title counts this many times (tuned on half of cranfield, docs/search.md)
-HEADING_WEIGHT = 4.0  # ... in the chunk's heading (as the title: no development set has headings)
-PAGE_ALPHA = 0.0  # page score = best chunk + alpha x the sum of its other matched chunks (docs/search.md)
+TITLE_WEIGHT = 1.0  # BM25F: a term in the page title counts this many times (development sets: docs/search.md)
+HEADING_WEIGHT = 4.0  # ... in the chunk's heading
+PAGE_ALPHA = 0.1  # page score = best chunk + alpha x the sum of its other matched chunks (docs/search.md)
 TYPO_SHARD_BYTES = 4096  # target size of a typo side-table shard
 FUSION_WEIGHT = 1.0  # hybrid = bm25 / max bm25 + weight * cosine (tuned on cranfield and cisi, docs/search.md)
 RERANK = 20  # hybrid: chunks re-scored with their int8 vectors after the sign-code pass
@@ -101,9 +101,10 @@ def _pages(site: Path | None, out: Path, selector: str | None, recs: Path | None
 class _Postings:
     """Per-chunk weighted term counts (BM25F: title and heading terms count more), appended as the pages stream by."""
 
-    def __init__(self, title_weight: float = TITLE_WEIGHT, heading_weight: float = HEADING_WEIGHT) -> None:
+    def __init__(self, title_weight: float | None = None, heading_weight: float | None = None) -> None:
         self.vocab: dict[str, int] = {}
-        self.weights = (title_weight, heading_weight, 1.0)
+        self.weights = (TITLE_WEIGHT if title_weight is None else title_weight,
+                        HEADING_WEIGHT if heading_weight is None else heading_weight, 1.0)
         self.term = array("i")
         self.chunk = array("i")
         self.tf = array("d")
@@ -285,7 +286,7 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
             "code_dims_a": min(dims, 8 * split), "code_bytes": split, "code_bytes_b": int(allcodes.shape[1]) - split,
             "code_shard": CODE_SHARD, "code_shards": n_code,
             "term_shards": term_shards, "typo_shards": typo_shards,
-            "bm25": {"k1": K1, "b": B, "title_weight": TITLE_WEIGHT, "heading_weight": HEADING_WEIGHT},
+            "bm25": {"k1": K1, "b": B, "title_weight": post.weights[0], "heading_weight": post.weights[1]},
             "fusion": {"weight": FUSION_WEIGHT, "rerank": RERANK, "rerank_semantic": RERANK_SEMANTIC,
                        "rerank_semantic_keyword": RERANK_SEMANTIC_KEYWORD, "page_alpha": PAGE_ALPHA},
             "page_chunks": page_chunks,
