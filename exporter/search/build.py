@@ -5,6 +5,7 @@ counts as two int arrays, its sign code, its length) and the term dictionary, no
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import shutil
@@ -123,8 +124,14 @@ class _Postings:
             self.term.append(i)
             self.chunk.append(c)
             self.tf.append(n)
-        self.length.append(len(title) + len(heading) + len(body))
+        self.length.append(sum(1 for terms in (title, heading, body) for t in terms if not _joined(t)))
         self.boost.append(weight)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _joined(term: str) -> bool:
+    """An identifier's whole term (analyze.py): an extra term, not counted in the chunk's length."""
+    return any(ch in CONNECTORS for ch in term)
 
 
 def _bm25(p: _Postings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -175,7 +182,7 @@ def _write_terms(root: Path, p: _Postings) -> tuple[int, int, int]:
     for s, buf in enumerate(bufs):
         (root / "terms" / f"{s}.bin").write_bytes(bytes(buf))
     # typo side table: the single-word terms of 3+ code points, by (first code point, length), for the fuzzy lookup
-    typo = [i for i, t in enumerate(names) if len(t) >= 3 and not any(ch in CONNECTORS for ch in t)]
+    typo = [i for i, t in enumerate(names) if len(t) >= 3 and not _joined(t)]
     est = sum(len(names[i].encode("utf-8")) + 3 for i in typo)
     tshards = 1
     while tshards * TYPO_SHARD_BYTES < est:
