@@ -26,9 +26,9 @@ from exporter.search.store import (TERMS_MAGIC, TYPO_MAGIC, encode_term, encode_
 FORMAT = "edgembed-search"
 VERSION = 2
 K1, B = 1.2, 0.75
-TITLE_WEIGHT = 1.0  # BM25F: a term in the page title counts this many times (development sets: docs/search.md)
-HEADING_WEIGHT = 4.0  # ... in the chunk's heading
-PAGE_ALPHA = 0.1  # page score = best chunk + alpha x the sum of its other matched chunks (docs/search.md)
+TITLE_WEIGHT = 1.0  # BM25F: a term in the page title counts this many times (docs/search.md)
+HEADING_WEIGHT = 1.0  # ... in the chunk's heading (4 helped on no set significantly: docs/search.md)
+PAGE_ALPHA = 0.0  # page score = best chunk + alpha x the sum of its other listed chunks (docs/search.md)
 TYPO_SHARD_BYTES = 4096  # target size of a typo side-table shard
 FUSION_WEIGHT = 1.0  # hybrid = bm25 / max bm25 + weight * cosine (tuned on cranfield and cisi, docs/search.md)
 RERANK = 20  # hybrid: chunks re-scored with their int8 vectors after the sign-code pass
