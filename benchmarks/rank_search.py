@@ -11,6 +11,8 @@ at), odd positions the held-out half; cisi is not tuned on at all. Reported per 
 - the cost of quantization: NDCG@10 of float BM25F over edgembed's own terms and chunks against the stored impacts
   (per-term 8 bits) and against the index-wide 8-bit scale of format version 1, paired, and the number of queries
   whose top 10 holds tied scores;
+- --dev SITE QUESTIONS: the development site (benchmarks/dev/pip-md: the Markdown pages of Debian's python3-pip,
+  /usr/share/doc/python3-pip/html), MRR@10 for title/heading weights and page_alpha against bm25s;
 - --tune: float BM25F NDCG@10 on the development half of cranfield for title weights 1 to 12;
 - --pages: the page score from its chunks, on a development site made of cranfield: pages of 4 consecutive documents,
   each a section (its title the heading), a page's grade the best of its documents'; NDCG@10 of pages on the
@@ -227,7 +229,14 @@ def run_dev(site: Path, questions: Path, model: Path, work: Path, rng: np.random
     from exporter.search import build
     from exporter.search.query import SiteIndex
 
+    import gzip
+
     qs = [json.loads(ln) for ln in questions.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    src, site = site, work / "dev-site"  # the Markdown pages, .md.gz unpacked (Debian's python3-pip ships both)
+    for f in sorted(src.rglob("*.md")) + sorted(src.rglob("*.md.gz")):
+        rel = f.relative_to(src).as_posix().removesuffix(".gz")
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_bytes(gzip.decompress(f.read_bytes()) if f.suffix == ".gz" else f.read_bytes())
 
     def rr(urls: list[str], answers: list[str]) -> float:
         want = {a.split("#")[0] for a in answers}
