@@ -25,7 +25,8 @@ class BuildPyWithWeb(build_py):
     def run(self):
         editable = getattr(self, "editable_mode", False)
         if not editable:  # a stale build/lib (a module deleted since the last build) must not reach the wheel
-            shutil.rmtree(Path(self.build_lib) / "exporter", ignore_errors=True)
+            for package in ("edgembed", "exporter"):
+                shutil.rmtree(Path(self.build_lib) / package, ignore_errors=True)
         super().run()
         if editable:
             return

@@ -52,7 +52,7 @@ def sizes(model, work: Path) -> list[dict]:
     for dims in SIZE_DIMS:
         for quant in SIZE_QUANTS:
             out = work / f"size-{quant}-{dims}"
-            export(model, out, dims=dims, quant=quant, target="edge")
+            export(model, out, dims=dims, quant=quant, target="edge", demo=False)
             rows.append({"quant": quant, "dims": dims, "flat_bytes": (out / "model.edgembed").stat().st_size,
                          "worker_gzip": edge.gzip_size(out / "edge")})
             print(f"  size {quant}@{dims}: {rows[-1]['worker_gzip']:,} bytes gzipped", file=sys.stderr)
@@ -153,7 +153,7 @@ def main() -> int:
         for spec in args.exports.split(","):
             quant, dims = spec.split("@")
             folder = work / f"speed-{quant}-{dims}"
-            export(model, folder, dims=int(dims), quant=quant, target="edge")
+            export(model, folder, dims=int(dims), quant=quant, target="edge", demo=False)
             print(f"speed {spec}:", file=sys.stderr)
             result["speed"][spec] = speed(folder, texts, args.runs, args.batch, args.seconds, work)
     print(report(result, len(texts), args))

@@ -106,7 +106,7 @@ def main() -> int:
     rows: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="edgembed-bench-cpu-") as tmp:
         work = Path(tmp)
-        export(default_model_path(), work / "export", dims=int(dims), quant=quant, target="edge")
+        export(default_model_path(), work / "export", dims=int(dims), quant=quant, target="edge", demo=False)
         texts = work / "texts.json"
         texts.write_text(json.dumps(load_beir(DATA / "cranfield").doc_texts), encoding="utf-8")
         for rt in ("node", "deno", "bun"):

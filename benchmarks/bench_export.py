@@ -41,7 +41,7 @@ def main() -> None:
             (tmp / "floor.bin").write_bytes(np.ascontiguousarray(table[:, : args.dims]).astype(np.int8).tobytes())
             floor.append(time.perf_counter() - t)
             t = time.perf_counter()
-            exporter.export(model, tmp / f"api{i}", dims=args.dims, quant=args.quant)
+            exporter.export(model, tmp / f"api{i}", dims=args.dims, quant=args.quant, demo=False)
             api.append(time.perf_counter() - t)
             t = time.perf_counter()
             subprocess.run([sys.executable, "-m", "exporter", "export", str(model), "--dims", str(args.dims), "--quant",

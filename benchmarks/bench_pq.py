@@ -45,7 +45,7 @@ def js_us_per_text(tmp: Path, quants: list[str], repeat: int) -> dict[str, float
     files = []
     for q in quants:
         out = tmp / f"default-{q}"
-        exporter.export(None, out, dims=256, quant=q)
+        exporter.export(None, out, dims=256, quant=q, demo=False)
         files.append(str(out / "model.edgembed"))
     tok = load_tokenizer((tmp / f"default-{quants[0]}" / "tokenizer.json").read_text(encoding="utf-8"))
     (tmp / "ids.json").write_text(json.dumps(encode_ids(tok, data.doc_texts + data.query_texts)))

@@ -57,7 +57,7 @@ def main() -> None:
     texts = passages()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "export"
-        export(args.model, folder, dims=args.dims, quant=args.quant)
+        export(args.model, folder, dims=args.dims, quant=args.quant, demo=False)
         (Path(tmp) / "texts.json").write_text(json.dumps(texts), encoding="utf-8")
         env = {**os.environ, "RAYON_NUM_THREADS": "1"}
         rows = []

@@ -36,7 +36,7 @@ def measure(model, dims: int, work: Path) -> tuple[dict[str, dict[str, tuple[int
     rows, lazy = {}, {}
     for quant in QUANTS:
         out = work / quant
-        export(model, out, dims=dims, quant=quant, target="mobile")
+        export(model, out, dims=dims, quant=quant, target="mobile", demo=False)
         rows[quant] = {key: ((out / rel).stat().st_size, gzip_size(out / rel)) for key, rel in ARTIFACTS}
         shards = sorted(p.stat().st_size for p in (out / "rows").glob("*.bin") if p.name != "index.bin")
         lazy[quant] = {"tokenizer.bin": (out / "tokenizer.bin").stat().st_size,

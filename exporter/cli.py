@@ -34,7 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("model", nargs="?", default=None, help="model folder or hub id (default: the distilled all-MiniLM-L6-v2)")
     e.add_argument("--dims", type=_dims, default=None, help="keep the first N dims (Matryoshka); default: all")
     e.add_argument("--quant", default="int8", help=f"table quantization: {', '.join(QUANTS)}, or pqM (product quantization, M subspaces dividing dims, e.g. pq64) (default int8)")
-    e.add_argument("--out", default="edgembed-export", help="output folder (replaced atomically)")
+    e.add_argument("--out", default="edgembed-export",
+                   help="output folder: new, empty or an earlier export (replaced atomically); never ., a parent, "
+                        "home or the model (default edgembed-export)")
+    e.add_argument("--force", action="store_true", help="allow --out to replace a non-empty folder edgembed did not write")
     e.add_argument("--no-demo", dest="demo", action="store_false", help="skip the web demo")
     e.add_argument("--corpus", default=None, help="demo search corpus (.txt or .jsonl)")
     e.add_argument("--target", action="append", default=None,
@@ -49,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--device", default="cpu", help="cpu or cuda (torch, onnx)")
     m.add_argument("--dims", type=_dims, default=None, help="model source only: keep the first N dims")
     m.add_argument("--input", required=True, help=".txt (one text a line) or .jsonl (a 'text' field a line)")
-    m.add_argument("--output", required=True, help="output .npy file (float32, one row per text)")
+    m.add_argument("--output", required=True, help="output .npy file (float32, one row per text); may replace a .npy, "
+                                                   "never an input")
+    m.add_argument("--force", action="store_true", help="allow --output to replace a file that is not a .npy")
 
     for mod in dict.fromkeys(COMMANDS.values()):  # a module may add several commands
         _optional(mod, "add_parser", sub)
@@ -86,7 +91,7 @@ def cmd_export(args) -> int:
     if args.quant not in QUANTS and pq_subspaces(args.quant) is None:
         raise EdgembedError(f"unknown --quant '{args.quant}': choose one of {', '.join(QUANTS)} or pqM (e.g. pq64)")
     man = export(args.model, args.out, dims=args.dims, quant=args.quant, demo=args.demo,
-                 corpus=args.corpus, target=args.target, cors_origin=args.cors_origin, rows=args.rows)
+                 corpus=args.corpus, target=args.target, cors_origin=args.cors_origin, rows=args.rows, force=args.force)
     total = sum(p.stat().st_size for p in Path(args.out).rglob("*") if p.is_file())
     print(f"exported {man['vocab_size']}x{man['dims']} {man['quant']} to {args.out} ({total:,} bytes): "
           + ", ".join(f"{k}={v}" for k, v in man["files"].items()))
@@ -104,14 +109,16 @@ def cmd_embed(args) -> int:
     import numpy as np
 
     from exporter.runtimes.backends import BACKENDS, load
-    from exporter.fsutil import atomic_file
+    from exporter.fsutil import atomic_file, check_out_file
     from exporter.inputs import read_texts
 
     if args.backend not in BACKENDS:
         raise EdgembedError(f"unknown backend '{args.backend}': choose one of {', '.join(BACKENDS)}")
+    out = check_out_file(args.output, "npy", force=args.force,
+                         inputs={"the --input file": args.input, "the model or export": args.source})
     texts = read_texts(args.input)
     emb = load(args.source, backend=args.backend, device=args.device, dims=args.dims).encode(texts)
-    with atomic_file(Path(args.output)) as tmp:
+    with atomic_file(out) as tmp:
         with open(tmp, "wb") as f:
             np.save(f, emb)
     print(f"embedded {len(texts)} texts -> {args.output} {emb.shape}")

@@ -10,7 +10,7 @@ import numpy as np
 from exporter.errors import EdgembedError
 from exporter.formats.flat import write_flat
 from exporter.formats.manifest import FILES, FORMAT_VERSION
-from exporter.fsutil import atomic_dir, sha256_file
+from exporter.fsutil import atomic_dir, check_out_dir, sha256_file
 from exporter.sources.loading import StaticModel, check_dims, load_model
 from exporter.formats.onnx_graph import build_onnx
 from exporter.formats.quantize import check_quant, quantize
@@ -20,21 +20,33 @@ TARGETS = ("web", "mobile", "edge")
 
 
 def export(
-    model: str | Path | StaticModel | None,
-    out: str | Path,
+    model: str | Path | StaticModel | None = None,
+    out: str | Path | None = None,
     dims: int | None = None,
     quant: str = "int8",
-    demo: bool = False,
+    demo: bool = True,
     corpus: str | Path | None = None,
     target: str | list[str] | tuple[str, ...] | None = None,
     cors_origin: str = "*",
     rows: bool = True,
+    force: bool = False,
 ) -> dict:
-    """Export MODEL into OUT atomically and return the manifest.
+    """Export MODEL into the folder OUT atomically and return the manifest; the defaults are the CLI's.
 
+    ``edgembed.export(out="site")`` exports the default model (MODEL None: all-MiniLM-L6-v2 distilled by model2vec,
+    shipped in the package) as int8 with all its dims, the web demo included, as ``edgembed export --out site``.
+    MODEL: a model folder, a Hugging Face hub id, a ``StaticModel`` (``load_model``), or None (the default model).
+    DIMS: keep the first N dims (Matryoshka); None: all. QUANT: fp32, fp16, int8, int4 or pqM.
+    DEMO: write the web demo (index.html, demo/, the service worker), as the CLI does unless ``--no-demo``;
+    CORPUS: its search corpus (.txt or .jsonl; None: the bundled one).
     TARGET: "web" (default), "mobile", "edge", or several of them (a list, or a comma list "mobile,edge").
     CORS_ORIGIN: the origin(s) the edge worker allows (``--target edge``).
-    ROWS: also write the table as row shards (``rows/``) for runtimes that fetch only the rows they need."""
+    ROWS: also write the table as row shards (``rows/``) for runtimes that fetch only the rows they need.
+    OUT must be new, empty or an earlier export; FORCE lets it replace another folder (fsutil.check_out_dir)."""
+    if out is None:
+        raise EdgembedError("export() needs the output folder: export(model, out='FOLDER') (model None: the default model)")
+    out = check_out_dir(out, "export", force=force,
+                        inputs={"the source model": model_path(model), "the --corpus file": corpus})
     check_quant(quant)
     targets = parse_targets(target)
     if "edge" in targets:
@@ -44,7 +56,6 @@ def export(
     m = model if isinstance(model, StaticModel) else load_model(model)
     d = check_dims(dims, m.dim) if dims is not None else m.dim
     qt = quantize(np.ascontiguousarray(m.table[:, :d]), quant)
-    out = Path(out)
     manifest = {
         "format": "edgembed",
         "format_version": FORMAT_VERSION,
@@ -100,6 +111,17 @@ def export(
         manifest["sha256"] = {rel: sha256_file(tmp / rel) for rel in sorted(_all_files(tmp)) if not is_shard(rel)}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return manifest
+
+
+def model_path(model: str | Path | StaticModel | None) -> str | None:
+    """The local folder MODEL reads from, if it has one (None: the shipped default model), for the output checks."""
+    if model is None:
+        from exporter.sources.default_model import DEFAULT_DIR
+
+        return str(DEFAULT_DIR)
+    if isinstance(model, StaticModel):
+        return model.source.get("path")
+    return str(model)
 
 
 def parse_targets(target: str | list[str] | tuple[str, ...] | None) -> list[str]:

@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-# torch first and pinned: 2.13.0 is a CPU wheel on local disk here; an unpinned torch pulls a multi-GB CUDA build.
+# torch first and pinned (tests and reference backends only): this project's machine serves a CPU wheel of 2.13.0;
+# from PyPI on Linux it is the multi-GB CUDA build (CPU-only: install it first from download.pytorch.org/whl/cpu).
 $PY -m pip install -q --disable-pip-version-check "torch==2.13.0" 2>&1 | grep -v -E "^WARNING: (Location|Running pip)" || true
 $PY -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 | grep -v -E "^WARNING: (Location|Running pip)" || true
 $PY -c "import torch, sentence_transformers, model2vec, onnxruntime, onnx, tokenizers" # fail loudly if an install failed

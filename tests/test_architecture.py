@@ -112,3 +112,26 @@ def test_stage_packages_stay_small():
     for d in [PKG, *[p for p in PKG.iterdir() if p.is_dir() and (p / "__init__.py").is_file()]]:
         mods = [p for p in d.glob("*.py") if p.name != "__init__.py"]
         assert len(mods) <= 12, f"{d.relative_to(ROOT)} holds {len(mods)} modules"
+
+
+def test_edgembed_package_is_the_public_api_only():
+    """``import edgembed`` (the product's name) is one module re-exporting exporter/__init__.py's public API:
+    it imports the ``exporter`` package root and nothing deeper, no exporter module imports it, and the two
+    packages expose the same names."""
+    import edgembed
+    import exporter
+
+    files = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "edgembed").rglob("*.py"))
+    assert files == ["edgembed/__init__.py"], files
+    tree = ast.parse((ROOT / "edgembed" / "__init__.py").read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert imported == {"exporter"}, imported
+    users = [m for m, p in modules().items() if "edgembed" in {a.name.split(".")[0] for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+                                                           if isinstance(n, ast.Import) for a in n.names}
+             | {(n.module or "").split(".")[0] for n in ast.walk(ast.parse(p.read_text(encoding="utf-8"))) if isinstance(n, ast.ImportFrom)}]
+    assert not users, f"exporter modules import edgembed: {users}"
+    assert set(edgembed.__all__) - {"__version__"} == set(exporter.__all__)
+    for name in exporter.__all__:
+        assert getattr(edgembed, name) is getattr(exporter, name), name
+    assert edgembed.__version__ == exporter.__version__

@@ -23,7 +23,7 @@ QUANTS = ["fp32", "fp16", "int8", "int4"]
 def flagship_exports(flagship_dir, tmp_path_factory):
     model = exporter.load_model(flagship_dir)  # load the 125 MB table once
     root = tmp_path_factory.mktemp("flagship-exports")
-    return {q: (root / q, exporter.export(model, root / q, dims=256, quant=q)) for q in QUANTS}, model
+    return {q: (root / q, exporter.export(model, root / q, dims=256, quant=q, demo=False)) for q in QUANTS}, model
 
 
 @pytest.mark.parametrize("quant", QUANTS)
@@ -116,7 +116,7 @@ def test_export_is_atomic(distilled_dir, tmp_path, monkeypatch):
     out = tmp_path / "out"
     old = os.umask(0o022)
     try:
-        exporter.export(distilled_dir, out, dims=32, quant="fp32")
+        exporter.export(distilled_dir, out, dims=32, quant="fp32", demo=False)
     finally:
         os.umask(old)
     assert out.stat().st_mode & 0o755 == 0o755, "a static web server can read the folder"
@@ -129,7 +129,7 @@ def test_export_is_atomic(distilled_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules["exporter.pipeline"], "write_flat", boom)
     for target in (out, tmp_path / "fresh"):
         with pytest.raises(RuntimeError):
-            exporter.export(distilled_dir, target, dims=64, quant="int8")
+            exporter.export(distilled_dir, target, dims=64, quant="int8", demo=False)
     assert {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"], "no temp folder, no half-written output left"
 

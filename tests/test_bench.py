@@ -15,7 +15,7 @@ from exporter.cli import main
 @pytest.fixture(scope="module")
 def bench_export(distilled_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "int8"
-    export(distilled_dir, out, quant="int8")
+    export(distilled_dir, out, quant="int8", demo=False)
     return out
 
 

@@ -36,7 +36,7 @@ def test_bundle_keeps_on_demand_modules_out():
 @pytest.mark.parametrize("quant,dims", [("int8", 256), ("fp32", 64), ("int4", 77), ("pq16", 64)])
 def test_bundle_gives_the_modules_vectors(distilled_dir, texts, tmp_path, quant, dims):
     out = tmp_path / "export"
-    export(distilled_dir, out, dims=dims, quant=quant)
+    export(distilled_dir, out, dims=dims, quant=quant, demo=False)
     (tmp_path / "texts.json").write_text(json.dumps(texts + ["a cat sits on the mat"]), encoding="utf-8")
     proc = _node("scripts/bundle_check.mjs", str(out), str(tmp_path / "texts.json"))
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -36,7 +36,7 @@ def case(request, exports, tmp_path_factory):
     key = (name, dims, quant)
     if key not in exports:
         out = tmp_path_factory.mktemp("export") / f"{name}-{dims}-{quant}"
-        man = exporter.export(model_dir, out, dims=dims, quant=quant)
+        man = exporter.export(model_dir, out, dims=dims, quant=quant, demo=False)
         exports[key] = (model_dir, out, man)
     return exports[key] + (name,)
 

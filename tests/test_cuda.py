@@ -21,7 +21,7 @@ def test_torch_cuda_equals_cpu_truth(distilled_dir, texts):
 @pytest.mark.parametrize("quant", ["fp32", "fp16", "int8", "int4"])
 def test_parity_cuda_rows(distilled_dir, tmp_path, quant):
     out = tmp_path / "exp"
-    export(distilled_dir, out, dims=192, quant=quant)
+    export(distilled_dir, out, dims=192, quant=quant, demo=False)
     rep = run_parity(out, backends=["torch-cuda", "onnx-cuda", "flat"])
     rows = {r["backend"]: r for r in rep["backends"]}
     assert rows["torch-cuda"]["status"] == "pass", rows["torch-cuda"]
@@ -36,6 +36,6 @@ def test_onnx_cuda_provider(distilled_dir, tmp_path):
     if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
         pytest.skip("onnxruntime has no CUDAExecutionProvider (onnxruntime-gpu not installed)")
     out = tmp_path / "exp"
-    export(distilled_dir, out, quant="int8")
+    export(distilled_dir, out, quant="int8", demo=False)
     row = run_parity(out, backends=["onnx-cuda"])["backends"][0]
     assert row["status"] == "pass", row

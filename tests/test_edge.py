@@ -147,7 +147,7 @@ def test_targets_combine_and_default_cors(distilled_dir, tmp_path):
     assert parse_targets("mobile,edge") == parse_targets(["mobile", "edge"]) == ["mobile", "edge"]
     with pytest.raises(EdgembedError, match="unknown --target 'phone'"):
         parse_targets(["edge", "phone"])
-    man = export(distilled_dir, tmp_path / "both", dims=32, quant="int8", target=["mobile,edge"])
+    man = export(distilled_dir, tmp_path / "both", dims=32, quant="int8", target=["mobile,edge"], demo=False)
     assert man["files"]["edge"] == "edge/worker.mjs" and man["files"]["ort"] == "mobile/model.ort"
     assert '"corsOrigin": "*"' in (tmp_path / "both" / "edge" / "model.mjs").read_text(encoding="utf-8")
 
@@ -420,7 +420,7 @@ def test_python_openai_client(server, reference, edge_export):
 @pytest.fixture(scope="module")
 def unigram_edge(unigram_dir, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("edge-unigram") / "export"
-    export(unigram_dir, out, quant="int8", target="edge")
+    export(unigram_dir, out, quant="int8", target="edge", demo=False)
     return out
 
 

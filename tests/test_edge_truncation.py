@@ -41,7 +41,7 @@ def long_texts(seed: int) -> list[str]:
 @pytest.fixture(scope="module")
 def default_export(distilled_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("trunc") / "export"
-    export(distilled_dir, out, quant="int4", dims=8)
+    export(distilled_dir, out, quant="int4", dims=8, demo=False)
     return out
 
 

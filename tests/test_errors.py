@@ -113,7 +113,7 @@ def small_export(distilled_dir, tmp_path):
     import exporter
 
     out = tmp_path / "exp"
-    exporter.export(distilled_dir, out, dims=16, quant="int8")
+    exporter.export(distilled_dir, out, dims=16, quant="int8", demo=False)
     return out
 
 

@@ -45,7 +45,7 @@ def test_fp32_cell_equals_independent_trec_eval(distilled_dir, tmp_path, capsys)
     assert set(cell) >= {"dims", "quant", "ndcg@10", "recall@10", "mrr@10", "bytes"}
 
     docs, queries, qrels = _read_beir(CRANFIELD)
-    export(distilled_dir, tmp_path / "exp", dims=256, quant="fp32")
+    export(distilled_dir, tmp_path / "exp", dims=256, quant="fp32", demo=False)
     emb = load(tmp_path / "exp", "flat")
     d = emb.encode([(x.get("title", "") + " " + x["text"]).strip() for x in docs]).astype(np.float64)
     qids = [q for q in queries if q in qrels]
@@ -109,3 +109,14 @@ def test_eval_errors_are_one_line(distilled_dir, tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert err.startswith("edgembed: error:") and len(err.splitlines()) == 1, err
     assert not (tmp_path / "o.json").exists() and not (tmp_path / "o.png").exists()
+
+
+def test_metrics_of_a_corpus_smaller_than_ten():
+    """Three documents (fewer than the @10 cut-off) used to crash NDCG with a shape error; values checked by hand."""
+    from exporter.proof.retrieval import Beir, evaluate
+
+    data = Beir("tiny", ["a", "b", "c"], ["x", "y", "z"], ["q"], ["query"], {"q": {"b": 1, "c": 2}})
+    m = evaluate(np.array([[0.9, 0.5, 0.1]]), data)  # ranking a, b, c: relevant at ranks 2 (grade 1) and 3 (grade 2)
+    ideal = 2 / math.log2(2) + 1 / math.log2(3)
+    assert m["ndcg@10"] == pytest.approx((1 / math.log2(3) + 2 / math.log2(4)) / ideal)
+    assert m["mrr@10"] == pytest.approx(0.5) and m["recall@10"] == pytest.approx(1.0)

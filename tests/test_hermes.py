@@ -84,7 +84,7 @@ def test_release_bundles_compile_with_current_hermesc(built):
 @pytest.mark.parametrize("quant,dims,fuzz", [("int8", 256, True), ("int4", 77, False), ("fp32", 64, False)])
 def test_hermes_matches_python(quant, dims, fuzz, built, distilled_dir, tmp_path):
     folder = tmp_path / "export"
-    export(distilled_dir, folder, dims=dims, quant=quant)
+    export(distilled_dir, folder, dims=dims, quant=quant, demo=False)
     texts = hostile_texts() + HELD_OUT
     if fuzz:
         every = every_code_point(SEED)
@@ -112,7 +112,7 @@ def test_hermes_matches_python(quant, dims, fuzz, built, distilled_dir, tmp_path
 
 def test_hermes_reports_a_corrupt_flat_file(built, distilled_dir, tmp_path):
     folder = tmp_path / "export"
-    export(distilled_dir, folder, dims=32, quant="int8")
+    export(distilled_dir, folder, dims=32, quant="int8", demo=False)
     flat = folder / "model.edgembed"
     flat.write_bytes(flat.read_bytes()[:1000])  # truncated
     (tmp_path / "texts.json").write_text(json.dumps(["a"]), encoding="utf-8")

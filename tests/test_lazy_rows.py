@@ -36,7 +36,7 @@ def with_node(test):
 @pytest.fixture(scope="module")
 def exports(distilled_dir, tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("lazy")
-    return {(q, d): (root / f"{q}-{d}", exporter.export(distilled_dir, root / f"{q}-{d}", dims=d, quant=q)) for q, d in CELLS}
+    return {(q, d): (root / f"{q}-{d}", exporter.export(distilled_dir, root / f"{q}-{d}", dims=d, quant=q, demo=False)) for q, d in CELLS}
 
 
 @pytest.mark.parametrize("cell", CELLS, ids=[f"{q}-{d}" for q, d in CELLS])
@@ -91,7 +91,7 @@ def test_the_pack_holds_the_tokenizer(exports):
 def test_exports_are_byte_identical(distilled_dir, exports, tmp_path):
     out, _ = exports[("int4", 64)]
     again = tmp_path / "again"
-    exporter.export(distilled_dir, again, dims=64, quant="int4")
+    exporter.export(distilled_dir, again, dims=64, quant="int4", demo=False)
     for f in ("tokenizer.bin", "rows/index.bin", shard_name(0, read_index((out / "rows/index.bin").read_bytes())["shards"]),
               "manifest.json"):
         assert (again / f).read_bytes() == (out / f).read_bytes(), f
@@ -186,7 +186,7 @@ def test_a_shard_of_another_export_is_a_one_line_error(exports, distilled_dir, t
     other = tmp_path / "other"
     model = exporter.load_model(distilled_dir)
     model.table = model.table[:, ::-1].copy()  # same shape, other values
-    exporter.export(model, other, dims=64, quant="int8")
+    exporter.export(model, other, dims=64, quant="int8", demo=False)
     proc = subprocess.run(["node", "--input-type=module", "-e", FOREIGN, str(out), str(other)], cwd=WEB,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

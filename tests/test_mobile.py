@@ -21,7 +21,7 @@ CASES = [("fp32", 256), ("fp16", 256), ("int8", 256), ("int4", 256), ("int4", 10
 def mobile_export(request, distilled_dir, tmp_path_factory) -> Path:
     quant, dims = request.param
     out = tmp_path_factory.mktemp(f"mobile-{quant}-{dims}") / "export"
-    export(distilled_dir, out, dims=dims, quant=quant, target="mobile")
+    export(distilled_dir, out, dims=dims, quant=quant, target="mobile", demo=False)
     return out
 
 

@@ -33,7 +33,7 @@ def node_embed(folder: Path, texts: list[str], tmp: Path, backend: str = "flat")
 @pytest.mark.parametrize("quant,dims", [("fp32", 256), ("int8", 256), ("int4", 256), ("int4", 77), ("fp16", 128), ("pq16", 64)])
 def test_node_flat_matches_python(quant, dims, distilled_dir, texts, tmp_path):
     folder = tmp_path / "export"
-    export(distilled_dir, folder, dims=dims, quant=quant)
+    export(distilled_dir, folder, dims=dims, quant=quant, demo=False)
     res = node_embed(folder, texts, tmp_path)
     got = np.asarray(res["embeddings"], dtype=np.float32)
     ref = load(folder, backend="flat").encode(texts)
@@ -45,14 +45,14 @@ def test_node_flat_matches_python(quant, dims, distilled_dir, texts, tmp_path):
 
 def test_node_onnx_backend_matches_python(distilled_dir, texts, tmp_path):
     folder = tmp_path / "export"
-    export(distilled_dir, folder, quant="int4")
+    export(distilled_dir, folder, quant="int4", demo=False)
     got = np.asarray(node_embed(folder, texts, tmp_path, backend="onnx")["embeddings"], dtype=np.float32)
     assert np.abs(got - load(folder, backend="onnx").encode(texts)).max() <= 1e-5
 
 
 def test_node_reports_corrupt_flat_file(distilled_dir, texts, tmp_path):
     folder = tmp_path / "export"
-    export(distilled_dir, folder, dims=32, quant="int8")
+    export(distilled_dir, folder, dims=32, quant="int8", demo=False)
     flat = folder / "model.edgembed"
     flat.write_bytes(flat.read_bytes()[:1000])  # truncated
     (tmp_path / "texts.json").write_text(json.dumps(["a"]), encoding="utf-8")

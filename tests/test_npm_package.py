@@ -206,7 +206,7 @@ def test_node_flat_matches_python(package, distilled_dir, texts, tmp_path, quant
     the Python flat backend to 1e-5. An export with the WordPiece char table needs no peer at all; one without it
     gets @huggingface/tokenizers, the runtime's fallback."""
     folder = tmp_path / "export"
-    man = export(distilled_dir, folder, dims=128, quant=quant)
+    man = export(distilled_dir, folder, dims=128, quant=quant, demo=False)
     peers = () if "chartable" in man["files"] else ("@huggingface/tokenizers",)
     proj = _project(package, f"flat-{quant}", peers)
     srv, url = serve_in_thread(folder)
@@ -226,7 +226,7 @@ def test_node_flat_matches_python(package, distilled_dir, texts, tmp_path, quant
 def test_node_onnx_matches_python(package, distilled_dir, texts, tmp_path):
     """The onnx backend with onnxruntime-web installed as the optional peer."""
     folder = tmp_path / "export"
-    export(distilled_dir, folder, quant="int8")
+    export(distilled_dir, folder, quant="int8", demo=False)
     proj = _project(package, "onnx", PEERS)
     got = np.asarray(_node_embed(proj, folder, texts, "onnx")["embeddings"], dtype=np.float32)
     assert np.abs(got - load(folder, backend="onnx").encode(texts)).max() <= 1e-5
@@ -235,7 +235,7 @@ def test_node_onnx_matches_python(package, distilled_dir, texts, tmp_path):
 
 def test_node_onnx_without_the_peer_says_so(package, distilled_dir, tmp_path):
     folder = tmp_path / "export"
-    man = export(distilled_dir, folder, dims=16, quant="int8")
+    man = export(distilled_dir, folder, dims=16, quant="int8", demo=False)
     proj = _project(package, "onnx-missing", () if "chartable" in man["files"] else ("@huggingface/tokenizers",))
     (proj / "embed.mjs").write_text(EMBED, encoding="utf-8")
     (proj / "texts.json").write_text('["a"]', encoding="utf-8")
@@ -321,7 +321,7 @@ def test_pages_in_chromium(package, bundled, distilled_dir, texts, tmp_path):
     if not ok:
         pytest.skip(f"no browser: {why}")
     folder = tmp_path / "minilm"
-    export(distilled_dir, folder, quant="int8", dims=128)
+    export(distilled_dir, folder, quant="int8", dims=128, demo=False)
     bundle_site = bundled[0]
     mapped_site = _project(package, "importmap", PEERS, served=True)
     for site, html in ((bundle_site, BUNDLED_HTML), (mapped_site, IMPORTMAP_HTML)):

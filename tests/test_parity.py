@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -13,11 +14,12 @@ from exporter.cli import main
 from exporter.pipeline import export
 from exporter.formats.flat import HEADER, read_flat
 from exporter.proof.parity import references, run_parity
+from exporter.proof.report import render_markdown
 from exporter.sources.loading import load_model
 from exporter.texts import hostile_texts
 from exporter.sources.tokenizer import encode_ids, load_tokenizer
 
-from .conftest import st_encode
+from .conftest import ROOT, st_encode
 
 CPU_BACKENDS = "torch-cpu,torch-cuda,onnx-cpu,onnx-cuda,flat"
 
@@ -36,7 +38,7 @@ def _rows(rep: dict) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def int8_export(distilled_dir, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("parity") / "int8"
-    export(distilled_dir, out, quant="int8")
+    export(distilled_dir, out, quant="int8", demo=False)
     return out
 
 
@@ -51,11 +53,12 @@ def test_reference_truth_is_sentence_transformers(st_dir, texts):
 @pytest.mark.parametrize("quant", ["fp32", "fp16", "int8", "int4"])
 def test_parity_passes(distilled_dir, tmp_path, capsys, quant):
     out = tmp_path / "exp"
-    export(distilled_dir, out, dims=192, quant=quant)
+    export(distilled_dir, out, dims=192, quant=quant, demo=False)
     extra = tmp_path / "extra.txt"
     extra.write_text("one more text\nAnother, LONGER text about aircraft wings .\n", encoding="utf-8")
     code, rep, md = _parity(out, tmp_path, "--texts", str(extra))
-    assert code == 0, capsys.readouterr()
+    printed = capsys.readouterr().out
+    assert code == 0, printed
     rows = _rows(rep)
     assert rep["passed"] and rep["texts"] == {"builtin_hostile": len(hostile_texts()), "user": 2, "total": len(hostile_texts()) + 2}
     for name in ("torch-cpu", "onnx-cpu", "flat"):
@@ -77,14 +80,45 @@ def test_parity_passes(distilled_dir, tmp_path, capsys, quant):
     assert rep["machine"]["cpu"] and "numpy" in rep["machine"]["libraries"]
     assert {f["file"] for f in rep["files"]} >= {"model.edgembed", "onnx/model.onnx", "tokenizer.json"}
     assert all(f["status"] == "ok" and len(f["sha256"]) == 64 for f in rep["files"])
-    assert "| flat | pass |" in md and "## Machine" in md and rep["files"][0]["sha256"] in md
+    assert "| flat | edgembed's flat runtime in Python (numpy " in md and "## Machine" in md and rep["files"][0]["sha256"] in md
+    _assert_says_what_it_measured(printed, rep, rows)
+
+
+def _assert_says_what_it_measured(printed: str, rep: dict, rows: dict) -> None:
+    """The report printed on the terminal names its reference(s), each row's engine with its version, the machine
+    and the versions of Python, numpy, onnxruntime, tokenizers (torch when installed) and node."""
+    import platform
+    from importlib import metadata
+
+    import onnxruntime
+
+    dims, quant = rep["dims"], rep["quant"]
+    assert (f"- reference 'truth': numpy over the source model's float32 table truncated to its first {dims} dims" in printed
+            and f"SentenceTransformer(source).encode(texts, truncate_dim={dims}, normalize_embeddings=True)" in printed)
+    assert (f"- reference 'dequantized': the same, over that truncated table quantized again to {quant}" in printed) is (quant != "fp32")
+    assert f"| onnx-cpu | onnxruntime {onnxruntime.__version__}, CPUExecutionProvider | pass |" in printed
+    assert f"| flat | edgembed's flat runtime in Python (numpy {np.__version__}) | pass |" in printed
+    assert rows["onnx-cpu"]["engine"] == f"onnxruntime {onnxruntime.__version__}, CPUExecutionProvider"
+    assert "engine" not in rows["onnx-cuda"] or rows["onnx-cuda"]["status"] != "skipped"
+    assert "## Machine" in printed and f"- Python: {platform.python_version()}" in printed
+    for lib in ("numpy", "onnxruntime", "tokenizers", "torch"):
+        try:
+            version = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            assert lib == "torch", lib
+            continue
+        assert f"{lib} {version}" in printed, lib
+    node = shutil.which("node")
+    assert (f"- Node: {rep['machine']['node']}" in printed and rep["machine"]["node"].startswith("v")) if node else "- Node: none on PATH" in printed
+    assert "- browser: none ran" in printed  # no browser row asked for
+    assert "sha256" not in printed  # the files' hashes are in --report only
 
 
 @pytest.mark.parametrize("fixture,dims,quant", [("flagship_dir", 512, "fp32"), ("m2v_dir", None, "int4"), ("st_dir", 64, "fp16")])
 def test_parity_source_formats(request, tmp_path, fixture, dims, quant):
     """Legacy sentence-transformers layout with a BERT post-processor, model2vec without normalize, ST with Normalize."""
     out = tmp_path / "exp"
-    export(request.getfixturevalue(fixture), out, dims=dims, quant=quant)
+    export(request.getfixturevalue(fixture), out, dims=dims, quant=quant, demo=False)
     rep = run_parity(out, backends=["torch-cpu", "onnx-cpu", "flat"])
     assert rep["passed"], rep["backends"]
 
@@ -152,7 +186,7 @@ def test_wrong_normalize_flag_fails(distilled_dir, tmp_path, capsys):
     m = load_model(distilled_dir)
     m.normalize = False
     out = tmp_path / "exp"
-    export(m, out, quant="fp32")
+    export(m, out, quant="fp32", demo=False)
     code, rep, _ = _parity(out, tmp_path, "--model", str(distilled_dir))
     assert code == 1 and {"torch-cpu", "onnx-cpu", "flat"} <= set(rep["failed"])
 
@@ -161,7 +195,7 @@ def test_source_model_missing_is_a_user_error(distilled_dir, tmp_path, capsys):
     src = tmp_path / "model"
     shutil.copytree(distilled_dir, src)
     out = tmp_path / "exp"
-    export(src, out, quant="int8")
+    export(src, out, quant="int8", demo=False)
     shutil.rmtree(src)
     assert main(["parity", str(out)]) == 2
     err = capsys.readouterr().err.strip()
@@ -211,6 +245,14 @@ def test_browser_rows(distilled_dir, tmp_path):
         pytest.skip(why)
     rep = run_parity(out, backends=["browser-onnx", "browser-flat"])
     assert rep["passed"], rep["backends"]
+    version = re.fullmatch(r"Chromium (\d+)\.[\d.]+", rep["machine"]["browser"])
+    assert version and int(version.group(1)) > 100, rep["machine"]
+    ort_web = json.loads((ROOT / "web/node_modules/onnxruntime-web/package.json").read_text())["version"]
+    assert _rows(rep)["browser-onnx"]["engine"] == f"{rep['machine']['browser']} (headless), onnxruntime-web {ort_web} (wasm)"
+    assert _rows(rep)["browser-flat"]["engine"] == f"{rep['machine']['browser']} (headless), edgembed's flat runtime in JavaScript"
+    printed = render_markdown(rep, summary=True)
+    assert f"| browser-flat | {rep['machine']['browser']} (headless), edgembed's flat runtime in JavaScript | pass |" in printed
+    assert f"- browser: {rep['machine']['browser']}" in printed
     idx = read_index((out / "rows/index.bin").read_bytes())
     row = _token_row(out, "guitar")
     shard = out / shard_name(row // idx["shard_rows"], idx["shards"])
@@ -220,6 +262,7 @@ def test_browser_rows(distilled_dir, tmp_path):
     rep = run_parity(out, backends=["browser-onnx", "browser-flat"])
     rows = _rows(rep)
     assert rows["browser-flat"]["status"] == "fail" and rows["browser-onnx"]["status"] == "pass"
+    assert rows["browser-flat"]["engine"].startswith(rep["machine"]["browser"] + " (headless)")  # a failed row too
     assert f"{shard.relative_to(out).as_posix()}: sha256 mismatch" in rows["browser-flat"]["reason"]
     assert rep["sha256_mismatch"] == [shard.relative_to(out).as_posix()]
 

@@ -29,7 +29,7 @@ FLAT_IDS = WEB / "scripts" / "flat_ids.mjs"
 def pq_export(distilled_dir, tmp_path_factory) -> Path:
     """The distilled default (Normalize) at 64 dims, pq16: 16 subspaces of 4 columns."""
     out = tmp_path_factory.mktemp("pq") / "pq16"
-    exporter.export(distilled_dir, out, dims=64, quant="pq16")
+    exporter.export(distilled_dir, out, dims=64, quant="pq16", demo=False)
     return out
 
 
@@ -80,7 +80,7 @@ def test_fixed_quants_stay_version_1(tmp_path):
 
 def test_two_exports_byte_identical(distilled_dir, pq_export, tmp_path):
     again = tmp_path / "again"
-    exporter.export(distilled_dir, again, dims=64, quant="pq16")
+    exporter.export(distilled_dir, again, dims=64, quant="pq16", demo=False)
     for rel in ("model.edgembed", "onnx/model.onnx"):
         assert (again / rel).read_bytes() == (pq_export / rel).read_bytes(), rel
     size = (pq_export / "model.edgembed").stat().st_size
@@ -147,7 +147,7 @@ def test_js_flat_matches_python(distilled_dir, texts, tmp_path, dims, m):
     if shutil.which("node") is None:
         pytest.skip("node is not installed")
     out = tmp_path / "exp"
-    exporter.export(distilled_dir, out, dims=dims, quant=f"pq{m}")
+    exporter.export(distilled_dir, out, dims=dims, quant=f"pq{m}", demo=False)
     ids = encode_ids(load_tokenizer((out / "tokenizer.json").read_text(encoding="utf-8")), texts)
     res, err = _node_flat(out / "model.edgembed", ids, tmp_path)
     assert res, err

@@ -37,10 +37,44 @@ def _commands() -> list[list[str]]:
 
 
 def _slug(heading: str) -> str:
-    """GitHub's anchor for a Markdown heading."""
-    s = re.sub(r"[`*_]", "", heading.strip().lower())
-    s = re.sub(r"[^\w\- ]", "", s)
+    """GitHub's anchor for a Markdown heading: the rendered text (no markup) lowercased, punctuation other than
+    - and _ removed, each space a hyphen (github-slugger)."""
+    s = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", heading.strip())  # [text](url) renders as text
+    s = re.sub(r"<[^>]+>", "", s)  # inline HTML
+    s = re.sub(r"[`*]", "", s)
+    s = re.sub(r"(?<![\w])_(.+?)_(?![\w])", r"\1", s)  # _emphasis_ (an underscore inside a word stays)
+    s = re.sub(r"[^\w\- ]", "", s.lower())
     return s.replace(" ", "-")
+
+
+def _anchors(path: Path) -> set[str]:
+    """Every anchor of a Markdown file: its headings' slugs (a repeated one gets -1, -2, ...) and HTML ids."""
+    text = re.sub(r"^```.*?^```", "", path.read_text(encoding="utf-8"), flags=re.S | re.M)  # no headings in code
+    seen: dict[str, int] = {}
+    out = set(re.findall(r"""<a\s+(?:id|name)=["']([^"']+)["']""", text))
+    for h in re.findall(r"^#{1,6} +(.+?)#*$", text, flags=re.M):
+        slug = _slug(h)
+        n = seen.get(slug, 0)
+        seen[slug] = n + 1
+        out.add(slug if n == 0 else f"{slug}-{n}")
+    return out
+
+
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def _links(path: Path) -> list[tuple[str, str]]:
+    """(target, anchor) of every Markdown link and image in PATH outside code (inline, reference, <img src>)."""
+    text = re.sub(r"^```.*?^```", "", path.read_text(encoding="utf-8"), flags=re.S | re.M)
+    text = re.sub(r"`[^`\n]*`", "", text)
+    found = re.findall(r"\]\(<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\)", text)
+    found += re.findall(r"^\s*\[[^\]]+\]:\s*(\S+)", text, flags=re.M)
+    found += re.findall(r"""<(?:img|a)\s[^>]*(?:src|href)=["']([^"']+)["']""", text)
+    out = []
+    for link in found:
+        target, _, anchor = link.partition("#")
+        out.append((target, anchor))
+    return out
 
 
 def test_readme_is_short():
@@ -72,17 +106,29 @@ def test_every_named_file_exists():
     assert not missing, missing
 
 
-def test_every_link_resolves():
-    links = re.findall(r"\]\(([^)#\s]+)(?:#([^)\s]+))?\)", README)
-    assert links
-    for path, anchor in links:
-        if re.match(r"^[a-z]+://", path):
+def test_slugs_follow_github():
+    assert _slug("Lazy rows (`rows/`), version 1") == "lazy-rows-rows-version-1"
+    assert _slug("The service worker's cache (`edgembed-sw.js`)") == "the-service-workers-cache-edgembed-swjs"
+    assert _slug("React Native (Hermes)") == "react-native-hermes"
+    assert _slug("`tokenizer_pack` and _this_ — a [link](x.md)") == "tokenizer_pack-and-this--a-link"
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_every_link_and_anchor_resolves(doc):
+    """Relative links of README.md and docs/*.md name files that exist, and their #anchors a heading there."""
+    links = _links(doc)
+    bad = []
+    for target, anchor in links:
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target):  # https:, mailto:
             continue
-        target = ROOT / path
-        assert target.exists(), f"README links to a missing file: {path}"
-        if anchor:
-            heads = [_slug(h) for h in re.findall(r"^#+ (.+)$", target.read_text(encoding="utf-8"), flags=re.M)]
-            assert anchor in heads, f"README links to a missing heading: {path}#{anchor}"
+        path = (doc.parent / target).resolve() if target else doc
+        if not path.exists():
+            bad.append(f"{target}: no such file")
+        elif anchor and path.suffix == ".md" and anchor not in _anchors(path):
+            bad.append(f"{target}#{anchor}: no such heading in {path.relative_to(ROOT)}")
+    assert not bad, f"{doc.relative_to(ROOT)}: {bad}"
+    if doc.name == "README.md":
+        assert len(links) >= 10
 
 
 def test_web_snippet_paths_are_in_an_export(tmp_path):

@@ -103,10 +103,16 @@ def test_index_layout_and_warnings(search_model, tmp_path, capfd):
     assert meta["pages"] == 4 and json.loads((out / "index.json").read_text())["page_chunks"] == [2, 1, 3, 2]
     assert json.loads((out / "index.json").read_text())["analyzer"]["chartable"] == "model/chartable.bin"  # the same table
     assert not (out / "analyzer.bin").exists()
-    for rel in ("index.json", "codes/0.bin", "codes/0.b.bin", "model/manifest.json", "model/model.edgembed",
-                "js/search.mjs", "js/search_ui.mjs", "js/edgembed.mjs", "pages/0.json", "vecs/0.bin"):
+    for rel in ("index.json", "codes/0.bin", "codes/0.b.bin", "model/manifest.json", "model/rows/index.bin",
+                "model/tokenizer.bin", "model/chartable.bin", "js/search.mjs", "js/search_ui.mjs", "js/edgembed.mjs",
+                "pages/0.json", "vecs/0.bin"):
         assert (out / rel).is_file(), rel
-    assert not (out / "model" / "onnx").exists()  # the flat backend's files only
+    # only what a page reads: the tokenizer pack and the row shards, not the whole table nor tokenizer.json
+    model_files = sorted(p.relative_to(out / "model").as_posix() for p in (out / "model").rglob("*") if p.is_file())
+    assert [f for f in model_files if not f.startswith("rows/")] == ["chartable.bin", "manifest.json", "tokenizer.bin"]
+    man = json.loads((out / "model" / "manifest.json").read_text())
+    assert man["files"] == {"tokenizer_pack": "tokenizer.bin", "chartable": "chartable.bin", "rows": "rows/index.bin"}
+    assert set(man["sha256"]) == set(man["files"].values())
     urls = sorted(json.loads((out / "pages" / f"{p}.json").read_text())["url"] for p in range(meta["pages"]))
     assert urls == ["/", "/broken.html", "/guide/", "/notes.md"]
     assert (out / "vecs" / "2.bin").stat().st_size == 3 * meta["dims"]  # three chunks on the home page

@@ -110,6 +110,54 @@ def test_cli_serve(site, tmp_path):
     assert "Traceback" not in stderr
 
 
+def _serve_session(site, *flags: str) -> tuple[str, str]:
+    """`edgembed serve SITE --port 0 FLAGS`: a page load's worth of requests (every file, twice: a 200 then a 304),
+    one missing file, then Ctrl-C; returns (stdout, stderr)."""
+    proc = subprocess.Popen([sys.executable, "-m", "exporter", "serve", str(site), "--port", "0", *flags],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        first = proc.stdout.readline()
+        url = first.split(" at ", 1)[1].split(";", 1)[0]
+        for rel in FILES:
+            status, headers, _ = get(url + rel)
+            assert status == 200
+            req = urllib.request.Request(url + rel, headers={"If-None-Match": headers["ETag"]})
+            with pytest.raises(urllib.error.HTTPError) as e:  # urllib raises on 304
+                urllib.request.urlopen(req, timeout=10)
+            assert e.value.code == 304
+        with pytest.raises(urllib.error.HTTPError) as e:
+            get(url + "no-such-file.bin")
+        assert e.value.code == 404
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+        out, err = first + proc.stdout.read(), proc.stderr.read()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert proc.returncode == 0, err[-2000:]
+    return out, err
+
+
+def test_serve_is_quiet_by_default(site):
+    """Default: one startup line naming the URL; on stderr only the failed request (the 404) and 'stopped'."""
+    out, err = _serve_session(site)
+    assert out.count("\n") == 1 and re.search(r"at http://127\.0\.0\.1:\d+/", out), out
+    lines = err.splitlines()
+    assert len(lines) == 2 and '"GET /no-such-file.bin HTTP/1.1" 404' in lines[0] and lines[1] == "stopped", err
+
+
+def test_serve_log_prints_every_request(site):
+    """--log: one line per request (each file's 200 and 304, the 404), then 'stopped'."""
+    out, err = _serve_session(site, "--log")
+    assert out.count("\n") == 1, out
+    lines = err.splitlines()
+    assert len(lines) == 2 * len(FILES) + 2 and lines[-1] == "stopped", err
+    for rel in FILES:
+        assert sum(f'"GET /{rel} HTTP/1.1" 200' in ln for ln in lines) == 1, rel
+        assert sum(f'"GET /{rel} HTTP/1.1" 304' in ln for ln in lines) == 1, rel
+    assert '"GET /no-such-file.bin HTTP/1.1" 404' in lines[-2]
+
+
 BIG = bytes(range(256)) * 64  # 16 KiB, compressible
 SITE = {"a.mjs": b"export const a = 1;\n" * 400, "d.json": b'{"k": [1, 2, 3]}' * 300, "i.html": b"<p>hi</p>" * 300,
         "s.css": b"body{color:red}" * 300, "w.wasm": b"\0asm\1\0\0\0" + bytes(4000), "t.txt": b"text " * 500,

@@ -126,7 +126,7 @@ def fuzz() -> list[str]:
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_code_point_and_hostile_mix(variant, fuzz, tmp_path):
     folder = tmp_path / "export"
-    export(_model(tmp_path / "model", _variant(variant)), folder, quant="fp32")
+    export(_model(tmp_path / "model", _variant(variant)), folder, quant="fp32", demo=False)
     man = json.loads((folder / "manifest.json").read_text())
     assert man["tokenizer"]["runtime"] == "exact" and man["files"]["chartable"] == "chartable.bin"
     _check(folder, fuzz, tmp_path, variant)
@@ -134,7 +134,7 @@ def test_every_code_point_and_hostile_mix(variant, fuzz, tmp_path):
 
 def test_lone_surrogates_read_as_replacement_character(tmp_path):
     folder = tmp_path / "export"
-    export(_model(tmp_path / "model", _variant("cased")), folder, quant="fp32")
+    export(_model(tmp_path / "model", _variant("cased")), folder, quant="fp32", demo=False)
     texts = ["a\ud800b", "\udc00", "x\udbff", "\ud83d\ude00\ude00", "\ud83d", "ok \udfff ok"]
     js_ids, _, _ = _run_node(folder, texts, tmp_path)
     # clean_text drops U+FFFD; with clean_text off it would be [UNK]: compare with Python on the replaced text
@@ -145,7 +145,7 @@ def test_lone_surrogates_read_as_replacement_character(tmp_path):
 def test_real_text_in_the_default_export(distilled_dir, tmp_path):
     """The exported default model (its own tokenizer.json) on real multilingual text."""
     folder = tmp_path / "export"
-    export(distilled_dir, folder, dims=32, quant="int8")
+    export(distilled_dir, folder, dims=32, quant="int8", demo=False)
     _check(folder, REAL + ["Telugu ఫ఼ nukta", "𠀀𠀁𠀂 Extension B", "ٱلْحَمْدُ ࣓ ࣔ"], tmp_path, "default model")
 
 
@@ -153,7 +153,7 @@ def test_corrupt_tokenizer_files_are_one_line_errors(distilled_dir, tmp_path):
     """A truncated tokenizer pack, and (for a reader of tokenizer.json + chartable.bin, as exports without a pack
     have) a truncated chartable.bin: one line each."""
     folder = tmp_path / "export"
-    export(distilled_dir, folder, dims=16, quant="fp32")
+    export(distilled_dir, folder, dims=16, quant="fp32", demo=False)
     (tmp_path / "texts.json").write_text('["a"]', encoding="utf-8")
 
     def run() -> str:
@@ -235,7 +235,7 @@ def test_unigram_model_takes_the_library_path_and_says_so(unigram_dir, tmp_path)
 
     model = unigram_dir
     folder = tmp_path / "export"
-    export(model, folder, quant="int8")
+    export(model, folder, quant="int8", demo=False)
     man = json.loads((folder / "manifest.json").read_text())
     assert man["tokenizer"] == {"runtime": "library", "reason": "model Unigram is not WordPiece"}
     assert "chartable" not in man["files"] and not (folder / "chartable.bin").exists()
@@ -266,7 +266,7 @@ def test_long_runs_of_combining_marks(tmp_path):
     for c in KEPT_NONSTARTERS:  # "##" + mark: each kept mark becomes its own token, so the ids spell out the order
         vocab.setdefault("##" + chr(c), len(vocab))
     folder = tmp_path / "export"
-    export(_model(tmp_path / "model", spec), folder, quant="fp32")
+    export(_model(tmp_path / "model", spec), folder, quant="fp32", demo=False)
     _check(folder, texts, tmp_path, "long mark runs")
     from tokenizers import Tokenizer
 

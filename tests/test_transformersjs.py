@@ -36,7 +36,7 @@ def tjs_case(request, distilled_dir, tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp(f"tjs-{request.param}")
     folder = tmp / "export"
-    export(distilled_dir, folder, quant=request.param)
+    export(distilled_dir, folder, quant=request.param, demo=False)
     texts = hostile_texts()
     non_empty = [t for t in texts if t]
     results = run_transformersjs(folder, [non_empty, [""], ["", "a", ""]], tmp)

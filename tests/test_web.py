@@ -110,6 +110,38 @@ def test_corpus_vectors_are_the_flat_backend_s(distilled_dir, tmp_path):
     assert np.abs(vecs - ref).max() <= np.abs(ref).max(axis=1).max() / 254 + 1e-7  # int8 storage, one scale a row
 
 
+UNRELATED, RELATED = "quarterly revenue fell", "how do I catch an exception?"
+
+
+@needs_vendor
+def test_weak_match_line_is_measured_at_export(distilled_dir, tmp_path):
+    """corpus.json's weak-match line is the 90% quantile of the unrelated probes' best scores against the stored corpus
+    (recomputed here through the export's Python flat backend); it lies between the unrelated and the related probes,
+    below a related query and above an unrelated one, and the page says what it is."""
+    from exporter.targets.weak_match import OFF_TOPIC
+
+    out = tmp_path / "exp"
+    export(distilled_dir, out, quant="int8", demo=True)
+    weak = json.loads((out / "demo/corpus.json").read_text(encoding="utf-8"))["weak"]
+    vecs = corpus_vectors(out)
+    model = exporter.load(out, backend="flat")
+
+    def best(texts):
+        q = model.encode(texts).astype(np.float64)
+        return (q / np.linalg.norm(q, axis=1, keepdims=True) @ vecs.T).max(axis=1)
+
+    off = best(list(OFF_TOPIC))
+    assert weak["unrelated"]["n"] == len(OFF_TOPIC) == 60 and weak["quantile"] == 0.9
+    assert weak["weak_below"] == pytest.approx(np.quantile(off, 0.9), abs=1e-4)
+    assert weak["unrelated"]["p50"] < weak["weak_below"] < weak["related"]["p10"] and weak["related"]["below_line"] <= 0.05
+    unrelated, related = best([UNRELATED, RELATED])
+    assert unrelated < weak["weak_below"] < related, (unrelated, related, weak["weak_below"])
+    print(f"weak-match line {weak['weak_below']:.4f}: '{UNRELATED}' {unrelated:.3f}, '{RELATED}' {related:.3f}; "
+          f"unrelated {weak['unrelated']}, related {weak['related']}")
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert f"Scores below {weak['weak_below']:.2f} are marked weak: 90% of 60 unrelated everyday queries" in html
+
+
 def corpus_vectors(out) -> np.ndarray:
     """The demo's corpus vectors as the page reads them."""
     return _web().read_corpus(out / "demo")
@@ -219,7 +251,7 @@ console.log(JSON.stringify({ workers: [one.info.workers, four.info.workers], poo
 def test_node_runtime_ignores_workers(distilled_dir, texts, tmp_path):
     """Outside a browser (no Web Worker: Node.js, React Native) `workers` leaves the calling thread's path unchanged."""
     out = tmp_path / "exp"
-    export(distilled_dir, out, quant="int8", dims=32)
+    export(distilled_dir, out, quant="int8", dims=32, demo=False)
     (tmp_path / "texts.json").write_text(json.dumps(texts * 5), encoding="utf-8")
     proc = subprocess.run(["node", "--input-type=module", "-e", NODE_WORKERS, str(out), str(tmp_path / "texts.json")],
                           cwd=str(_web().WEB), capture_output=True, text=True, timeout=120)
@@ -258,6 +290,7 @@ def browser_runs(distilled_dir, texts, tmp_path_factory):
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "demo.png"
     shot.unlink(missing_ok=True)
+    (ARTIFACTS / "demo-weak.png").unlink(missing_ok=True)
     pages = [PageSpec(dirs[q], b, texts=texts, name=f"{q}-{b}") for q in ("fp32", "int8") for b in ("flat", "onnx")]
     pages += [
         PageSpec(dirs["int8"], "onnx", texts=texts, threads=True, name="int8-onnx-threads"),
@@ -268,8 +301,9 @@ def browser_runs(distilled_dir, texts, tmp_path_factory):
         PageSpec(dirs["pq16"], "onnx", texts=texts, name="pq16-onnx"),
         PageSpec(dirs["pq16"], "flat", texts=_pool_texts(texts), workers=2, name="pq16-flat-pool"),
         PageSpec(dirs["pq16"], "flat", texts=_pool_texts(texts), workers=1, name="pq16-flat-nopool"),
-        PageSpec(dirs["fp32"], "flat", query="how do I catch an exception?", sentences=SENTENCES, screenshot=shot, name="demo"),
+        PageSpec(dirs["fp32"], "flat", query=RELATED, sentences=SENTENCES, screenshot=shot, name="demo"),
         PageSpec(dirs["int8"], "flat", query=HOSTILE, sentences=[HOSTILE, "<b>bold</b>", "a"], switch_to="onnx", name="hostile"),
+        PageSpec(dirs["fp32"], "flat", query=UNRELATED, screenshot=ARTIFACTS / "demo-weak.png", name="unrelated"),
     ]
     reports = {r.name: r for r in browser_run(pages)}
     return dirs, reports, shot
@@ -418,6 +452,28 @@ def test_demo_search_panel_and_screenshot(browser_runs):
 
 @pytest.mark.browser
 @needs_browser
+def test_weak_matches_look_weak(browser_runs):
+    """An unrelated query: every result under the export's weak-match line is dimmed and labelled, and a line says
+    nothing close was found. A related query: its best results are shown plainly, with no such line."""
+    dirs, reports, _ = browser_runs
+    line = json.loads((dirs["fp32"] / "demo/corpus.json").read_text(encoding="utf-8"))["weak"]["weak_below"]
+    bad, good = reports["unrelated"], reports["demo"]
+    assert bad.problems == [] and len(bad.dom["results"]) == 6
+    assert all(r["weak"] and r["tag"] == "weak match" and r["opacity"] < 1 and r["score"] < line for r in bad.dom["results"])
+    top = bad.dom["results"][0]["score"]
+    assert bad.dom["weakNote"] == (f"Nothing close to this query here: the best match scores {top:.3f}, below the "
+                                   f"weak-match line {line:.2f}. The nearest passages, for what they are worth:")
+    assert good.dom["weakNote"] is None and "Nothing close" not in good.dom["text"]
+    assert not good.dom["results"][0]["weak"] and good.dom["results"][0]["tag"] is None and good.dom["results"][0]["opacity"] == 1
+    for r in good.dom["results"]:  # the label follows the line exactly
+        assert r["weak"] == (r["score"] < line) or abs(r["score"] - line) < 1e-3, r
+    weak_shot = ARTIFACTS / "demo-weak.png"  # docs/demo-weak.png is a copy
+    assert weak_shot.is_file() and weak_shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    print(f"line {line}: '{UNRELATED}' top {top}, '{RELATED}' {[r['score'] for r in good.dom['results']]}")
+
+
+@pytest.mark.browser
+@needs_browser
 def test_browser_embed_api(distilled_dir, texts, tmp_path):
     """The Python API the parity command uses: fp16 export, flat backend only; bad backend is a one-line error."""
     from exporter.proof.browser import browser_embed
@@ -430,6 +486,6 @@ def test_browser_embed_api(distilled_dir, texts, tmp_path):
     with pytest.raises(EdgembedError, match="unknown browser backend"):
         browser_embed(out, texts, backends=("torch",))
     nodemo = tmp_path / "nodemo"
-    export(distilled_dir, nodemo, quant="int8", dims=16)
+    export(distilled_dir, nodemo, quant="int8", dims=16, demo=False)
     with pytest.raises(EdgembedError, match="no web demo"):
         browser_embed(nodemo, ["a"])

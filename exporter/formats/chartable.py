@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import struct
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -60,7 +60,14 @@ def scalar_values() -> list[int]:
     return [c for c in range(LAST) if c not in SURROGATES]
 
 
-def _classes(cps: list[int]) -> np.ndarray:
+Tick = Callable[[int], Any]  # progress: called with the number of code points just probed
+
+
+def _none(_: int) -> None:
+    pass
+
+
+def _classes(cps: list[int], tick: Tick = _none) -> np.ndarray:
     """One class byte per code point (index = code point), probed from the installed pre-tokenizers."""
     from tokenizers import pre_tokenizers as P
 
@@ -85,6 +92,7 @@ def _classes(cps: list[int]) -> np.ndarray:
         if not np.array_equal(bert_ws, got["split"] == 0):
             raise RuntimeError("BertPreTokenizer and WhitespaceSplit disagree on whitespace")
         cls[b] |= np.where(got["bert"] == 2, BERT_PUNCT, 0).astype(np.uint8)
+        tick(len(chunk))
     return cls
 
 
@@ -121,7 +129,7 @@ def _nonstarter_ranks(chars: set[str]) -> dict[str, int]:
 SEP = "\U0001F600"  # a starter that every normalizer here keeps as it is, and that no other character becomes
 
 
-def _each(normalizer: Any, items: list[str], step: int = 50000) -> list[str]:
+def _each(normalizer: Any, items: list[str], step: int = 50000, tick: Tick = _none) -> list[str]:
     """normalizer.normalize_str on each item, many items per call: joined by SEP, which blocks NFD reordering."""
     out: list[str] = []
     for i in range(0, len(items), step):
@@ -133,10 +141,11 @@ def _each(normalizer: Any, items: list[str], step: int = 50000) -> list[str]:
         for j in odd:
             got[j] = normalizer.normalize_str(chunk[j])
         out.extend(got)
+        tick(len(chunk))
     return out
 
 
-def _normalizer_rules(spec: dict, cps: list[int]) -> tuple[list[Any], bool]:
+def _normalizer_rules(spec: dict, cps: list[int], tick: Tick = _none) -> tuple[list[Any], bool]:
     """Per code point: ('out', str) [a starter: ends any run of marks], ('noop',), or ('special', units)."""
     from tokenizers import Tokenizer
     from tokenizers.normalizers import NFD, BertNormalizer
@@ -148,7 +157,7 @@ def _normalizer_rules(spec: dict, cps: list[int]) -> tuple[list[Any], bool]:
             rules[c] = ("out", chr(c))
         return rules, False
     normalizer = Tokenizer.from_str(json.dumps(spec)).normalizer
-    full = _each(normalizer, [chr(c) for c in cps])
+    full = _each(normalizer, [chr(c) for c in cps], tick=tick)
     lower = bool(norm_spec.get("lowercase", True))
     strip = norm_spec.get("strip_accents")
     strip = lower if strip is None else bool(strip)
@@ -162,7 +171,7 @@ def _normalizer_rules(spec: dict, cps: list[int]) -> tuple[list[Any], bool]:
                            strip_accents=False, lowercase=False)
     fate_n = BertNormalizer(clean_text=False, handle_chinese_chars=False, strip_accents=True, lowercase=lower)
     nfd = NFD()
-    decomposed = dict(zip(cps, _each(nfd, _each(pre_n, [chr(c) for c in cps]))))
+    decomposed = dict(zip(cps, _each(nfd, _each(pre_n, [chr(c) for c in cps], tick=tick), tick=tick)))
     pieces = sorted({u for d in decomposed.values() for u in d})
     fate = dict(zip(pieces, _each(fate_n, pieces)))
     ranks = _nonstarter_ranks(pieces)
@@ -192,15 +201,20 @@ def _hangul(c: int) -> str | None:
     return chr(lead) + chr(vowel) + (chr(trail) if trail != 0x11A7 else "")
 
 
-def build_chartable(tokenizer_json: str) -> bytes:
-    """Probe the installed `tokenizers` for the normalizer and pre-tokenizer of TOKENIZER_JSON; the table's bytes."""
+PASSES = 4  # the probe's passes over every code point: pre-tokenizers, normalizer, and (accent stripping) its two halves
+
+
+def build_chartable(tokenizer_json: str, tick: Tick = _none) -> bytes:
+    """Probe the installed `tokenizers` for the normalizer and pre-tokenizer of TOKENIZER_JSON; the table's bytes.
+
+    TICK is called with the number of code points each step probed (up to PASSES x 1,112,064 in all)."""
     spec = json.loads(tokenizer_json)
     why = exact_path(spec)
     if why:
         raise ValueError(f"no character table for this tokenizer: {why}")
     cps = scalar_values()
-    cls = _classes(cps)
-    rules, reorder = _normalizer_rules(spec, cps)
+    cls = _classes(cps, tick)
+    rules, reorder = _normalizer_rules(spec, cps, tick)
 
     pool: list[int] = []
     pooled: dict[tuple, int] = {}
@@ -291,13 +305,28 @@ def chartable_for(tokenizer_json: str) -> bytes:
             return data
     except OSError:
         pass
-    data = build_chartable(tokenizer_json)
+    with _progress(path) as bar:
+        data = build_chartable(tokenizer_json, bar.update)
     try:  # best effort: a read-only cache only costs the probe again
         with atomic_file(path) as tmp:
             tmp.write_bytes(data)
     except (OSError, EdgembedError):
         pass
     return data
+
+
+def _progress(cached: Path):
+    """A bar on stderr when it is a terminal; otherwise one line saying what the probe is and that it runs once."""
+    import sys
+
+    import tokenizers
+    from tqdm import tqdm
+
+    what = f"edgembed: probing tokenizers {tokenizers.__version__} for the character table"
+    if not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        print(f"{what} (every code point; 10-30 s, once: cached in {cached.parent})", file=sys.stderr, flush=True)
+    return tqdm(total=PASSES * (LAST - len(SURROGATES)), desc=what, unit="cp", unit_scale=True, disable=None,
+                file=sys.stderr, leave=False)
 
 
 FILE = "chartable.bin"

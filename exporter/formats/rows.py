@@ -11,6 +11,7 @@ The values are the flat file's bytes: a runtime that adds a shard's rows compute
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
 from pathlib import Path
 
@@ -116,13 +117,21 @@ def check_rows(folder: Path) -> list[str]:
     return bad
 
 
-def assemble_flat(folder: Path, out: Path) -> None:
-    """Rebuild model.edgembed from FOLDER/rows/ alone (what a runtime that fetched every shard holds): for tests."""
+def read_table(folder: Path) -> tuple[QuantizedTable, bool]:
+    """The table of FOLDER/rows/ (index.bin + every shard, each checked against its hash) and the normalize flag:
+    what a runtime that fetched every shard holds. ValueError if a shard is missing, short or corrupt."""
     idx = read_index((Path(folder) / INDEX).read_bytes())
     v, s, rb, n = idx["vocab"], idx["shard_rows"], idx["row_bytes"], idx["shards"]
     data, scales = bytearray(), bytearray()
+    base = os.fspath(folder)
     for k in range(n):
-        raw = (Path(folder) / shard_name(k, n)).read_bytes()
+        try:
+            with open(os.path.join(base, shard_name(k, n)), "rb") as f:  # os paths: thousands of shards
+                raw = f.read()
+        except OSError as e:
+            raise ValueError(f"row shard {shard_name(k, n)} cannot be read: {e.strerror or e}") from None
+        if hashlib.sha256(raw).digest()[: idx["hash_bytes"]] != idx["hashes"][k]:
+            raise ValueError(f"row shard {shard_name(k, n)} does not match rows/index.bin (corrupt or foreign)")
         rows = min(v, (k + 1) * s) - k * s
         data += raw[: rows * rb]
         if idx["scale_bytes"]:
@@ -134,7 +143,12 @@ def assemble_flat(folder: Path, out: Path) -> None:
     sc = np.frombuffer(bytes(scales), dtype="<f4") if idx["scale_bytes"] else None
     books = (np.frombuffer(idx["codebooks"], dtype="<f4").reshape(idx["subspaces"], idx["centroids"], idx["sub_dims"])
              if idx["subspaces"] else None)
-    write_flat(out, QuantizedTable(quant, idx["dims"], table, sc, books), bool(idx["flags"] & 1))
+    return QuantizedTable(quant, idx["dims"], table, sc, books), bool(idx["flags"] & 1)
+
+
+def assemble_flat(folder: Path, out: Path) -> None:
+    """Rebuild model.edgembed from FOLDER/rows/ alone (what a runtime that fetched every shard holds): for tests."""
+    write_flat(out, *read_table(folder))
 
 
 assert INDEX_HEADER.size <= INDEX_BYTES and HEADER.size == 64

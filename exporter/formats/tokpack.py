@@ -81,3 +81,15 @@ def read_pack(data: bytes) -> dict:
         raise ValueError("truncated or corrupt tokenizer pack: the vocabulary does not hold the ids the header says")
     at += _align(n_tokens)
     return {"config": config, "vocab": vocab, "entries": entries, "chartable": data[at : at + n_chars]}
+
+
+def tokenizer_json_of(data: bytes) -> str:
+    """The runtime tokenizer.json (no post-processor, no padding) rebuilt from a pack: what Python needs to tokenize
+    as the JS runtime's exact tokenizer does, where only the pack ships (an index's model/, docs/search.md)."""
+    pack = read_pack(data)
+    cfg = pack["config"]
+    spec = {"version": "1.0", "truncation": cfg.get("truncation"), "padding": None,
+            "added_tokens": cfg.get("added_tokens") or [], "normalizer": cfg.get("normalizer"),
+            "pre_tokenizer": cfg.get("pre_tokenizer"), "post_processor": None, "decoder": None,
+            "model": {**cfg["model"], "vocab": pack["vocab"]}}
+    return json.dumps(spec, ensure_ascii=False)

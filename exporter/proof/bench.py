@@ -157,21 +157,25 @@ def add_parser(sub) -> None:
     p.add_argument("--batch-sizes", default=",".join(map(str, BATCH_SIZES)), help="comma list (default 1,64,256)")
     p.add_argument("--repeat", type=int, default=3, help="timed passes per cell, the fastest is kept (default 3)")
     p.add_argument("--model", default=None, help="the source model (default: the one recorded in the manifest)")
-    p.add_argument("--output", default=None, help="also write the results as JSON here")
+    p.add_argument("--output", default=None, help="also write the results as JSON here (may replace an earlier bench "
+                                                  "JSON, never an input)")
+    p.add_argument("--force", action="store_true", help="allow --output to replace a file that is not a bench JSON")
 
 
 def run(args) -> int:
     from exporter.proof.evaluate import _int_list
-    from exporter.fsutil import atomic_file
+    from exporter.fsutil import atomic_file, check_out_file
     from exporter.inputs import read_texts
 
     if args.repeat < 1:
         raise EdgembedError(f"--repeat must be at least 1, got {args.repeat}")
+    out = check_out_file(args.output, "bench-json", force=args.force, inputs={
+        "the export": args.export_dir, "the --texts file": args.texts, "the --model": args.model}) if args.output is not None else None
     texts = read_texts(args.texts) if args.texts else None
     result = run_bench(args.export_dir, texts, _int_list(args.batch_sizes, "--batch-sizes"), args.repeat, args.model)
     print(format_table(result))
-    if args.output:
-        with atomic_file(Path(args.output)) as tmp:
+    if out is not None:
+        with atomic_file(out) as tmp:
             tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {args.output}")
     return 0

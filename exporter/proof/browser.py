@@ -32,6 +32,18 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def chromium_version() -> str:
+    """"Chromium VERSION" from ``chromium --version`` (the browser_run pages report the launched browser's own)."""
+    path = chromium_path()
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30).stdout if path else ""
+    except (OSError, subprocess.SubprocessError):
+        out = ""
+    words = out.split()
+    version = next((w for w in words if w[:1].isdigit()), None)
+    return f"Chromium {version}" if version else "Chromium (version unknown)"
+
+
 def browser_available() -> tuple[bool, str]:
     """(True, "") when chromium, node, playwright-core and the demo's npm packages are all here; else (False, why)."""
     if chromium_path() is None:
@@ -94,6 +106,7 @@ class PageReport:
     search_top: list[int] = field(default_factory=list)
     embed_ms: float | None = None
     runtime: dict = field(default_factory=dict)  # window.edgembed.runtime(): numThreads, workers, pooledBatches
+    browser: str = ""  # the engine that ran the page, "Chromium VERSION" (playwright's browser.version())
 
     @property
     def problems(self) -> list[str]:
@@ -138,7 +151,7 @@ def browser_run(pages: Sequence[PageSpec], timeout: float = 300.0) -> list[PageR
         for srv, _ in servers.values():
             srv.shutdown()  # type: ignore[attr-defined]
             srv.server_close()  # type: ignore[attr-defined]
-    return [_report(r) for r in raw["pages"]]
+    return [_report(r, raw.get("browser", "")) for r in raw["pages"]]
 
 
 def _drive(job: dict, timeout: float, driver: Path = DRIVER) -> dict:
@@ -157,7 +170,7 @@ def _drive(job: dict, timeout: float, driver: Path = DRIVER) -> dict:
         return json.loads(out_file.read_text(encoding="utf-8"))
 
 
-def _report(r: dict) -> PageReport:
+def _report(r: dict, engine: str = "") -> PageReport:
     emb = r.get("embeddings")
     return PageReport(
         name=r["name"], backend=r["backend"],
@@ -167,13 +180,19 @@ def _report(r: dict) -> PageReport:
         page_errors=r.get("pageErrors", []), dialogs=r.get("dialogs", []),
         bytes_fetched=int(r.get("bytesFetched") or 0), cross_origin_isolated=bool(r.get("crossOriginIsolated")),
         error=r.get("error"), dom=r.get("dom") or {}, dom_after_switch=r.get("domAfterSwitch") or {}, search_top=r.get("searchTop") or [], embed_ms=r.get("embedMs"),
-        runtime=r.get("runtime") or {},
+        runtime=r.get("runtime") or {}, browser=engine,
     )
 
 
 def browser_embed(export_dir: str | Path, texts: Sequence[str], backends: Sequence[str] = ("flat", "onnx"),
                   threads: bool = False, timeout: float = 300.0) -> dict[str, np.ndarray]:
     """Embeddings of TEXTS computed in Chromium by each browser backend; a one-line error on any page problem."""
+    return browser_embed_engine(export_dir, texts, backends, threads, timeout)[0]
+
+
+def browser_embed_engine(export_dir: str | Path, texts: Sequence[str], backends: Sequence[str] = ("flat", "onnx"),
+                         threads: bool = False, timeout: float = 300.0) -> tuple[dict[str, np.ndarray], str]:
+    """``browser_embed``, plus the browser that computed them ("Chromium VERSION"; "" when there were no texts)."""
     for b in backends:
         if b not in ("flat", "onnx"):
             raise EdgembedError(f"unknown browser backend '{b}': choose flat or onnx")
@@ -182,7 +201,7 @@ def browser_embed(export_dir: str | Path, texts: Sequence[str], backends: Sequen
         from exporter.formats.manifest import read_manifest
 
         man = read_manifest(Path(export_dir)) or {}
-        return {b: np.zeros((0, int(man.get("dims", 0))), dtype=np.float32) for b in backends}
+        return {b: np.zeros((0, int(man.get("dims", 0))), dtype=np.float32) for b in backends}, ""
     reports = browser_run([PageSpec(Path(export_dir), b, texts=texts, threads=threads) for b in backends], timeout)
     out = {}
     for rep in reports:
@@ -190,7 +209,7 @@ def browser_embed(export_dir: str | Path, texts: Sequence[str], backends: Sequen
             raise EdgembedError(f"browser backend {rep.backend}: {rep.problems[0]}")
         assert rep.embeddings is not None
         out[rep.backend] = rep.embeddings.reshape(len(texts), -1)
-    return out
+    return out, reports[0].browser if reports else ""
 
 
-__all__ = ["browser_available", "browser_embed", "browser_run", "PageSpec", "PageReport", "chromium_path", "npm_install_hint"]
+__all__ = ["browser_available", "browser_embed", "browser_embed_engine", "browser_run", "PageSpec", "PageReport", "chromium_path", "npm_install_hint"]

@@ -68,9 +68,12 @@ def run_eval(model, data_dir: str | Path, dims: Sequence[int] | None = None, qua
             check_quant(q, d)
     cells = []
     n_texts = len(data.doc_texts) + len(data.query_texts)
+    if progress and not sys.stderr.isatty():  # a log, not a terminal: one line instead of a redrawn bar
+        print(f"edgembed eval: exporting and embedding {data.name}: {len(dims) * len(quants)} cells "
+              f"({len(dims)} dims x {len(quants)} quants) of {n_texts:,} texts", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix="edgembed-eval-") as tmp, \
             tqdm(total=len(dims) * len(quants) * n_texts, desc=f"embedding {data.name}", unit="text",
-                 disable=not progress, file=sys.stderr) as bar:
+                 disable=None if progress else True, file=sys.stderr) as bar:
         for d in dims:
             for q in quants:
                 out = Path(tmp) / f"{d}-{q}"
@@ -153,31 +156,45 @@ def add_parser(sub) -> None:
     p.add_argument("--dims", default=None, help=f"comma list (default {','.join(map(str, DEFAULT_DIMS))}, those <= the model's dim)")
     p.add_argument("--quant", default=",".join(QUANTS), help=f"comma list (default {','.join(QUANTS)}); pqM too, e.g. pq64,pq32")
     p.add_argument("--backend", default="flat", help="export backend that embeds: flat (default) or onnx")
-    p.add_argument("--output", default=None, help="write the JSON here (one record per cell under 'cells')")
-    p.add_argument("--plot", default=None, help="PNG plot path (default: --output with .png, else eval-DATASET.png)")
+    p.add_argument("--output", default=None, help="write the JSON here (one record per cell under 'cells'); may "
+                                                  "replace an earlier eval JSON, never an input")
+    p.add_argument("--plot", default=None, help="PNG plot path (default: --output with .png, else eval-DATASET.png); "
+                                                "may replace a PNG")
+    p.add_argument("--force", action="store_true", help="allow --output/--plot to replace a file of another kind")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
 
 
 def run(args) -> int:
-    from exporter.fsutil import atomic_file
+    from exporter.fsutil import atomic_file, check_out_file
+    from exporter.pipeline import model_path
+    from exporter.proof.datasets import beir_dir
 
     import importlib.util
 
     can_plot = importlib.util.find_spec("matplotlib") is not None  # an extra: the numbers need none
-    if args.plot and not can_plot:
+    if args.plot is not None and not can_plot:
         raise EdgembedError("--plot needs matplotlib: pip install 'edgembed[eval]'")
     dims = _int_list(args.dims, "--dims") if args.dims else None
     quants = [q.strip() for q in args.quant.split(",") if q.strip()]
+    inputs = {"the model": model_path(args.model), "the --data folder": beir_dir(args.data)}
+    out = check_out_file(args.output, "eval-json", args.force, inputs) if args.output is not None else None
+    if args.plot is not None:
+        shown = Path(args.plot)
+    else:
+        shown = Path(args.output).with_suffix(".png") if out is not None else Path(f"eval-{beir_dir(args.data).name}.png")
+    if can_plot:
+        png = check_out_file(shown, "png", args.force, inputs, flag="--plot")
+        if png == out:
+            raise EdgembedError(f"--plot {shown} is the --output file: give --plot another path")
     result = run_eval(args.model, args.data, dims, quants, backend=args.backend, progress=args.progress)
     print(format_table(result))
-    if args.output:
-        with atomic_file(Path(args.output)) as tmp:
+    if out is not None:
+        with atomic_file(out) as tmp:
             tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {args.output}")
-    png = Path(args.plot) if args.plot else (Path(args.output).with_suffix(".png") if args.output else Path(f"eval-{result['dataset']}.png"))
     if not can_plot:
         print("no plot: matplotlib is not installed (pip install 'edgembed[eval]')")
         return 0
     plot(result, png)
-    print(f"wrote {png}")
+    print(f"wrote {shown}")
     return 0

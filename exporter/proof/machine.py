@@ -1,9 +1,11 @@
-"""What machine a report was measured on: CPU, GPU, Python and library versions."""
+"""What machine a report was measured on: CPU, GPU, Python, library and Node versions."""
 
 from __future__ import annotations
 
 import os
 import platform
+import shutil
+import subprocess
 import sys
 from importlib import metadata
 
@@ -46,6 +48,18 @@ def versions() -> dict[str, str]:
     return out
 
 
+def node_version() -> str | None:
+    """``node --version`` ("v22.12.0"), or None without node on PATH."""
+    node = shutil.which("node")
+    if node is None:
+        return None
+    try:
+        out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out or None
+
+
 def onnx_providers() -> list[str]:
     try:
         import onnxruntime
@@ -56,7 +70,7 @@ def onnx_providers() -> list[str]:
 
 
 def machine_info() -> dict:
-    """CPU, core count, GPU, OS, Python and library versions, as one JSON-ready dict."""
+    """CPU, core count, GPU, OS, Python, library and Node versions, as one JSON-ready dict."""
     info = {
         "cpu": cpu_name(),
         "cpu_count": os.cpu_count(),
@@ -64,6 +78,7 @@ def machine_info() -> dict:
         "os": platform.platform(),
         "python": sys.version.split()[0],
         "libraries": versions(),
+        "node": node_version(),
         "onnxruntime_providers": onnx_providers(),
     }
     try:

@@ -1,8 +1,10 @@
 """``edgembed parity DIR``: run an export on every backend that can run here and compare with the source model.
 
 Two references, both computed in numpy (proof/reference.py: EmbeddingBag's mean, accumulated in float64; no torch
-needed) with the *source model's* tokenizer: ``truth`` = the source table truncated to dims; ``dequantized`` = that table quantized again as the
-export's quant and dequantized (what a correct quantized export computes exactly). The references never read
+needed) with the *source model's* tokenizer: ``truth`` = the source table truncated to dims (what
+SentenceTransformer(source).encode(texts, truncate_dim=dims, normalize_embeddings=<the model's Normalize>) gives,
+to 1e-5: tests/test_parity.py); ``dequantized`` = that table quantized again as the export's quant and
+dequantized (what a correct quantized export computes exactly). ``reference_text`` says so in the report. The references never read
 the export's files, so a corrupted table or tokenizer.json in the export shows up as a diverged backend.
 Pass criterion: fp32 exports, max |diff| <= 1e-5 to truth; fp16/int8/int4/pqM, max |diff| <= 1e-5 to dequantized
 (pq's k-means is deterministic, so quantizing the source again gives the export's codes and codebooks).
@@ -21,6 +23,21 @@ from exporter.errors import EdgembedError
 
 TOLERANCE = 1e-5
 BACKEND_ROWS = ("torch-cpu", "torch-cuda", "onnx-cpu", "onnx-cuda", "flat", "browser-onnx", "browser-flat")
+
+
+def reference_text(dims: int, quant: str, normalize: bool) -> dict[str, str]:
+    """What the two references compute, in words, for the report: {"truth": ..., "dequantized": ...}."""
+    norm = ", then divided by its L2 norm (the model normalizes)" if normalize else " (the model does not normalize)"
+    bag = (f"the mean of the text's token rows (EmbeddingBag mode='mean', float64 sums, no special tokens, "
+           f"token ids from the source model's tokenizer){norm}")
+    truth = (f"numpy over the source model's float32 table truncated to its first {dims} dims: {bag}; equal to "
+             f"SentenceTransformer(source).encode(texts, truncate_dim={dims}, normalize_embeddings="
+             f"{bool(normalize)}) to 1e-5 (edgembed's test suite checks it); never reads the export's files")
+    out = {"truth": truth}
+    if quant != "fp32":
+        out["dequantized"] = (f"the same, over that truncated table quantized again to {quant} and dequantized "
+                              "(what a correct export of this quant computes exactly)")
+    return out
 
 
 class Skip(Exception):
@@ -78,7 +95,11 @@ def references(model, dims: int, quant: str, texts: Sequence[str]) -> tuple[np.n
     return truth, bag_mean(dequantize(quantize(table, quant)), model.tokenizer_json, model.normalize, texts)
 
 
-def _torch(folder: Path, device: str) -> Callable[[Sequence[str]], np.ndarray]:
+# (encode, the engine that ran it in words: called after encode, when a browser has told its version)
+Runner = tuple[Callable[[Sequence[str]], np.ndarray], Callable[[], str]]
+
+
+def _torch(folder: Path, device: str) -> Runner:
     try:
         import torch
     except ImportError:
@@ -87,10 +108,11 @@ def _torch(folder: Path, device: str) -> Callable[[Sequence[str]], np.ndarray]:
         raise Skip("torch sees no CUDA device")
     from exporter.runtimes.backends import load
 
-    return load(folder, "torch", device=device).encode
+    where = "CPU" if device == "cpu" else f"CUDA {torch.version.cuda}, {torch.cuda.get_device_name(0)}"
+    return load(folder, "torch", device=device).encode, lambda: f"PyTorch {torch.__version__} on {where}"
 
 
-def _onnx(folder: Path, man: dict, device: str) -> Callable[[Sequence[str]], np.ndarray]:
+def _onnx(folder: Path, man: dict, device: str) -> Runner:
     try:
         import onnxruntime as ort
     except ImportError:
@@ -104,18 +126,20 @@ def _onnx(folder: Path, man: dict, device: str) -> Callable[[Sequence[str]], np.
     emb = OnnxEmbedder(export_file(folder, man, "onnx"), tok, device=device)
     if device == "cuda" and emb.session.get_providers()[0] != "CUDAExecutionProvider":
         raise Skip(f"the CUDA execution provider did not start (session runs on {emb.session.get_providers()[0]})")
-    return emb.encode
+    dist = "onnxruntime-gpu" if device == "cuda" else "onnxruntime"
+    return emb.encode, lambda: f"{dist} {ort.__version__}, {emb.session.get_providers()[0]}"
 
 
-def _flat(folder: Path) -> Callable[[Sequence[str]], np.ndarray]:
+def _flat(folder: Path) -> Runner:
     from exporter.runtimes.backends import load
 
-    return load(folder, "flat").encode
+    return load(folder, "flat").encode, lambda: f"edgembed's flat runtime in Python (numpy {np.__version__})"
 
 
-def _browser(folder: Path, texts: Sequence[str], kind: str) -> np.ndarray:
+def _browser(folder: Path, kind: str) -> Runner:
     """Embeddings computed in headless Chromium by the export's web demo, one browser backend per launch
-    (so a page problem is charged to its own backend only)."""
+    (so a page problem is charged to its own backend only); the engine: "Chromium VERSION (headless), ...", the
+    version the launched browser reported."""
     try:
         from exporter.proof import browser
     except ImportError as e:
@@ -125,7 +149,16 @@ def _browser(folder: Path, texts: Sequence[str], kind: str) -> np.ndarray:
         raise Skip(str(reason))
     if not (folder / "index.html").is_file():
         raise Skip("the export has no web demo (exported with --no-demo)")
-    return browser.browser_embed(folder, list(texts), backends=(kind,))[kind]
+    pins = browser.check_vendor()
+    what = (f"onnxruntime-web {pins.get('onnxruntime-web', '?')} (wasm)" if kind == "onnx"
+            else "edgembed's flat runtime in JavaScript")
+    ran = {"browser": ""}
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        vecs, ran["browser"] = browser.browser_embed_engine(folder, list(texts), backends=(kind,))
+        return vecs[kind]
+
+    return encode, lambda: f"{ran['browser'] or browser.chromium_version()} (headless), {what}"
 
 
 def _file_hashes(folder: Path, man: dict) -> list[dict]:
@@ -147,8 +180,9 @@ def _file_hashes(folder: Path, man: dict) -> list[dict]:
 
 
 def run_parity(folder: str | Path, extra_texts: Sequence[str] = (), model: str | None = None,
-               backends: Sequence[str] = BACKEND_ROWS) -> dict:
-    """The parity report (a JSON-ready dict) of the export in FOLDER."""
+               backends: Sequence[str] = BACKEND_ROWS, status: Callable[[str], None] | None = None) -> dict:
+    """The parity report (a JSON-ready dict) of the export in FOLDER; STATUS (when given) hears each step as it starts."""
+    say = status or (lambda _: None)
     from exporter.formats.manifest import read_manifest
     from exporter.proof.machine import machine_info
     from exporter.texts import hostile_texts
@@ -168,27 +202,34 @@ def run_parity(folder: str | Path, extra_texts: Sequence[str] = (), model: str |
         raise EdgembedError(f"unknown backend '{unknown[0]}': choose from {', '.join(BACKEND_ROWS)}")
     texts = hostile_texts() + list(extra_texts)
     src = source_model(folder, man, model)
+    say(f"reference vectors of {len(texts)} texts from the source model")
     truth, deq = references(src, dims, quant, texts)
     criterion = "truth" if quant == "fp32" else "dequantized"
 
-    runners: dict[str, Callable[[], Callable]] = {
+    runners: dict[str, Callable[[], Runner]] = {
         "torch-cpu": lambda: _torch(folder, "cpu"), "torch-cuda": lambda: _torch(folder, "cuda"),
         "onnx-cpu": lambda: _onnx(folder, man, "cpu"), "onnx-cuda": lambda: _onnx(folder, man, "cuda"),
         "flat": lambda: _flat(folder),
-        "browser-onnx": lambda: lambda t: _browser(folder, t, "onnx"),
-        "browser-flat": lambda: lambda t: _browser(folder, t, "flat"),
+        "browser-onnx": lambda: _browser(folder, "onnx"), "browser-flat": lambda: _browser(folder, "flat"),
     }
     rows = []
-    for name in backends:
-        t0 = time.perf_counter()
+    for i, name in enumerate(backends, 1):
+        say(f"{name} ({i}/{len(backends)})" + (": starting Chromium" if name.startswith("browser") else ""))
+        t0, engine = time.perf_counter(), None
         try:
-            got = np.asarray(runners[name]()(texts), dtype=np.float32)
+            encode, engine = runners[name]()
+            got = np.asarray(encode(texts), dtype=np.float32)
             rows.append(_row(name, got, truth, deq, criterion))
         except Skip as e:
             rows.append({"backend": name, "status": "skipped", "reason": str(e)})
         except Exception as e:  # the export does not load or run on this backend: a failure, not a skip
             rows.append({"backend": name, "status": "fail", "reason": f"error: {_one_line(e)}"})
+        if engine is not None:
+            rows[-1]["engine"] = engine()
         rows[-1]["seconds"] = round(time.perf_counter() - t0, 3)
+    machine = machine_info()
+    machine["browser"] = next((r["engine"].split(" (headless)")[0] for r in rows
+                               if r["backend"].startswith("browser-") and r.get("engine")), None)
     files = _file_hashes(folder, man)
     failed = [r["backend"] for r in rows if r["status"] == "fail"]
     checked = [r["backend"] for r in rows if r["status"] == "pass"]
@@ -196,8 +237,9 @@ def run_parity(folder: str | Path, extra_texts: Sequence[str] = (), model: str |
     return {
         "export": str(folder), "dims": dims, "quant": quant, "vocab_size": man.get("vocab_size"),
         "normalize": man.get("normalize"), "tokenizer": man.get("tokenizer"), "source": src.source, "tolerance": TOLERANCE, "criterion": criterion,
+        "reference": reference_text(dims, quant, bool(src.normalize)),  # the source model's, as references() computes
         "texts": {"builtin_hostile": len(hostile_texts()), "user": len(extra_texts), "total": len(texts)},
-        "backends": rows, "files": files, "machine": machine_info(),
+        "backends": rows, "files": files, "machine": machine,
         "passed": bool(checked) and not failed and not bad_files, "failed": failed, "sha256_mismatch": bad_files,
     }
 
@@ -223,20 +265,25 @@ def add_parser(sub) -> None:
     p = sub.add_parser("parity", help="check an export on every backend against the source model")
     p.add_argument("export_dir", help="an export folder (edgembed export --out)")
     p.add_argument("--texts", default=None, help="more texts to check (.txt or .jsonl), added to the built-in hostile set")
-    p.add_argument("--report", default=None, help="write the report: OUT.md (Markdown) or OUT.html, plus OUT.json next to it")
+    p.add_argument("--report", default=None, help="write the report: OUT.md (Markdown) or OUT.html, plus OUT.json next to "
+                                                  "it (may replace earlier reports, never an input)")
+    p.add_argument("--force", action="store_true", help="allow --report to replace files that are not parity reports")
     p.add_argument("--model", default=None, help="the source model (default: the one recorded in the manifest)")
     p.add_argument("--backends", default=",".join(BACKEND_ROWS), help=f"comma list (default all: {','.join(BACKEND_ROWS)})")
 
 
 def run(args) -> int:
     from exporter.inputs import read_texts
-    from exporter.proof.report import failure_reasons, render_markdown, write_reports
+    from exporter.proof.report import check_reports, failure_reasons, render_markdown, write_reports
 
+    real = check_reports(Path(args.report), args.force, {
+        "the export": args.export_dir, "the --texts file": args.texts, "the --model": args.model}) if args.report is not None else None
     extra = read_texts(args.texts) if args.texts else []
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    report = run_parity(args.export_dir, extra, model=args.model, backends=backends)
-    if args.report:
-        for path in write_reports(report, Path(args.report)):
+    report = run_parity(args.export_dir, extra, model=args.model, backends=backends,
+                        status=lambda msg: print(f"edgembed parity: {msg}", file=sys.stderr, flush=True))
+    if real is not None:
+        for path in write_reports(report, Path(args.report), real):
             print(f"wrote {path}")
     print(render_markdown(report, summary=True))
     if not report["passed"]:

@@ -40,7 +40,7 @@ def table_rows(report: dict) -> list[list[str]]:
     rows = []
     for r in report["backends"]:
         d, t = r.get("to_dequantized") or {}, r.get("to_truth") or {}
-        cells = [r["backend"], r["status"].upper() if r["status"] == "fail" else r["status"]]
+        cells = [r["backend"], r.get("engine", ""), r["status"].upper() if r["status"] == "fail" else r["status"]]
         cells += [_num(d.get("max_abs_diff"), ".2e")] if quantized else []
         cells += [_num(t.get("max_abs_diff"), ".2e"), _num(t.get("min_cosine"), ".7f"), _num(t.get("mean_cosine"), ".7f"),
                   _num(r.get("seconds"), ".2f"), r.get("reason", "")]
@@ -49,9 +49,10 @@ def table_rows(report: dict) -> list[list[str]]:
 
 
 def header(report: dict) -> list[str]:
-    """Column names; a quantized export also shows the distance to its dequantized table (its pass criterion)."""
+    """Column names; a quantized export also shows the distance to its dequantized table (its pass criterion).
+    "truth" and "dequantized" are the references the report's intro defines (parity.reference_text)."""
     quantized = report["criterion"] != "truth"
-    return (["backend", "status"] + (["max abs diff to dequantized"] if quantized else [])
+    return (["backend", "engine", "status"] + (["max abs diff to dequantized"] if quantized else [])
             + ["max abs diff to truth", "min cos to truth", "mean cos to truth", "seconds", "note"])
 
 
@@ -79,6 +80,7 @@ def _intro(report: dict) -> list[tuple[str, str]]:
         ("export", f"{report['export']}: {report['vocab_size']} x {report['dims']}, {report['quant']}, normalize {str(report['normalize']).lower()}"),
         ("source model", ", ".join(f"{k}: {v}" for k, v in src.items())),
         ("texts", f"{t['builtin_hostile']} built-in hostile + {t['user']} user = {t['total']}"),
+        *[(f"reference '{k}'", v) for k, v in (report.get("reference") or {}).items()],
         ("pass criterion", f"max |diff| ≤ {report['tolerance']:g} to {crit}"),
         ("JS tokenizer (browser, Node, edge)", js_tokenizer_note(report.get("tokenizer"))),
         ("result", verdict(report)),
@@ -102,20 +104,21 @@ def _machine(report: dict) -> list[tuple[str, str]]:
     return [("CPU", f"{m['cpu']} ({m['cpu_count']} cores)"), ("GPU", m.get("gpu") or "none"),
             ("OS", m["os"]), ("Python", m["python"]),
             ("libraries", ", ".join(f"{k} {v}" for k, v in m["libraries"].items())),
+            ("Node", m.get("node") or "none on PATH"), ("browser", m.get("browser") or "none ran"),
             ("onnxruntime providers", ", ".join(m["onnxruntime_providers"]) or "none"),
             ("torch CUDA", str(m.get("torch_cuda") or "none"))]
 
 
 def render_markdown(report: dict, summary: bool = False) -> str:
-    """The report in Markdown; ``summary`` leaves out the machine and the files (for the terminal)."""
+    """The report in Markdown; ``summary`` leaves out the files' hashes (for the terminal)."""
     out = ["# edgembed parity report", ""]
     out += [f"- {k}: {_md(v, cell=False)}" for k, v in _intro(report)] + [""]
     out.append("| " + " | ".join(_md(h) for h in header(report)) + " |")
     out.append("|" + "---|" * len(header(report)))
     out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in table_rows(report)]
+    out += ["", "## Machine", ""] + [f"- {k}: {_md(v, cell=False)}" for k, v in _machine(report)]
     if summary:
         return "\n".join(out)
-    out += ["", "## Machine", ""] + [f"- {k}: {_md(v, cell=False)}" for k, v in _machine(report)]
     out += ["", "## Files", "", "| file | bytes | sha256 | check |", "|---|---|---|---|"]
     out += [f"| {_md(f['file'])} | {f['bytes'] if f['bytes'] is not None else 'n/a'} | {_md(f['sha256'])} | {f['status']} |"
             for f in report["files"]]
@@ -129,7 +132,7 @@ _HTML = """<!doctype html>
 <h1>edgembed parity report</h1>
 <ul>{% for k, v in intro %}<li>{{ k }}: {{ v }}</li>{% endfor %}</ul>
 <table><tr>{% for h in header %}<th>{{ h }}</th>{% endfor %}</tr>
-{% for row in rows %}<tr>{% for c in row %}<td{% if loop.index == 2 %} class="{{ c|lower }}"{% endif %}>{{ c }}</td>{% endfor %}</tr>
+{% for row in rows %}<tr>{% for c in row %}<td{% if loop.index == 3 %} class="{{ c|lower }}"{% endif %}>{{ c }}</td>{% endfor %}</tr>
 {% endfor %}</table>
 <h2>Machine</h2><ul>{% for k, v in machine %}<li>{{ k }}: {{ v }}</li>{% endfor %}</ul>
 <h2>Files</h2><table><tr><th>file</th><th>bytes</th><th>sha256</th><th>check</th></tr>
@@ -147,16 +150,33 @@ def render_html(report: dict) -> str:
                                          machine=_machine(report), files=report["files"])
 
 
-def write_reports(report: dict, path: Path) -> list[Path]:
-    """Write PATH (.md or .html; .json writes the Markdown next to it) and the JSON beside it, atomically."""
+def report_paths(path: Path) -> dict[Path, str]:
+    """The files ``--report PATH`` writes and their kinds (fsutil.FILE_KINDS): PATH (.md, .html; .json writes the
+    Markdown next to it) and the JSON beside it."""
     path = Path(path)
     if path.suffix.lower() == ".json":
-        outputs = {path: dumps(report), path.with_suffix(".md"): render_markdown(report)}
-    elif path.suffix.lower() in (".html", ".htm"):
-        outputs = {path: render_html(report), path.with_suffix(".json"): dumps(report)}
-    else:
-        outputs = {path: render_markdown(report), path.with_suffix(".json"): dumps(report)}
-    for p, text in outputs.items():
-        with atomic_file(p) as tmp:
-            tmp.write_text(text, encoding="utf-8")
+        return {path: "parity-json", path.with_suffix(".md"): "parity-md"}
+    if path.suffix.lower() in (".html", ".htm"):
+        return {path: "parity-html", path.with_suffix(".json"): "parity-json"}
+    return {path: "parity-md", path.with_suffix(".json"): "parity-json"}
+
+
+def check_reports(path: Path, force: bool = False, inputs: dict | None = None) -> dict[Path, str]:
+    """Refuse (one line) report paths that may not be written (fsutil.check_out_file); shown path -> real path."""
+    from exporter.fsutil import check_out_file
+
+    suffix = Path(path).suffix.lower()
+    kind = "parity-json" if suffix == ".json" else "parity-html" if suffix in (".html", ".htm") else "parity-md"
+    first = check_out_file(path, kind, force, inputs or {}, flag="--report")  # before report_paths: "/" has no suffix to swap
+    return {p: first if p == Path(path) else check_out_file(p, k, force, inputs or {}, flag="--report")
+            for p, k in report_paths(path).items()}
+
+
+def write_reports(report: dict, path: Path, real: dict | None = None) -> list[Path]:
+    """Write PATH and the JSON beside it (report_paths), atomically; REAL: check_reports' answer (where to write)."""
+    render = {"parity-json": dumps, "parity-md": render_markdown, "parity-html": render_html}
+    outputs = report_paths(path)
+    for p, kind in outputs.items():
+        with atomic_file((real or {}).get(p, p)) as tmp:
+            tmp.write_text(render[kind](report), encoding="utf-8")
     return list(outputs)

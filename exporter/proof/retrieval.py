@@ -95,7 +95,7 @@ def evaluate(scores: np.ndarray, data: Beir) -> dict[str, float]:
         grades = sorted((g for g in data.qrels[qid].values() if g > 0), reverse=True)[:K]
         gains = rel[top[qi]]
         ideal = float(np.dot(grades, discount[: len(grades)]))
-        ndcg.append(float(np.dot(gains, discount)) / ideal)
+        ndcg.append(float(np.dot(gains, discount[: len(gains)])) / ideal)  # a corpus of fewer than 10 documents
         n_rel = sum(1 for g in data.qrels[qid].values() if g > 0)
         recall.append(float((gains > 0).sum()) / n_rel)
         hits = np.flatnonzero(gains > 0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import shutil
 import time
 from array import array
@@ -17,9 +18,10 @@ from typing import Iterator
 import numpy as np
 
 from exporter.errors import EdgembedError
-from exporter.fsutil import atomic_dir
+from exporter.fsutil import atomic_dir, check_out_dir
 from exporter.search.analyze import CONNECTORS, Analyzer, analyzer_tokenizer_json
-from exporter.search.extract import Page, pages_of_file, records, site_files
+from exporter.search.extract import Page, pages_of_file, records, site_files, warn
+from exporter.search.model import prepare
 from exporter.search.store import (TERMS_MAGIC, TYPO_MAGIC, encode_term, encode_typo, pack_codes, quantize_int8,
                                    shard_of, typo_key)
 
@@ -38,41 +40,7 @@ TERM_SHARD_BYTES = 4096  # target size of a terms shard
 CODE_SHARD = 4096  # chunks a codes shard
 CODE_DIMS_A = 128  # sign bits of the first 128 dims rank hybrid candidates; semantic mode adds the other dims
 BATCH = 256  # chunks embedded at a time
-MODEL_FILES = ("flat", "tokenizer", "chartable", "tokenizer_pack", "rows")  # rows: its index; the shards come with it
 JS_FILES = ("search.mjs", "search_text.mjs", "search_stem.mjs", "search_ui.mjs")
-
-
-def _model_into(model: str | None, dest: Path) -> None:
-    """Copy an export folder's flat-backend files into DEST, or export MODEL (default model: None) there."""
-    from exporter.formats.manifest import read_manifest
-
-    src = Path(model) if model is not None else None
-    man = read_manifest(src) if src is not None and src.is_dir() and (src / "manifest.json").is_file() else None
-    if man is None:
-        from exporter.pipeline import export
-
-        tmp = dest.parent / ".model-export"
-        export(model, tmp, quant="int8", demo=False)
-        src, man = tmp, read_manifest(tmp)
-    missing = [k for k in ("flat", "tokenizer") if k not in man.get("files", {})]
-    if missing:
-        raise EdgembedError(f"--model {src} has no {', '.join(missing)} file (export it with 'edgembed export')")
-    dest.mkdir(parents=True)
-    files = {k: v for k, v in man["files"].items() if k in MODEL_FILES}
-    for rel in files.values():
-        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src / rel, dest / rel)
-    if "rows" in files:  # the row shards, which the page fetches lazily (rows/index.bin holds their hashes)
-        from exporter.formats.rows import is_shard
-
-        for p in sorted((src / Path(files["rows"]).parent).iterdir()):
-            rel = p.relative_to(src).as_posix()
-            if is_shard(rel):
-                shutil.copyfile(p, dest / rel)
-    man = {**man, "files": files, "sha256": {k: v for k, v in man.get("sha256", {}).items() if k in files.values()}}
-    (dest / "manifest.json").write_text(json.dumps(man, indent=1), encoding="utf-8")
-    if src.name == ".model-export":
-        shutil.rmtree(src, ignore_errors=True)
 
 
 def _js_into(dest: Path) -> None:
@@ -87,16 +55,40 @@ def _js_into(dest: Path) -> None:
             raise EdgembedError(f"the JS runtime has no {f}: reinstall edgembed")
 
 
-def _pages(site: Path | None, out: Path, selector: str | None, recs: Path | None) -> tuple[int, Iterator[Page]]:
+class _Where:
+    """What the build is working on, for the one-line error of an unexpected failure."""
+
+    def __init__(self) -> None:
+        self.item = "the index's model"
+
+
+def _pages(site: Path | None, out: Path, selector: str | None, recs: Path | None,
+           where: _Where) -> tuple[int, Iterator[Page]]:
+    """The pages to index; a file whose reading fails unexpectedly is a warning and is skipped (no bad page stops
+    the site's index). Reading errors that name the problem (EdgembedError: a bad --selector, --records) stop it."""
     files = site_files(site, exclude=out) if site is not None else []
 
     def gen() -> Iterator[Page]:
         for f in files:
-            yield from pages_of_file(f, site, selector)
+            where.item = f.relative_to(site).as_posix() if site is not None else str(f)
+            try:
+                got = list(pages_of_file(f, site, selector))
+            except EdgembedError:
+                raise
+            except Exception as e:  # a parser bug on a hostile page: skip the page, not the site
+                warn(f"skipped {f}: {_one_line(e)}")
+                continue
+            yield from got
         if recs is not None:
+            where.item = str(recs)
             yield from records(recs)
 
     return len(files), gen()
+
+
+def _one_line(e: BaseException) -> str:
+    lines = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {lines[0][:300]}" if lines else type(e).__name__
 
 
 class _Postings:
@@ -196,110 +188,136 @@ def _write_terms(root: Path, p: _Postings) -> tuple[int, int, int]:
     return shards, tshards, len(names)
 
 
+def _under(site: Path | None, out: Path) -> Path:
+    """OUT (a real path) spelled from SITE as given, when it lies inside the site: the walk leaves it out."""
+    if site is None:
+        return out
+    try:
+        return site / out.relative_to(os.path.realpath(site))
+    except ValueError:
+        return out
+
+
 def build_index(site: str | Path | None, out: str | Path, model: str | None = None, selector: str | None = None,
-                records_file: str | Path | None = None, progress: bool = True) -> dict:
-    """Index SITE (a folder of built pages) and/or RECORDS_FILE (JSONL {url, title, text}) into OUT; returns index.json."""
-    from exporter.runtimes.backends import load
+                records_file: str | Path | None = None, progress: bool = True, force: bool = False) -> dict:
+    """Index SITE (a folder of built pages) and/or RECORDS_FILE (JSONL {url, title, text}) into OUT; returns index.json.
+
+    OUT must be new, empty or an earlier index (FORCE: or another folder), never the site or a folder holding it."""
+    from exporter.pipeline import model_path
 
     t0 = time.perf_counter()
     site_p = Path(site) if site is not None else None
     if site_p is not None and not site_p.is_dir():
         raise EdgembedError(f"{site_p} is not a folder (expected the built site, e.g. public/ or _site/)")
-    out_p = Path(out)
     recs = Path(records_file) if records_file is not None else None
     if recs is not None and not recs.is_file():
         raise EdgembedError(f"--records {recs} is not a file")
+    out_p = check_out_dir(out, "index", force=force, holders={"the site folder": site_p},
+                          inputs={"the --model": model_path(model), "the --records file": recs})
     if selector is not None:
         from exporter.search.extract import check_selector
 
         check_selector(selector)
-    analyzer = Analyzer()
-    with atomic_dir(out_p) as tmp:
-        _model_into(model, tmp / "model")
-        embedder = load(tmp / "model", backend="flat")
-        _js_into(tmp / "js")
-        from exporter.formats.chartable import chartable_for
-
-        table = chartable_for(analyzer_tokenizer_json())
-        model_table = tmp / "model" / "chartable.bin"
-        if model_table.is_file() and model_table.read_bytes() == table:
-            analyzer_file = "model/chartable.bin"  # BERT-uncased models: the page fetches the table once
-        else:
-            analyzer_file = "analyzer.bin"
-            (tmp / analyzer_file).write_bytes(table)
-        (tmp / "pages").mkdir()
-        (tmp / "vecs").mkdir()
-        n_files, pages = _pages(site_p, out_p, selector, recs)
-        post, codes, page_chunks = _Postings(), [], []
-        title_terms: tuple[str, list[str]] = ("", [])
-        batch: list[tuple[Page, list[str]]] = []
-
-        dims = int(json.loads((tmp / "model" / "manifest.json").read_text())["dims"])
-
-        def flush() -> None:
-            if not batch:  # the last page filled the previous batch exactly: nothing left to write
-                return
-            texts = [t for _, ts in batch for t in ts]
-            vecs = embedder.encode(texts) if texts else np.zeros((0, dims), np.float32)
-            codes.append(pack_codes(vecs))
-            q8 = quantize_int8(vecs)
-            at = 0
-            for page, ts in batch:
-                frag = {"url": page.url, "title": page.title,
-                        "chunks": [{"h": c.heading, "a": c.anchor, "t": c.text} for c in page.chunks]}
-                (tmp / "vecs" / f"{len(page_chunks)}.bin").write_bytes(q8[at:at + len(page.chunks)].tobytes())
-                at += len(page.chunks)
-                (tmp / "pages" / f"{len(page_chunks)}.json").write_text(json.dumps(frag, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-                page_chunks.append(len(page.chunks))
-            batch.clear()
-
-        bar = _bar(progress, n_files)
-        pending = 0
-        try:
-            for page in pages:
-                texts = []
-                if title_terms[0] != page.title:
-                    title_terms = (page.title, analyzer.terms(page.title))
-                for c in page.chunks:
-                    text = " ".join(x for x in (page.title, c.heading, c.text) if x)
-                    texts.append(text)
-                    weight = float(getattr(c, "weight", 1.0) or 1.0)  # data-edgembed-weight, when the extraction gives it
-                    post.add(title_terms[1], analyzer.terms(c.heading), analyzer.terms(c.text), weight)
-                batch.append((page, texts))
-                pending += len(texts)
-                bar.update(1)
-                if pending >= BATCH:
-                    flush()
-                    pending = 0
-            flush()
-        finally:
-            bar.close()
-        if not page_chunks:
-            where = f"under {site_p}" if site_p is not None else f"in {recs}"
-            raise EdgembedError(f"no pages to index {where} (looked for .html, .htm, .md files with text)")
-        term_shards, typo_shards, n_terms = _write_terms(tmp, post)
-        allcodes = np.concatenate(codes)
-        (tmp / "codes").mkdir()
-        n_code = math.ceil(len(allcodes) / CODE_SHARD)
-        split = min(dims, CODE_DIMS_A) // 8  # plane a: the first 128 dims (hybrid); plane b: the rest (semantic)
-        for k in range(n_code):
-            rows = allcodes[k * CODE_SHARD:(k + 1) * CODE_SHARD]
-            (tmp / "codes" / f"{k}.bin").write_bytes(np.ascontiguousarray(rows[:, :split]).tobytes())
-            if split < allcodes.shape[1]:
-                (tmp / "codes" / f"{k}.b.bin").write_bytes(np.ascontiguousarray(rows[:, split:]).tobytes())
-        index = {
-            "format": FORMAT, "version": VERSION, "model": "model/", "analyzer": {**analyzer.spec(), "chartable": analyzer_file},
-            "pages": len(page_chunks), "chunks": int(len(allcodes)), "terms": n_terms, "dims": dims,
-            "code_dims_a": min(dims, 8 * split), "code_bytes": split, "code_bytes_b": int(allcodes.shape[1]) - split,
-            "code_shard": CODE_SHARD, "code_shards": n_code,
-            "term_shards": term_shards, "typo_shards": typo_shards,
-            "bm25": {"k1": K1, "b": B, "title_weight": post.weights[0], "heading_weight": post.weights[1]},
-            "fusion": {"weight": FUSION_WEIGHT, "rerank": RERANK, "rerank_semantic": RERANK_SEMANTIC,
-                       "rerank_semantic_keyword": RERANK_SEMANTIC_KEYWORD, "page_alpha": PAGE_ALPHA},
-            "page_chunks": page_chunks,
-        }
-        (tmp / "index.json").write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
+    where = _Where()
+    try:
+        with atomic_dir(out_p) as tmp:
+            index = _build(tmp, site_p, out_p, model, selector, recs, progress, where)
+    except EdgembedError:
+        raise
+    except Exception as e:  # never a traceback: one line naming what was being processed; OUT is untouched
+        raise EdgembedError(f"failed on {where.item}: {_one_line(e)}") from e
     index["seconds"] = time.perf_counter() - t0
+    return index
+
+
+def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selector: str | None, recs: Path | None,
+           progress: bool, where: _Where) -> dict:
+    """Write the index into TMP (build_index's atomic folder); returns index.json."""
+    analyzer = Analyzer()
+    embedder = prepare(model, tmp / "model")
+    _js_into(tmp / "js")
+    from exporter.formats.chartable import chartable_for
+
+    table = chartable_for(analyzer_tokenizer_json())
+    model_table = tmp / "model" / "chartable.bin"
+    if model_table.is_file() and model_table.read_bytes() == table:
+        analyzer_file = "model/chartable.bin"  # BERT-uncased models: the page fetches the table once
+    else:
+        analyzer_file = "analyzer.bin"
+        (tmp / analyzer_file).write_bytes(table)
+    (tmp / "pages").mkdir()
+    (tmp / "vecs").mkdir()
+    n_files, pages = _pages(site_p, _under(site_p, out_p), selector, recs, where)
+    post, codes, page_chunks = _Postings(), [], []
+    title_terms: tuple[str, list[str]] = ("", [])
+    batch: list[tuple[Page, list[str]]] = []
+
+    dims = int(json.loads((tmp / "model" / "manifest.json").read_text())["dims"])
+
+    def flush() -> None:
+        if not batch:  # the last page filled the previous batch exactly: nothing left to write
+            return
+        texts = [t for _, ts in batch for t in ts]
+        vecs = embedder.encode(texts) if texts else np.zeros((0, dims), np.float32)
+        codes.append(pack_codes(vecs))
+        q8 = quantize_int8(vecs)
+        at = 0
+        for page, ts in batch:
+            frag = {"url": page.url, "title": page.title,
+                    "chunks": [{"h": c.heading, "a": c.anchor, "t": c.text} for c in page.chunks]}
+            (tmp / "vecs" / f"{len(page_chunks)}.bin").write_bytes(q8[at:at + len(page.chunks)].tobytes())
+            at += len(page.chunks)
+            (tmp / "pages" / f"{len(page_chunks)}.json").write_text(json.dumps(frag, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+            page_chunks.append(len(page.chunks))
+        batch.clear()
+
+    bar = _bar(progress, n_files)
+    pending = 0
+    try:
+        for page in pages:
+            texts = []
+            if title_terms[0] != page.title:
+                title_terms = (page.title, analyzer.terms(page.title))
+            for c in page.chunks:
+                text = " ".join(x for x in (page.title, c.heading, c.text) if x)
+                texts.append(text)
+                weight = float(getattr(c, "weight", 1.0) or 1.0)  # data-edgembed-weight, when the extraction gives it
+                post.add(title_terms[1], analyzer.terms(c.heading), analyzer.terms(c.text), weight)
+            batch.append((page, texts))
+            pending += len(texts)
+            bar.update(1)
+            if pending >= BATCH:
+                flush()
+                pending = 0
+        flush()
+    finally:
+        bar.close()
+    where.item = "the index's pieces"  # the pages are written: what follows writes terms and codes
+    if not page_chunks:
+        place = f"under {site_p}" if site_p is not None else f"in {recs}"
+        raise EdgembedError(f"no pages to index {place} (looked for .html, .htm, .md files with text)")
+    term_shards, typo_shards, n_terms = _write_terms(tmp, post)
+    allcodes = np.concatenate(codes)
+    (tmp / "codes").mkdir()
+    n_code = math.ceil(len(allcodes) / CODE_SHARD)
+    split = min(dims, CODE_DIMS_A) // 8  # plane a: the first 128 dims (hybrid); plane b: the rest (semantic)
+    for k in range(n_code):
+        rows = allcodes[k * CODE_SHARD:(k + 1) * CODE_SHARD]
+        (tmp / "codes" / f"{k}.bin").write_bytes(np.ascontiguousarray(rows[:, :split]).tobytes())
+        if split < allcodes.shape[1]:
+            (tmp / "codes" / f"{k}.b.bin").write_bytes(np.ascontiguousarray(rows[:, split:]).tobytes())
+    index = {
+        "format": FORMAT, "version": VERSION, "model": "model/", "analyzer": {**analyzer.spec(), "chartable": analyzer_file},
+        "pages": len(page_chunks), "chunks": int(len(allcodes)), "terms": n_terms, "dims": dims,
+        "code_dims_a": min(dims, 8 * split), "code_bytes": split, "code_bytes_b": int(allcodes.shape[1]) - split,
+        "code_shard": CODE_SHARD, "code_shards": n_code,
+        "term_shards": term_shards, "typo_shards": typo_shards,
+        "bm25": {"k1": K1, "b": B, "title_weight": post.weights[0], "heading_weight": post.weights[1]},
+        "fusion": {"weight": FUSION_WEIGHT, "rerank": RERANK, "rerank_semantic": RERANK_SEMANTIC,
+                   "rerank_semantic_keyword": RERANK_SEMANTIC_KEYWORD, "page_alpha": PAGE_ALPHA},
+        "page_chunks": page_chunks,
+    }
+    (tmp / "index.json").write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
     return index
 
 

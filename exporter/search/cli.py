@@ -14,7 +14,9 @@ def add_parser(sub) -> None:
     i = sub.add_parser("index", help="build a static search index of a built site (HTML, .md, JSONL records)")
     i.add_argument("site", nargs="?", default=None, help="the built site folder (public/, _site/, dist/ ...)")
     i.add_argument("--model", default=None, help="an export folder or a model (default: the default model, int8)")
-    i.add_argument("--out", default=None, help="index folder (default SITE_DIR/_edgembed; replaced atomically)")
+    i.add_argument("--out", default=None, help="index folder (default SITE_DIR/_edgembed): new, empty or an earlier "
+                                               "index (replaced atomically); never the site or a folder holding it")
+    i.add_argument("--force", action="store_true", help="allow --out to replace a non-empty folder edgembed did not write")
     i.add_argument("--selector", default=None, help="CSS selector of the main content (default: main, else body)")
     i.add_argument("--records", default=None, help="also index a JSONL file of {url, title, text} records")
     i.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -39,11 +41,11 @@ def _index(args) -> int:
 
     if args.site is None and args.records is None:
         raise EdgembedError("give the built site folder (edgembed index SITE_DIR) or --records FILE.jsonl")
-    out = Path(args.out) if args.out else (Path(args.site) / "_edgembed" if args.site else None)
+    out = Path(args.out) if args.out is not None else (Path(args.site) / "_edgembed" if args.site else None)
     if out is None:
         raise EdgembedError("--out is required with --records and no SITE_DIR")
     meta = build_index(args.site, out, model=args.model, selector=args.selector, records_file=args.records,
-                       progress=not args.quiet)
+                       progress=not args.quiet, force=args.force)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file() and "model" not in p.relative_to(out).parts[:1]
                and "js" not in p.relative_to(out).parts[:1])
     print(f"indexed {meta['pages']} pages ({meta['chunks']} chunks, {meta['terms']} terms) into {out} in "

@@ -143,9 +143,9 @@ class SiteIndex:
 
     def embed(self, text: str) -> np.ndarray:
         if self._model is None:
-            from exporter.runtimes.backends import load
+            from exporter.search.model import load_model
 
-            self._model = load(self.folder / self.meta["model"], backend="flat")
+            self._model = load_model(self.folder / self.meta["model"])
         return self._model.encode([text])[0]
 
     # -- ranking --------------------------------------------------------------------------------------------------

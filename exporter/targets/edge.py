@@ -185,9 +185,9 @@ JSON nested at most {MAX_DEPTH} levels deep.
 
 | runtime | run it |
 |---|---|
-| Cloudflare Workers | `npx wrangler deploy` (from this folder; script `{name}`), or `npx wrangler dev` locally |
-| Deno / Deno Deploy | `npx deno serve --port 8000 worker.mjs` (npm's `deno` package; or `deno serve …` with Deno installed; no permission flags), or `deployctl deploy --entrypoint worker.mjs` |
-| Bun | `npx bun -e 'const w = (await import("./worker.mjs")).default; Bun.serve({{ port: 8000, fetch: w.fetch }})'` (or `bun -e …` with Bun installed) |
+| Cloudflare Workers | `npx --yes wrangler deploy` (from this folder; script `{name}`), or `npx --yes wrangler dev` locally |
+| Deno / Deno Deploy | `npx --yes deno serve --port 8000 worker.mjs` (npm's `deno` package; Ctrl-C stops it; under a process manager run the binary itself, one process: `npm install --prefix . --no-save deno` then `node_modules/.bin/deno serve --port 8000 worker.mjs`; or `deno serve …` with Deno installed; no permission flags), or `deployctl deploy --entrypoint worker.mjs` |
+| Bun | `npx --yes bun -e 'const w = (await import("./worker.mjs")).default; Bun.serve({{ port: 8000, fetch: w.fetch }})'` (or `bun -e …` with Bun installed) |
 
 ```bash
 curl -s localhost:8000/embed -d '{{"texts": ["a cat sits", "a kitten rests"]}}'

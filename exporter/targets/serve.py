@@ -189,7 +189,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     sys_version = ""
     timeout = IO_TIMEOUT
     threads = False
-    quiet = False
+    quiet = False  # True: nothing at all (tests, the browser drivers)
+    log_requests = False  # True: every request (`edgembed serve --log`); False: failed ones (status >= 400) only
     directory = "."
 
     def handle_one_request(self) -> None:
@@ -445,6 +446,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             ctype += "; charset=utf-8"
         return ctype
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """One line per request with --log; otherwise only the failed ones (status >= 400)."""
+        status = code.value if isinstance(code, http.HTTPStatus) else code
+        failed = str(status).isdigit() and int(status) >= 400
+        if self.log_requests or failed:
+            self.log_message('"%s" %s %s', self.requestline, str(status), str(size))
+
     def log_message(self, format: str, *args) -> None:
         if not self.quiet:
             super().log_message(format, *args)
@@ -550,14 +558,16 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 def make_server(folder: str | Path, port: int = 0, threads: bool = False, quiet: bool = True,
-                max_connections: int = MAX_CONNECTIONS) -> Server:
-    """A server for FOLDER bound to 127.0.0.1 (port 0: a free one); call serve_forever() or use serve_in_thread."""
+                max_connections: int = MAX_CONNECTIONS, log_requests: bool = False) -> Server:
+    """A server for FOLDER bound to 127.0.0.1 (port 0: a free one); call serve_forever() or use serve_in_thread.
+    QUIET: no log at all; else failed requests and errors on stderr, and every request too with LOG_REQUESTS."""
     folder = Path(folder)
     if not folder.is_dir():
         raise EdgembedError(f"cannot serve {folder}: not a folder")
     if not 0 <= port <= 65535:
         raise EdgembedError(f"--port must be between 0 and 65535, got {port}")
-    handler = type("EdgembedHandler", (Handler,), {"threads": threads, "quiet": quiet, "directory": folder.resolve()})
+    handler = type("EdgembedHandler", (Handler,), {"threads": threads, "quiet": quiet, "log_requests": log_requests,
+                                                    "directory": folder.resolve()})
     try:
         srv = Server((HOST, port), handler)
     except OSError as e:
@@ -580,6 +590,8 @@ def add_parser(subparsers) -> None:
     s.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     s.add_argument("--threads", action="store_true",
                    help="send COOP/COEP headers so onnxruntime-web can use wasm threads")
+    s.add_argument("--log", action="store_true",
+                   help="print every request on stderr (default: the startup line, failed requests and errors only)")
 
 
 def _interrupt(signum, frame) -> None:
@@ -588,7 +600,7 @@ def _interrupt(signum, frame) -> None:
 
 def run(args) -> int:
     folder = Path(args.folder)
-    srv = make_server(folder, args.port, args.threads, quiet=False)
+    srv = make_server(folder, args.port, args.threads, quiet=False, log_requests=args.log)
     url = f"http://{HOST}:{srv.server_address[1]}/"
     demo = "" if (folder / "index.html").is_file() else " (no index.html: exported with --no-demo?)"
     # SIGTERM stops as promptly as Ctrl-C; SIGINT too when it was inherited ignored (a background job of a script)

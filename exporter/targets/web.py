@@ -86,14 +86,17 @@ def write_demo(out: Path, manifest: dict, corpus: str | Path | None = None) -> d
         notice.append(f"- {name} {versions[name]} ({lic} license): {', '.join(Path(f).name for f in files)}")
     (demo / "vendor" / "NOTICE.txt").write_text("\n".join(notice) + "\n", encoding="utf-8")
 
-    write_corpus(demo, embed_corpus(out, manifest, [it["text"] for it in items]), items, corpus_name)
+    passages = [it["text"] for it in items]
+    vecs = embed_corpus(out, manifest, passages)
+    weak = measure_weak(out, manifest, passages, vecs)
+    write_corpus(demo, vecs, items, corpus_name, weak)
 
     import_map = json.dumps(IMPORT_MAP, indent=2)
     csp_hash = base64.b64encode(hashlib.sha256(import_map.encode("utf-8")).digest()).decode("ascii")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(WEB / "templates")), autoescape=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     html = env.get_template("index.html.j2").render(
-        model=model_name(manifest), manifest=manifest, corpus_name=corpus_name, corpus_count=len(items),
+        model=model_name(manifest), manifest=manifest, corpus_name=corpus_name, corpus_count=len(items), weak=weak,
         import_map=import_map, csp_hash=csp_hash, versions=versions, preload=preloads(manifest),
         modulepreload=[f"{DEMO}/app.mjs", *[f"{DEMO}/runtime/{f}" for f in DEMO_MODULES]],
     )
@@ -114,12 +117,28 @@ def preloads(manifest: dict) -> list[tuple[str, str]]:
             (f"{DEMO}/corpus.json", "auto"), (f"{DEMO}/corpus.bin", "auto")]
 
 
-def write_corpus(demo: Path, vecs: np.ndarray, items: list[dict], name: str) -> None:
-    """The search corpus: ``corpus.bin`` (gzipped: int8 unit vectors, one float32 scale a row: max|x|/127, then the scales),
-    ``corpus.json`` (titles and counts) and ``texts/<n>.json`` (the passages, TEXTS_PER_SHARD a file)."""
+def corpus_rows(vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The corpus as the page stores it: int8 rows and one float32 scale a row (max|x|/127)."""
     scales = (np.abs(vecs).max(axis=1) / 127.0).astype(np.float32)
     inv = np.divide(1.0, scales, out=np.zeros_like(scales), where=scales > 0)
-    q = np.clip(np.rint(vecs * inv[:, None]), -127, 127).astype(np.int8)
+    return np.clip(np.rint(vecs * inv[:, None]), -127, 127).astype(np.int8), scales
+
+
+def measure_weak(out: Path, manifest: dict, passages: list[str], vecs: np.ndarray) -> dict:
+    """The weak-match line of this model and corpus (targets/weak_match.py), from the corpus rows the page scores."""
+    from exporter.targets.weak_match import OFF_TOPIC, best_scores, calibrate, pseudo_queries
+
+    q, scales = corpus_rows(vecs)
+    rows = q.astype(np.float64) * scales.astype(np.float64)[:, None]
+    unrelated = best_scores(embed_corpus(out, manifest, list(OFF_TOPIC)), rows)
+    related = pseudo_queries(passages)
+    return calibrate(unrelated, best_scores(embed_corpus(out, manifest, related), rows) if related else np.zeros(0))
+
+
+def write_corpus(demo: Path, vecs: np.ndarray, items: list[dict], name: str, weak: dict | None = None) -> None:
+    """The search corpus: ``corpus.bin`` (gzipped: int8 unit vectors, one float32 scale a row: max|x|/127, then the scales),
+    ``corpus.json`` (titles, counts and the weak-match line WEAK) and ``texts/<n>.json`` (the passages, TEXTS_PER_SHARD a file)."""
+    q, scales = corpus_rows(vecs)
     raw = q.tobytes() + b"\0" * (-q.nbytes % 4) + scales.astype("<f4").tobytes()
     (demo / "corpus.bin").write_bytes(gzip.compress(raw, compresslevel=9, mtime=0))  # hosts do not compress .bin files
     shards = [items[i : i + TEXTS_PER_SHARD] for i in range(0, len(items), TEXTS_PER_SHARD)]
@@ -128,6 +147,8 @@ def write_corpus(demo: Path, vecs: np.ndarray, items: list[dict], name: str) -> 
         (demo / "texts" / f"{k}.json").write_text(json.dumps([it["text"] for it in chunk], ensure_ascii=False), encoding="utf-8")
     meta = {"name": name, "count": len(items), "dims": int(vecs.shape[1]), "dtype": "int8", "scales": "float32",
             "texts_per_shard": TEXTS_PER_SHARD, "titles": [it["title"] for it in items]}
+    if weak is not None:
+        meta["weak"] = weak
     (demo / "corpus.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
 

@@ -30,10 +30,13 @@ export function blockExternal(ctx, external) {
   });
 }
 
-/** Launch Chromium (playwright-core's `chromium`), visit each page of JOB with RUNPAGE(browser, spec), write {pages}. */
+/**
+ * Launch Chromium (playwright-core's `chromium`), visit each page of JOB with RUNPAGE(browser, spec), write
+ * {browser: "Chromium VERSION", pages}.
+ */
 export async function runPages(chromium, job, outFile, runPage, timeout) {
   const browser = await chromium.launch({ executablePath: job.chromium, args: ARGS, headless: true, timeout });
-  const out = { pages: [] };
+  const out = { browser: `Chromium ${browser.version()}`, pages: [] };
   try {
     for (const spec of job.pages) out.pages.push(await runPage(browser, spec));
   } finally {

@@ -26,7 +26,7 @@ async function runQueries(page, spec, rep) {
         const res = await pf.search(q);
         if (idsOnly) return { ms: performance.now() - t0, hits: res.results.map((x) => ({ id: x.id, score: x.score })) };
         const data = await Promise.all(res.results.slice(0, limit).map((x) => x.data()));
-        hits = data.map((d) => ({ url: d.url, title: d.meta?.title ?? "", excerpt: d.excerpt }));
+        hits = data.map((d) => ({ url: d.url, title: d.meta?.title ?? "", excerpt: d.excerpt, anchor_url: d.sub_results?.[0]?.url }));
       }
       return { ms: performance.now() - t0, hits };
     }, { q, engine: spec.engine, mode: spec.mode ?? "hybrid", limit, idsOnly: Boolean(spec.idsOnly) });

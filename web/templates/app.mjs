@@ -127,16 +127,24 @@ async function search() {
   const top = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b).slice(0, 6);
   const ms = performance.now() - t0;
   list.replaceChildren();
+  // the weak-match line, measured at export on this model and corpus (corpus.json "weak"; exporter/targets/weak_match.py)
+  const line = corpus.weak?.weak_below ?? -Infinity;
+  const note = $("weak-note");
+  note.hidden = !(n > 0 && scores[top[0]] < line);
+  note.textContent = note.hidden ? "" : `Nothing close to this query here: the best match scores ${scores[top[0]].toFixed(3)}, `
+    + `below the weak-match line ${line.toFixed(2)}. The nearest passages, for what they are worth:`;
   if (n === 0) {
     list.append(el("li", "empty", "Type a query: an empty text has the zero vector."));
   } else {
     top.forEach((r, i) => {
-      const li = el("li", "hit");
+      const weak = scores[r] < line;
+      const li = el("li", weak ? "hit weak" : "hit");
       const head = el("div", "hit-head");
       const bar = el("span", "score");
       bar.append(el("span", "score-fill"), el("span", "score-num", scores[r].toFixed(3)));
       bar.firstChild.style.width = `${Math.max(0, Math.min(1, scores[r])) * 100}%`;
       head.append(bar, el("span", "hit-title", titles[r]));
+      if (weak) head.append(el("span", "weak-tag", "weak match"));
       li.append(head, el("p", "hit-text", "…"));
       li.dataset.index = String(r);
       list.append(li);
