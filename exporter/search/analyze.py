@@ -4,7 +4,11 @@ Words: BERT-uncased normalization (``BertNormalizer``: clean text, CJK padding, 
 ``BertPreTokenizer`` (split at whitespace, isolate punctuation), both from `tokenizers`; the browser runs the same
 rules from a character table probed from this library (chartable.bin). Terms: words that are not stop words and not
 a single ASCII character or punctuation mark; words of ``[a-z0-9]`` are stemmed with Snowball English (PyStemmer;
-the browser's port is proven equal), other words are kept as they are."""
+the browser's port is proven equal), other words are kept as they are. Identifiers: words joined by one or two of
+``_ . - :`` with no space (``handle_error``, ``os.path.join``, ``std::vector``, ``3.14``) also give the whole
+identifier as one more term, unstemmed, after its parts (so ``handle_error`` ranks the chunks holding it whole first,
+and ``handle error`` still finds them). Weak words (question words, pronouns, auxiliaries: ``how``, ``do``) are
+terms, but a chunk that matches only weak terms is not a result unless the query has nothing else (query.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +23,14 @@ from exporter.errors import EdgembedError
 STOP_WORDS = ("a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no",
               "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to",
               "was", "will", "with")
+# function words that are not bm25s stop words: they score, but never make a result on their own
+WEAK_WORDS = ("how", "what", "why", "when", "where", "which", "who", "whom", "whose", "do", "does", "did", "doing",
+              "can", "could", "should", "would", "may", "might", "must", "shall", "i", "me", "my", "we", "our", "you",
+              "your", "he", "him", "his", "she", "her", "its", "them", "am", "were", "been", "being", "have", "has",
+              "had", "having", "so", "than", "too", "very", "just", "also", "from", "about", "any", "some", "all",
+              "each", "other", "want", "need", "get")
+CONNECTORS = frozenset("_.-:")  # joiners of an identifier's parts
+MAX_COMPOUND = 64  # longest identifier term, in code points
 NORMALIZER = {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True, "strip_accents": None,
               "lowercase": True}
 ASCII_WORD = re.compile(r"[a-z0-9]+")
@@ -53,6 +65,7 @@ class Analyzer:
         self._stem = _stemmer()
         self._stop = frozenset(STOP_WORDS)
         self._terms: dict[str, str | None] = {}
+        self.weak = frozenset(t for t in (self.term(w) for w in WEAK_WORDS) if t is not None)
 
     def words(self, text: str) -> list[str]:
         """The normalized, pre-tokenized words of TEXT (punctuation marks included, one a word)."""
@@ -78,12 +91,33 @@ class Analyzer:
         return t
 
     def terms(self, text: str) -> list[str]:
-        """The index terms of TEXT, in order (repeats kept)."""
-        out = []
-        for w in self.words(text):
+        """The index terms of TEXT, in order (repeats kept), identifiers' whole terms after their parts."""
+        norm = self._norm.normalize_str(text)
+        out: list[str] = []
+        words = conn = start = end = last = 0
+
+        def close() -> None:
+            nonlocal words, conn
+            if words >= 2 and end - start <= MAX_COMPOUND:
+                out.append(norm[start:end])
+            words = conn = 0
+
+        for w, (a, b) in self._pre.pre_tokenize_str(norm):
+            if len(w) == 1 and self._is_punct(w):
+                if words and a == last and w in CONNECTORS and conn < 2:
+                    conn += 1
+                else:
+                    close()
+            elif words and a == last and conn:
+                words, conn, end = words + 1, 0, b
+            else:
+                close()
+                words, start, end = 1, a, b
+            last = b
             t = self.term(w)
             if t is not None:
                 out.append(t)
+        close()
         return out
 
     def counts(self, text: str) -> Counter:
@@ -92,4 +126,5 @@ class Analyzer:
     def spec(self) -> dict:
         """What index.json says about the analyzer (the browser reads its stop words from here)."""
         return {"normalizer": NORMALIZER, "pre_tokenizer": "BertPreTokenizer", "stemmer": "snowball-english",
-                "stem_only": "[a-z0-9]+", "stop_words": list(STOP_WORDS), "drop": "single ASCII characters, punctuation"}
+                "stem_only": "[a-z0-9]+", "stop_words": list(STOP_WORDS),
+                "weak_words": list(WEAK_WORDS), "identifiers": {"connectors": "".join(sorted(CONNECTORS)), "max": MAX_COMPOUND}, "drop": "single ASCII characters, punctuation"}

@@ -5,6 +5,7 @@ counts as two int arrays, its sign code, its length) and the term dictionary, no
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -18,14 +19,19 @@ import numpy as np
 
 from exporter.errors import EdgembedError
 from exporter.fsutil import atomic_dir, check_out_dir
-from exporter.search.analyze import Analyzer, analyzer_tokenizer_json
+from exporter.search.analyze import CONNECTORS, Analyzer, analyzer_tokenizer_json
 from exporter.search.extract import Page, pages_of_file, records, site_files, site_pass, warn
 from exporter.search.model import prepare
-from exporter.search.store import TERMS_MAGIC, encode_term, pack_codes, quantize_int8, shard_of
+from exporter.search.store import (TERMS_MAGIC, TYPO_MAGIC, encode_term, encode_typo, pack_codes, quantize_int8,
+                                   shard_of, typo_key)
 
 FORMAT = "edgembed-search"
-VERSION = 1
+VERSION = 2
 K1, B = 1.2, 0.75
+TITLE_WEIGHT = 1.0  # BM25F: a term in the page title counts this many times (docs/search.md)
+HEADING_WEIGHT = 1.0  # ... in the chunk's heading (4 helped on no set significantly: docs/search.md)
+PAGE_ALPHA = 0.0  # page score = best chunk + alpha x the sum of its other listed chunks (docs/search.md)
+TYPO_SHARD_BYTES = 4096  # target size of a typo side-table shard
 FUSION_WEIGHT = 1.0  # hybrid = bm25 / max bm25 + weight * cosine (tuned on cranfield and cisi, docs/search.md)
 RERANK = 20  # hybrid: chunks re-scored with their int8 vectors after the sign-code pass
 RERANK_SEMANTIC = 100  # semantic: the best sign-code chunks re-scored ...
@@ -89,51 +95,76 @@ def _one_line(e: BaseException) -> str:
 
 
 class _Postings:
-    """Per-chunk term counts, appended as the pages stream by."""
+    """Per-chunk weighted term counts (BM25F: title and heading terms count more), appended as the pages stream by."""
 
-    def __init__(self) -> None:
+    def __init__(self, title_weight: float | None = None, heading_weight: float | None = None) -> None:
         self.vocab: dict[str, int] = {}
+        self.weights = (TITLE_WEIGHT if title_weight is None else title_weight,
+                        HEADING_WEIGHT if heading_weight is None else heading_weight, 1.0)
         self.term = array("i")
         self.chunk = array("i")
-        self.tf = array("i")
+        self.tf = array("d")
         self.length = array("i")
+        self.boost = array("d")
 
-    def add(self, terms: list[str]) -> None:
+    def add(self, title: list[str], heading: list[str], body: list[str], weight: float = 1.0) -> None:
+        """One chunk: the terms of its page title, its heading and its text; WEIGHT multiplies its scores."""
         c = len(self.length)
-        counts: dict[int, int] = {}
-        for t in terms:
-            i = self.vocab.setdefault(t, len(self.vocab))
-            counts[i] = counts.get(i, 0) + 1
+        counts: dict[int, float] = {}
+        for terms, w in zip((title, heading, body), self.weights):
+            for t in terms:
+                i = self.vocab.setdefault(t, len(self.vocab))
+                counts[i] = counts.get(i, 0.0) + w
         for i, n in counts.items():
             self.term.append(i)
             self.chunk.append(c)
             self.tf.append(n)
-        self.length.append(len(terms))
+        self.length.append(sum(1 for terms in (title, heading, body) for t in terms if not _joined(t)))
+        self.boost.append(weight)
 
 
-def _impacts(p: _Postings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
-    """Postings sorted by (term, chunk) with BM25 impacts quantized to 1..255; returns term, chunk, impact, df, max."""
+@functools.lru_cache(maxsize=1 << 16)
+def _joined(term: str) -> bool:
+    """An identifier's whole term (analyze.py): an extra term, not counted in the chunk's length."""
+    return any(ch in CONNECTORS for ch in term)
+
+
+def _bm25(p: _Postings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Float BM25F scores of every posting, sorted by (term, chunk): term, chunk, score, df."""
     term = np.frombuffer(p.term, dtype=np.int32)
     chunk = np.frombuffer(p.chunk, dtype=np.int32)
-    tf = np.frombuffer(p.tf, dtype=np.int32).astype(np.float64)
+    tf = np.frombuffer(p.tf, dtype=np.float64)
     dl = np.frombuffer(p.length, dtype=np.int32).astype(np.float64)
+    boost = np.frombuffer(p.boost, dtype=np.float64)
     n = len(dl)
     df = np.bincount(term, minlength=len(p.vocab)).astype(np.float64)
     idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
     avg = max(dl.mean(), 1e-9)
-    s = idf[term] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl[chunk] / avg))
-    smax = float(s.max()) if len(s) else 1.0
-    imp = np.clip(np.rint(s / smax * 255.0), 1, 255).astype(np.uint8)
+    s = boost[chunk] * idf[term] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl[chunk] / avg))
     order = np.lexsort((chunk, term))
-    return term[order], chunk[order], imp[order], df.astype(np.int64), smax
+    return term[order], chunk[order], s[order], df.astype(np.int64)
 
 
-def _write_terms(root: Path, p: _Postings) -> tuple[int, int]:
-    term, chunk, imp, df, smax = _impacts(p)
+def _impacts(p: _Postings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Postings sorted by (term, chunk) with BM25F impacts quantized per term: impact = rint(score / term's max x 255)
+    in 1..255, the term's max kept as float32; returns term, chunk, impact, df, each term's max (float32)."""
+    term, chunk, s, df = _bm25(p)
+    tmax = np.zeros(len(df), dtype=np.float64)
+    np.maximum.at(tmax, term, s)
+    tmax32 = tmax.astype(np.float32)
+    top = tmax32.astype(np.float64)[term]
+    top[top <= 0] = 1.0
+    imp = np.clip(np.rint(s / top * 255.0), 1, 255).astype(np.uint8)
+    return term, chunk, imp, df, tmax32
+
+
+def _write_terms(root: Path, p: _Postings) -> tuple[int, int, int]:
+    """terms/ and the typo side table typo/; returns the shard counts of both and the number of terms."""
+    term, chunk, imp, df, tmax = _impacts(p)
     names = [""] * len(p.vocab)
     for t, i in p.vocab.items():
         names[i] = t
-    est = sum(len(t.encode("utf-8")) + 2 for t in names) + 3 * len(term)
+    est = sum(len(t.encode("utf-8")) + 6 for t in names) + 3 * len(term)
     shards = 1
     while shards * TERM_SHARD_BYTES < est:
         shards *= 2
@@ -141,11 +172,23 @@ def _write_terms(root: Path, p: _Postings) -> tuple[int, int]:
     bounds = np.concatenate([[0], np.cumsum(df)])
     for i, t in enumerate(names):
         a, b = bounds[i], bounds[i + 1]
-        encode_term(t, chunk[a:b], imp[a:b], bufs[shard_of(t, shards)])
+        encode_term(t, chunk[a:b], imp[a:b], float(tmax[i]), bufs[shard_of(t, shards)])
     (root / "terms").mkdir()
     for s, buf in enumerate(bufs):
         (root / "terms" / f"{s}.bin").write_bytes(bytes(buf))
-    return shards, len(names)
+    # typo side table: the single-word terms of 3+ code points, by (first code point, length), for the fuzzy lookup
+    typo = [i for i, t in enumerate(names) if len(t) >= 3 and not _joined(t)]
+    est = sum(len(names[i].encode("utf-8")) + 3 for i in typo)
+    tshards = 1
+    while tshards * TYPO_SHARD_BYTES < est:
+        tshards *= 2
+    tbufs = [bytearray(TYPO_MAGIC) for _ in range(tshards)]
+    for i in sorted(typo, key=lambda i: names[i]):
+        encode_typo(names[i], int(df[i]), tbufs[shard_of(typo_key(names[i], len(names[i])), tshards)])
+    (root / "typo").mkdir()
+    for s, buf in enumerate(tbufs):
+        (root / "typo" / f"{s}.bin").write_bytes(bytes(buf))
+    return shards, tshards, len(names)
 
 
 def _under(site: Path | None, out: Path) -> Path:
@@ -211,6 +254,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
     (tmp / "vecs").mkdir()
     n_files, pages, site_name = _pages(site_p, _under(site_p, out_p), selector, recs, where, include_generated)
     post, codes, page_chunks = _Postings(), [], []
+    title_terms: tuple[str, list[str]] = ("", [])
     batch: list[tuple[Page, list[str]]] = []
 
     dims = int(json.loads((tmp / "model" / "manifest.json").read_text())["dims"])
@@ -238,10 +282,13 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
     try:
         for page in pages:
             texts = []
+            if title_terms[0] != page.title:
+                title_terms = (page.title, analyzer.terms(page.title))
             for c in page.chunks:
                 text = " ".join(x for x in (page.title, c.heading, c.text) if x)
                 texts.append(text)
-                post.add(analyzer.terms(text))
+                weight = float(c.weight)  # data-edgembed-weight (0 keeps the chunk out of keyword results)
+                post.add(title_terms[1], analyzer.terms(c.heading), analyzer.terms(c.text), weight)
             batch.append((page, texts))
             pending += len(texts)
             bar.update(1)
@@ -255,7 +302,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
     if not page_chunks:
         place = f"under {site_p}" if site_p is not None else f"in {recs}"
         raise EdgembedError(f"no pages to index {place} (looked for .html, .htm, .md files with text)")
-    term_shards, n_terms = _write_terms(tmp, post)
+    term_shards, typo_shards, n_terms = _write_terms(tmp, post)
     allcodes = np.concatenate(codes)
     (tmp / "codes").mkdir()
     n_code = math.ceil(len(allcodes) / CODE_SHARD)
@@ -270,9 +317,10 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
         "pages": len(page_chunks), "chunks": int(len(allcodes)), "terms": n_terms, "dims": dims,
         "code_dims_a": min(dims, 8 * split), "code_bytes": split, "code_bytes_b": int(allcodes.shape[1]) - split,
         "code_shard": CODE_SHARD, "code_shards": n_code,
-        "term_shards": term_shards, "bm25": {"k1": K1, "b": B},
+        "term_shards": term_shards, "typo_shards": typo_shards,
+        "bm25": {"k1": K1, "b": B, "title_weight": post.weights[0], "heading_weight": post.weights[1]},
         "fusion": {"weight": FUSION_WEIGHT, "rerank": RERANK, "rerank_semantic": RERANK_SEMANTIC,
-                   "rerank_semantic_keyword": RERANK_SEMANTIC_KEYWORD},
+                   "rerank_semantic_keyword": RERANK_SEMANTIC_KEYWORD, "page_alpha": PAGE_ALPHA},
         "page_chunks": page_chunks,
     }
     (tmp / "index.json").write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")

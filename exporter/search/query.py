@@ -1,13 +1,18 @@
 """Query a search index from Python: the ranking of the browser's search.mjs, step for step (tested equal).
 
-1. Terms of the query (analyze.py) with their counts; each term's postings from its terms shard.
-2. Keyword score of a chunk: sum over the query's terms of (count in query) x (the term's impact in the chunk).
+1. Terms of the query (analyze.py) with their counts; each term's postings from its terms shard. A term of 4 or more
+   code points that is in no chunk (and is not weak nor an identifier) is replaced by the term of the typo side table
+   within edit distance 1 (2 from 8 code points; optimal string alignment, same first code point) with the least
+   distance, then the longest common prefix, then the most chunks.
+2. Keyword score of a chunk: sum over the query's terms of (count in query) x (the term's score in the chunk). When
+   the query has a term that is not weak, a chunk that matches only weak terms scores 0 (it is not a result).
 3. keyword: chunks by keyword score. semantic / hybrid: every chunk's sign code gives an approximate cosine
    (q . sign(v) / (|q| sqrt(d))); hybrid adds keyword / max keyword. The best `rerank` chunks (at least `limit`)
    are scored again with their int8 vectors (exact cosine), from their pages' fragments, and sorted. semantic
    re-scores the best `rerank_semantic` sign-code chunks plus the best `rerank_semantic_keyword` keyword matches
    (more recall for the same bytes; the score is the cosine alone).
-4. Chunks are grouped by page: a page scores its best chunk; its other chunks become sub-results.
+4. Chunks are grouped by page: a page scores its best chunk plus ``page_alpha`` x the sum of its other chunks' scores
+   (those above 0); its other chunks become sub-results, best first.
 Sums run in float64 in a fixed order (the browser's order), so both give the same scores."""
 
 from __future__ import annotations
@@ -19,12 +24,33 @@ from pathlib import Path
 import numpy as np
 
 from exporter.errors import EdgembedError
-from exporter.search.analyze import Analyzer
-from exporter.search.store import decode_terms, shard_of
+from exporter.search.analyze import CONNECTORS, Analyzer
+from exporter.search.store import decode_terms, decode_typo, shard_of, typo_key
 
 MODES = ("hybrid", "keyword", "semantic")
 EXCERPT_WORDS = 30
 SUB_RESULTS = 3
+VERSION = 2
+TYPO_MIN = 4  # shorter query terms are never corrected
+TYPO_TWO = 8  # from this length on, edit distance 2
+
+
+def osa(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance of A and B (code points), or limit + 1 when it is above LIMIT."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                v = min(v, prev2[j - 2] + 1)
+            cur[j] = v
+        prev2, prev = prev, cur
+    return prev[len(b)] if prev[len(b)] <= limit else limit + 1
 
 
 class SiteIndex:
@@ -39,13 +65,15 @@ class SiteIndex:
             self.meta = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             raise EdgembedError(f"{path} is not valid JSON: {e}") from None
-        if self.meta.get("format") != "edgembed-search" or self.meta.get("version") != 1:
-            raise EdgembedError(f"{path} is not an edgembed search index of version 1")
+        if self.meta.get("format") != "edgembed-search" or self.meta.get("version") != VERSION:
+            raise EdgembedError(f"{path} is not an edgembed search index of version {VERSION} (rebuild it with 'edgembed index')")
         self.analyzer = Analyzer()
         counts = np.asarray(self.meta["page_chunks"], dtype=np.int64)
         self.first = np.concatenate([[0], np.cumsum(counts)])
         self.page_of = np.repeat(np.arange(len(counts)), counts)
         self._terms: dict[int, dict] = {}
+        self._typo: dict[int, list] = {}
+        self.corrections: dict[str, str] = {}  # the last query's typo corrections, term -> term
         self._codes: dict[str, np.ndarray] = {}
         self._pages: dict[int, dict] = {}
         self._vecs: dict[int, np.ndarray] = {}
@@ -59,11 +87,35 @@ class SiteIndex:
         except OSError as e:
             raise EdgembedError(f"search index {self.folder} is missing {rel}: {e.strerror or e}") from None
 
-    def postings(self, term: str) -> tuple[list[int], list[int]]:
+    def postings(self, term: str) -> tuple[list[int], list[float]]:
         s = shard_of(term, self.meta["term_shards"])
         if s not in self._terms:
             self._terms[s] = decode_terms(self._read(f"terms/{s}.bin"))
         return self._terms[s].get(term, ([], []))
+
+    def typo_entries(self, key: str) -> list[tuple[str, int]]:
+        s = shard_of(key, self.meta["typo_shards"])
+        if s not in self._typo:
+            self._typo[s] = decode_typo(self._read(f"typo/{s}.bin"))
+        return self._typo[s]
+
+    def correct(self, term: str) -> str | None:
+        """The index term a misspelt TERM most likely means (see the module's docstring), or None."""
+        n = len(term)
+        limit = 2 if n >= TYPO_TWO else 1
+        best, key = None, (limit + 1, 0, 0)
+        for length in range(max(3, n - limit), n + limit + 1):
+            for t, df in self.typo_entries(typo_key(term, length)):
+                if len(t) != length or t[0] != term[0]:
+                    continue
+                d = osa(term, t, limit)
+                if d <= limit:
+                    same = 1
+                    while same < min(n, length) and t[same] == term[same]:
+                        same += 1
+                    if (d, -same, -df) < key:
+                        best, key = t, (d, -same, -df)
+        return best
 
     def codes(self, plane: str) -> np.ndarray:
         """Sign codes of every chunk, plane "a" (the first code_dims_a dims) or "b" (the others)."""
@@ -98,17 +150,35 @@ class SiteIndex:
 
     # -- ranking --------------------------------------------------------------------------------------------------
     def query_terms(self, query: str) -> dict[str, int]:
+        """The query's terms and their counts, misspelt ones replaced by their corrections (self.corrections)."""
         counts: dict[str, int] = {}
         for t in self.analyzer.terms(query):
             counts[t] = counts.get(t, 0) + 1
-        return counts
+        self.corrections = {}
+        out: dict[str, int] = {}
+        for t, m in counts.items():
+            if (len(t) >= TYPO_MIN and t not in self.analyzer.weak and not any(ch in CONNECTORS for ch in t)
+                    and not self.postings(t)[0]):
+                fix = self.correct(t)
+                if fix is not None:
+                    self.corrections[t] = fix
+                    t = fix
+            out[t] = out.get(t, 0) + m
+        return out
 
     def keyword_scores(self, qterms: dict[str, int]) -> np.ndarray:
         lex = np.zeros(self.meta["chunks"], dtype=np.float64)
+        strong = np.zeros(self.meta["chunks"], dtype=bool)
+        weak = self.analyzer.weak
         for t, m in qterms.items():  # query order, as the browser
-            ids, imp = self.postings(t)
+            ids, sc = self.postings(t)
             if ids:
-                lex[np.asarray(ids)] += m * np.asarray(imp, dtype=np.float64)
+                at = np.asarray(ids)
+                lex[at] += m * np.asarray(sc, dtype=np.float64)
+                if t not in weak:
+                    strong[at] = True
+        if any(t not in weak for t in qterms):
+            lex[~strong] = 0.0  # weak words never make a result on their own
         return lex
 
     def code_scores(self, q: np.ndarray, planes: str) -> np.ndarray:
@@ -196,12 +266,18 @@ class SiteIndex:
         chunks, qterms = self.ranked_chunks(query, mode, limit)
         pages: dict[int, list[tuple[int, float]]] = {}
         for c, s in chunks:
-            p = int(self.page_of[c])
-            if p in pages or len(pages) < limit:
-                pages.setdefault(p, []).append((c, s))
-        return [self._hit(p, hits, qterms, excerpts) for p, hits in pages.items()]
+            pages.setdefault(int(self.page_of[c]), []).append((c, s))
+        alpha = float(self.meta["fusion"].get("page_alpha", 0.0))
+        scored = []
+        for rank, (p, hits) in enumerate(pages.items()):
+            rest = 0.0
+            for _, s in hits[1:]:
+                rest += max(s, 0.0)
+            scored.append((hits[0][1] + alpha * rest, rank, p))
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        return [self._hit(p, pages[p], qterms, excerpts, s) for s, _, p in scored[:limit]]
 
-    def _hit(self, p: int, hits: list[tuple[int, float]], qterms: dict[str, int], excerpts: bool) -> dict:
+    def _hit(self, p: int, hits: list[tuple[int, float]], qterms: dict[str, int], excerpts: bool, score: float) -> dict:
         page = self.page(p)
 
         def one(c: int, s: float) -> dict:
@@ -212,7 +288,7 @@ class SiteIndex:
 
         best = one(*hits[0])
         return {"url": page["url"], "title": page["title"], "heading": best["heading"], "anchor_url": best["url"],
-                "excerpt": best["excerpt"], "score": best["score"],
+                "excerpt": best["excerpt"], "score": score,
                 "sub_results": [one(c, s) for c, s in hits[1:1 + SUB_RESULTS]]}
 
 

@@ -1,7 +1,11 @@
 """The index's binary pieces, read and written the same way in Python and in the browser (search.mjs).
 
-- ``terms/<s>.bin``: the terms whose FNV-1a hash (of their UTF-8 bytes) mod ``term_shards`` is s. ``EMT1``, then
-  per term: varint byte length, UTF-8 bytes, varint df, then df pairs (varint chunk-id delta, u8 impact).
+- ``terms/<s>.bin``: the terms whose FNV-1a hash (of their UTF-8 bytes) mod ``term_shards`` is s. ``EMT2``, then
+  per term: varint byte length, UTF-8 bytes, varint df, float32 LE max (the term's best BM25F score), then df pairs
+  (varint chunk-id delta, u8 impact); a posting scores impact x (max / 255), in float64.
+- ``typo/<s>.bin``: the single-word terms of 3 or more code points whose key (first code point, then the length in
+  code points as decimal digits) hashes to s mod ``typo_shards``, sorted. ``EMV1``, then per term: varint byte length,
+  UTF-8 bytes, varint df.
 - ``codes/<k>.bin``: one bit per dimension (sign of the chunk's vector, LSB first) for the first ``code_dims_a``
   dims, ``code_bytes`` per chunk, ``code_shard`` chunks a shard (the last may be shorter); ``codes/<k>.b.bin``: the
   same for the remaining dims, ``code_bytes_b`` per chunk (absent when there are none).
@@ -11,11 +15,14 @@ All integers are unsigned LEB128 varints unless said otherwise."""
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
 from exporter.errors import EdgembedError
 
-TERMS_MAGIC = b"EMT1"
+TERMS_MAGIC = b"EMT2"
+TYPO_MAGIC = b"EMV1"
 
 
 def fnv1a(data: bytes) -> int:
@@ -29,6 +36,11 @@ def shard_of(term: str, shards: int) -> int:
     return fnv1a(term.encode("utf-8")) % shards
 
 
+def typo_key(term: str, length: int) -> str:
+    """The typo side table's key of a term of LENGTH code points: its first code point and the length."""
+    return term[0] + str(length)
+
+
 def varint(v: int, out: bytearray) -> None:
     while v >= 128:
         out.append((v & 127) | 128)
@@ -36,11 +48,12 @@ def varint(v: int, out: bytearray) -> None:
     out.append(v)
 
 
-def encode_term(term: str, chunks: np.ndarray, impacts: np.ndarray, out: bytearray) -> None:
+def encode_term(term: str, chunks: np.ndarray, impacts: np.ndarray, top: float, out: bytearray) -> None:
     raw = term.encode("utf-8")
     varint(len(raw), out)
     out += raw
     varint(len(chunks), out)
+    out += struct.pack("<f", top)
     prev = 0
     for c, i in zip(chunks.tolist(), impacts.tolist()):
         varint(c - prev, out)
@@ -48,39 +61,63 @@ def encode_term(term: str, chunks: np.ndarray, impacts: np.ndarray, out: bytearr
         prev = c
 
 
-def decode_terms(data: bytes) -> dict[str, tuple[list[int], list[int]]]:
-    """term -> (chunk ids, impacts) of one terms shard."""
-    if data[:4] != TERMS_MAGIC:
-        raise EdgembedError("corrupt search index: a terms shard has a bad magic")
-    at, n, out = 4, len(data), {}
+def encode_typo(term: str, df: int, out: bytearray) -> None:
+    raw = term.encode("utf-8")
+    varint(len(raw), out)
+    out += raw
+    varint(df, out)
 
-    def uv() -> int:
-        nonlocal at
+
+class _Reader:
+    def __init__(self, data: bytes, magic: bytes, what: str) -> None:
+        if data[:4] != magic:
+            raise EdgembedError(f"corrupt search index: a {what} shard has a bad magic")
+        self.data, self.at, self.n, self.what = data, 4, len(data), what
+
+    def uv(self) -> int:
         v, shift = 0, 0
         while True:
-            if at >= n:
-                raise EdgembedError("corrupt search index: a terms shard is truncated")
-            b = data[at]
-            at += 1
+            if self.at >= self.n:
+                raise EdgembedError(f"corrupt search index: a {self.what} shard is truncated")
+            b = self.data[self.at]
+            self.at += 1
             v |= (b & 127) << shift
             if b < 128:
                 return v
             shift += 7
 
-    while at < n:
-        ln = uv()
-        term = data[at: at + ln].decode("utf-8")
-        at += ln
-        df = uv()
-        ids, imp, prev = [], [], 0
+    def take(self, k: int) -> bytes:
+        if self.at + k > self.n:
+            raise EdgembedError(f"corrupt search index: a {self.what} shard is truncated")
+        self.at += k
+        return self.data[self.at - k: self.at]
+
+
+def decode_typo(data: bytes) -> list[tuple[str, int]]:
+    """(term, df) of one typo side-table shard."""
+    r, out = _Reader(data, TYPO_MAGIC, "typo"), []
+    while r.at < r.n:
+        term = r.take(r.uv()).decode("utf-8")
+        out.append((term, r.uv()))
+    return out
+
+
+def decode_terms(data: bytes) -> dict[str, tuple[list[int], list[float]]]:
+    """term -> (chunk ids, scores) of one terms shard."""
+    r, out = _Reader(data, TERMS_MAGIC, "terms"), {}
+    while r.at < r.n:
+        term = r.take(r.uv()).decode("utf-8")
+        df = r.uv()
+        unit = struct.unpack("<f", r.take(4))[0] / 255.0
+        ids, sc, prev = [], [], 0
         for _ in range(df):
-            prev += uv()
+            prev += r.uv()
             ids.append(prev)
-            if at >= n:
+            if r.at >= r.n:
                 raise EdgembedError("corrupt search index: a terms shard is truncated")
-            imp.append(data[at])
-            at += 1
-        out[term] = (ids, imp)
+            sc.append(r.data[r.at] * unit)
+            r.at += 1
+        out[term] = (ids, sc)
     return out
 
 

@@ -324,7 +324,8 @@ export interface SearchSubResult {
   score: number;
 }
 
-/** One page, scored by its best chunk; its other matching chunks are sub_results (at most 3). */
+/** One page, scored by its best chunk (plus index.json's fusion.page_alpha x its other chunks' scores); its other
+ * matching chunks are sub_results, best first (at most 3). */
 export interface SearchHit {
   /** the page's URL (as indexed, prefixed by LoadSearchOptions.baseUrl) */
   url: string;
@@ -355,6 +356,8 @@ export declare class SiteSearch {
   readonly meta: { pages: number; chunks: number; terms: number; dims: number; site_name?: string; [key: string]: unknown };
   /** requests made so far */
   readonly stats: { requests: number };
+  /** the last query's typo corrections: its term -> the index term searched instead */
+  readonly corrections: Map<string, string>;
   /** Pages best first; fetches only the pieces this query needs. */
   search(query: string, opts?: SearchOptions): Promise<SearchHit[]>;
   /** The embedder of the index's model, loaded once. */

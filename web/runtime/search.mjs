@@ -13,7 +13,12 @@ import { createAnalyzer } from "./search_text.mjs";
 export const MODES = ["hybrid", "keyword", "semantic"];
 const EXCERPT_WORDS = 30;
 const SUB_RESULTS = 3;
-const TERMS_MAGIC = [0x45, 0x4d, 0x54, 0x31]; // "EMT1"
+const TERMS_MAGIC = [0x45, 0x4d, 0x54, 0x32]; // "EMT2"
+const TYPO_MAGIC = [0x45, 0x4d, 0x56, 0x31]; // "EMV1"
+export const VERSION = 2;
+const TYPO_MIN = 4; // shorter query terms are never corrected
+const TYPO_TWO = 8; // from this length on, edit distance 2
+const CONNECTORS = /[_.:-]/u;
 
 /** FNV-1a over the UTF-8 bytes of S. */
 function fnv1a(s) {
@@ -22,39 +27,82 @@ function fnv1a(s) {
   return h >>> 0;
 }
 
-/** term -> {ids, imp} of one terms shard. */
-export function decodeTerms(buf) {
+/** A reader of one shard: {d, at, uv(), take(k)}; WHAT names the shard in errors. */
+function reader(buf, magic, what) {
   const d = new Uint8Array(buf);
-  if (d.length < 4 || TERMS_MAGIC.some((m, i) => d[i] !== m)) throw new Error("corrupt search index: a terms shard has a bad magic");
-  const out = new Map();
-  const dec = new TextDecoder();
-  let at = 4;
-  const uv = () => {
+  if (d.length < 4 || magic.some((m, i) => d[i] !== m)) throw new Error(`corrupt search index: a ${what} shard has a bad magic`);
+  const r = { d, at: 4 };
+  const short = () => new Error(`corrupt search index: a ${what} shard is truncated`);
+  r.uv = () => {
     let v = 0, scale = 1, b;
     do {
-      if (at >= d.length) throw new Error("corrupt search index: a terms shard is truncated");
-      b = d[at++];
+      if (r.at >= d.length) throw short();
+      b = d[r.at++];
       v += (b & 127) * scale;
       scale *= 128;
     } while (b & 128);
     return v;
   };
-  while (at < d.length) {
-    const len = uv();
-    const term = dec.decode(d.subarray(at, at + len));
-    at += len;
-    const df = uv();
-    const ids = new Int32Array(df), imp = new Uint8Array(df);
+  r.take = (k) => {
+    if (r.at + k > d.length) throw short();
+    r.at += k;
+    return d.subarray(r.at - k, r.at);
+  };
+  r.short = short;
+  return r;
+}
+
+/** term -> {ids, sc} (chunk ids, scores) of one terms shard. */
+export function decodeTerms(buf) {
+  const r = reader(buf, TERMS_MAGIC, "terms"), d = r.d;
+  const out = new Map();
+  const dec = new TextDecoder();
+  while (r.at < d.length) {
+    const term = dec.decode(r.take(r.uv()));
+    const df = r.uv();
+    const top = r.take(4);
+    const unit = new DataView(top.buffer, top.byteOffset, 4).getFloat32(0, true) / 255;
+    const ids = new Int32Array(df), sc = new Float64Array(df);
     let prev = 0;
     for (let k = 0; k < df; k++) {
-      prev += uv();
+      prev += r.uv();
       ids[k] = prev;
-      if (at >= d.length) throw new Error("corrupt search index: a terms shard is truncated");
-      imp[k] = d[at++];
+      if (r.at >= d.length) throw r.short();
+      sc[k] = d[r.at++] * unit;
     }
-    out.set(term, { ids, imp });
+    out.set(term, { ids, sc });
   }
   return out;
+}
+
+/** [[term, df], ...] of one typo side-table shard. */
+export function decodeTypo(buf) {
+  const r = reader(buf, TYPO_MAGIC, "typo"), d = r.d;
+  const out = [];
+  const dec = new TextDecoder();
+  while (r.at < d.length) {
+    const term = dec.decode(r.take(r.uv()));
+    out.push([term, r.uv()]);
+  }
+  return out;
+}
+
+/** Optimal string alignment distance of A and B (arrays of code points), or limit + 1 when it is above LIMIT. */
+export function osa(a, b, limit) {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let prev2 = [], prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2] + 1);
+      cur.push(v);
+    }
+    prev2 = prev;
+    prev = cur;
+  }
+  return prev[b.length] <= limit ? prev[b.length] : limit + 1;
 }
 
 const ESC = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;" };
@@ -130,6 +178,8 @@ export class SiteSearch {
       this.pageOf.fill(p, this.first[p], this.first[p + 1]);
     }
     this.terms = new Map(); // shard -> Promise<Map>
+    this.typo = new Map(); // shard -> Promise<Array>
+    this.corrections = new Map(); // the last query's typo corrections, term -> term
     this.pages = new Map(); // page -> Promise<object>
     this.vecs = new Map(); // page -> Promise<Int8Array>
     this.planes = new Map(); // "a" | "b" -> Promise<Uint8Array>
@@ -156,6 +206,34 @@ export class SiteSearch {
     const s = fnv1a(term) % this.meta.term_shards;
     if (!this.terms.has(s)) this.terms.set(s, this.get(`terms/${s}.bin`, "bytes").then(decodeTerms));
     return this.terms.get(s).then((m) => m.get(term) ?? null);
+  }
+
+  typoEntries(key) {
+    const s = fnv1a(key) % this.meta.typo_shards;
+    if (!this.typo.has(s)) this.typo.set(s, this.get(`typo/${s}.bin`, "bytes").then(decodeTypo));
+    return this.typo.get(s);
+  }
+
+  /** The index term a misspelt TERM most likely means (query.py's correct()), or null. */
+  async correct(term) {
+    const cps = [...term], n = cps.length, first = cps[0];
+    const limit = n >= TYPO_TWO ? 2 : 1;
+    const lengths = [];
+    for (let len = Math.max(3, n - limit); len <= n + limit; len++) lengths.push(len);
+    const shards = await Promise.all(lengths.map((len) => this.typoEntries(first + String(len))));
+    let best = null, bd = limit + 1, bsame = 0, bdf = 0; // least distance, then longest common prefix, then most chunks
+    lengths.forEach((len, k) => {
+      for (const [t, df] of shards[k]) {
+        const tc = [...t];
+        if (tc.length !== len || tc[0] !== first) continue;
+        const d = osa(cps, tc, limit);
+        if (d > limit) continue;
+        let same = 1;
+        while (same < Math.min(n, len) && tc[same] === cps[same]) same++;
+        if (d < bd || (d === bd && (same > bsame || (same === bsame && df > bdf)))) { best = t; bd = d; bsame = same; bdf = df; }
+      }
+    });
+    return best;
   }
 
   page(p) {
@@ -187,22 +265,47 @@ export class SiteSearch {
     return got;
   }
 
-  /** The query's terms and their counts, in order of first appearance. */
-  queryTerms(query) {
-    const m = new Map();
-    for (const t of this.analyzer.terms(query)) m.set(t, (m.get(t) ?? 0) + 1);
-    return m;
+  /** The query's terms and their counts, in order of first appearance, misspelt ones replaced by their corrections
+   * (this.corrections). */
+  async queryTerms(query) {
+    const counts = new Map();
+    for (const t of this.analyzer.terms(query)) counts.set(t, (counts.get(t) ?? 0) + 1);
+    const weak = this.analyzer.weak;
+    const fixes = await Promise.all([...counts.keys()].map(async (t) => {
+      if ([...t].length < TYPO_MIN || weak.has(t) || CONNECTORS.test(t) || await this.postings(t)) return null;
+      return this.correct(t);
+    }));
+    this.corrections = new Map();
+    const out = new Map();
+    let k = 0;
+    for (let [t, m] of counts) {
+      const fix = fixes[k++];
+      if (fix !== null) {
+        this.corrections.set(t, fix);
+        t = fix;
+      }
+      out.set(t, (out.get(t) ?? 0) + m);
+    }
+    return out;
   }
 
   async keywordScores(qterms) {
     const lex = new Float64Array(this.meta.chunks);
+    const strong = new Uint8Array(this.meta.chunks);
+    const weak = this.analyzer.weak;
     const lists = await Promise.all([...qterms.keys()].map((t) => this.postings(t)));
-    let k = 0;
-    for (const m of qterms.values()) {
+    let k = 0, anyStrong = false;
+    for (const [t, m] of qterms) {
       const p = lists[k++];
+      const isWeak = weak.has(t);
+      if (!isWeak) anyStrong = true;
       if (!p) continue;
-      for (let j = 0; j < p.ids.length; j++) lex[p.ids[j]] += m * p.imp[j];
+      for (let j = 0; j < p.ids.length; j++) {
+        lex[p.ids[j]] += m * p.sc[j];
+        if (!isWeak) strong[p.ids[j]] = 1;
+      }
     }
+    if (anyStrong) for (let c = 0; c < lex.length; c++) if (!strong[c]) lex[c] = 0; // weak words never make a result alone
     return lex;
   }
 
@@ -251,7 +354,7 @@ export class SiteSearch {
   /** [[chunk, score], ...] best first, and the query's terms. */
   async rankedChunks(query, mode, limit) {
     if (!MODES.includes(mode)) throw new Error(`unknown mode '${mode}': choose one of ${MODES.join(", ")}`);
-    const qterms = this.queryTerms(query);
+    const qterms = await this.queryTerms(query);
     if (!query.trim()) return [[], qterms];
     if (mode === "keyword") {
       const lex = await this.keywordScores(qterms);
@@ -307,12 +410,21 @@ export class SiteSearch {
     for (const [c, s] of chunks) {
       const p = this.pageOf[c];
       if (pages.has(p)) pages.get(p).push([c, s]);
-      else if (pages.size < limit) pages.set(p, [[c, s]]);
+      else pages.set(p, [[c, s]]);
     }
-    return Promise.all([...pages].map(([p, hits]) => this.hit(p, hits, qterms)));
+    const alpha = Number(this.meta.fusion.page_alpha ?? 0);
+    const scored = [];
+    let rank = 0;
+    for (const [p, hits] of pages) {
+      let rest = 0;
+      for (let j = 1; j < hits.length; j++) rest += Math.max(hits[j][1], 0);
+      scored.push([hits[0][1] + alpha * rest, rank++, p]);
+    }
+    scored.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+    return Promise.all(scored.slice(0, limit).map(([s, , p]) => this.hit(p, pages.get(p), qterms, s)));
   }
 
-  async hit(p, hits, qterms) {
+  async hit(p, hits, qterms, score) {
     const page = await this.page(p);
     const base = this.opts.baseUrl ?? "";
     const one = (c, s) => {
@@ -321,7 +433,7 @@ export class SiteSearch {
     };
     const best = one(...hits[0]);
     return { url: base + page.url, title: page.title, heading: best.heading, anchor_url: best.url, excerpt: best.excerpt,
-      score: best.score, sub_results: hits.slice(1, 1 + SUB_RESULTS).map(([c, s]) => one(c, s)) };
+      score, sub_results: hits.slice(1, 1 + SUB_RESULTS).map(([c, s]) => one(c, s)) };
   }
 }
 
@@ -342,7 +454,9 @@ export async function loadSearch(indexUrl, opts = {}) {
   const res = await fetchFn(new URL("index.json", root).href);
   if (!res.ok) throw new Error(`cannot fetch ${new URL("index.json", root).href}: HTTP ${res.status}`);
   const meta = await res.json();
-  if (meta.format !== "edgembed-search" || meta.version !== 1) throw new Error(`${root.href} is not an edgembed search index of version 1`);
+  if (meta.format !== "edgembed-search" || meta.version !== VERSION) {
+    throw new Error(`${root.href} is not an edgembed search index of version ${VERSION} (rebuild it with 'edgembed index')`);
+  }
   const ares = await fetchFn(new URL(meta.analyzer.chartable, root).href);
   if (!ares.ok) throw new Error(`cannot fetch the analyzer table: HTTP ${ares.status}`);
   const analyzer = createAnalyzer(await ares.arrayBuffer(), meta.analyzer);

@@ -8,7 +8,8 @@ const ASCII_WORD = /^[a-z0-9]+$/;
 
 /**
  * @param {ArrayBuffer | ArrayBufferView} chartable the index's analyzer.bin
- * @param {{stop_words: string[]}} spec index.json's "analyzer"
+ * @param {{stop_words: string[], weak_words?: string[], identifiers?: {connectors: string, max: number}}} spec
+ *   index.json's "analyzer"
  */
 export function createAnalyzer(chartable, spec) {
   const table = parseChartable(chartable);
@@ -17,14 +18,17 @@ export function createAnalyzer(chartable, spec) {
   const stop = new Set(spec.stop_words ?? []);
   const cache = new Map();
   const clsOf = (cp) => (cp < 0x10000 ? bmpCls[cp] : cls(cp));
+  const connectors = new Set(codePoints(spec.identifiers?.connectors ?? ""));
+  const maxCompound = spec.identifiers?.max ?? 0;
 
-  /** The normalized words of TEXT (punctuation marks included, one a word), as [string, single punct?]. */
-  const rawWords = (text) => {
+  /** The normalized words of TEXT with their spans in the normalized code points: [[word, start, end], ...], and
+   * those code points. Punctuation marks are words of their own. */
+  const spans = (text) => {
     const cps = codePoints(text);
     const r = normalize(cps, 0, cps.length);
     const out = [];
     let w = -1;
-    const push = (a, b) => out.push(String.fromCodePoint(...r.cps.subarray(a, b)));
+    const push = (a, b) => out.push([String.fromCodePoint(...r.cps.subarray(a, b)), a, b]);
     for (let i = 0; i < r.length; i++) {
       const c = clsOf(r.cps[i]);
       if (c & IS_WHITESPACE) {
@@ -39,7 +43,12 @@ export function createAnalyzer(chartable, spec) {
       }
     }
     if (w >= 0) push(w, r.length);
-    return out;
+    return [out, r.cps];
+  };
+  const rawWords = (text) => spans(text)[0].map((s) => s[0]);
+  const isPunct = (word) => {
+    const cp = word.codePointAt(0);
+    return word.length === (cp >= 0x10000 ? 2 : 1) && (clsOf(cp) & BERT_PUNCT) !== 0;
   };
 
   /** The index term of one normalized word, or null. */
@@ -55,16 +64,45 @@ export function createAnalyzer(chartable, spec) {
     return t;
   };
 
+  const weak = new Set();
+  for (const w of spec.weak_words ?? []) {
+    const t = term(w);
+    if (t !== null) weak.add(t);
+  }
+
   return {
     words: rawWords,
     term,
-    /** The index terms of TEXT, in order (repeats kept). */
+    /** Terms of the weak words: they score, but never make a result on their own. */
+    weak,
+    /** The index terms of TEXT, in order (repeats kept), identifiers' whole terms after their parts. */
     terms(text) {
+      const [ws, cps] = spans(text);
       const out = [];
-      for (const w of rawWords(text)) {
+      let words = 0, conn = 0, start = 0, end = 0, last = 0;
+      const close = () => {
+        if (words >= 2 && end - start <= maxCompound) out.push(String.fromCodePoint(...cps.subarray(start, end)));
+        words = conn = 0;
+      };
+      for (const [w, a, b] of ws) {
+        if (isPunct(w)) {
+          if (words && a === last && connectors.has(w.codePointAt(0)) && conn < 2) conn++;
+          else close();
+        } else if (words && a === last && conn) {
+          words++;
+          conn = 0;
+          end = b;
+        } else {
+          close();
+          words = 1;
+          start = a;
+          end = b;
+        }
+        last = b;
         const t = term(w);
         if (t !== null) out.push(t);
       }
+      close();
       return out;
     },
   };

@@ -1,0 +1,201 @@
+"""Site search ranking: per-term quantized BM25F impacts, identifiers whole and by parts, weak words, typo
+tolerance, page scores from their chunks, sub-results; Python and the browser's search.mjs (in Node) rank alike."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import WEB, node_marks
+
+pytest.importorskip("selectolax")
+pytest.importorskip("Stemmer")
+
+
+def page(title: str, sections: list[tuple[str, str, str]]) -> str:
+    body = "".join(f"<h2 id={a}>{h}</h2><p>{t}</p>" for a, h, t in sections)
+    return f"<html><head><title>{title}</title></head><body><main><h1>{title}</h1>{body}</main></body></html>"
+
+
+PAGES = {
+    "api.html": page("API reference", [
+        ("handle_error", "handle_error()", "Call handle_error(exc) to turn an exception into a response object."),
+        ("handle", "handle()", "The handle function dispatches a request; on error it logs the traceback."),
+        ("os-path", "Paths", "Use os.path.join to build file paths and std::vector in the native extension."),
+    ]),
+    "guide.html": page("Errors guide", [
+        ("views", "When views fail", "When a view raises, the app will handle the error and render an error page."),
+        ("templates", "Templates", "Configure templates with the template folder setting and reload them."),
+        ("logging", "Logging", "Configure logging before the app starts; handlers write records to a stream."),
+    ]),
+    "faq.html": page("Questions", [
+        ("how", "How do I", "How do I do this? You do it like that, and then you can do more."),
+    ]),
+    "deploy.html": page("Deployment", [
+        ("servers", "Servers", "Run the app behind a production server such as gunicorn with several workers."),
+        ("proxy", "Proxies", "Put a reverse proxy in front of the workers to serve static files."),
+    ]),
+}
+
+
+@pytest.fixture(scope="module")
+def rank_site(distilled_dir, tmp_path_factory) -> Path:
+    from exporter.pipeline import export
+    from exporter.search.build import build_index
+
+    root = tmp_path_factory.mktemp("rank")
+    export(distilled_dir, root / "model", quant="int8", demo=False)
+    site = root / "site"
+    site.mkdir()
+    for rel, text in PAGES.items():
+        (site / rel).write_text(text, encoding="utf-8")
+    build_index(site, site / "_edgembed", model=str(root / "model"), progress=False)
+    return site / "_edgembed"
+
+
+def test_identifier_terms_whole_and_by_parts():
+    from exporter.search.analyze import Analyzer
+
+    a = Analyzer()
+    assert a.terms("call handle_error()") == ["call", "handl", "error", "handle_error"]
+    assert a.terms("os.path.join std::vector 3.14 x-ray") == ["os", "path", "join", "os.path.join", "std", "vector",
+                                                              "std::vector", "14", "3.14", "ray", "x-ray"]
+    assert a.terms("end. Next _private_ a_ b") == ["end", "next", "privat"]  # a space or a lone joiner: no identifier
+    assert a.terms("ab...cd") == ["ab", "cd"]  # three joiners in a row: not an identifier
+
+
+def test_identifier_ranks_whole_match_first(rank_site):
+    from exporter.search.query import SiteIndex
+
+    ix = SiteIndex(rank_site)
+    hits = ix.search("handle_error", mode="keyword")
+    assert hits[0]["anchor_url"] == "/api.html#handle_error"
+    parts = ix.search("handle error", mode="keyword")  # the parts still find every chunk holding them
+    assert {h["url"] for h in parts} >= {"/api.html", "/guide.html"}
+    assert ix.search("os.path.join", mode="keyword")[0]["anchor_url"] == "/api.html#os-path"
+
+
+def test_weak_words_never_make_a_result_alone(rank_site):
+    from exporter.search.query import SiteIndex
+
+    ix = SiteIndex(rank_site)
+    hits = ix.search("how do I configure logging", mode="keyword")
+    assert hits and "/faq.html" not in {h["url"] for h in hits}  # "how", "do" alone do not list the FAQ
+    assert hits[0]["anchor_url"] == "/guide.html#logging"
+    assert [h["url"] for h in ix.search("how do", mode="keyword")] == ["/faq.html"]  # weak words only: they count
+    assert ix.search("the of and", mode="keyword") == []  # stop words only: nothing to match
+    assert "/faq.html" not in {h["url"] for h in ix.search("how do I deploy with gunicorn", mode="hybrid")[:1]}
+
+
+def test_typo_finds_the_term(rank_site):
+    from exporter.search.query import SiteIndex, osa
+
+    assert osa("retreiv", "retriev", 1) == 1 and osa("abc", "abcde", 1) == 2 and osa("kitten", "sitting", 3) == 3
+    ix = SiteIndex(rank_site)
+    hits = ix.search("gunicron", mode="keyword")  # a transposition
+    assert hits and hits[0]["anchor_url"] == "/deploy.html#servers" and ix.corrections == {"gunicron": "gunicorn"}
+    assert "<mark>gunicorn</mark>" in hits[0]["excerpt"]
+    hits = ix.search("confgure templtes", mode="keyword")
+    assert hits[0]["anchor_url"] == "/guide.html#templates"
+    assert ix.search("gunicorn", mode="keyword") and ix.corrections == {}  # a known term is never corrected
+    assert ix.search("zzqx", mode="keyword") == [] and ix.corrections == {}  # nothing near: nothing found
+    assert ix.search("qunicorn", mode="keyword") == []  # the first letter must be right
+    ix.search("revers proxxy", mode="keyword")  # "revers" stems to "rever": as near "refer" (more chunks) as "revers"
+    assert ix.corrections == {"rever": "revers", "proxxi": "proxi"}  # ... the longer common prefix wins
+
+
+def test_impacts_are_quantized_per_term(rank_site):
+    """Each term's best posting is 255; a decoded score is within half a step (max / 510) of float BM25F."""
+    from exporter.search.analyze import Analyzer
+    from exporter.search.build import _bm25, _impacts, _Postings
+    from exporter.search.store import decode_terms
+
+    rng = np.random.default_rng(7)
+    an, p = Analyzer(), _Postings()
+    words = [f"w{i}" for i in range(40)]
+    for _ in range(300):
+        p.add(an.terms("title"), [], [str(w) for w in rng.choice(words, size=rng.integers(1, 60))], float(rng.choice([1, 2])))
+    term, chunk, imp, df, tmax = _impacts(p)
+    _, _, s, _ = _bm25(p)
+    unit = tmax.astype(np.float64)[term] / 255.0
+    assert np.all(np.abs(imp * unit - s) <= unit / 2 + 1e-6 * unit)
+    for t in range(len(df)):
+        assert imp[term == t].max() == 255
+    assert len(np.unique(imp * unit)) > 2000  # not a handful of distinct values, as with one scale for the index
+    meta = json.loads((rank_site / "index.json").read_text())
+    assert meta["version"] == 2 and meta["bm25"]["heading_weight"] == 1.0 and meta["typo_shards"] >= 1
+    shards = [decode_terms((rank_site / "terms" / f"{k}.bin").read_bytes()) for k in range(meta["term_shards"])]
+    scores = [v for sh in shards for _, sc in sh.values() for v in sc]
+    assert len(scores) and max(scores) > 0
+
+
+def test_bm25f_title_heading_and_chunk_weight():
+    from exporter.search.build import _bm25, _Postings
+
+    p = _Postings(title_weight=3.0, heading_weight=2.0)
+    body = ["x"] * 9
+    p.add(["k"], [], body)        # k in the title
+    p.add([], ["k"], body)        # k in the heading
+    p.add([], [], ["k"] + body)   # k in the text
+    p.add([], [], ["k"] + body, weight=2.0)  # the same, weighted twice (data-edgembed-weight)
+    p.add([], [], ["y"] * 10)
+    term, chunk, s, _ = _bm25(p)
+    k = p.vocab["k"]
+    by = dict(zip(chunk[term == k].tolist(), s[term == k].tolist()))
+    assert by[0] > by[1] > by[2] and by[3] == pytest.approx(2 * by[2])
+
+
+def test_page_score_from_its_chunks(rank_site):
+    from exporter.search.query import SiteIndex
+
+    ix = SiteIndex(rank_site)
+    assert ix.meta["fusion"]["page_alpha"] == 0.0
+    ix.meta["fusion"] = {**ix.meta["fusion"], "page_alpha": 0.0}
+    q = "configure templates logging"
+    one = ix.search(q, mode="keyword")
+    chunks, _ = ix.ranked_chunks(q, "keyword", 10)
+    assert one[0]["score"] == chunks[0][1]  # page_alpha 0: the best chunk's score
+    assert one[0]["sub_results"] and one[0]["sub_results"][0]["score"] <= one[0]["score"]
+    ix.meta["fusion"] = {**ix.meta["fusion"], "page_alpha": 0.5}
+    soft = ix.search(q, mode="keyword")
+    rest = sum(max(s["score"], 0.0) for s in soft[0]["sub_results"])
+    assert soft[0]["score"] == pytest.approx(chunks[0][1] + 0.5 * rest)
+
+
+QUERIES = ["handle_error", "handle error", "handel_eror", "how do", "how do I configure logging", "gunicron workers",
+           "confgure templtes", "the of and", "os.path.join", "std::vector", "", "zzqx", "qunicorn", "revers proxxy",
+           "production server", "HANDLE_ERROR()", "error error error"]
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5])
+@pytest.mark.skipif(node_marks()[0].args[0], reason="node is not installed")
+def test_js_ranks_as_python(rank_site, tmp_path, alpha):
+    """search.mjs in Node gives the hits, order, excerpts, sub-results and scores of query.py (typos, identifiers,
+    weak words, page scores with page_alpha 0 and 0.5)."""
+    import shutil
+
+    from exporter.search.query import SiteIndex
+
+    ix_dir = tmp_path / "ix"
+    shutil.copytree(rank_site, ix_dir)
+    meta = json.loads((ix_dir / "index.json").read_text())
+    meta["fusion"]["page_alpha"] = alpha
+    (ix_dir / "index.json").write_text(json.dumps(meta))
+    (tmp_path / "q.json").write_text(json.dumps(QUERIES))
+    ix = SiteIndex(ix_dir)
+    keys = ("url", "title", "heading", "anchor_url", "excerpt")
+    for mode in ("keyword", "hybrid"):
+        r = subprocess.run(["node", str(WEB / "scripts" / "search_node.mjs"), str(ix_dir), str(tmp_path / "q.json"), mode,
+                            "10"], capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr[-2000:]
+        js = [json.loads(ln) for ln in r.stdout.strip().split("\n")]
+        for q, got in zip(QUERIES, js):
+            want = ix.search(q, 10, mode)
+            assert [[h[k] for k in keys] + [[(s["url"], s["excerpt"]) for s in h["sub_results"]]] for h in want] == \
+                   [[h[k] for k in keys] + [[(s["url"], s["excerpt"]) for s in h["sub_results"]]] for h in got], (mode, q)
+            assert all(abs(a["score"] - b["score"]) <= 1e-6 for a, b in zip(want, got)), (mode, q)
+        assert len(js) == len(QUERIES)
