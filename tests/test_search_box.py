@@ -153,3 +153,78 @@ def test_excerpt_markdown_and_title_suffix():
     assert got["md"] == ["Use <m>pip</m> install with --user, see the guide.", " Install <m>pip</m> note item a b done",
                          "call __init__ with *args and **kwargs, 2 * 3 = 6", "a real emphasis and "]
     assert got["suffix"] == [" — Flask Documentation (3.1.x)", " | Proj", "", "", ""]
+
+
+SMOKE_JS = """async ({ css, slot, query, parts, props }) => {
+  if (css) { const st = document.createElement("style"); st.textContent = css; document.head.append(st); }
+  await import("/_edgembed/js/search_ui.mjs");
+  const box = document.createElement("edgembed-search");
+  box.setAttribute("index", "/_edgembed/");
+  box.setAttribute("mode", "keyword");
+  (document.querySelector(slot) ?? document.body).prepend(box);
+  const ui = box.ui, r = box.shadowRoot, input = r.querySelector("input");
+  await ui.search;
+  window.scrollTo(0, box.getBoundingClientRect().top + window.scrollY - 8);
+  const h0 = document.documentElement.scrollHeight, w0 = document.documentElement.scrollWidth;
+  input.focus();
+  input.value = query;
+  await ui.run(query);
+  ui.open();
+  const key = (k) => { input.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true }));
+    return input.getAttribute("aria-activedescendant"); };
+  const styles = {};
+  for (const [name, sel] of Object.entries(parts)) {
+    const e = r.querySelector(sel);
+    if (e) { const cs = getComputedStyle(e); styles[name] = Object.fromEntries(props.map((p) => [p, cs.getPropertyValue(p)])); }
+  }
+  const panel = r.querySelector(".panel"), p = panel.getBoundingClientRect(), i = input.getBoundingClientRect();
+  const out = { styles, heights: [h0, document.documentElement.scrollHeight], widths: [w0, document.documentElement.scrollWidth],
+    hostHeight: box.getBoundingClientRect().height, position: getComputedStyle(panel).position, below: p.top >= i.bottom,
+    options: [...r.querySelectorAll("[role=option]")].map((o) => [o.querySelector("a").getAttribute("href"), o.classList.contains("weak")]),
+    ids: [...r.querySelectorAll("[role=option]")].map((o) => o.id), keys: [key("ArrowDown"), key("ArrowDown"), key("ArrowUp")] };
+  key("Escape");
+  out.closed = [panel.hidden, input.getAttribute("aria-expanded"), input.value];
+  return out;
+}"""
+SMOKE_PARTS = {"input": "input", "panel": ".panel", "option": "li[role=option]", "link": "li[role=option] > a",
+               "title": ".title", "excerpt": ".excerpt", "mark": "mark"}
+SMOKE_PROPS = ["color", "font-family", "font-size", "font-style", "line-height", "letter-spacing", "text-transform",
+               "text-indent", "margin-left", "padding-left", "padding-top", "list-style-type", "text-decoration-line"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("engine", ["firefox", "webkit"])
+def test_box_smoke_in_other_engines(theme_site, engine):
+    """Firefox and WebKit: the box in the alabaster theme under hostile CSS keeps its own styles (equal to a bare page's
+    in the same engine), overlays without moving the page, marks weak keyword matches, moves with the arrow keys."""
+    from exporter.proof.engines import engine_available, open_engine
+    from exporter.search.query import SiteIndex
+    from search_browser import keepalive_server
+
+    ok, why = engine_available(engine)
+    if not ok:
+        pytest.skip(why)
+    srv, base = keepalive_server(theme_site)
+    try:
+        with open_engine(engine, timeout=300) as eng:
+            got = {}
+            for name, url, slot, css in (("bare", "_bare.html", "main", ""),
+                                         ("sphinx-alabaster", "sphinx-alabaster/quickstart.html", "div.body", HOSTILE)):
+                page = eng.new_page(1280, 800)
+                page.goto(base + url)
+                got[name] = page.evaluate(SMOKE_JS, {"css": css, "slot": slot, "query": QUERY, "parts": SMOKE_PARTS,
+                                                     "props": SMOKE_PROPS}, timeout=240)
+                page.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    want = ix_hits = SiteIndex(theme_site / "_edgembed").search(QUERY, 8, "keyword")
+    bare = got["bare"]
+    for name, g in got.items():
+        assert g["styles"] == bare["styles"] and len(g["styles"]) == len(SMOKE_PARTS), (engine, name)
+        assert g["heights"][0] == g["heights"][1] and g["widths"][0] == g["widths"][1] and g["hostHeight"] == 44, (engine, name, g)
+        assert g["position"] == "fixed" and g["below"], (engine, name, g)
+        top = ix_hits[0]["score"]
+        assert g["options"] == [[h["anchor_url"], h["score"] < 0.5 * top] for h in want], (engine, name)
+        assert g["keys"] == [g["ids"][0], g["ids"][1], g["ids"][0]] and g["closed"] == [True, "false", QUERY]
+    print(engine, {n: len(g["options"]) for n, g in got.items()})

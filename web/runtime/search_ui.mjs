@@ -102,7 +102,7 @@ export function stripMarkdown(text, markdown = false) {
 
 /** The excerpt string of a hit (escaped text, matches in <mark>) as DOM nodes, Markdown removed. */
 function excerptNodes(doc, html, markdown) {
-  const raw = String(html ?? "").replace(/<mark>/g, MARK_ON).replace(/<\/mark>/g, MARK_OFF).replace(/<[^>]*>/g, "")
+  const raw = cleanText(html).replace(/<mark>/g, MARK_ON).replace(/<\/mark>/g, MARK_OFF).replace(/<[^>]*>/g, "")
     .replace(/&(?:amp|lt|gt|quot|#x27|#39);/g, (e) => UNESCAPE[e]);
   const text = stripMarkdown(raw, markdown).trim();
   const out = [];
@@ -116,6 +116,11 @@ function excerptNodes(doc, html, markdown) {
     out.push(m);
   }
   return out;
+}
+
+/** Text without permalink signs and icon-font glyphs (private-use code points) that extraction may have kept. */
+function cleanText(s) {
+  return String(s ?? "").replace(/[¶\u{E000}-\u{F8FF}\u{F0000}-\u{FFFFD}\u{100000}-\u{10FFFD}]/gu, "").replace(/\s+/g, " ").trim();
 }
 
 const SEPARATORS = [" — ", " – ", " | ", " - ", " · ", " :: ", " » "];
@@ -142,7 +147,7 @@ export function titleSuffix(titles, siteName) {
 
 /** A page's label: its title without the site's suffix, else a name made from its URL's last part. */
 function pageLabel(title, url, suffix) {
-  const t = String(title ?? "").trim();
+  const t = cleanText(title);
   if (t) return suffix && t.endsWith(suffix) && t.length > suffix.length ? t.slice(0, -suffix.length).trim() : t;
   let path = String(url ?? "");
   try { path = decodeURIComponent(new URL(path, "http://x/").pathname); } catch { /* keep it */ }
@@ -290,7 +295,7 @@ export class EdgembedSearchUI {
         title.append(badge);
       }
       a.append(title);
-      const heading = String(h.heading ?? "").trim();
+      const heading = cleanText(h.heading);
       if (heading && heading !== label && heading !== String(h.title ?? "").trim()) {
         const hd = doc.createElement("span");
         hd.className = "heading";
@@ -313,7 +318,7 @@ export class EdgembedSearchUI {
           sa.href = safeHref(r.url);
           sa.tabIndex = -1;
           sa.setAttribute("part", "sub-link");
-          sa.textContent = String(r.heading ?? "").trim() || label;
+          sa.textContent = cleanText(r.heading) || label;
           sub.append(sa);
         }
         li.append(sub);

@@ -1,7 +1,7 @@
 // The search box inside real theme pages, in headless Chromium (playwright-core, Debian's /usr/bin/chromium).
 //   node web/scripts/search_box.mjs JOB.json OUT.json
 // JOB: {chromium, timeoutMs, pages: [{name, url, slot (CSS selector the box is put first into), css? (page CSS added
-//        after the theme's), queries: [..], mode?, mobile?, screenshot?}]}
+//        after the theme's), queries: [..], mode?, mobile?, scale? (phone pixel ratio, default 2), screenshot?}]}
 // OUT: {pages: [{name, before, results: [{query, options, status}], layout, styles, keys, escape, outside, enter, ...}]}
 // The box is <edgembed-search index="/_edgembed/">; everything inside it is read through its (open) shadow root.
 import { chromium } from "playwright-core";
@@ -52,7 +52,7 @@ function state(page) {
 
 function runPage(browser, spec) {
   const context = spec.mobile
-    ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }
+    ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: spec.scale ?? 2, isMobile: true, hasTouch: true }
     : { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 };
   return recordedVisit(browser, context, { name: spec.name }, timeout, async (page, rep) => {
     await page.goto(spec.url, { waitUntil: "load" });
