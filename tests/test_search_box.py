@@ -143,7 +143,7 @@ def test_excerpt_markdown_and_title_suffix():
     md = [["Use **<m>pip</m> install** with `--user`, see [the guide](https://x.org/a_(b)).", False],
           ["## Install <m>pip</m> > note * item | a | b | --- done", True],
           ["call __init__ with *args and **kwargs, 2 * 3 = 6", False],
-          ["a *real* emphasis and ¶", False]]
+          ["a *real* emphasis and ¶", False], ["bytes, cisi](eval-cisi.png) [one](a) and [two", True]]
     suffix = [[["A — Flask Documentation (3.1.x)", "B — Flask Documentation (3.1.x)", "C"], ""],
               [["Home - Site | Proj", "B | Proj"], "Proj"], [["One", "Two"], ""], [["X - Y"], ""], [["A · S", "B · S"], "T"]]
     r = subprocess.run(["node", "--input-type=module", "-e", UI_JS], capture_output=True, text=True, cwd=WEB, timeout=60,
@@ -151,7 +151,8 @@ def test_excerpt_markdown_and_title_suffix():
     assert r.returncode == 0, r.stderr[-2000:]
     got = json.loads(r.stdout)
     assert got["md"] == ["Use <m>pip</m> install with --user, see the guide.", " Install <m>pip</m> note item a b done",
-                         "call __init__ with *args and **kwargs, 2 * 3 = 6", "a real emphasis and "]
+                         "call __init__ with *args and **kwargs, 2 * 3 = 6", "a real emphasis and ",
+                         "bytes, cisi one and two"]
     assert got["suffix"] == [" — Flask Documentation (3.1.x)", " | Proj", "", "", ""]
 
 
@@ -218,13 +219,13 @@ def test_box_smoke_in_other_engines(theme_site, engine):
     finally:
         srv.shutdown()
         srv.server_close()
-    want = ix_hits = SiteIndex(theme_site / "_edgembed").search(QUERY, 8, "keyword")
+    want = SiteIndex(theme_site / "_edgembed").search(QUERY, 8, "keyword")
     bare = got["bare"]
     for name, g in got.items():
         assert g["styles"] == bare["styles"] and len(g["styles"]) == len(SMOKE_PARTS), (engine, name)
         assert g["heights"][0] == g["heights"][1] and g["widths"][0] == g["widths"][1] and g["hostHeight"] == 44, (engine, name, g)
         assert g["position"] == "fixed" and g["below"], (engine, name, g)
-        top = ix_hits[0]["score"]
+        top = want[0]["score"]
         assert g["options"] == [[h["anchor_url"], h["score"] < 0.5 * top] for h in want], (engine, name)
         assert g["keys"] == [g["ids"][0], g["ids"][1], g["ids"][0]] and g["closed"] == [True, "false", QUERY]
     print(engine, {n: len(g["options"]) for n, g in got.items()})

@@ -93,6 +93,7 @@ export function stripMarkdown(text, markdown = false) {
   t = t.replace(new RegExp(`\\*\\*(?=[^\\s*])(.+?)(?<=[^\\s*])\\*\\*`, "g"), "$1");
   t = t.replace(new RegExp(`(^|[\\s(${MARK_ON}])\\*(?=[^\\s*])([^*]+?)(?<=[^\\s*])\\*(?=$|[\\s).,;:!?${MARK_OFF}])`, "g"), "$1$2");
   if (markdown) {
+    t = t.replace(/\]\((?:[^()\s]|\([^()\s]*\))*\)/g, "").replace(/\[(?![^[\]]*\])/g, ""); // a link cut by the window
     t = t.replace(/\*\*|~~/g, "");
     t = t.replace(new RegExp(`(^|${GAP})(?:#{1,6}|>+|[*+]|\\||:?-{3,}:?|\\*{3,}|_{3,}|={3,})(?=${GAP}|$)`, "g"), "$1");
     t = t.replace(/\s+\|\s+/g, " ");
@@ -147,7 +148,7 @@ export function titleSuffix(titles, siteName) {
 
 /** A page's label: its title without the site's suffix, else a name made from its URL's last part. */
 function pageLabel(title, url, suffix) {
-  const t = cleanText(title);
+  const t = stripMarkdown(cleanText(title)).trim();
   if (t) return suffix && t.endsWith(suffix) && t.length > suffix.length ? t.slice(0, -suffix.length).trim() : t;
   let path = String(url ?? "");
   try { path = decodeURIComponent(new URL(path, "http://x/").pathname); } catch { /* keep it */ }
@@ -295,7 +296,7 @@ export class EdgembedSearchUI {
         title.append(badge);
       }
       a.append(title);
-      const heading = cleanText(h.heading);
+      const heading = stripMarkdown(cleanText(h.heading)).trim();
       if (heading && heading !== label && heading !== String(h.title ?? "").trim()) {
         const hd = doc.createElement("span");
         hd.className = "heading";
@@ -318,7 +319,7 @@ export class EdgembedSearchUI {
           sa.href = safeHref(r.url);
           sa.tabIndex = -1;
           sa.setAttribute("part", "sub-link");
-          sa.textContent = cleanText(r.heading) || label;
+          sa.textContent = stripMarkdown(cleanText(r.heading)).trim() || label;
           sub.append(sa);
         }
         li.append(sub);
