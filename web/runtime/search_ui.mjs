@@ -250,7 +250,9 @@ export class EdgembedSearchUI {
       const hits = await s.search(query, { limit: this.opts.limit, mode });
       this.render(hits, seq, false, query);
     } catch (err) { // keyword results, if any, stay on screen
-      if (seq === this.seq) this.say(`search failed: ${err.message}`);
+      if (seq !== this.seq) return;
+      this.say(`search failed: ${err.message}`);
+      if (this.isFocused()) this.open(); // the panel shows why (its first line)
     }
   }
 
