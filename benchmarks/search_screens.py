@@ -35,6 +35,9 @@ def main() -> int:
         ])
         for p in pages:
             print(p["name"], p.get("error") or "ok", [o["title"] for o in p.get("ui", {}).get("options", [])][:4])
+        from search_box_screens import shrink
+
+        shrink([ROOT / "docs" / "search-desktop.png", ROOT / "docs" / "search-phone.png"])
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -50,39 +50,49 @@ async function runQueries(page, spec, rep) {
   return out;
 }
 
+// The box lives in an open shadow root: this finds it from the page (the host is the first element holding one).
+const ROOT = `(() => { for (const e of document.querySelectorAll("*")) if (e.shadowRoot?.querySelector("[role=combobox]")) return e.shadowRoot;
+  return document; })()`;
+
 async function runUi(page, ui) {
   const input = page.locator("input[role=combobox]");
   await input.click();
   await input.pressSequentially(ui.query, { delay: 20 });
-  await page.waitForFunction((q) => {
-    const list = document.querySelector("[role=listbox]");
-    return list?.dataset.query === q && list.dataset.partial === "0" && !document.querySelector("[role=status]").textContent.includes("searching");
-  }, ui.query);
-  const before = await page.evaluate(() => ({
-    expanded: document.querySelector("input[role=combobox]").getAttribute("aria-expanded"),
-    controls: document.querySelector("input[role=combobox]").getAttribute("aria-controls"),
-    listbox: document.querySelector("[role=listbox]")?.id,
-    options: [...document.querySelectorAll("[role=option]")].map((o) => ({
-      id: o.id, title: o.querySelector(".ems-title")?.textContent, href: o.querySelector("a")?.getAttribute("href"),
-      marks: o.querySelectorAll("mark").length })),
-    status: document.querySelector("[role=status]")?.textContent,
-    overflowX: document.documentElement.scrollWidth > window.innerWidth,
-  }));
+  await page.waitForFunction(({ q, root }) => {
+    const r = (0, eval)(root);
+    const list = r.querySelector("[role=listbox]");
+    return list?.dataset.query === q && list.dataset.partial === "0" && !r.querySelector("[role=status]").textContent.includes("searching");
+  }, { q: ui.query, root: ROOT });
+  const before = await page.evaluate((root) => {
+    const r = (0, eval)(root);
+    return {
+      expanded: r.querySelector("input[role=combobox]").getAttribute("aria-expanded"),
+      controls: r.querySelector("input[role=combobox]").getAttribute("aria-controls"),
+      listbox: r.querySelector("[role=listbox]")?.id,
+      options: [...r.querySelectorAll("[role=option]")].map((o) => ({
+        id: o.id, title: o.querySelector(".title")?.firstChild?.textContent, href: o.querySelector("a")?.getAttribute("href"),
+        marks: o.querySelectorAll("mark").length, weak: o.classList.contains("weak") })),
+      status: r.querySelector("[role=status]")?.textContent,
+      overflowX: document.documentElement.scrollWidth > window.innerWidth,
+    };
+  }, ROOT);
   await input.press("ArrowDown");
   await input.press("ArrowDown");
-  const nav = await page.evaluate(() => ({
-    active: document.querySelector("input[role=combobox]").getAttribute("aria-activedescendant"),
-    selected: [...document.querySelectorAll("[role=option][aria-selected=true]")].map((o) => o.id),
-  }));
-  const small = await page.evaluate(() => [...document.querySelectorAll(".edgembed-search a, .edgembed-search input")]
+  const nav = await page.evaluate((root) => {
+    const r = (0, eval)(root);
+    return { active: r.querySelector("input[role=combobox]").getAttribute("aria-activedescendant"),
+      selected: [...r.querySelectorAll("[role=option][aria-selected=true]")].map((o) => o.id) };
+  }, ROOT);
+  const small = await page.evaluate((root) => [...(0, eval)(root).querySelectorAll("a, input")]
     .filter((e) => e.getBoundingClientRect().width > 0)
-    .map((e) => e.getBoundingClientRect()).filter((r) => r.height < 24).length);
+    .map((e) => e.getBoundingClientRect()).filter((r) => r.height < 24).length, ROOT);
   if (ui.screenshot) await page.screenshot({ path: ui.screenshot, fullPage: false });
   await input.press("Escape");
-  const afterEscape = await page.evaluate(() => ({
-    options: document.querySelectorAll("[role=option]").length,
-    expanded: document.querySelector("input[role=combobox]").getAttribute("aria-expanded"),
-  }));
+  await input.press("Escape"); // the first closes the panel, the second clears the input
+  const afterEscape = await page.evaluate((root) => ({
+    options: (0, eval)(root).querySelectorAll("[role=option]").length,
+    expanded: (0, eval)(root).querySelector("input[role=combobox]").getAttribute("aria-expanded"),
+  }), ROOT);
   return { ...before, nav, afterEscape, smallTargets: small };
 }
 
