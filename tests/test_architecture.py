@@ -135,3 +135,22 @@ def test_edgembed_package_is_the_public_api_only():
     for name in exporter.__all__:
         assert getattr(edgembed, name) is getattr(exporter, name), name
     assert edgembed.__version__ == exporter.__version__
+
+
+def test_no_merge_conflict_markers():
+    """No tracked text file carries a leftover merge-conflict marker."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    files = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True).stdout.split("\n")
+    bad = []
+    for rel in files:
+        if not rel.endswith((".py", ".md", ".mjs", ".js", ".ts", ".json", ".css", ".j2", ".sh", ".toml", ".txt", ".html")):
+            continue
+        try:
+            text = (root / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        bad += [f"{rel}:{n}" for n, line in enumerate(text.splitlines(), 1)
+                if line.startswith(("<<<<<<< ", ">>>>>>> ")) or line == "======="]
+    assert not bad, f"merge-conflict markers: {bad[:10]}"
