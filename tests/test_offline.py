@@ -75,6 +75,7 @@ class Site:
 
 SNIPPET = "/__host__/snippet.js"  # what the host injects into every HTML page (same origin: the demo's CSP allows it)
 SW_LOG = "/__host__/sw-log"
+SLOW = "/__host__/slow.txt"
 # Prepended to edgembed-sw.js when the browser fetches it as a service worker (`Service-Worker: script`); the fill's
 # own fetch of the file (checked against the manifest) gets it unchanged.
 SW_PROBE = """(() => {
@@ -126,6 +127,9 @@ class HostProxy:
             def do_GET(self) -> None:
                 if self.upstream_down():
                     return  # no answer: the browser sees a network error
+                if self.path.split("?")[0] == SLOW:  # a slow answer: the page reloads while it is on its way
+                    time.sleep(3)
+                    return self.reply(200, {"Content-Type": "text/plain"}, b"slow\n")
                 if self.path.split("?")[0] == SNIPPET:
                     host.snippet_requests += 1
                     return self.reply(200, {"Content-Type": "text/javascript"},
@@ -226,7 +230,11 @@ def test_offline_reload_and_a_new_export(engine, sites, tmp_path):
         online_top = p.evaluate("async (q) => window.edgembed.search(q)", QUERY)
         _no_problems(p, host, "first visit")
 
-        p.reload()  # online, controlled by the worker now
+        # online, controlled by the worker now; fetches still on their way when the page goes (as the page's background
+        # row fetches are on a reload) are aborted: Firefox logged the worker's rejected respondWith for each
+        p.evaluate("(n) => { for (let i = 0; i < n; i++) fetch(%s + '?' + i).catch(() => {}); }" % json.dumps(SLOW), 4)
+        time.sleep(0.5)
+        p.reload()
         p.evaluate(demo.READY, 120000, timeout=180)
         assert p.evaluate(SNIPPET_RAN) and _wait_offline(p)["state"] == "ready"
         _no_problems(p, host, "reload")
