@@ -12,7 +12,8 @@ Every visit goes through a host (HostProxy) that injects a `<script>` snippet in
 a probe that reports its console errors and warnings, uncaught errors, and every respondWith / waitUntil promise
 that rejects or answers with an error (what makes an engine log "the service worker encountered an unexpected
 error"): the first visit, the reload, the new export and the offline reload must leave none, in every engine.
-A tampered row shard or runtime module is still refused (the markup is not checked; what computes vectors is).
+A tampered row shard or runtime module is still refused (the markup is not checked; what computes vectors is), and
+a fill cut by the network resumes where it stopped.
 The cells go to the engine matrix (test-artifacts/engine-matrix.json, the README's table)."""
 
 from __future__ import annotations
@@ -111,6 +112,7 @@ class HostProxy:
 
     def __init__(self, upstream: "Site"):
         self.upstream, self.entries, self.snippet_requests = upstream, [], 0
+        self.rows_requests, self.cut_after = 0, None  # cut_after N: after N row-shard requests, nothing gets through
         host = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -156,7 +158,9 @@ class HostProxy:
                 self.reply(r.status, {**out, "Cache-Control": "no-store"}, body)
 
             def upstream_down(self) -> bool:
-                return host.upstream.srv is None
+                if self.path.startswith("/rows/") and not self.path.startswith("/rows/index"):
+                    host.rows_requests += 1
+                return host.upstream.srv is None or (host.cut_after is not None and host.rows_requests > host.cut_after)
 
             def reply(self, status: int, headers: dict, body: bytes) -> None:
                 self.send_response(status)
@@ -204,7 +208,7 @@ def _no_problems(p, host: HostProxy, when: str) -> None:
     """No page error, no console error, and nothing the service worker's probe reported (Firefox's "A ServiceWorker
     intercepted the request and encountered an unexpected error" is a page error there)."""
     log = p.log()
-    assert log.page_errors == [] and log.console_errors == [], f"{when}: {log}"
+    assert log.page_errors == [] and log.console_errors == [], f"{when}: {log.page_errors + log.console_errors} {host.entries}"
     assert host.problems() == [], f"{when}: the service worker: {host.problems()}"
 
 
@@ -295,6 +299,55 @@ REGISTER = """async () => {
     reg.active.postMessage("edgembed-offline-sync");
   });
 }"""
+
+
+SYNC = """async () => {
+  const reg = await navigator.serviceWorker.register("edgembed-sw.js");
+  await navigator.serviceWorker.ready;
+  const seen = [];
+  return await new Promise((resolve) => {
+    navigator.serviceWorker.addEventListener("message", ({ data }) => {
+      if (!data || data.type !== "edgembed-offline") return;
+      seen.push(data);
+      if (data.state !== "caching") resolve(seen);
+    });
+    reg.active.postMessage("edgembed-offline-sync");
+  });
+}"""
+
+
+def test_an_interrupted_fill_resumes(engine, sites, tmp_path):
+    """The connection goes while the worker caches (as when the user leaves and the browser stops the worker): the
+    files it stored are kept, the page is told it resumes, and the next sync fetches only the rest."""
+    site = Site(tmp_path / "site")
+    shutil.copytree(sites["a"], site.folder)
+    site.start()
+    host = HostProxy(site)
+    host.cut_after = 300
+    p = engine.new_page()
+    try:
+        p.goto(host.base + "index.html?offline=0&fill=0")
+        if not p.evaluate("() => 'serviceWorker' in navigator"):
+            pytest.skip(f"{engine.name}: no service workers here")
+        first = p.evaluate(SYNC, timeout=240)[-1]
+        assert first["state"] == "failed" and first["resumable"], first
+        stored = p.evaluate("async () => (await (await caches.open((await caches.keys())[0])).keys()).length")
+        assert stored > 100, f"the files stored before the cut are kept ({stored})"
+        host.cut_after, before = None, host.rows_requests
+        seen = p.evaluate(SYNC, timeout=240)
+        assert seen[0]["state"] == "caching" and seen[0]["resumed"] and seen[0]["done"] >= 100, seen[0]
+        assert seen[-1]["state"] == "ready", seen[-1]
+        total = seen[-1]["total"]
+        fetched = host.rows_requests - before
+        shards = len(list((sites["a"] / "rows").glob("*.bin"))) - 1
+        assert fetched < shards, f"the resumed fill fetched {fetched} of {shards} shards again"
+        assert host.problems() == [], host.problems()
+        print(f"{engine.name}: cut after 300 shard requests, {stored} files kept; resumed at {seen[0]['done']} of {total}, "
+              f"{fetched} shards fetched to finish")
+    finally:
+        p.close()
+        host.close()
+        site.stop()
 
 
 def test_a_tampered_shard_or_module_is_refused_offline(engine, sites, tmp_path):

@@ -12,9 +12,11 @@
 // the vectors depend on. Same-scope files the manifest does not list (a snippet a host adds) are kept as they come.
 // An interrupted fill (the user left, the browser stopped the worker) resumes on the next online visit: the files
 // already stored are kept, the rest fetched; until the fill is done, the export is not offline yet.
-// Every respondWith gets a Response (never a rejection, never Response.error()): an aborted or failed fetch is
-// answered 503, so no engine logs "the service worker encountered an unexpected error".
-// Pages get progress messages: {type: "edgembed-offline", state: "caching" | "ready" | "failed", done, total, reason}.
+// Every respondWith gets a Response (never a rejection, never Response.error()): a fetch that fails is answered 503,
+// and the worker's fetches do not follow the page's abort signal (a reload aborts the page's background fetches),
+// so no engine logs "the service worker encountered an unexpected error".
+// Pages get progress messages: {type: "edgembed-offline", state: "caching" | "ready" | "failed", done, total, reason,
+// resumed (caching: files of an interrupted fill were kept), resumable (failed: not for integrity; the next visit goes on)}.
 /* eslint-env serviceworker */
 "use strict";
 
@@ -141,7 +143,7 @@ async function fill(version, { cache, manifest, manifestBody }) {
     const integrity = / does not match /.test(reason);
     if (integrity) await caches.delete(`${PREFIX}${SCOPE}:${version}`); // a network error keeps what is stored: it resumes
     if (integrity && current?.version === version) current = null;
-    tell({ state: "failed", reason, version });
+    tell({ state: "failed", reason, version, resumable: !integrity });
   }
 }
 
@@ -219,7 +221,9 @@ async function cacheFirst(request, rel, waitUntil) {
   if (hit) return hit;
   let res;
   try {
-    res = await fetch(request);
+    // not tied to the page's signal: a page that goes (a reload) would abort the body under a response already given
+    // to respondWith, which Firefox reports as the worker's error
+    res = await fetch(request, { signal: new AbortController().signal });
   } catch (e) {
     const kept = now && !listed && (await now.cache.match(SCOPE + rel));
     if (kept) return kept;

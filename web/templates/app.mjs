@@ -281,6 +281,7 @@ function goOffline() {
       if (data?.type !== "edgembed-offline") return;
       if (data.state === "caching") show(`${data.resumed ? "resumed: " : ""}caching ${data.done.toLocaleString("en")} of ${data.total.toLocaleString("en")} files; ${LEAVE}`);
       else if (data.state === "ready") show("ready: this page works offline"), resolve(data);
+      else if (data.state === "failed" && data.resumable) show(`interrupted (${data.reason}); it resumes on your next visit`, true), resolve(data);
       else if (data.state === "failed") show(`not available: ${data.reason}`, true), resolve(data);
     });
     navigator.serviceWorker.register("edgembed-sw.js").then(() => navigator.serviceWorker.ready)
