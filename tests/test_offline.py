@@ -141,7 +141,7 @@ class HostProxy:
                 try:
                     conn.request("GET", self.path, headers=headers)
                     r = conn.getresponse()
-                    body, out = r.read(), {k: v for k, v in r.getheaders() if k.lower() not in ("connection", "keep-alive", "transfer-encoding", "content-length", "etag")}
+                    body, out = r.read(), {k: v for k, v in r.getheaders() if k.lower() not in ("connection", "keep-alive", "transfer-encoding", "content-length")}
                 except OSError:
                     return
                 finally:
@@ -154,7 +154,7 @@ class HostProxy:
                     body = SW_PROBE.encode() + body  # (the worker's own fetch of the file gets it as it is)
                 else:
                     return self.reply(r.status, out, body)
-                out = {k: v for k, v in out.items() if k.lower() != "last-modified"}  # a changed body: no validators
+                out = {k: v for k, v in out.items() if k.lower() not in ("last-modified", "etag")}  # a changed body: no validators
                 self.reply(r.status, {**out, "Cache-Control": "no-store"}, body)
 
             def upstream_down(self) -> bool:
