@@ -4,19 +4,30 @@
 // the network first (so a new export is seen at once), everything else from the cache of the manifest in use.
 // When a manifest arrives that the cache does not hold, the old export's cache is deleted and the new one filled:
 // the files the flat backend needs (every file the manifest lists, the row shards rows/index.bin lists, minus the
-// onnx backend's and the other targets' files), each checked against the manifest's sha256 (the shards against
-// the index's) before it is stored, so files of two exports are never mixed and a corrupt file is never kept.
-// Pages get progress messages: {type: "edgembed-offline", state: "caching" | "ready" | "failed", done, total, reason}.
+// onnx backend's and the other targets' files).
+// Integrity: what computes vectors (tables, row shards, tokenizer files, chartable, runtime modules, wasm, data) is
+// checked against the manifest's sha256 (the shards against the index's) before it is stored, so files of two exports
+// are never mixed and a corrupt file is never kept. The page's markup and looks (HTML, CSS, images) are stored as the
+// host serves them, unchecked: hosts inject snippets into HTML and site owners edit the page, which changes nothing
+// the vectors depend on. Same-scope files the manifest does not list (a snippet a host adds) are kept as they come.
+// An interrupted fill (the user left, the browser stopped the worker) resumes on the next online visit: the files
+// already stored are kept, the rest fetched; until the fill is done, the export is not offline yet.
+// Every respondWith gets a Response (never a rejection, never Response.error()): a fetch that fails is answered 503,
+// and the worker's fetches do not follow the page's abort signal (a reload aborts the page's background fetches),
+// so no engine logs "the service worker encountered an unexpected error".
+// Pages get progress messages: {type: "edgembed-offline", state: "caching" | "ready" | "failed", done, total, reason,
+// resumed (caching: files of an interrupted fill were kept), resumable (failed: not for integrity; the next visit goes on)}.
 /* eslint-env serviceworker */
 "use strict";
 
 const PREFIX = "edgembed-offline:";
 const SCOPE = self.registration.scope; // the export folder, with a trailing slash
 const SKIP = [/^onnx\//, /^mobile\//, /^edge\//, /^demo\/vendor\/ort/, /^model\.edgembed$/]; // offline: the flat backend
+const UNCHECKED = /\.(html?|css|png|jpe?g|gif|webp|avif|svg|ico)$/i; // markup and looks: hosts may change them
 const CONCURRENCY = 6;
 
-let current = null; // {version, manifest, cache}
-const installing = new Map(); // version -> Promise (an export is filled once, however many ask)
+let current = null; // {version, manifest, cache, complete}
+const installing = new Map(); // version -> {switched, done} (an export is filled once, however many ask)
 
 const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
 const sha256 = async (bytes) => hex(await crypto.subtle.digest("SHA-256", bytes));
@@ -24,19 +35,22 @@ const relOf = (url) => {
   const rel = decodeURIComponent(new URL(url).pathname.slice(new URL(SCOPE).pathname.length));
   return rel === "" || rel.endsWith("/") ? `${rel}index.html` : rel;
 };
+const unavailable = (why) => new Response(`edgembed offline: ${why}\n`, {
+  status: 503, statusText: "Service Unavailable", headers: { "Content-Type": "text/plain; charset=utf-8" },
+});
 
 async function tell(msg) {
   for (const c of await self.clients.matchAll({ includeUncontrolled: true })) c.postMessage({ type: "edgembed-offline", ...msg });
 }
 
-/** The export in use: the newest cache of this scope (its manifest), or null before the first one. */
+/** The export in use: the newest complete cache of this scope (its manifest), or null before the first one. */
 async function active() {
   if (current) return current;
   for (const name of (await caches.keys()).reverse()) {
     if (!name.startsWith(PREFIX + SCOPE)) continue;
     const cache = await caches.open(name);
     const res = await cache.match(SCOPE + "manifest.json");
-    if (res) return (current = { version: name.slice((PREFIX + SCOPE).length + 1), manifest: await res.json(), cache });
+    if (res) return (current = { version: name.slice((PREFIX + SCOPE).length + 1), manifest: await res.json(), cache, complete: true });
   }
   return null;
 }
@@ -51,45 +65,52 @@ function shardsOf(index) {
     hex(index.slice(at + k * hashBytes, at + (k + 1) * hashBytes))]);
 }
 
-/** Fetch REL, check it (WANT: its sha256, or a prefix of it), store it in CACHE; false when it does not check out. */
+/** A copy of RES with BODY that the cache can keep (COOP/COEP/CORP stay: an isolated page needs them on its workers). */
+function keepable(res, body) {
+  const headers = new Headers(res.headers);
+  for (const h of ["Content-Encoding", "Content-Length", "Transfer-Encoding"]) headers.delete(h); // the body is decoded
+  return new Response(body, { status: 200, statusText: "OK", headers });
+}
+
+/** Fetch REL, check it (WANT: its sha256 or a prefix of it; null: markup, unchecked), store it; false when it fails. */
 async function store(cache, rel, want) {
   const res = await fetch(SCOPE + rel, { cache: "no-cache" });
   if (!res.ok) throw new Error(`${rel}: HTTP ${res.status}`);
   const body = await res.arrayBuffer();
-  if (!(await sha256(body)).startsWith(want)) return false;
-  const headers = new Headers(res.headers); // COOP/COEP/CORP stay: a cross-origin-isolated page needs them on its workers
-  for (const h of ["Content-Encoding", "Content-Length", "Transfer-Encoding"]) headers.delete(h); // the body is decoded
-  await cache.put(SCOPE + rel, new Response(body, { headers }));
+  if (want !== null && !(await sha256(body)).startsWith(want)) return false;
+  await cache.put(SCOPE + rel, keepable(res, body));
   return body;
 }
 
 /**
  * A new export: from now on its cache answers (SWITCHED resolves once it does), the old export's caches are dropped
- * and the new one is filled (DONE). Once per version, however many ask.
+ * and the new one is filled (DONE, which never rejects). Once per version, however many ask.
  * @returns {{switched: Promise<void>, done: Promise<void>}}
  */
 function install(version, manifestBody) {
   if (!installing.has(version)) {
     const switched = switchTo(version, manifestBody);
-    switched.catch(() => {});
-    const done = switched.then((it) => fill(version, it)).finally(() => installing.delete(version));
-    installing.set(version, { switched, done });
+    const done = switched.then((it) => fill(version, it), (e) => tell({ state: "failed", reason: String(e?.message ?? e), version }))
+      .finally(() => installing.delete(version));
+    installing.set(version, { switched: switched.then(() => {}, () => {}), done });
   }
   return installing.get(version);
 }
 
 async function switchTo(version, manifestBody) {
   const name = `${PREFIX}${SCOPE}:${version}`;
-  const cache = await caches.open(name);
+  const cache = await caches.open(name); // after an interrupted fill: the files it stored are still there
   const manifest = JSON.parse(new TextDecoder().decode(manifestBody));
-  current = { version, manifest, cache };
+  current = { version, manifest, cache, complete: false };
   for (const old of await caches.keys()) if (old.startsWith(PREFIX + SCOPE) && old !== name) await caches.delete(old);
   return { cache, manifest, manifestBody };
 }
 
 async function fill(version, { cache, manifest, manifestBody }) {
   try {
-    const todo = Object.entries(manifest.sha256 ?? {}).filter(([rel]) => !SKIP.some((re) => re.test(rel)));
+    const have = new Set((await cache.keys()).map((r) => r.url));
+    const todo = Object.entries(manifest.sha256 ?? {}).filter(([rel]) => !SKIP.some((re) => re.test(rel)))
+      .map(([rel, want]) => [rel, UNCHECKED.test(rel) ? null : want]);
     const index = manifest.files?.rows; // its shards are checked against it: store it first, then list them
     if (index && manifest.sha256?.[index]) {
       const hit = await cache.match(SCOPE + index);
@@ -97,111 +118,150 @@ async function fill(version, { cache, manifest, manifestBody }) {
       if (body === false) throw new Error(`${index} does not match the manifest's sha256`);
       todo.push(...shardsOf(body));
     }
-    let done = 0, next = 0;
+    const stored = todo.filter(([rel]) => have.has(SCOPE + rel)).length;
+    let done = stored, next = 0, failed = null;
+    tell({ state: "caching", done, total: todo.length, resumed: stored > 0, version });
     const work = async () => {
-      while (next < todo.length) {
+      while (next < todo.length && !failed) {
         const [rel, want] = todo[next++];
-        if (!(await cache.match(SCOPE + rel)) && (await store(cache, rel, want)) === false) {
-          throw new Error(`${rel} does not match the ${rel.startsWith("rows/") ? "rows index's" : "manifest's"} sha256`);
+        if (have.has(SCOPE + rel)) continue;
+        if ((await store(cache, rel, want)) === false) {
+          failed ??= new Error(`${rel} does not match the ${rel.startsWith("rows/") ? "rows index's" : "manifest's"} sha256`);
+          return;
         }
         if (++done % 200 === 0) tell({ state: "caching", done, total: todo.length, version });
       }
     };
-    await Promise.all(Array.from({ length: CONCURRENCY }, work));
+    const workers = Array.from({ length: CONCURRENCY }, () => work().catch((e) => { failed ??= e; }));
+    await Promise.all(workers);
+    if (failed) throw failed;
     await cache.put(SCOPE + "manifest.json", new Response(manifestBody, { headers: { "Content-Type": "application/json" } }));
+    if (current?.version === version) current.complete = true;
     tell({ state: "ready", done, total: todo.length, version });
   } catch (e) {
     const reason = e?.name === "QuotaExceededError" ? "the browser's storage quota is full" : String(e?.message ?? e);
-    await caches.delete(`${PREFIX}${SCOPE}:${version}`);
-    if (current?.version === version) current = null;
-    tell({ state: "failed", reason, version });
+    const integrity = / does not match /.test(reason);
+    if (integrity) await caches.delete(`${PREFIX}${SCOPE}:${version}`); // a network error keeps what is stored: it resumes
+    if (integrity && current?.version === version) current = null;
+    tell({ state: "failed", reason, version, resumable: !integrity });
   }
 }
 
-/** Fetch manifest.json and install its export unless the cache holds it (a page asks once the worker controls it). */
-async function sync() {
-  let body;
+/** The network's manifest.json: installs its export unless it is the one in use; null when the network fails. */
+async function checkManifest(waitUntil) {
+  const res = await fetch(SCOPE + "manifest.json", { cache: "no-cache" });
+  if (!res.ok) return { res };
+  const body = await res.clone().arrayBuffer();
+  const version = await sha256(body);
+  const now = await active();
+  if (now && now.version === version && now.complete) return { res, version }; // else: new, filling, or to resume
+  const job = install(version, body);
+  waitUntil(job.done);
+  await job.switched; // the page's next requests are answered from this export
+  return { res, version, job };
+}
+
+/** A page asks once the worker controls it: install the network's export, or say how things stand. */
+async function sync(waitUntil) {
+  let got;
   try {
-    const res = await fetch(SCOPE + "manifest.json", { cache: "no-cache" });
-    if (!res.ok) return tell({ state: "failed", reason: `manifest.json: HTTP ${res.status}` });
-    body = await res.arrayBuffer();
+    got = await checkManifest(waitUntil);
   } catch {
     const now = await active(); // offline: what is cached is what there is
     return tell(now ? { state: "ready", version: now.version } : { state: "failed", reason: "offline, and nothing cached yet" });
   }
-  const version = await sha256(body);
-  const now = await active();
-  if (!now || now.version !== version || installing.has(version)) return install(version, body).done;
-  return tell({ state: "ready", version });
+  if (!got.version) return tell({ state: "failed", reason: `manifest.json: HTTP ${got.res.status}` });
+  return got.job ? got.job.done : tell({ state: "ready", version: got.version });
 }
 
 /** manifest.json: the network's (a new export is installed), else the cached one. */
-async function manifestFirst(event) {
+async function manifestFirst(waitUntil) {
   try {
-    const res = await fetch(event.request, { cache: "no-cache" });
-    if (!res.ok) return res;
-    const body = await res.clone().arrayBuffer();
-    const version = await sha256(body);
+    return (await checkManifest(waitUntil)).res;
+  } catch {
     const now = await active();
-    if (!now || now.version !== version) {
-      const job = install(version, body);
-      event.waitUntil(job.done);
-      await job.switched; // the page's next requests are answered from this export
-    }
-    return res;
-  } catch (e) {
-    const now = await active();
-    const hit = now && (await now.cache.match(SCOPE + "manifest.json"));
-    return hit || Response.error();
+    return (now && (await now.cache.match(SCOPE + "manifest.json"))) || unavailable("manifest.json is not cached yet");
   }
 }
 
 /**
- * Pages: the network first (the latest page of the export online), the cached one offline. Online, the manifest is
- * checked before the page is answered, so that the files the page asks for next come from its own export.
+ * Pages: the network first (the latest page online, kept for offline as the host serves it), the cached one offline.
+ * Online, the manifest is checked before the page is answered, so that the files the page asks for next come from
+ * its own export.
  */
-async function pageFirst(event, rel) {
+async function pageFirst(request, rel, waitUntil) {
+  let page;
   try {
-    const page = await fetch(event.request);
-    try {
-      const res = await fetch(SCOPE + "manifest.json", { cache: "no-cache" });
-      if (res.ok) {
-        const body = await res.arrayBuffer();
-        const version = await sha256(body);
-        const now = await active();
-        if (!now || now.version !== version) {
-          const job = install(version, body);
-          event.waitUntil(job.done);
-          await job.switched;
-        }
-      }
-    } catch {
-      // the page came but the manifest did not: the next manifest request decides
-    }
-    return page;
-  } catch (e) {
+    page = await fetch(request);
+  } catch {
     const now = await active();
-    return (now && (await now.cache.match(SCOPE + rel))) || Response.error();
+    return (now && (await now.cache.match(SCOPE + rel))) || unavailable(`${rel} is not cached`);
   }
+  try {
+    await checkManifest(waitUntil);
+  } catch {
+    // the page came but the manifest did not: the next manifest request decides
+  }
+  if (page.ok && page.type === "basic" && !page.redirected && rel.endsWith(".html")) {
+    const now = current; // keep the page as served (injected snippets and edits included) for offline
+    if (now) waitUntil(page.clone().arrayBuffer().then((b) => now.cache.put(SCOPE + rel, keepable(page, b))).catch(() => {}));
+  }
+  return page;
 }
 
-/** Everything else: the cache of the export in use, else the network (and then the cache, once the file checks out). */
-async function cacheFirst(event, rel) {
+/**
+ * Everything else: the cache of the export in use, else the network. Same-scope files the manifest does not list (a
+ * host's snippet) come from the network first and are kept as they come, for offline; listed files are stored only
+ * by the fill, once they check out.
+ */
+async function cacheFirst(request, rel, waitUntil) {
   const now = await active();
-  const hit = now && (await now.cache.match(SCOPE + rel));
-  return hit || fetch(event.request);
+  const listed = !now || now.manifest.sha256?.[rel] !== undefined || rel.startsWith("rows/");
+  const hit = now && listed && (await now.cache.match(SCOPE + rel));
+  if (hit) return hit;
+  let res;
+  try {
+    // not tied to the page's signal: a page that goes (a reload) would abort the body under a response already given
+    // to respondWith, which Firefox reports as the worker's error
+    res = await fetch(request, { signal: new AbortController().signal });
+  } catch (e) {
+    const kept = now && !listed && (await now.cache.match(SCOPE + rel));
+    if (kept) return kept;
+    return unavailable(request.signal?.aborted || e?.name === "AbortError" ? `${rel}: the page stopped asking` : `${rel} is not cached`);
+  }
+  if (!listed && res.status === 200 && res.type === "basic" && !res.redirected) {
+    waitUntil(res.clone().arrayBuffer().then((b) => now.cache.put(SCOPE + rel, keepable(res, b))).catch(() => {}));
+  }
+  return res;
+}
+
+/** EVENT's lifetime, extended by promises that come later (waitUntil must be called while the event is live). */
+function lifetime(event) {
+  const later = [];
+  let settle;
+  event.waitUntil(new Promise((resolve) => { settle = resolve; }));
+  return {
+    waitUntil: (p) => later.push(Promise.resolve(p).catch(() => {})),
+    end: () => Promise.all(later).then(() => Promise.all(later)).finally(settle),
+  };
 }
 
 self.addEventListener("install", (event) => event.waitUntil(self.skipWaiting()));
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 self.addEventListener("message", (event) => {
-  if (event.data === "edgembed-offline-sync") event.waitUntil(sync());
+  if (event.data !== "edgembed-offline-sync") return;
+  const life = lifetime(event);
+  sync(life.waitUntil).catch(() => {}).finally(life.end);
 });
 self.addEventListener("fetch", (event) => {
   const req = event.request;
   if (req.method !== "GET" || !req.url.startsWith(SCOPE) || req.headers.has("range")) return;
   const rel = relOf(req.url);
-  if (rel === "manifest.json") event.respondWith(manifestFirst(event));
-  else if (req.mode === "navigate" || rel.endsWith(".html")) event.respondWith(pageFirst(event, rel));
-  else event.respondWith(cacheFirst(event, rel));
+  const life = lifetime(event);
+  const answer = rel === "manifest.json" ? manifestFirst(life.waitUntil)
+    : req.mode === "navigate" || rel.endsWith(".html") ? pageFirst(req, rel, life.waitUntil)
+      : cacheFirst(req, rel, life.waitUntil);
+  const safe = answer.catch((e) => unavailable(`${rel}: ${String(e?.message ?? e)}`));
+  safe.finally(life.end);
+  event.respondWith(safe);
 });

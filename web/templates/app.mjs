@@ -274,17 +274,22 @@ async function selfTest() {
 
 /**
  * Offline after the first visit: register the export's service worker (edgembed-sw.js), which caches the files the
- * flat backend needs under the manifest's hash. Not with Save-Data, nor ?offline=0. Resolves with its last word.
+ * flat backend needs under the manifest's hash. Not with Save-Data, nor ?offline=0. Resolves with its last word. While
+ * it caches, the line says that leaving is fine: the worker keeps what it stored and goes on at the next visit.
  */
+const LEAVE = "if you leave before it is done, it resumes on your next visit";
+
 function goOffline() {
   const show = (text, bad = false) => { $("p-offline").textContent = text; $("p-offline").classList.toggle("bad", bad); };
   if (!("serviceWorker" in navigator)) return show("not available (no service workers here)"), Promise.resolve({ state: "unsupported" });
   if (navigator.connection?.saveData || params.get("offline") === "0") return show("off"), Promise.resolve({ state: "off" });
+  show(`caching for offline use; ${LEAVE}`);
   return new Promise((resolve) => {
     navigator.serviceWorker.addEventListener("message", ({ data }) => {
       if (data?.type !== "edgembed-offline") return;
-      if (data.state === "caching") show(`caching ${data.done.toLocaleString("en")} of ${data.total.toLocaleString("en")} files`);
+      if (data.state === "caching") show(`${data.resumed ? "resumed: " : ""}caching ${data.done.toLocaleString("en")} of ${data.total.toLocaleString("en")} files; ${LEAVE}`);
       else if (data.state === "ready") show("ready: this page works offline"), resolve(data);
+      else if (data.state === "failed" && data.resumable) show(`interrupted (${data.reason}); it resumes on your next visit`, true), resolve(data);
       else if (data.state === "failed") show(`not available: ${data.reason}`, true), resolve(data);
     });
     navigator.serviceWorker.register("edgembed-sw.js").then(() => navigator.serviceWorker.ready)
