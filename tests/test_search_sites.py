@@ -240,3 +240,21 @@ def test_pages_that_quote_code_or_are_short_twins_are_not_listings(tmp_path):
                                         f"</h2><p>{doc}</p><a href=api.html>Read more</a></article></main>")
     info = site_pass(site_files(tmp_path), tmp_path, None)
     assert info.skip == {"/list.html": "a listing page (its text is other pages' excerpts)"}
+
+
+@pytest.mark.parametrize("rel,title,h1,skipped", [
+    ("404.html", "Page not found", "Oops", True), ("404/index.html", "Site", "Missing", True),
+    ("en/404.html", "404 - Site", "Lost", True), ("docs/err.html", "Errors", "404 Not Found", True),
+    ("doc/404.html", "Flow past a cylinder", "Flow past a cylinder", False),  # document number 404: content
+])
+def test_only_the_sites_404_page_is_left_out(tmp_path, rel, title, h1, skipped):
+    from exporter.search.extract import pages_of_file, site_files, site_pass
+
+    f = tmp_path / rel
+    f.parent.mkdir(parents=True, exist_ok=True)
+    f.write_text(f"<html><head><title>{title}</title></head><body><main><h1>{h1}</h1><p>Some words of text on the "
+                 f"page, enough to be read.</p></main></body></html>", encoding="utf-8")
+    files = site_files(tmp_path)
+    info = site_pass(files, tmp_path, None)
+    pages = [p for x in files for p in pages_of_file(x, tmp_path, None, info)]
+    assert (not pages) == skipped, [p.url for p in pages]

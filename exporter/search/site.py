@@ -71,9 +71,15 @@ def generated_reason(tree, root, url: str) -> str:
             return "a redirect stub (meta refresh)"
         if str(a.get("name") or "").lower() == "robots" and "noindex" in str(a.get("content") or "").lower():
             return "marked noindex (robots meta)"
-    last = url.rstrip("/").rsplit("/", 1)[-1].lower()
+    path = url.strip("/").lower()
+    last = path.rsplit("/", 1)[-1]
     h1 = root.css_first("h1") if root is not None else None
-    if last in ("404", "404.html", "404.htm") or (h1 is not None and re.match(r"404\b", text_of(h1))):
+    title = tree.css_first("title")
+    says = " ".join(text_of(x) for x in (h1, title) if x is not None).lower()
+    # the site's 404 page: at the root (404.html, 404/), or deeper (a language folder) when it says so; a document
+    # that happens to be number 404 (doc/404.html) is content
+    if (last in ("404", "404.html", "404.htm") and ("/" not in path or "404" in says or "not found" in says)) \
+            or (h1 is not None and re.match(r"404\b", text_of(h1))):
         return "a 404 page"
     if root is None:
         return ""
