@@ -68,7 +68,7 @@ def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.nd
     used = np.union1d(used, [pad])
     remap = np.full(len(table), -1, np.int64)
     remap[used] = np.arange(len(used))
-    ids = [remap[np.asarray(row, np.int64)].tolist() for row in ids]
+    ids = [remap[np.asarray(row, np.int64)].astype(np.int32) for row in ids]  # arrays: 4 bytes a token
     full, pad = table, int(remap[pad])
     vectors = torch.from_numpy(np.ascontiguousarray(table[used], np.float32))
     norms = vectors.norm(dim=1)
@@ -86,7 +86,7 @@ def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.nd
         longest = max(1, max(len(ids[i]) for i in rows))
         x = torch.full((len(rows), longest), pad, dtype=torch.long)
         for r, i in enumerate(rows):
-            x[r, :len(ids[i])] = torch.tensor(ids[i], dtype=torch.long)
+            x[r, :len(ids[i])] = torch.from_numpy(ids[i])
         return x.to(device), y[rows].to(device)
 
     def forward(x: torch.Tensor) -> torch.Tensor:
