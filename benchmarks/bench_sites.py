@@ -174,11 +174,13 @@ def bm25s_run(pages: list[tuple[str, str]], queries: list[str]) -> list[list[tup
     return out
 
 
-def edgembed_run(site: Path, index: Path, model: Path, queries: list[str]) -> tuple[dict, float]:
+def edgembed_run(site: Path, index: Path, model: Path, queries: list[str], adapt: bool = False) -> tuple[dict, float]:
+    """ADAPT: ``edgembed index --adapt`` (the default model fitted to the site's text) instead of MODEL."""
     from exporter.search.query import SiteIndex
 
     t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "exporter", "index", str(site), "--model", str(model), "--out", str(index),
+    how = ["--adapt"] if adapt else ["--model", str(model)]
+    r = subprocess.run([sys.executable, "-m", "exporter", "index", str(site), *how, "--out", str(index),
                         "--quiet"], cwd=ROOT, capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit(f"edgembed index {site} failed:\n{r.stdout}\n{r.stderr}")
@@ -248,7 +250,7 @@ def paired_bootstrap(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> 
 
 # ---------------------------------------------------------------- run and report
 
-def run_site(name: str, model: Path, work: Path, pagefind: bool) -> dict:
+def run_site(name: str, model: Path, work: Path, pagefind: bool, adapt: bool = False) -> dict:
     questions = load_questions(name)
     queries = [q["query"] for q in questions]
     site = work / name
@@ -260,6 +262,10 @@ def run_site(name: str, model: Path, work: Path, pagefind: bool) -> dict:
     emb, secs = edgembed_run(site, work / f"{name}-edgembed", model, queries)
     for mode in MODES:
         results[f"edgembed {mode}"] = emb[mode]
+    if adapt:
+        emb, _ = edgembed_run(site, work / f"{name}-adapted", model, queries, adapt=True)
+        for mode in MODES:
+            results[f"edgembed --adapt {mode}"] = emb[mode]
     if pagefind:
         results["pagefind"] = pagefind_run(site, queries)
     return {"site": name, "pages": len(pages), "edgembed_index_s": secs, "questions": questions, "results": results}
@@ -347,6 +353,8 @@ def main() -> int:
     ap.add_argument("--sites", default=None, help="comma-separated site names (default: every tests/data/sites archive)")
     ap.add_argument("--no-pagefind", action="store_true", help="leave Pagefind out (no Chromium needed)")
     ap.add_argument("--model", default=None, help="an edgembed export folder (default: export the default model, int8)")
+    ap.add_argument("--adapt", action="store_true", help="also 'edgembed index --adapt' (the default model fitted to "
+                                                        "each site's text; needs torch)")
     ap.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     ap.add_argument("--out", default=None, help="write the results as JSON")
     ap.add_argument("--md", default=None, help="write the markdown tables to this file")
@@ -368,7 +376,7 @@ def main() -> int:
         runs = []
         for n in names:
             print(f"{n} ...", flush=True)
-            runs.append(run_site(n, model, work, not args.no_pagefind))
+            runs.append(run_site(n, model, work, not args.no_pagefind, args.adapt))
         ev = evaluate(runs, args.seed)
         md = markdown(ev)
         print(md)
