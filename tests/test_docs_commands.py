@@ -194,12 +194,15 @@ COVERED = {  # command -> (the test that runs it, a string that test contains)
     "pip wheel --no-deps --no-build-isolation -w dist/ .": ("tests/test_wheel.py", '"pip", "wheel", "--no-deps", "--no-build-isolation"'),
     "pip install dist/edgembed-0.1.0-py3-none-any.whl": ("tests/test_wheel.py", '"-m", "pip", "install"'),
     "edgembed distill [BASE] --out DIR": ("tests/test_default_model.py", 'main(["distill", "--out"'),  # minutes of model2vec
+    "edgembed index public/ --adapt": ("tests/test_adapt.py", '"--adapt", "--quiet"'),  # minutes of the teacher
 }
 
 SKIP = {
     "bash scripts/setup.sh": "installs apt, pip and npm packages as root; .ci/run runs it right before this suite, "
                              "so every other command here runs on what it installed",
     "python3 -m pytest -q -rs": "the whole suite (this test is part of it)",
+    "pip install 'edgembed[distill]'": "installs the released package's extra from PyPI; scripts/setup.sh installs "
+                                       "this checkout with every extra (.[test]) before the suite",
     "pip install edgembed": "installs the released package from PyPI, not this checkout (tests/test_wheel.py "
                             "installs this checkout's wheel in a fresh venv)",
     "your-site-generator build": "a placeholder for the reader's site generator (the test writes the pages it "
