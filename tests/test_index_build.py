@@ -411,3 +411,19 @@ def test_default_model_export_is_cached(full_model, tmp_path, monkeypatch, capfd
     blocked.write_text("x")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))  # no cache to write: export for this run only
     assert index() == first and len(exports) == 4
+
+
+def test_parity_passes_on_an_index_model(tmp_path, capsys):
+    """An index's model/ ships no tokenizer.json, no model.edgembed, no ONNX: parity reads the pack and the row
+    shards, passes flat and torch, and skips (with the reason) what is not there."""
+    from exporter.cli import main
+
+    recs = tmp_path / "r.jsonl"
+    recs.write_text('{"url": "/a", "title": "A", "text": "wind tunnel flow over a wing"}\n'
+                    '{"url": "/b", "title": "B", "text": "library catalog indexing"}\n', encoding="utf-8")
+    assert main(["index", "--records", str(recs), "--out", str(tmp_path / "idx"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["parity", str(tmp_path / "idx" / "model"), "--backends", "flat,torch-cpu,onnx-cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "| flat | edgembed's flat runtime in Python" in out and "| torch-cpu | PyTorch" in out
+    assert "| onnx-cpu |  | skipped |" in out and "no ONNX model" in out
