@@ -17,7 +17,7 @@ from exporter.pipeline import export
 from tests.conftest import WEB
 from tests.test_web import needs_browser, needs_node
 
-pytestmark = [pytest.mark.browser, needs_browser, needs_node]
+pytestmark = [needs_node]
 
 
 def _lines(n: int) -> list[str]:
@@ -29,6 +29,8 @@ def _lines(n: int) -> list[str]:
     return real_lines(n)
 
 
+@pytest.mark.browser
+@needs_browser
 @pytest.mark.parametrize("fill", ["0", "1"], ids=["batch-alone", "with-background-fill"])
 def test_big_batch_takes_the_table_in_few_requests(distilled_dir, tmp_path, fill):
     """fill 0: the batch itself decides; fill 1 (the demo as exported): the page's background fill() runs alongside."""
@@ -77,3 +79,51 @@ def test_big_batch_takes_the_table_in_few_requests(distilled_dir, tmp_path, fill
     assert res["rows"]["bytesFetched"] <= 1.05 * size
     ref = exporter.load(out, backend="flat").encode(lines[:3])
     assert np.abs(np.asarray(res["vectors"], dtype=np.float32) - ref).max() <= 1e-5
+
+
+NODE_CHECK = """
+import { readFileSync } from "node:fs";
+import { fromArtifacts } from "./runtime/edgembed.mjs";
+import { parseRowsIndex, shardPath } from "./runtime/rows.mjs";
+const dir = process.argv[2], texts = JSON.parse(readFileSync(process.argv[3], "utf8"));
+const file = (p) => { const b = readFileSync(`${dir}/${p}`); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); };
+const manifest = JSON.parse(readFileSync(`${dir}/manifest.json`, "utf8")), f = manifest.files;
+const index = file(f.rows), ix = parseRowsIndex(index);
+const art = { manifest, tokenizerJson: readFileSync(`${dir}/${f.tokenizer}`, "utf8"), chartable: file(f.chartable) };
+const want = await (await fromArtifacts({ ...art, flat: file(f.flat) })).embed(texts);
+const out = {};
+for (const [name, whole] of [["whole", () => file(f.flat)], ["unreachable", () => null]]) {
+  const seen = new Map();
+  const fetchShard = async (k) => (seen.set(k, (seen.get(k) ?? 0) + 1), file(shardPath(ix, k)));
+  const m = await fromArtifacts({ ...art, rows: { index, fetchShard, fetchWhole: async () => whole() }, wholeShare: 0.01 });
+  const small = await m.embed(texts.slice(0, 1)); // a query: a few shards, under the share
+  const got = [...small, ...(await m.embed(texts.slice(1)))];
+  await m.fill();
+  const same = got.every((v, i) => v.every((x, j) => Object.is(x, want[i][j])));
+  out[name] = { same, stats: m.stats.rows, twice: [...seen.values()].filter((n) => n > 1).length };
+}
+console.log(JSON.stringify(out));
+"""
+
+
+def test_whole_table_or_shards_in_node(distilled_dir, tmp_path):
+    """fromArtifacts with fetchWhole: a big batch takes the table in one request; when the file cannot be reached
+    (fetchWhole gives null: offline), the rows come shard by shard, each once; the vectors equal the whole table's."""
+    out = tmp_path / "m"
+    export(distilled_dir, out, quant="int8")
+    (tmp_path / "texts.json").write_text(json.dumps(_lines(400)), encoding="utf-8")
+    (WEB / ".big_batch_check.mjs").write_text(NODE_CHECK, encoding="utf-8")
+    try:
+        proc = subprocess.run(["node", str(WEB / ".big_batch_check.mjs"), str(out), str(tmp_path / "texts.json")],
+                              cwd=WEB, capture_output=True, text=True, timeout=300)
+    finally:
+        (WEB / ".big_batch_check.mjs").unlink()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    res = json.loads(proc.stdout)
+    print(res)
+    whole, unreachable = res["whole"], res["unreachable"]
+    assert whole["same"] and unreachable["same"] and whole["twice"] == 0 and unreachable["twice"] == 0
+    assert whole["stats"]["whole"] and whole["stats"]["complete"] and whole["stats"]["requests"] == whole["stats"]["shardsFetched"] + 1
+    assert whole["stats"]["shardsFetched"] < 0.01 * whole["stats"]["shards"]
+    assert not unreachable["stats"]["whole"] and unreachable["stats"]["complete"]
+    assert unreachable["stats"]["shardsFetched"] == unreachable["stats"]["shards"]

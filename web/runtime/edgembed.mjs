@@ -242,7 +242,14 @@ export async function load(baseUrl, opts = {}) {
     const rttMs = Math.max(0.1, phases.manifest), took = now() - t0 - phases.manifest;
     const link = { rttMs, bytesPerMs: (counter.bytes - before) / Math.max(1, took - rttMs) };
     // the whole table, when the export has it, for batches that need a large share of the shards (rows.mjs)
-    art.rows = { index: modelBytes, fetchShard: (k) => fetched(shardPath(ix, k)), fetchWhole: files.flat ? (o) => get(files.flat, o?.background ? { priority: "low" } : undefined) : undefined,
+    art.rows = { index: modelBytes, fetchShard: (k) => fetched(shardPath(ix, k)), fetchWhole: files.flat ? async (o) => {
+        try {
+          return await get(files.flat, o?.background ? { priority: "low" } : undefined);
+        } catch (e) { // unreachable (offline, not on the host): null, the rows come shard by shard; a bad file is an error
+          if (String(e?.message ?? e).startsWith("cannot fetch")) return null;
+          throw e;
+        }
+      } : undefined,
       link };
   }
   else art.flat = modelBytes.buffer;
@@ -268,6 +275,7 @@ function autoRows(emb, art) {
   const decide = (n) => (decision ??= (async () => {
     if (n < threshold || (lazy.lazy.present > 0 && !lazy.lazy.flat)) return; // rows came shard by shard: stay lazy
     const flat = lazy.lazy.flat ?? (await lazy.lazy.takeWhole(), lazy.lazy.flat); // once, shared with fill()
+    if (!flat) return; // model.edgembed cannot be reached (offline): stay lazy
     emb.impl = flatImpl(parseFlat(flat), flat, emb.tokenizer, art, lazy.features);
     emb.info = { ...emb.info, rows: "whole" };
   })().catch((e) => {

@@ -65,9 +65,10 @@ export interface RowsSource {
   /**
    * the bytes of model.edgembed, already checked (load(): against the manifest's sha256): a batch or fill() that needs
    * `wholeShare` of the shards or more takes the table in this one request instead; absent: shards only.
-   * background: asked by fill() (load() then fetches with priority "low")
+   * background: asked by fill() (load() then fetches with priority "low"); null: the file cannot be reached
+   * (offline, say): the rows then come shard by shard
    */
-  fetchWhole?(opts: { background: boolean }): Promise<Bytes>;
+  fetchWhole?(opts: { background: boolean }): Promise<Bytes | null>;
   /**
    * the link as the caller saw it (load(): the manifest's time, the next files' rate): a batch needing fewer than
    * `wholeShare` of the shards also takes the whole table when that is estimated faster than its shards

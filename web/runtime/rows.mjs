@@ -129,6 +129,7 @@ export class LazyRows {
 
   /**
    * Fetch model.edgembed once and take every row from it (rows already here keep their values: the same bytes).
+   * Resolves false when fetchWhole gives null (the file cannot be reached): the rows then come shard by shard.
    * Shard fetches already under way finish and are dropped; later ones wait for this instead. BACKGROUND (fill()):
    * the fetch yields to the page's other requests (fetchWhole({background: true})).
    */
@@ -136,6 +137,11 @@ export class LazyRows {
     this.whole ??= (async () => {
       this.requests++;
       const raw = await this.fetchWhole({ background }); // background (fill): a low-priority fetch where the engine has one
+      if (raw === null) { // not reachable (offline: the service worker keeps the shards only): shards from now on
+        this.fetchWhole = null;
+        this.whole = null;
+        return false;
+      }
       const buf = raw instanceof ArrayBuffer ? raw : raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength
         ? raw.buffer : raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
       this.bytesFetched += buf.byteLength;
@@ -151,6 +157,7 @@ export class LazyRows {
       this.loaded.fill(1);
       this.present = ix.shards;
       this.view = null;
+      return true;
     })().catch((e) => {
       this.whole = null;
       throw e;
@@ -176,14 +183,14 @@ export class LazyRows {
   /** Fetch (once) and add every shard the rows of ID_LISTS need. */
   async ensure(idLists) {
     const need = this.missing(idLists);
-    if (this.wantsWhole(need.size)) await this.takeWhole();
-    else if (need.size) await Promise.all([...need].map((k) => this.load(k)));
+    if (this.wantsWhole(need.size) && (await this.takeWhole())) return;
+    if (need.size) await Promise.all([...need].map((k) => this.load(k)));
   }
 
   /** Fetch and add shard K (at most once, however many callers ask). */
   load(k) {
     if (this.loaded[k]) return Promise.resolve();
-    if (this.whole) return this.whole;
+    if (this.whole) return this.whole.then((took) => (took ? undefined : this.load(k)));
     let p = this.pending.get(k);
     if (!p) {
       p = this.fetchAndAdd(k).finally(() => this.pending.delete(k));
@@ -277,9 +284,10 @@ export class LazyRows {
   async fill({ concurrency = 6, onProgress, signal, background = false } = {}) {
     if (this.whole || this.wantsWhole(this.index.shards - this.present)) {
       if (signal?.aborted) return;
-      await this.takeWhole({ background });
-      onProgress?.(this.present, this.index.shards);
-      return;
+      if (await this.takeWhole({ background })) {
+        onProgress?.(this.present, this.index.shards);
+        return;
+      }
     }
     let next = 0;
     const worker = async () => {
