@@ -241,8 +241,10 @@ export async function load(baseUrl, opts = {}) {
     // the link as these fetches saw it: the manifest's time a round trip, the next files' bytes over their time after it
     const rttMs = Math.max(0.1, phases.manifest), took = now() - t0 - phases.manifest;
     const link = { rttMs, bytesPerMs: (counter.bytes - before) / Math.max(1, took - rttMs) };
-    // the whole table, when the export has it, for batches that need a large share of the shards (rows.mjs)
-    art.rows = { index: modelBytes, fetchShard: (k) => fetched(shardPath(ix, k)), fetchWhole: files.flat ? async (o) => {
+    // the whole table, when the export has it, for batches that need a large share of the shards (rows.mjs); not in a
+    // page a service worker controls: edgembed-sw.js keeps the shards (offline), not model.edgembed
+    const whole = files.flat && !globalThis.navigator?.serviceWorker?.controller;
+    art.rows = { index: modelBytes, fetchShard: (k) => fetched(shardPath(ix, k)), fetchWhole: whole ? async (o) => {
         try {
           return await get(files.flat, o?.background ? { priority: "low" } : undefined);
         } catch (e) { // unreachable (offline, not on the host): null, the rows come shard by shard; a bad file is an error
