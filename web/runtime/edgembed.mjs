@@ -41,7 +41,9 @@ async function tokenizerOf(a) {
  * runtimes without Worker (Node.js, React Native) stay on the calling thread. Results are bit-identical.
  * `tokenizerPack`: the export's tokenizer.bin (gzipped as exported, or gunzipped), instead of tokenizerJson + chartable.
  * `chartable`: the export's chartable.bin, which WordPiece tokenizers need (the exact tokenizer, wordpiece.mjs).
- * `rows`: lazy rows instead of `flat`: {index: bytes of rows/index.bin, fetchShard(k): bytes of shard k}.
+ * `rows`: lazy rows instead of `flat`: {index: bytes of rows/index.bin, fetchShard(k): bytes of shard k, and optionally
+ * fetchWhole(): the bytes of model.edgembed, checked, which a batch needing `wholeShare` (WHOLE_SHARE) of the shards
+ * or more takes instead, in one request}.
  * `loadLibrary`: for other tokenizers, how to get the @huggingface/tokenizers module (default: import its name).
  * `tokenizersUrl`: for non-WordPiece tokenizers only, the URL the workers import @huggingface/tokenizers from
  * (default: the page's resolution).
@@ -55,7 +57,8 @@ export async function fromArtifacts(a) {
   const features = detectFeatures(); // info.features; the fallbacks each backend took go to info.fallbacks
   if (backend === "flat") {
     if (a.rows) {
-      const rows = new LazyRows(parseRowsIndex(a.rows.index), a.rows.fetchShard, { verify: a.verify !== false });
+      const rows = new LazyRows(parseRowsIndex(a.rows.index), a.rows.fetchShard,
+        { verify: a.verify !== false, fetchWhole: a.rows.fetchWhole, wholeShare: a.wholeShare, link: a.rows.link });
       if (man) checkManifest(man, rows.index.vocab, rows.index.dims);
       return new Embedder("flat", tokenizer, lazyImpl(rows, tokenizer, a, features));
     }
@@ -119,9 +122,10 @@ function flatImpl(model, flat, tokenizer, a, features) {
 }
 
 /**
- * The flat backend over lazy rows: each batch first fetches the shards its tokens need. A batch for the worker pool
- * (workers > 1, at least poolMinTexts texts) first completes the table (every shard not here yet, once each) and
- * hands the pool the rebuilt model.edgembed bytes.
+ * The flat backend over lazy rows: each batch first fetches the shards its tokens need (or the whole table, rows.mjs).
+ * A batch for the worker pool (workers > 1, at least poolMinTexts texts) first completes the table (fill(): usually
+ * model.edgembed in one request, else every shard not here yet, once each) and hands the pool those bytes: the page
+ * holds the one copy, the workers never fetch rows.
  */
 function lazyImpl(rows, tokenizer, a, features) {
   const ix = rows.index;
@@ -163,7 +167,8 @@ function checkManifest(man, vocab, dims) {
  * Fetch an export folder's files, check each against the manifest's sha256, then build the embedder.
  * flat backend, `rows`: "lazy" fetches rows/index.bin at load and then only the row shards each batch needs;
  * "whole" fetches model.edgembed; "auto" (default) is lazy unless the first batch has `wholeBatch` (512) texts or
- * more, which then takes the whole file (nothing is fetched twice: the choice is made before any shard comes).
+ * more, which then takes the whole file (nothing is fetched twice: the choice is made before any shard comes). Lazy
+ * rows take model.edgembed in one request, too, once a batch or fill() needs a large share of the shards (rows.mjs).
  * @param {string | URL} baseUrl the export folder (with or without a trailing slash), relative to the page
  * @param {object} [opts] see index.d.ts (LoadOptions)
  */
@@ -178,11 +183,11 @@ export async function load(baseUrl, opts = {}) {
   const root = here ? new URL(base, here) : new URL(base);
   const verify = opts.verify !== false;
   const counter = { bytes: 0 };
-  const fetched = async (rel) => {
+  const fetched = async (rel, init) => {
     const url = new URL(rel, root);
     let res;
     try {
-      res = await fetchFn(url.href);
+      res = init ? await fetchFn(url.href, init) : await fetchFn(url.href);
     } catch (e) {
       throw new Error(`cannot fetch ${url.href}: ${e?.message ?? e}`);
     }
@@ -202,8 +207,8 @@ export async function load(baseUrl, opts = {}) {
   }
   if (manifest.format !== "edgembed") throw new Error(`${root.href} is not an edgembed export (manifest format ${manifest.format})`);
   /** The bytes of REL, checked against manifest.sha256 (when listed and verify is on). */
-  const get = async (rel) => {
-    const body = await fetched(rel);
+  const get = async (rel, init) => {
+    const body = await fetched(rel, init);
     const want = manifest.sha256?.[rel];
     if (verify && want) {
       const got = toHex(await sha256(body));
@@ -222,6 +227,7 @@ export async function load(baseUrl, opts = {}) {
   const modelFile = backend === "onnx" ? files.onnx : lazy ? files.rows : files.flat;
   if (!modelFile) throw new Error(`the export has no '${backend}' file`);
   const usePack = Boolean(files.tokenizer_pack) && canGunzip() && opts.tokenizer !== "json";
+  const before = counter.bytes;
   const [tokenizerBytes, modelBytes, chartable] = await Promise.all([
     get(usePack ? files.tokenizer_pack : files.tokenizer), get(modelFile),
     !usePack && files.chartable ? get(files.chartable) : undefined]);
@@ -230,12 +236,29 @@ export async function load(baseUrl, opts = {}) {
   if (usePack) art.tokenizerPack = tokenizerBytes;
   else art.tokenizerJson = decodeText(tokenizerBytes);
   if (backend === "onnx") art.onnx = modelBytes;
-  else if (lazy) art.rows = { index: modelBytes, fetchShard: (k) => fetched(shardPath(parseRowsIndex(modelBytes), k)) };
+  else if (lazy) {
+    const ix = parseRowsIndex(modelBytes);
+    // the link as these fetches saw it: the manifest's time a round trip, the next files' bytes over their time after it
+    const rttMs = Math.max(0.1, phases.manifest), took = now() - t0 - phases.manifest;
+    const link = { rttMs, bytesPerMs: (counter.bytes - before) / Math.max(1, took - rttMs) };
+    // the whole table, when the export has it, for batches that need a large share of the shards (rows.mjs); not in a
+    // page a service worker controls: edgembed-sw.js keeps the shards (offline), not model.edgembed
+    const whole = files.flat && !globalThis.navigator?.serviceWorker?.controller;
+    art.rows = { index: modelBytes, fetchShard: (k) => fetched(shardPath(ix, k)), fetchWhole: whole ? async (o) => {
+        try {
+          return await get(files.flat, o?.background ? { priority: "low" } : undefined);
+        } catch (e) { // unreachable (offline, not on the host): null, the rows come shard by shard; a bad file is an error
+          if (String(e?.message ?? e).startsWith("cannot fetch")) return null;
+          throw e;
+        }
+      } : undefined,
+      link };
+  }
   else art.flat = modelBytes.buffer;
   phases.files = now() - t0; // fetched and checked
   let emb = await fromArtifacts(art);
   phases.built = now() - t0;
-  if (lazy && rowsMode === "auto") emb = autoRows(emb, () => get(files.flat), art);
+  if (lazy && rowsMode === "auto" && files.flat) emb = autoRows(emb, art);
   emb.info = { ...emb.info, model: sourceName(manifest), url: root.href, rowsMode: backend === "flat" ? (lazy ? rowsMode : "whole") : null,
     tokenizerFile: usePack ? files.tokenizer_pack : files.tokenizer, integrity: verify ? "sha256" : "off" };
   emb.loadStats = { loadMs: now() - t0, counter, phases };
@@ -247,13 +270,14 @@ export async function load(baseUrl, opts = {}) {
  * rows "auto": the embedder stays lazy unless its first batch is big (WHOLE_BATCH texts), which then swaps in the
  * whole table (one file) before any shard was fetched.
  */
-function autoRows(emb, getWhole, art) {
+function autoRows(emb, art) {
   const lazy = emb.impl;
   const threshold = art.wholeBatch ?? WHOLE_BATCH;
   let decision = null;
   const decide = (n) => (decision ??= (async () => {
-    if (n < threshold || lazy.lazy.shardsFetched > 0) return;
-    const flat = (await getWhole()).buffer;
+    if (n < threshold || (lazy.lazy.present > 0 && !lazy.lazy.flat)) return; // rows came shard by shard: stay lazy
+    const flat = lazy.lazy.flat ?? (await lazy.lazy.takeWhole(), lazy.lazy.flat); // once, shared with fill()
+    if (!flat) return; // model.edgembed cannot be reached (offline): stay lazy
     emb.impl = flatImpl(parseFlat(flat), flat, emb.tokenizer, art, lazy.features);
     emb.info = { ...emb.info, rows: "whole" };
   })().catch((e) => {
@@ -330,7 +354,7 @@ export class Embedder {
    * @param {{concurrency?: number, signal?: AbortSignal, onProgress?: (fetched: number, total: number) => void}} [opts]
    */
   async fill(opts = {}) {
-    if (this.impl.lazy) await this.impl.lazy.fill(opts);
+    if (this.impl.lazy) await this.impl.lazy.fill({ background: true, ...opts });
     return this.stats.rows;
   }
 

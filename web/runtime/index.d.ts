@@ -62,6 +62,18 @@ export interface RowsSource {
   index: Bytes;
   /** the bytes of shard K (rows/<K>.bin, path from `shardPath`), fetched or read when a batch needs its rows */
   fetchShard(k: number): Promise<Bytes>;
+  /**
+   * the bytes of model.edgembed, already checked (load(): against the manifest's sha256): a batch or fill() that needs
+   * `wholeShare` of the shards or more takes the table in this one request instead; absent: shards only.
+   * background: asked by fill() (load() then fetches with priority "low"); null: the file cannot be reached
+   * (offline, say): the rows then come shard by shard
+   */
+  fetchWhole?(opts: { background: boolean }): Promise<Bytes | null>;
+  /**
+   * the link as the caller saw it (load(): the manifest's time, the next files' rate): a batch needing fewer than
+   * `wholeShare` of the shards also takes the whole table when that is estimated faster than its shards
+   */
+  link?: { rttMs: number; bytesPerMs: number };
 }
 
 /** The artifacts of an export, already in memory (no fetch, no DOM: Node.js, React Native, workers). */
@@ -74,6 +86,8 @@ export interface Artifacts extends RuntimeOptions {
   flat?: Bytes;
   /** flat backend, instead of `flat`: rows fetched shard by shard as batches need them */
   rows?: RowsSource;
+  /** lazy rows: the share of all shards from which a batch or fill() takes the whole table (default WHOLE_SHARE) */
+  wholeShare?: number;
   /** check each row shard's SHA-256 against rows/index.bin (default true) */
   verify?: boolean;
   /** the bytes of onnx/model.onnx (onnx backend) */
@@ -104,6 +118,8 @@ export interface LoadOptions extends RuntimeOptions {
   rows?: RowsMode;
   /** rows "auto": the first batch size from which the whole table is fetched instead (default WHOLE_BATCH, 512) */
   wholeBatch?: number;
+  /** lazy rows: the share of all shards from which a batch or fill() takes model.edgembed in one request (default WHOLE_SHARE) */
+  wholeShare?: number;
   /** check every fetched file against the manifest's sha256 (SubtleCrypto, else a JS SHA-256; default true) */
   verify?: boolean;
   /** "json": tokenizer.json + chartable.bin even when the export has the tokenizer pack (default: the pack) */
@@ -116,9 +132,15 @@ export type RowsMode = "auto" | "lazy" | "whole";
 /** Lazy rows so far: shards fetched (and their bytes) of the export's total. */
 export interface RowsStats {
   readonly shards: number;
+  /** shards fetched one by one */
   readonly shardsFetched: number;
+  /** bytes of the shards and of the whole table, if taken */
   readonly bytesFetched: number;
   readonly complete: boolean;
+  /** fetches made for rows: shards plus the whole table */
+  readonly requests: number;
+  /** whether the whole table (model.edgembed) was taken in one request */
+  readonly whole: boolean;
 }
 
 /** What this JS engine offers the runtime's fast paths (features.mjs), detected when the embedder is built. */
@@ -201,10 +223,12 @@ export declare class Embedder {
   /** Where the flat backend's rows are now: "lazy", "whole", or null (onnx). */
   readonly rows: "lazy" | "whole" | null;
   /**
-   * Lazy rows: fetch every shard not here yet (never one twice), e.g. once the page is idle, so that later batches
+   * Lazy rows: fetch every shard not here yet (never one twice), or model.edgembed in one low-priority request when
+   * a large share is missing (WHOLE_SHARE, or the link estimate), e.g. once the page is idle, so that later batches
    * and offline use do not wait; resolves with the rows' stats (null for other embedders, which hold everything).
+   * background (default true): the whole table's fetch yields to the page's other requests
    */
-  fill(opts?: { concurrency?: number; signal?: AbortSignal; onProgress?: (fetched: number, total: number) => void }): Promise<RowsStats | null>;
+  fill(opts?: { concurrency?: number; signal?: AbortSignal; background?: boolean; onProgress?: (fetched: number, total: number) => void }): Promise<RowsStats | null>;
   /**
    * Check this embedder on this device against the ids and vectors edgembed computed in Python at export time
    * (selftest.json: load() fetches it; with fromArtifacts pass its text or parsed content).
@@ -235,6 +259,8 @@ export declare const BACKENDS: readonly Backend[];
 export declare const POOL_MIN_TEXTS: number;
 /** rows "auto": a first batch of at least this many texts fetches the whole table (512). */
 export declare const WHOLE_BATCH: number;
+/** Lazy rows: a batch or fill() needing at least this share of all shards takes the whole table in one request (0.25). */
+export declare const WHOLE_SHARE: number;
 /** The rows modes `load` accepts. */
 export declare const ROWS: readonly RowsMode[];
 /** rows/index.bin, parsed: how the table is cut into shards (docs/format.md). */

@@ -2,6 +2,6 @@
 // Only the flat backend's code is imported eagerly; onnx.mjs, pool.mjs and the optional peers load on demand.
 export { BACKENDS, Embedder, POOL_MIN_TEXTS, ROWS, WHOLE_BATCH, fromArtifacts, load } from "./edgembed.mjs";
 export { parseFlat } from "./flat.mjs";
-export { parseRowsIndex, shardPath } from "./rows.mjs";
+export { WHOLE_SHARE, parseRowsIndex, shardPath } from "./rows.mjs";
 export { createTokenizer } from "./tokenize.mjs";
 export { MODES, SiteSearch, loadSearch } from "./search.mjs";

@@ -3,13 +3,23 @@
 // 8 bytes of its SHA-256 (in the index) as it arrives, its rows are copied into a compact table (slots in arrival
 // order), and token ids are mapped to slots: the sums run over the same row values in the same order as with the
 // whole table, so the vectors are bit-identical (tests/test_lazy_rows.py).
-import { QUANTS } from "./flat.mjs";
+// A batch (or fill()) that needs at least WHOLE_SHARE of the table's shards takes the whole table (model.edgembed) in
+// one request instead, when the export has it (`fetchWhole`): thousands of small requests cost more than one large
+// one on every network measured (docs/web.md, "Big batches"). Either way no shard is fetched twice.
+import { QUANTS, parseFlat } from "./flat.mjs";
 import { sha256 } from "./sha256.mjs";
 
 const MAGIC = "EDGEROWS";
 const INDEX_BYTES = 128;
 const QUANT_PQ = 4;
 const TYPED = { fp32: Float32Array, fp16: Uint16Array, int8: Int8Array, int4: Uint8Array };
+/**
+ * The share of the table's shards from which one request for the whole table is always cheaper: the crossover on
+ * the mobile profile (150 ms, 1.6 Mbit/s), the highest measured (benchmarks/bench_rows_crossover.py, docs/web.md).
+ */
+export const WHOLE_SHARE = 0.25;
+/** What one shard request costs the page beyond the link (checking, bookkeeping; ms), a low estimate. */
+export const SHARD_MS = 2;
 
 /**
  * Parse rows/index.bin.
@@ -55,12 +65,24 @@ export class LazyRows {
   /**
    * @param {ReturnType<typeof parseRowsIndex>} index
    * @param {(k: number) => Promise<ArrayBuffer | ArrayBufferView>} fetchShard
-   * @param {{verify?: boolean, concurrency?: number}} [opts] verify: check each shard's SHA-256 against the index
-   *   (default true); concurrency: shard fetches at once (default 8)
+   * @param {{verify?: boolean, concurrency?: number,
+   *   fetchWhole?: (o: {background: boolean}) => Promise<ArrayBuffer | ArrayBufferView>,
+   *   wholeShare?: number}} [opts] verify: check each shard's SHA-256 against the index (default true);
+   *   concurrency: shard fetches at once (default 8); fetchWhole: the bytes of model.edgembed, already checked against
+   *   the manifest (absent: shards only); wholeShare: the share of all shards from which a batch or fill() takes the
+   *   whole table instead (default WHOLE_SHARE); link: {rttMs, bytesPerMs}, the link as load() saw it, from which a
+   *   smaller batch takes the whole table when that is estimated faster than its shards
    */
   constructor(index, fetchShard, opts = {}) {
     this.index = index;
     this.fetchShard = fetchShard;
+    this.fetchWhole = opts.fetchWhole ?? null;
+    this.wholeShare = opts.wholeShare ?? WHOLE_SHARE;
+    this.link = opts.link ?? null;
+    this.whole = null; // Promise of the whole table's arrival (taken at most once)
+    this.flat = null; // model.edgembed's bytes once taken whole (toFlat returns them)
+    this.present = 0; // shards whose rows are here (fetched one by one or with the whole table)
+    this.requests = 0; // fetches made for rows: shards and the whole table
     this.verify = opts.verify !== false;
     this.slotOf = new Int32Array(index.vocab).fill(-1);
     this.slots = 0;
@@ -90,7 +112,57 @@ export class LazyRows {
   }
 
   get complete() {
-    return this.shardsFetched === this.index.shards;
+    return this.present === this.index.shards;
+  }
+
+  /** Whether fetching N more shards should rather take the whole table in one request. */
+  wantsWhole(n) {
+    if (!this.fetchWhole || this.complete || n <= 0) return false;
+    if (n >= this.wholeShare * this.index.shards) return true;
+    if (!this.link) return false;
+    // the link's estimate: N shards, a few at once, against one request for every row
+    const { rttMs, bytesPerMs } = this.link, ix = this.index;
+    const whole = ix.vocab * (ix.rowBytes + (ix.scaleBytes ? 4 : 0)), shard = whole / ix.shards;
+    const shardsMs = n * (rttMs / Math.min(this.maxInFlight, 6) + shard / bytesPerMs + SHARD_MS);
+    return shardsMs > rttMs + whole / bytesPerMs;
+  }
+
+  /**
+   * Fetch model.edgembed once and take every row from it (rows already here keep their values: the same bytes).
+   * Resolves false when fetchWhole gives null (the file cannot be reached): the rows then come shard by shard.
+   * Shard fetches already under way finish and are dropped; later ones wait for this instead. BACKGROUND (fill()):
+   * the fetch yields to the page's other requests (fetchWhole({background: true})).
+   */
+  takeWhole({ background = false } = {}) {
+    this.whole ??= (async () => {
+      this.requests++;
+      const raw = await this.fetchWhole({ background }); // background (fill): a low-priority fetch where the engine has one
+      if (raw === null) { // not reachable (offline: the service worker keeps the shards only): shards from now on
+        this.fetchWhole = null;
+        this.whole = null;
+        return false;
+      }
+      const buf = raw instanceof ArrayBuffer ? raw : raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength
+        ? raw.buffer : raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
+      this.bytesFetched += buf.byteLength;
+      const m = parseFlat(buf), ix = this.index;
+      if (m.vocab !== ix.vocab || m.dims !== ix.dims || m.quant !== ix.quant || m.rowBytes !== ix.rowBytes) {
+        throw new Error("model.edgembed does not match rows/index.bin (files of two exports?)");
+      }
+      this.flat = buf;
+      this.data = new Uint8Array(m.table.buffer, m.table.byteOffset, ix.vocab * ix.rowBytes);
+      if (this.scales) this.scales = m.scales;
+      for (let id = 0; id < ix.vocab; id++) this.slotOf[id] = id;
+      this.slots = this.capacity = ix.vocab;
+      this.loaded.fill(1);
+      this.present = ix.shards;
+      this.view = null;
+      return true;
+    })().catch((e) => {
+      this.whole = null;
+      throw e;
+    });
+    return this.whole;
   }
 
   /** The shards that hold the rows of ID_LISTS and are not here yet (ids are range-checked). */
@@ -111,12 +183,14 @@ export class LazyRows {
   /** Fetch (once) and add every shard the rows of ID_LISTS need. */
   async ensure(idLists) {
     const need = this.missing(idLists);
+    if (this.wantsWhole(need.size) && (await this.takeWhole())) return;
     if (need.size) await Promise.all([...need].map((k) => this.load(k)));
   }
 
   /** Fetch and add shard K (at most once, however many callers ask). */
   load(k) {
     if (this.loaded[k]) return Promise.resolve();
+    if (this.whole) return this.whole.then((took) => (took ? undefined : this.load(k)));
     let p = this.pending.get(k);
     if (!p) {
       p = this.fetchAndAdd(k).finally(() => this.pending.delete(k));
@@ -126,7 +200,8 @@ export class LazyRows {
   }
 
   async fetchAndAdd(k) {
-    const raw = await this.throttled(() => this.fetchShard(k));
+    const raw = await this.throttled(() => (this.loaded[k] ? null : (this.requests++, this.fetchShard(k))));
+    if (raw === null) return; // the whole table came while this shard waited for a fetch slot
     const bytes = raw instanceof Uint8Array ? raw : ArrayBuffer.isView(raw)
       ? new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) : new Uint8Array(raw);
     const { vocab, shardRows, rowBytes, scaleBytes, hashBytes, hashes } = this.index;
@@ -154,6 +229,7 @@ export class LazyRows {
     for (let r = 0; r < rows; r++) this.slotOf[k * shardRows + r] = base + r;
     this.slots += rows;
     this.loaded[k] = 1;
+    this.present++;
     this.shardsFetched++;
     this.bytesFetched += bytes.length;
     this.view = null;
@@ -181,7 +257,7 @@ export class LazyRows {
   model() {
     if (this.view) return this.view;
     const ix = this.index, Table = ix.codebooks ? Uint8Array : TYPED[ix.quant];
-    const table = new Table(this.data.buffer, 0, (this.slots * ix.rowBytes) / Table.BYTES_PER_ELEMENT);
+    const table = new Table(this.data.buffer, this.data.byteOffset, (this.slots * ix.rowBytes) / Table.BYTES_PER_ELEMENT);
     this.view = { vocab: this.slots, dims: ix.dims, quant: ix.quant, rowBytes: ix.rowBytes, normalize: ix.normalize,
       table, scales: this.scales ? this.scales.subarray(0, this.slots) : null,
       ...(ix.codebooks ? { subspaces: ix.subspaces, subDims: ix.subDims, codebooks: ix.codebooks } : {}) };
@@ -201,9 +277,18 @@ export class LazyRows {
 
   /**
    * Fetch every shard not here yet, CONCURRENCY at a time (shards already here or on their way are not fetched
-   * again). Resolves when the table is complete; ON_PROGRESS(fetched, total) after each shard.
+   * again), or the whole table in one request when WHOLE_SHARE of the shards or more are missing. Resolves when the
+   * table is complete; ON_PROGRESS(present, total) after each shard (once for the whole table). BACKGROUND: the
+   * page is idle (Embedder.fill), the whole table's fetch yields to others; not for a batch waiting on it.
    */
-  async fill({ concurrency = 6, onProgress, signal } = {}) {
+  async fill({ concurrency = 6, onProgress, signal, background = false } = {}) {
+    if (this.whole || this.wantsWhole(this.index.shards - this.present)) {
+      if (signal?.aborted) return;
+      if (await this.takeWhole({ background })) {
+        onProgress?.(this.present, this.index.shards);
+        return;
+      }
+    }
     let next = 0;
     const worker = async () => {
       while (next < this.index.shards) {
@@ -211,7 +296,7 @@ export class LazyRows {
         const k = next++;
         if (this.loaded[k]) continue;
         await this.load(k);
-        onProgress?.(this.shardsFetched, this.index.shards);
+        onProgress?.(this.present, this.index.shards);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
@@ -223,6 +308,7 @@ export class LazyRows {
    */
   toFlat() {
     if (!this.complete) throw new Error("toFlat needs every shard: fill() first");
+    if (this.flat) return this.flat;
     const ix = this.index, v = ix.vocab, rb = ix.rowBytes, pq = Boolean(ix.codebooks);
     const align = (n) => Math.ceil(n / 64) * 64;
     const tOff = pq ? 128 : 64, tBytes = v * rb;
@@ -251,6 +337,7 @@ export class LazyRows {
 
   /** What the runtime panel and tests read. */
   stats() {
-    return { shards: this.index.shards, shardsFetched: this.shardsFetched, bytesFetched: this.bytesFetched, complete: this.complete };
+    return { shards: this.index.shards, shardsFetched: this.shardsFetched, bytesFetched: this.bytesFetched, complete: this.complete,
+      requests: this.requests, whole: this.flat !== null };
   }
 }

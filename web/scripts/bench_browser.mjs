@@ -15,13 +15,15 @@ const timeout = job.timeoutMs ?? 300000;
 /** A fresh context (empty cache) on SPEC's page: navigation -> ready -> first embedding; bytes of every response. */
 async function coldStart(browser, spec, res) {
   const ctx = await browser.newContext();
-  const rep = { external: res.external, errors: res.errors, files: {} };
+  const rep = { external: res.external, errors: res.errors, files: {}, table: [] };
   const sizes = [];
   await blockExternal(ctx, rep.external);
   const page = await ctx.newPage();
   page.setDefaultTimeout(timeout);
   page.on("requestfinished", (r) => {
     sizes.push(r.sizes().then((s) => [r.url(), s.responseBodySize]).catch(() => [r.url(), 0]));
+    const path = new URL(r.url()).pathname; // the table's requests (row shards, model.edgembed), each counted
+    if (path.endsWith("/model.edgembed") || (path.includes("/rows/") && !path.endsWith("/index.bin"))) rep.table.push(path);
   });
   page.on("requestfailed", (r) => { if (isLocal(r.url())) rep.errors.push(`failed ${r.url()} ${r.failure()?.errorText}`); });
   page.on("response", (r) => { if (r.status() >= 400) rep.errors.push(`${r.status()} ${r.url()}`); });
@@ -87,6 +89,9 @@ async function runAll(browser) {
         results[i].sample = await page.evaluate(async ({ texts, backend }) =>
           (await window.edgembed.embed(texts, { backend })).map((v) => Array.from(v)), { texts: job.sample, backend: spec.backend });
         results[i].totalBytes = await rep.bytes();
+        const tableFiles = Object.entries(rep.files).filter(([p]) => rep.table.includes(p));
+        results[i].table = { requests: rep.table.length, distinct: new Set(rep.table).size,
+          bytes: tableFiles.reduce((n, [, b]) => n + b, 0) };
         // how the page ran: wasm threads, flat workers and the batches its pool took (demo page), or numThreads (transformers.js page)
         results[i].runtime = await page.evaluate(async (backend) => (window.edgembed.runtime
           ? window.edgembed.runtime(backend) : { numThreads: window.edgembed.numThreads?.() ?? null }), spec.backend);

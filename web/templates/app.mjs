@@ -166,6 +166,7 @@ async function showRows() {
   const m = await getModel(current);
   const rows = m.stats.rows;
   $("p-rows").textContent = m.backend !== "flat" ? "– (onnx: model.onnx)"
+    : rows?.whole ? `whole: model.edgembed after ${rows.shardsFetched.toLocaleString("en")} shards (${fmtBytes(rows.bytesFetched)})`
     : rows ? `lazy: ${rows.shardsFetched.toLocaleString("en")} of ${rows.shards.toLocaleString("en")} shards (${fmtBytes(rows.bytesFetched)})`
       : "whole (model.edgembed)";
   $("p-bytes").textContent = fmtBytes(bytesFetched(current));

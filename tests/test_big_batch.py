@@ -1,0 +1,129 @@
+"""Big batches over lazy rows (issue 26, item 1): the demo page embedding thousands of texts in batches of 64 with two
+Web Workers takes the table in a few requests (the whole model.edgembed once a batch needs WHOLE_SHARE of the shards),
+never fetches a row shard twice across the page and its workers, and gives the whole-table path's vectors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import exporter
+from exporter.pipeline import export
+from tests.conftest import WEB
+from tests.test_web import needs_browser, needs_node
+
+pytestmark = [needs_node]
+
+
+def _lines(n: int) -> list[str]:
+    import sys
+
+    sys.path.insert(0, str(WEB.parent / "benchmarks"))
+    from bench_browser import real_lines
+
+    return real_lines(n)
+
+
+@pytest.mark.browser
+@needs_browser
+@pytest.mark.parametrize("fill", ["0", "1"], ids=["batch-alone", "with-background-fill"])
+def test_big_batch_takes_the_table_in_few_requests(distilled_dir, tmp_path, fill):
+    """fill 0: the batch itself decides; fill 1 (the demo as exported): the page's background fill() runs alongside."""
+    from exporter.proof.browser import chromium_path
+    from exporter.targets.serve import serve_in_thread
+
+    out = tmp_path / "m"
+    export(distilled_dir, out, quant="int8", demo=True)
+    lines = _lines(1500)
+    log: list[str] = []
+    lock = threading.Lock()
+    srv, base = serve_in_thread(out)
+
+    class Logged(srv.RequestHandlerClass):  # every request the server answers: the page's and its workers' alike
+        def log_request(self, code="-", size="-"):
+            with lock:
+                log.append(self.path.split("?")[0])
+
+    srv.RequestHandlerClass = Logged
+    try:
+        job = {"chromium": chromium_path(), "url": f"{base}index.html?backend=flat&workers=2&offline=0&fill={fill}", "lines": lines,
+               "batch": 64}
+        (tmp_path / "job.json").write_text(json.dumps(job), encoding="utf-8")
+        proc = subprocess.run(["node", str(WEB / "scripts" / "big_batch.mjs"), str(tmp_path / "job.json"),
+                               str(tmp_path / "out.json")], cwd=WEB, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    res = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert res["errors"] == [] and res["external"] == []
+    table = [p for p in log if p.endswith("/model.edgembed") or "/rows/" in p and not p.endswith("/index.bin")]
+    twice = {p: n for p, n in Counter(table).items() if n > 1}
+    shards = sum("/rows/" in p for p in table)
+    size = (out / "model.edgembed").stat().st_size
+    print(f"fill={fill}: {len(lines)} texts in batches of 64, 2 workers: {len(table)} table requests ({shards} shards, "
+          f"{res['before']['shardsFetched']} of them before the batch, "
+          f"whole table {table.count('/model.edgembed')}x), first pass {res['passMs']:.0f} ms, second {res['secondPassMs']:.0f} ms; "
+          f"rows {res['rows']}")
+    assert twice == {}, f"fetched more than once: {list(twice)[:5]}"
+    # the page's first query (and its start: a search, a similarity grid) fetched a few shards: lazy rows' point
+    batch = len(table) - res["before"]["shardsFetched"]
+    assert res["before"]["shardsFetched"] < 100
+    assert batch <= 10, f"{batch} requests for the table during the big batch"
+    assert res["rows"]["complete"] and res["rows"]["whole"] and res["runtime"]["pooledBatches"] > 0
+    assert res["rows"]["bytesFetched"] <= 1.05 * size
+    ref = exporter.load(out, backend="flat").encode(lines[:3])
+    assert np.abs(np.asarray(res["vectors"], dtype=np.float32) - ref).max() <= 1e-5
+
+
+NODE_CHECK = """
+import { readFileSync } from "node:fs";
+import { fromArtifacts } from "./runtime/edgembed.mjs";
+import { parseRowsIndex, shardPath } from "./runtime/rows.mjs";
+const dir = process.argv[2], texts = JSON.parse(readFileSync(process.argv[3], "utf8"));
+const file = (p) => { const b = readFileSync(`${dir}/${p}`); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); };
+const manifest = JSON.parse(readFileSync(`${dir}/manifest.json`, "utf8")), f = manifest.files;
+const index = file(f.rows), ix = parseRowsIndex(index);
+const art = { manifest, tokenizerJson: readFileSync(`${dir}/${f.tokenizer}`, "utf8"), chartable: file(f.chartable) };
+const want = await (await fromArtifacts({ ...art, flat: file(f.flat) })).embed(texts);
+const out = {};
+for (const [name, whole] of [["whole", () => file(f.flat)], ["unreachable", () => null]]) {
+  const seen = new Map();
+  const fetchShard = async (k) => (seen.set(k, (seen.get(k) ?? 0) + 1), file(shardPath(ix, k)));
+  const m = await fromArtifacts({ ...art, rows: { index, fetchShard, fetchWhole: async () => whole() }, wholeShare: 0.01 });
+  const small = await m.embed(texts.slice(0, 1)); // a query: a few shards, under the share
+  const got = [...small, ...(await m.embed(texts.slice(1)))];
+  await m.fill();
+  const same = got.every((v, i) => v.every((x, j) => Object.is(x, want[i][j])));
+  out[name] = { same, stats: m.stats.rows, twice: [...seen.values()].filter((n) => n > 1).length };
+}
+console.log(JSON.stringify(out));
+"""
+
+
+def test_whole_table_or_shards_in_node(distilled_dir, tmp_path):
+    """fromArtifacts with fetchWhole: a big batch takes the table in one request; when the file cannot be reached
+    (fetchWhole gives null: offline), the rows come shard by shard, each once; the vectors equal the whole table's."""
+    out = tmp_path / "m"
+    export(distilled_dir, out, quant="int8")
+    (tmp_path / "texts.json").write_text(json.dumps(_lines(400)), encoding="utf-8")
+    (WEB / ".big_batch_check.mjs").write_text(NODE_CHECK, encoding="utf-8")
+    try:
+        proc = subprocess.run(["node", str(WEB / ".big_batch_check.mjs"), str(out), str(tmp_path / "texts.json")],
+                              cwd=WEB, capture_output=True, text=True, timeout=300)
+    finally:
+        (WEB / ".big_batch_check.mjs").unlink()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    res = json.loads(proc.stdout)
+    print(res)
+    whole, unreachable = res["whole"], res["unreachable"]
+    assert whole["same"] and unreachable["same"] and whole["twice"] == 0 and unreachable["twice"] == 0
+    assert whole["stats"]["whole"] and whole["stats"]["complete"] and whole["stats"]["requests"] == whole["stats"]["shardsFetched"] + 1
+    assert whole["stats"]["shardsFetched"] < 0.01 * whole["stats"]["shards"]
+    assert not unreachable["stats"]["whole"] and unreachable["stats"]["complete"]
+    assert unreachable["stats"]["shardsFetched"] == unreachable["stats"]["shards"]
