@@ -10,6 +10,29 @@ let current = params.get("backend") === "onnx" ? "onnx" : "flat";
 let corpus = null;
 const texts = new Map(); // texts shard -> Promise<string[]> (fetched for the hits shown, once each)
 
+// The export's files that edgembed-sw.js already stored are read here straight from its cache (Cache Storage), not
+// through the worker: Firefox logs "Failed to load ''. A ServiceWorker intercepted the request and encountered an
+// unexpected error." for every request the worker answered whose body is still being copied to the page when the
+// page cancels it: a fetch aborted, or the background row fill cut by a reload (docs/web.md, "No service-worker
+// errors"; scripts/repro_firefox_sw_cancel.py). A read from Cache Storage that a reload cuts logs nothing.
+// manifest.json still goes through the worker (network first: a new export is seen at once, and the worker drops the
+// old export's cache before it answers), and load() checks every file against that manifest (the row shards against
+// rows/index.bin), whichever way it came.
+const SW_CACHE = `edgembed-offline:${new URL("./", location.href).href}:`; // edgembed-sw.js's caches of this folder
+async function cachedFirst(url, init) {
+  if (navigator.serviceWorker?.controller && typeof caches !== "undefined" && !/\/manifest\.json$/.test(new URL(url).pathname)) {
+    try {
+      for (const name of (await caches.keys()).filter((n) => n.startsWith(SW_CACHE)).reverse()) {
+        const hit = await caches.match(url, { cacheName: name }); // (caches.open would make again a cache just dropped)
+        if (hit) return hit;
+      }
+    } catch {
+      // no Cache Storage here (a private window, storage off): the worker answers
+    }
+  }
+  return fetch(url, init);
+}
+
 function getModel(backend) {
   if (backend !== "flat" && backend !== "onnx") return Promise.reject(new Error(`unknown backend '${backend}'`));
   if (!models.has(backend)) {
@@ -18,7 +41,7 @@ function getModel(backend) {
     // rows: lazy (only the rows a text needs; ?rows=whole fetches model.edgembed at once)
     const workers = params.has("workers") ? Number(params.get("workers")) : Math.min(navigator.hardwareConcurrency || 1, 4);
     const rows = params.get("rows") ?? "auto";
-    const p = load("./", backend === "flat" ? { backend, workers, rows } : { backend, numThreads: threads });
+    const p = load("./", backend === "flat" ? { backend, workers, rows, fetch: cachedFirst } : { backend, numThreads: threads, fetch: cachedFirst });
     p.catch(() => models.delete(backend));
     models.set(backend, p);
   }
