@@ -448,7 +448,7 @@ def test_demo_search_panel_and_screenshot(browser_runs):
     assert panel["backend"].startswith("flat") and panel["dims"] == "256" and panel["quant"] == "fp32"
     assert re.fullmatch(r"[\d.]+ (KiB|MiB)", panel["bytes fetched"]) and panel["load time"].endswith("ms")
     assert panel["query latency"].endswith("ms (flat)") and re.fullmatch(
-        r"lazy: \d+ of [\d,]+ shards \([\d.]+ KiB\)|whole: model.edgembed after \d+ shards \([\d.]+ MiB\)", panel["rows"])
+        r"lazy: \d+ of [\d,]+ shards \([\d.]+ [KM]iB\)|whole: model.edgembed after \d+ shards \([\d.]+ MiB\)", panel["rows"])
     assert re.fullmatch(r"1 \(this thread\)|[234] \(≥ 64 texts\)", panel["workers"]) and panel["threads"] == "1"
     assert not any(u.endswith("/flat_worker.mjs") for u in rep.requests), "a query and a 6-line grid never start the pool"
     assert shot.is_file() and shot.stat().st_size > 20_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
