@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from exporter.proof.retrieval import load_beir  # noqa: E402
-from search_site import beir_site  # noqa: E402
+from search_site import beir_corpus as corpus, beir_site  # noqa: E402
 
 SEED = 20261206
 
@@ -69,17 +69,6 @@ def bm25s_rank(data, qi: list[int]) -> list[list[str]]:
     res, _ = ret.retrieve(bm25s.tokenize([data.query_texts[i] for i in qi], stopwords="en", stemmer=stem,
                                          show_progress=False), k=10, show_progress=False)
     return [[data.doc_ids[i] for i in row] for row in res]
-
-
-def corpus(folder: Path) -> tuple[list[str], list[str], list[str]]:
-    ids, titles, texts = [], [], []
-    for line in (folder / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            o = json.loads(line)
-            ids.append(str(o["_id"]))
-            titles.append(str(o.get("title") or ""))
-            texts.append(str(o.get("text") or ""))
-    return ids, titles, texts
 
 
 def float_scores(folder: Path, queries: list[str], title_weight: float, kind: str) -> tuple[list[str], np.ndarray]:

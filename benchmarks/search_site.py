@@ -18,8 +18,8 @@ def write_site(doc_ids: list[str], titles: list[str], texts: list[str], out: Pat
     return urls
 
 
-def beir_site(folder: Path, out: Path) -> dict[str, str]:
-    """The corpus of a BEIR folder as a site (title: the document's title, text: its text)."""
+def beir_corpus(folder: Path) -> tuple[list[str], list[str], list[str]]:
+    """A BEIR folder's corpus.jsonl as (ids, titles, texts)."""
     import json
 
     ids, titles, texts = [], [], []
@@ -29,4 +29,9 @@ def beir_site(folder: Path, out: Path) -> dict[str, str]:
             ids.append(str(o["_id"]))
             titles.append(str(o.get("title") or ""))
             texts.append(str(o.get("text") or ""))
-    return write_site(ids, titles, texts, out)
+    return ids, titles, texts
+
+
+def beir_site(folder: Path, out: Path) -> dict[str, str]:
+    """The corpus of a BEIR folder as a site (title: the document's title, text: its text)."""
+    return write_site(*beir_corpus(folder), out)

@@ -80,11 +80,7 @@ def check_out_dir(out: str | os.PathLike, kind: str, force: bool = False, inputs
                     + (f"it is {_DIR_NAMES[found]}" if found else
                        f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}: {', '.join(entries[:3])}"
                        + (", ..." if len(entries) > 3 else "")) + ")")
-            if os.path.islink(out):
-                raise EdgembedError(f"{shown} is a symlink to {real}, {what}; edgembed never replaces a folder "
-                                    "through a link: give another path")
-            if not force:
-                raise EdgembedError(f"{shown} is {what}: give another path, or --force to replace it")
+            _refuse_to_replace(out, shown, real, what, force, "folder")
     _probe(real, shown)
     return real
 
@@ -111,14 +107,18 @@ def check_out_file(out: str | os.PathLike, kind: str, force: bool = False, input
         if not real.is_file():
             raise EdgembedError(f"{shown} exists and is not a regular file: give another path")
         if real.stat().st_size and not _is_kind(real, kind):
-            what = f"a file that is not {FILE_KINDS[kind]}"
-            if os.path.islink(out):
-                raise EdgembedError(f"{shown} is a symlink to {real}, {what}; edgembed never replaces a file "
-                                    "through a link: give another path")
-            if not force:
-                raise EdgembedError(f"{shown} is {what}: give another path, or --force to replace it")
+            _refuse_to_replace(out, shown, real, f"a file that is not {FILE_KINDS[kind]}", force, "file")
     _probe(real, shown)
     return real
+
+
+def _refuse_to_replace(out: str | os.PathLike, shown: str, real: Path, what: str, force: bool, thing: str) -> None:
+    """OUT (REAL) holds WHAT, which edgembed did not write: never replaced through a link, else only with FORCE."""
+    if os.path.islink(out):
+        raise EdgembedError(f"{shown} is a symlink to {real}, {what}; edgembed never replaces a {thing} "
+                            "through a link: give another path")
+    if not force:
+        raise EdgembedError(f"{shown} is {what}: give another path, or --force to replace it")
 
 
 def _real(out: str | os.PathLike, shown: str) -> Path:
