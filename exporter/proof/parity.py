@@ -119,14 +119,11 @@ def _onnx(folder: Path, man: dict, device: str) -> Runner:
         raise Skip("onnxruntime is not installed") from None
     if device == "cuda" and "CUDAExecutionProvider" not in ort.get_available_providers():
         raise Skip("onnxruntime has no CUDAExecutionProvider (pip install onnxruntime-gpu)")
-    from exporter.formats.manifest import export_file
-    from exporter.runtimes.backends import tokenizer_json
-    from exporter.runtimes.onnx import OnnxEmbedder
+    from exporter.runtimes.backends import load
 
     if "onnx" not in man.get("files", {}):
         raise Skip("the export has no ONNX model (a site-search index's model/ ships only what a page reads)")
-    tok = tokenizer_json(folder, man)
-    emb = OnnxEmbedder(export_file(folder, man, "onnx"), tok, device=device)
+    emb = load(folder, "onnx", device=device)
     if device == "cuda" and emb.session.get_providers()[0] != "CUDAExecutionProvider":
         raise Skip(f"the CUDA execution provider did not start (session runs on {emb.session.get_providers()[0]})")
     dist = "onnxruntime-gpu" if device == "cuda" else "onnxruntime"

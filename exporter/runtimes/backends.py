@@ -32,12 +32,18 @@ def load(source: str | Path | None, backend: str = "flat", device: str = "cpu", 
         d = check_dims(dims, model.dim) if dims is not None else model.dim
         return TorchEmbedder(np.ascontiguousarray(model.table[:, :d]), model.tokenizer_json, model.normalize, device)
     folder = Path(source)
-    tok_json = tokenizer_json(folder, man)
+    try:
+        tok_json = tokenizer_json(folder, man)
+    except ValueError as e:
+        raise EdgembedError(f"{folder}: the tokenizer pack is corrupt: {e}") from None
     if backend == "onnx":
         from exporter.runtimes.onnx import OnnxEmbedder
 
         return OnnxEmbedder(export_file(folder, man, "onnx"), tok_json, device)
-    table, normalize = _table(folder, man)
+    try:
+        table, normalize = table_of(folder, man)
+    except ValueError as e:
+        raise EdgembedError(f"{folder}: the row shards are corrupt: {e}") from None
     if backend == "flat":
         if device != "cpu":
             raise EdgembedError("the flat backend runs on cpu only")
@@ -50,28 +56,22 @@ def load(source: str | Path | None, backend: str = "flat", device: str = "cpu", 
 
 
 def tokenizer_json(folder: Path, man: dict) -> str:
-    """tokenizer.json, or, where only the tokenizer pack ships (a site-search index's model/), rebuilt from it."""
-    files = man.get("files", {})
-    if "tokenizer" not in files and "tokenizer_pack" in files:
+    """tokenizer.json, or, where only the tokenizer pack ships (a site-search index's model/), rebuilt from it
+    (ValueError: a corrupt pack)."""
+    if "tokenizer" not in man.get("files", {}) and "tokenizer_pack" in man.get("files", {}):
         from exporter.formats.tokpack import tokenizer_json_of
 
-        try:
-            return tokenizer_json_of(export_file(folder, man, "tokenizer_pack").read_bytes())
-        except ValueError as e:
-            raise EdgembedError(f"{folder}: the tokenizer pack is corrupt: {e}") from None
+        return tokenizer_json_of(export_file(folder, man, "tokenizer_pack").read_bytes())
     return export_file(folder, man, "tokenizer").read_text(encoding="utf-8")
 
 
-def _table(folder: Path, man: dict):
-    """The quantized table and the normalize flag: model.edgembed, or, where only rows/ ships, its row shards."""
-    files = man.get("files", {})
-    if "flat" not in files and "rows" in files:
+def table_of(folder: Path, man: dict):
+    """The quantized table and the normalize flag: model.edgembed, or, where only rows/ ships, its row shards
+    (ValueError: a corrupt shard)."""
+    if "flat" not in man.get("files", {}) and "rows" in man.get("files", {}):
         from exporter.formats.rows import read_table
 
         export_file(folder, man, "rows")
-        try:
-            return read_table(folder)
-        except ValueError as e:
-            raise EdgembedError(f"{folder}: the row shards are corrupt: {e}") from None
+        return read_table(folder)
     flat = read_flat(export_file(folder, man, "flat"))
     return flat.table, flat.normalize

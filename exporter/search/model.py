@@ -194,28 +194,17 @@ def prepare(model: str | None, dest: Path):
 def load_model(folder: Path):
     """The flat embedder of a shipped model folder: the table from its row shards (or model.edgembed), the tokenizer
     from its pack (or tokenizer.json)."""
-    from exporter.formats.flat import read_flat
-    from exporter.formats.manifest import export_file, read_manifest
-    from exporter.formats.rows import read_table
-    from exporter.formats.tokpack import tokenizer_json_of
+    from exporter.formats.manifest import read_manifest
+    from exporter.runtimes.backends import table_of, tokenizer_json
     from exporter.runtimes.flat import FlatEmbedder
 
     folder = Path(folder)
     man = read_manifest(folder)
     if man is None:
         raise EdgembedError(f"{folder} holds no model export (no edgembed manifest.json): rebuild the index")
-    files = man.get("files", {})
     try:
-        if "tokenizer" in files:
-            tok_json = export_file(folder, man, "tokenizer").read_text(encoding="utf-8")
-        else:
-            tok_json = tokenizer_json_of(export_file(folder, man, "tokenizer_pack").read_bytes())
-        if "flat" in files:
-            flat = read_flat(export_file(folder, man, "flat"))
-            table, normalize = flat.table, flat.normalize
-        else:
-            export_file(folder, man, "rows")
-            table, normalize = read_table(folder)
+        tok_json = tokenizer_json(folder, man)
+        table, normalize = table_of(folder, man)
     except (OSError, ValueError) as e:
         raise EdgembedError(f"the index's model in {folder} is corrupt: {e}: rebuild the index") from None
     return FlatEmbedder(table, tok_json, normalize)
