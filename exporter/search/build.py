@@ -22,11 +22,9 @@ from exporter.fsutil import atomic_dir, check_out_dir
 from exporter.search.analyze import CONNECTORS, Analyzer, analyzer_tokenizer_json
 from exporter.search.extract import Page, pages_of_file, records, site_files, site_pass, warn
 from exporter.search.model import prepare
-from exporter.search.store import (TERMS_MAGIC, TYPO_MAGIC, encode_term, encode_typo, pack_codes, quantize_int8,
-                                   shard_of, typo_key)
+from exporter.search.store import (FORMAT, TERMS_MAGIC, TYPO_MAGIC, VERSION, encode_term, encode_typo, pack_codes,
+                                   quantize_int8, shard_of, typo_key)
 
-FORMAT = "edgembed-search"
-VERSION = 2
 K1, B = 1.2, 0.75
 TITLE_WEIGHT = 1.0  # BM25F: a term in the page title counts this many times (docs/search.md)
 HEADING_WEIGHT = 1.0  # ... in the chunk's heading (4 helped on no set significantly: docs/search.md)

@@ -25,12 +25,11 @@ import numpy as np
 
 from exporter.errors import EdgembedError
 from exporter.search.analyze import CONNECTORS, Analyzer
-from exporter.search.store import decode_terms, decode_typo, shard_of, typo_key
+from exporter.search.store import FORMAT, VERSION, decode_terms, decode_typo, shard_of, typo_key
 
 MODES = ("hybrid", "keyword", "semantic")
 EXCERPT_WORDS = 30
 SUB_RESULTS = 3
-VERSION = 2
 TYPO_MIN = 4  # shorter query terms are never corrected
 TYPO_TWO = 8  # from this length on, edit distance 2
 
@@ -65,7 +64,7 @@ class SiteIndex:
             self.meta = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             raise EdgembedError(f"{path} is not valid JSON: {e}") from None
-        if self.meta.get("format") != "edgembed-search" or self.meta.get("version") != VERSION:
+        if self.meta.get("format") != FORMAT or self.meta.get("version") != VERSION:
             raise EdgembedError(f"{path} is not an edgembed search index of version {VERSION} (rebuild it with 'edgembed index')")
         self.analyzer = Analyzer()
         counts = np.asarray(self.meta["page_chunks"], dtype=np.int64)

@@ -21,6 +21,7 @@ import numpy as np
 
 from exporter.errors import EdgembedError
 
+FORMAT, VERSION = "edgembed-search", 2  # index.json's "format" and "version" (docs/format.md)
 TERMS_MAGIC = b"EMT2"
 TYPO_MAGIC = b"EMV1"
 
