@@ -95,14 +95,7 @@ def check_out_file(out: str | os.PathLike, kind: str, force: bool = False, input
     real = _real(out, shown)
     if real.is_dir():
         raise EdgembedError(f"{shown} is a folder: give a file path")
-    for label, path in inputs.items():
-        ip = _real_input(path)
-        if ip is None:
-            continue
-        if real == ip:
-            raise EdgembedError(f"{shown} is {label} {path}: give another path")
-        if ip.is_dir() and ip in real.parents:
-            raise EdgembedError(f"{shown} is inside {label} {path}: give a path outside it")
+    _refuse_inputs(real, shown, inputs, inside=True)  # (a file cannot hold an input: only the first two can apply)
     if real.exists():
         if not real.is_file():
             raise EdgembedError(f"{shown} exists and is not a regular file: give another path")
