@@ -79,6 +79,27 @@ def test_identifier_ranks_whole_match_first(rank_site):
     assert ix.search("os.path.join", mode="keyword")[0]["anchor_url"] == "/api.html#os-path"
 
 
+def test_identifier_whole_term_weight(rank_site):
+    """The whole identifier term counts identifier_weight times (its parts already score): a chunk's keyword score is
+    its parts' scores plus that weight x the whole term's, and weight 0 scores the parts alone."""
+    from exporter.search.build import IDENTIFIER_WEIGHT
+    from exporter.search.query import SiteIndex
+
+    ix = SiteIndex(rank_site)
+    assert ix.meta["fusion"]["identifier_weight"] == IDENTIFIER_WEIGHT == 0.5
+    qterms = ix.query_terms("handle_error")
+    assert list(qterms) == ["handl", "error", "handle_error"]
+    ids, sc = ix.postings("handle_error")
+    c = ids[int(np.argmax(sc))]
+    got = {}
+    for w in (0.0, 0.5, 1.0):
+        ix.meta["fusion"] = {**ix.meta["fusion"], "identifier_weight": w}
+        got[w] = ix.keyword_scores(qterms)[c]
+    assert got[0.5] - got[0.0] == pytest.approx(0.5 * max(sc)) and got[1.0] - got[0.0] == pytest.approx(max(sc))
+    ix.meta["fusion"] = {k: v for k, v in ix.meta["fusion"].items() if k != "identifier_weight"}  # an older index: 1
+    assert ix.keyword_scores(qterms)[c] == got[1.0]
+
+
 def test_weak_words_never_make_a_result_alone(rank_site):
     from exporter.search.query import SiteIndex
 
@@ -171,11 +192,11 @@ QUERIES = ["handle_error", "handle error", "handel_eror", "how do", "how do I co
            "production server", "HANDLE_ERROR()", "error error error"]
 
 
-@pytest.mark.parametrize("alpha", [0.0, 0.5])
+@pytest.mark.parametrize("alpha,iw", [(0.0, None), (0.5, 1.0)])
 @pytest.mark.skipif(node_marks()[0].args[0], reason="node is not installed")
-def test_js_ranks_as_python(rank_site, tmp_path, alpha):
+def test_js_ranks_as_python(rank_site, tmp_path, alpha, iw):
     """search.mjs in Node gives the hits, order, excerpts, sub-results and scores of query.py (typos, identifiers,
-    weak words, page scores with page_alpha 0 and 0.5)."""
+    weak words, page scores with page_alpha 0 and 0.5, identifier_weight the default and 1)."""
     import shutil
 
     from exporter.search.query import SiteIndex
@@ -184,6 +205,8 @@ def test_js_ranks_as_python(rank_site, tmp_path, alpha):
     shutil.copytree(rank_site, ix_dir)
     meta = json.loads((ix_dir / "index.json").read_text())
     meta["fusion"]["page_alpha"] = alpha
+    if iw is not None:
+        meta["fusion"]["identifier_weight"] = iw
     (ix_dir / "index.json").write_text(json.dumps(meta))
     (tmp_path / "q.json").write_text(json.dumps(QUERIES))
     ix = SiteIndex(ix_dir)

@@ -30,6 +30,7 @@ TITLE_WEIGHT = 1.0  # BM25F: a term in the page title counts this many times (do
 HEADING_WEIGHT = 1.0  # ... in the chunk's heading (4 helped on no set significantly: docs/search.md)
 PAGE_ALPHA = 0.0  # page score = best chunk + alpha x the sum of its other listed chunks (docs/search.md)
 TYPO_SHARD_BYTES = 4096  # target size of a typo side-table shard
+IDENTIFIER_WEIGHT = 0.5  # keyword score: an identifier's whole term counts this much in a query (chosen on cranfield, docs/search.md)
 FUSION_WEIGHT = 1.0  # hybrid = bm25 / max bm25 + weight * cosine (tuned on cranfield and cisi, docs/search.md)
 RERANK = 20  # hybrid: chunks re-scored with their int8 vectors after the sign-code pass
 RERANK_SEMANTIC = 100  # semantic: the best sign-code chunks re-scored ...
@@ -318,7 +319,8 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
         "term_shards": term_shards, "typo_shards": typo_shards,
         "bm25": {"k1": K1, "b": B, "title_weight": post.weights[0], "heading_weight": post.weights[1]},
         "fusion": {"weight": FUSION_WEIGHT, "rerank": RERANK, "rerank_semantic": RERANK_SEMANTIC,
-                   "rerank_semantic_keyword": RERANK_SEMANTIC_KEYWORD, "page_alpha": PAGE_ALPHA},
+                   "rerank_semantic_keyword": RERANK_SEMANTIC_KEYWORD, "page_alpha": PAGE_ALPHA,
+                   "identifier_weight": IDENTIFIER_WEIGHT},
         "page_chunks": page_chunks,
     }
     (tmp / "index.json").write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")

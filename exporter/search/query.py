@@ -4,8 +4,10 @@
    code points that is in no chunk (and is not weak nor an identifier) is replaced by the term of the typo side table
    within edit distance 1 (2 from 8 code points; optimal string alignment, same first code point) with the least
    distance, then the longest common prefix, then the most chunks.
-2. Keyword score of a chunk: sum over the query's terms of (count in query) x (the term's score in the chunk). When
-   the query has a term that is not weak, a chunk that matches only weak terms scores 0 (it is not a result).
+2. Keyword score of a chunk: sum over the query's terms of (count in query) x (the term's score in the chunk), an
+   identifier's whole term (``handle_error``, ``two-dimensional``: it holds a connector) counted ``identifier_weight``
+   times (index.json's ``fusion``; its parts already score). When the query has a term that is not weak, a chunk that
+   matches only weak terms scores 0 (it is not a result).
 3. keyword: chunks by keyword score. semantic / hybrid: every chunk's sign code gives an approximate cosine
    (q . sign(v) / (|q| sqrt(d))); hybrid adds keyword / max keyword. The best `rerank` chunks (at least `limit`)
    are scored again with their int8 vectors (exact cosine), from their pages' fragments, and sorted. semantic
@@ -169,11 +171,12 @@ class SiteIndex:
         lex = np.zeros(self.meta["chunks"], dtype=np.float64)
         strong = np.zeros(self.meta["chunks"], dtype=bool)
         weak = self.analyzer.weak
+        iw = float(self.meta["fusion"].get("identifier_weight", 1.0))
         for t, m in qterms.items():  # query order, as the browser
             ids, sc = self.postings(t)
             if ids:
                 at = np.asarray(ids)
-                lex[at] += m * np.asarray(sc, dtype=np.float64)
+                lex[at] += (m * iw if any(ch in CONNECTORS for ch in t) else float(m)) * np.asarray(sc, dtype=np.float64)
                 if t not in weak:
                     strong[at] = True
         if any(t not in weak for t in qterms):

@@ -293,6 +293,7 @@ export class SiteSearch {
     const lex = new Float64Array(this.meta.chunks);
     const strong = new Uint8Array(this.meta.chunks);
     const weak = this.analyzer.weak;
+    const iw = Number(this.meta.fusion.identifier_weight ?? 1);
     const lists = await Promise.all([...qterms.keys()].map((t) => this.postings(t)));
     let k = 0, anyStrong = false;
     for (const [t, m] of qterms) {
@@ -300,8 +301,9 @@ export class SiteSearch {
       const isWeak = weak.has(t);
       if (!isWeak) anyStrong = true;
       if (!p) continue;
+      const mw = CONNECTORS.test(t) ? m * iw : m; // an identifier's whole term: its parts already score
       for (let j = 0; j < p.ids.length; j++) {
-        lex[p.ids[j]] += m * p.sc[j];
+        lex[p.ids[j]] += mw * p.sc[j];
         if (!isWeak) strong[p.ids[j]] = 1;
       }
     }
