@@ -39,6 +39,11 @@ PAGES = {
         ("servers", "Servers", "Run the app behind a production server such as gunicorn with several workers."),
         ("proxy", "Proxies", "Put a reverse proxy in front of the workers to serve static files."),
     ]),
+    "changes.html": page("Changelog", [
+        ("v210", "2.1.0 (2026-01-02)", "Put a reverse proxy in front of the workers to serve static files."),
+        ("v200", "2.0.0 (2025-11-30)", "Templates reload when their folder changes."),
+        ("v190", "1.9.0 (2025-10-01)", "Dropped the old logging handlers."),
+    ]),
 }
 
 
@@ -77,6 +82,36 @@ def test_identifier_ranks_whole_match_first(rank_site):
     parts = ix.search("handle error", mode="keyword")  # the parts still find every chunk holding them
     assert {h["url"] for h in parts} >= {"/api.html", "/guide.html"}
     assert ix.search("os.path.join", mode="keyword")[0]["anchor_url"] == "/api.html#os-path"
+
+
+def test_changelog_pages_recognised():
+    from exporter.search.build import is_changelog
+
+    for title in ("Changelog", "Release Notes", "Release history", "What's new in 3.0", "Upgrading from 8.x", "News"):
+        assert is_changelog(title, []), title
+    for title in ("Settings", "Tracking changes in your files", "Deployment", "Migrating from Flask"):
+        assert not is_changelog(title, ["Intro", "Usage", "API"]), title
+    versions = ["GitHub", "dev", "2.28.1 (2022-06-29)", "2.28.0 (2022-06-09)", "v2.27.1", "Version 2.27"]
+    assert is_changelog("Community Updates", versions)  # no telling title: half its headings or more are versions
+    assert not is_changelog("Community Updates", versions[:3] + ["Contact", "Support"])
+    assert not is_changelog("Install", ["1.0 (2020-01-01)", ""])  # fewer than 3 headed sections
+
+
+def test_changelog_below_the_feature_page(rank_site, tmp_path, monkeypatch):
+    """A changelog page's chunks score CHANGELOG_WEIGHT x what they would score on a page of another kind, so an entry
+    that repeats a feature page's words ranks below that page; the other pages' scores do not move."""
+    from exporter.search import build
+    from exporter.search.query import SiteIndex
+
+    q = "reverse proxy static files"
+    ix = SiteIndex(rank_site)
+    hits = {h["url"]: h["score"] for h in ix.search(q, mode="keyword")}
+    assert build.CHANGELOG_WEIGHT == 0.5 and list(hits)[:2] == ["/deploy.html", "/changes.html"]
+    monkeypatch.setattr(build, "CHANGELOG_WEIGHT", 1.0)
+    build.build_index(rank_site.parent, tmp_path / "ix", model=str(rank_site.parent.parent / "model"), progress=False)
+    flat = {h["url"]: h["score"] for h in SiteIndex(tmp_path / "ix").search(q, mode="keyword")}
+    assert hits["/changes.html"] == pytest.approx(0.5 * flat["/changes.html"], rel=0.01)
+    assert hits["/deploy.html"] == pytest.approx(flat["/deploy.html"], rel=0.01)
 
 
 def test_identifier_whole_term_weight(rank_site):

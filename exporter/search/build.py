@@ -9,6 +9,7 @@ import functools
 import json
 import math
 import os
+import re
 import shutil
 import time
 from array import array
@@ -31,6 +32,7 @@ HEADING_WEIGHT = 1.0  # ... in the chunk's heading (4 helped on no set significa
 PAGE_ALPHA = 0.0  # page score = best chunk + alpha x the sum of its other listed chunks (docs/search.md)
 TYPO_SHARD_BYTES = 4096  # target size of a typo side-table shard
 IDENTIFIER_WEIGHT = 0.5  # keyword score: an identifier's whole term counts this much in a query (chosen on cranfield, docs/search.md)
+CHANGELOG_WEIGHT = 0.5  # keyword scores of a changelog / release-notes page's chunks x this (is_changelog; measured on the dev sites, docs/search.md)
 FUSION_WEIGHT = 1.0  # hybrid = bm25 / max bm25 + weight * cosine (tuned on cranfield and cisi, docs/search.md)
 RERANK = 20  # hybrid: chunks re-scored with their int8 vectors after the sign-code pass
 RERANK_SEMANTIC = 100  # semantic: the best sign-code chunks re-scored ...
@@ -40,6 +42,20 @@ CODE_SHARD = 4096  # chunks a codes shard
 CODE_DIMS_A = 128  # sign bits of the first 128 dims rank hybrid candidates; semantic mode adds the other dims
 BATCH = 256  # chunks embedded at a time
 JS_FILES = ("search.mjs", "search_text.mjs", "search_stem.mjs", "search_ui.mjs")
+
+
+CHANGELOG_TITLE = re.compile(r"^\W*(change ?logs?|changes|release notes|release history|history|news|what'?s new|"
+                             r"upgrad(e|ing))\b", re.IGNORECASE)  # the title starts with one
+VERSION_HEAD = re.compile(r"^\W*(v(ersion)?\s*)?\d+\.\d+")  # "2.28.1 (2022-06-29)", "v0.35.0", "Version 3.1"
+
+
+def is_changelog(title: str, headings: list[str]) -> bool:
+    """A changelog, release-notes or upgrade-guide page: by its title, or by its sections (at least 3 headed ones, half
+    of them or more headed by a version number)."""
+    if CHANGELOG_TITLE.search(title):
+        return True
+    headed = [h for h in headings if h]
+    return len(headed) >= 3 and 2 * sum(bool(VERSION_HEAD.match(h)) for h in headed) >= len(headed)
 
 
 def _js_into(dest: Path) -> None:
@@ -283,10 +299,11 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
             texts = []
             if title_terms[0] != page.title:
                 title_terms = (page.title, analyzer.terms(page.title))
+            kind = CHANGELOG_WEIGHT if is_changelog(page.title, [c.heading for c in page.chunks]) else 1.0
             for c in page.chunks:
                 text = " ".join(x for x in (page.title, c.heading, c.text) if x)
                 texts.append(text)
-                weight = float(c.weight)  # data-edgembed-weight (0 keeps the chunk out of keyword results)
+                weight = float(c.weight) * kind  # data-edgembed-weight (0 keeps the chunk out of keyword results)
                 post.add(title_terms[1], analyzer.terms(c.heading), analyzer.terms(c.text), weight)
             batch.append((page, texts))
             pending += len(texts)
