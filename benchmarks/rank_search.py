@@ -3,7 +3,8 @@
     python3 benchmarks/rank_search.py [--model EXPORT] [--datasets cranfield,cisi] [--tune] [--out FILE.json]
 
 The queries of each collection are split by position: even positions are the development half (what --tune looks
-at), odd positions the held-out half; cisi is not tuned on at all. Reported per collection and half:
+at), odd positions the held-out half; cisi is not tuned on at all. Reported per collection and half, and over all
+the queries ("all"):
 
 - NDCG@10 of bm25s (k1 1.2, b 0.75, its English stop words, Snowball), of edgembed keyword and hybrid (the real index,
   queried through SiteIndex: weak words, typo correction, identifiers, per-term quantized impacts), each paired
@@ -123,7 +124,8 @@ def run(name: str, model: Path, work: Path, tune: bool, rng: np.random.Generator
 
     folder = ROOT / "exporter" / "data" / name
     data = load_beir(folder)
-    halves = {"dev": list(range(0, len(data.query_ids), 2)), "test": list(range(1, len(data.query_ids), 2))}
+    halves = {"dev": list(range(0, len(data.query_ids), 2)), "test": list(range(1, len(data.query_ids), 2)),
+              "all": list(range(len(data.query_ids)))}
     out: dict = {"dataset": name, "docs": len(data.doc_ids), "queries": len(data.query_ids)}
     if tune:
         qi = halves["dev"]
