@@ -5,7 +5,8 @@
 Sites (benchmarks/dev/*/questions.jsonl, questions written before any system ran on the site):
 - pip-md: pip's Markdown pages from Debian's python3-pip (/usr/share/doc/python3-pip/html);
 - uvicorn-material: Uvicorn's docs built with MkDocs 1.6.1 + Material 9.8.2 (site.tar.xz, see its README.md);
-- requests-sphinx: Requests 2.28.1's Sphinx docs from Debian's python-requests-doc (/usr/share/doc/python-requests-doc/html).
+- requests-sphinx: Requests 2.28.1's Sphinx docs from Debian's python-requests-doc
+  (/usr/share/doc/python-requests-doc/html).
 A site whose source is not installed is left out (said so). Each --config builds an index with title weight t,
 heading weight h and changelog weight cl (exporter/search/build.py); each index is queried in keyword and hybrid mode
 for page_alpha 0 and 0.1, identifier_weight 0.5 and 1 and fusion weight 0.75, 1 and 1.5. bm25s (k1 1.2, b 0.75,

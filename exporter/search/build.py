@@ -31,8 +31,8 @@ TITLE_WEIGHT = 1.0  # BM25F: a term in the page title counts this many times (do
 HEADING_WEIGHT = 1.0  # ... in the chunk's heading (4 helped on no set significantly: docs/search.md)
 PAGE_ALPHA = 0.0  # page score = best chunk + alpha x the sum of its other listed chunks (docs/search.md)
 TYPO_SHARD_BYTES = 4096  # target size of a typo side-table shard
-IDENTIFIER_WEIGHT = 0.5  # keyword score: an identifier's whole term counts this much in a query (chosen on cranfield, docs/search.md)
-CHANGELOG_WEIGHT = 0.5  # keyword scores of a changelog / release-notes page's chunks x this (is_changelog; measured on the dev sites, docs/search.md)
+IDENTIFIER_WEIGHT = 0.5  # an identifier's whole term counts this much in a query (chosen on cranfield: docs/search.md)
+CHANGELOG_WEIGHT = 0.5  # keyword scores of a changelog page's chunks x this (is_changelog; chosen on dev sites)
 FUSION_WEIGHT = 1.0  # hybrid = bm25 / max bm25 + weight * cosine (tuned on cranfield and cisi, docs/search.md)
 RERANK = 20  # hybrid: chunks re-scored with their int8 vectors after the sign-code pass
 RERANK_SEMANTIC = 100  # semantic: the best sign-code chunks re-scored ...
@@ -303,7 +303,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
             for c in page.chunks:
                 text = " ".join(x for x in (page.title, c.heading, c.text) if x)
                 texts.append(text)
-                weight = float(c.weight) * kind  # data-edgembed-weight (0 keeps the chunk out of keyword results)
+                weight = float(c.weight) * kind  # data-edgembed-weight (0: out of keyword results) x page kind
                 post.add(title_terms[1], analyzer.terms(c.heading), analyzer.terms(c.text), weight)
             batch.append((page, texts))
             pending += len(texts)

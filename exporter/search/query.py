@@ -176,7 +176,8 @@ class SiteIndex:
             ids, sc = self.postings(t)
             if ids:
                 at = np.asarray(ids)
-                lex[at] += (m * iw if any(ch in CONNECTORS for ch in t) else float(m)) * np.asarray(sc, dtype=np.float64)
+                mw = m * iw if any(ch in CONNECTORS for ch in t) else float(m)  # an identifier's whole term
+                lex[at] += mw * np.asarray(sc, dtype=np.float64)
                 if t not in weak:
                     strong[at] = True
         if any(t not in weak for t in qterms):
