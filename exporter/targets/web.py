@@ -104,17 +104,19 @@ def write_demo(out: Path, manifest: dict, corpus: str | Path | None = None) -> d
     return {"demo": INDEX}
 
 
-DEMO_MODULES = ("edgembed.bundle.mjs", "tokpack.mjs")  # what app.mjs imports: preloaded with the HTML, one round trip
-TEXTS_PER_SHARD = 16  # demo/texts/<n>.json: a search result needs only its passages' texts
+DEMO_MODULES = ("edgembed.bundle.mjs",)  # what app.mjs imports: preloaded with the HTML, one round trip
+TEXTS_PER_SHARD = 4  # demo/texts/<n>.json: a search shows 6 passages, so a later query fetches little beyond them
 
 
 def preloads(manifest: dict) -> list[tuple[str, str]]:
     """What the flat backend fetches first, so the page can ask for it with the HTML (one round trip, not three), and
-    its fetch priority: the model's files first (the first query's rows wait for them), then the corpus."""
+    its fetch priority: the model's files first (the first query's rows wait for them), then the corpus's titles; the
+    corpus vectors (corpus.bin) are asked for once the model is ready (app.mjs), so that they do not share the link
+    with the tokenizer pack."""
     files = manifest["files"]
     first = [files["tokenizer_pack"]] if "tokenizer_pack" in files else [files["tokenizer"], *([files["chartable"]] if "chartable" in files else [])]
     return [("manifest.json", "high"), *[(f, "high") for f in first], (files.get("rows", files["flat"]), "high"),
-            (f"{DEMO}/corpus.json", "auto"), (f"{DEMO}/corpus.bin", "auto")]
+            (f"{DEMO}/corpus.json", "auto")]
 
 
 def corpus_rows(vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
