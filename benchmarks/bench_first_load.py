@@ -52,7 +52,8 @@ MINIMAL = """<!doctype html><meta charset="utf-8"><title>edgembed: one query</ti
   import { load } from "./demo/runtime/edgembed.bundle.mjs";
   const t = {}, model = load("./").then((m) => (t.ready = performance.now(), m));
   const embed = async (q) => (await model).embed([q]);
-  window.bench = { ready: model.then(() => t.ready), first: embed(%s).then(() => performance.now()), embed };
+  window.bench = { ready: model.then(() => t.ready), first: embed(%s).then(() => performance.now()), embed,
+    phases: model.then((m) => ({ ...m.loadStats.phases, start: t.ready - m.loadStats.loadMs })) };
 </script>"""
 TJS_WRAP = """<!doctype html><meta charset="utf-8"><title>transformers.js: one query</title>
 <script type="module">
@@ -162,6 +163,14 @@ def table(result: dict) -> str:
         kb = statistics.mean(x["bytes"] for x in later) if later else float("nan")
         lines.append(f"| {p} | {variant} | {med('readyMs'):,.0f} ms{span('readyMs')} | {fmt_bytes(med('readyBytes'))} | "
                      f"{med('firstMs'):,.0f} ms{span('firstMs')} | {fmt_bytes(med('firstBytes'))} | {ms:,.1f} ms | {fmt_bytes(kb)} |")
+    for name, vs in groups.items():  # where load()'s time went: its start after navigation, then its phases
+        ph = [v["phases"] for v in vs if v.get("phases") and "start" in v["phases"]]
+        if ph:
+            if lines[-1].startswith("|"):
+                lines.append("")
+            med = {k: statistics.median(x[k] for x in ph) for k in ("start", "manifest", "files", "built")}
+            lines.append(f"{name}: load() starts {med['start']:,.0f} ms after navigation; then manifest {med['manifest']:,.0f} ms, "
+                         f"files fetched and checked {med['files']:,.0f} ms, tokenizer built {med['built']:,.0f} ms (medians)")
     return "\n".join(lines)
 
 

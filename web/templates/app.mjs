@@ -56,8 +56,8 @@ async function gunzipped(bytes) {
 }
 
 /** The corpus: int8 vectors with one float32 scale a row (corpus.bin) and titles; passages come by shard, on demand. */
-async function loadCorpus(metaLoaded) {
-  const [meta, packed] = await Promise.all([metaLoaded, fetchOk("demo/corpus.bin", "arrayBuffer")]);
+async function loadCorpus() {
+  const [meta, packed] = await Promise.all([fetchOk("demo/corpus.json", "json"), fetchOk("demo/corpus.bin", "arrayBuffer")]);
   const bin = await gunzipped(new Uint8Array(packed));
   const n = meta.count * meta.dims, at = Math.ceil(n / 4) * 4;
   if (bin.byteLength !== at + 4 * meta.count) throw new Error("corpus.bin does not match corpus.json");
@@ -344,20 +344,33 @@ function goOffline() {
   });
 }
 
+/**
+ * The row shards of the search box's text as the page opens (the exporter lists them on it, data-rows), asked for now
+ * with the model's files (the lazy rows' fetches then find them preloaded): the first result waits for no request
+ * made after the tokenizer came. Flat backend with lazy rows only, and not under the service worker (the page then
+ * reads its cache).
+ */
+function preloadQueryRows() {
+  const box = $("query");
+  if (current !== "flat" || params.get("rows") === "whole" || box.value !== box.defaultValue || navigator.serviceWorker?.controller) return;
+  for (const rel of (box.dataset.rows ?? "").split(" ").filter(Boolean)) {
+    const link = Object.assign(document.createElement("link"), { rel: "preload", as: "fetch", href: rel, crossOrigin: "anonymous" });
+    link.setAttribute("fetchpriority", "high");
+    document.head.append(link);
+  }
+}
+
 let filled = null, checked = null, offline = null, searches = 0;
 const ready = (async () => {
   wire();
-  // the model's files first (the first query's rows wait for them), then the corpus, which downloads while the first
-  // query's rows come: the link is never shared by the two large downloads (tokenizer pack, corpus vectors)
-  const first = getModel(current);
-  const meta = fetchOk("demo/corpus.json", "json"); // small (titles): with the model's files, as the page preloads it
-  meta.catch(() => {});
-  const corpusLoaded = first.then((m) => {
+  preloadQueryRows();
+  const first = getModel(current); // the model and the corpus download side by side
+  first.then((m) => {
     performance.mark("edgembed:model-ready");
     window.edgembedPhases = m.stats.phases;
-    m.embed([$("query").value]).catch(() => {}); // the first query's rows come while the corpus is on its way
-  }, () => {}).then(() => loadCorpus(meta));
-  [corpus] = await Promise.all([corpusLoaded, first]);
+    m.embed([$("query").value]).catch(() => {}); // the first query's rows come while the corpus is still on its way
+  }, () => {});
+  [corpus] = await Promise.all([loadCorpus(), first]);
   await switchBackend(current);
   // background work, after the first result: the self-test, offline caching, then the rest of the table
   checked = selfTest().catch((e) => { $("p-check").textContent = `could not run: ${e.message}`; return null; });
