@@ -21,9 +21,9 @@ export const POOL_MIN_TEXTS = 64;
 /** rows: "auto" takes the whole table when the first batch has at least this many texts (else it fetches lazily). */
 export const WHOLE_BATCH = 512;
 export const ROWS = ["auto", "lazy", "whole"];
-/** The names exports give the flat backend's first files: load() asks for them with manifest.json (`early`). */
 /** fetch()'s init for background work (fill): below the page's own requests where the engine has priorities. */
 const LOW = { priority: "low" };
+/** The names exports give the flat backend's first files: load() asks for them with manifest.json (`early`). */
 const EARLY = { tokenizer_pack: "tokenizer.bin", rows: "rows/index.bin" };
 
 /** The tokenizer of artifacts A: the pack (one gzipped file), else tokenizer.json (+ chartable.bin). */
