@@ -2,20 +2,23 @@
 search result, and per later query, in Chromium on a throttled network, side by side in one run.
 
     python3 benchmarks/bench_first_load.py [--profiles mobile,4g,loopback] [--variants lazy,whole,onnx,minimal,tjs]
-                                           [--quant int8] [--dims 256] [--queries 10] [--json out.json]
+                                           [--quant int8] [--dims 256] [--queries 10] [--json out.json] [--base REF]
 
 Profiles (Chromium's DevTools network emulation: a latency added to every request, and link rates): "mobile" is
 Lighthouse's mobile profile (150 ms, 1,638 kbit/s down, 675 up), "4g" a faster one (85 ms, 9 Mbit/s down and up),
 "loopback" no throttling. Variants, on one export of the same model (default: the default model, int8@256) served by
 `edgembed serve` (HTTP/1.1 keep-alive, gzip for text and JSON as a static host sends it):
-  lazy     the demo as exported: the tokenizer pack, rows/index.bin, then the rows each query needs (fill off, so
-           later queries show their own cost)
+  exported the demo as exported, as a visitor gets it: background fill() and offline caching (the service worker) on
+  lazy     the demo with its background work off (?fill=0&offline=0): the tokenizer pack, rows/index.bin, then the
+           rows each query needs (later queries show their own cost)
   whole    the demo with ?rows=whole: model.edgembed fetched whole, as before lazy rows
   onnx     the demo with the onnx backend (onnxruntime-web: its wasm, onnx/model.onnx)
   minimal  a page of five lines that imports the runtime (edgembed.bundle.mjs, one file), load()s the export and
            embeds one query (no preload hints)
   modules  the same page importing edgembed.mjs, the runtime as separate modules (one import level per round trip)
   tjs      transformers.js 4 on the same export (the pipeline over onnx/model.onnx)
+--base REF: the same variants also on the previous code (git REF of this repository, e.g. HEAD~3), exported by
+that code into a second folder of the same site and visited interleaved with this code's (rows named "base:VARIANT").
 Each visit is a fresh browser context (empty cache). "first result": the demo's first search shown (its marks
 edgembed:model-ready / edgembed:first-result), or for the two pages their first query embedded.
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -38,7 +42,7 @@ WEB = ROOT / "web"
 PROFILES = {"mobile": {"latencyMs": 150, "downKbps": 1638.4, "upKbps": 675},
             "4g": {"latencyMs": 85, "downKbps": 9000, "upKbps": 9000},
             "loopback": None}
-VARIANTS = ("lazy", "whole", "onnx", "minimal", "modules", "tjs")
+VARIANTS = ("exported", "lazy", "whole", "onnx", "minimal", "modules", "tjs")
 QUERIES = ["how do I catch an exception?", "sort a list in place", "what does the with statement do", "lambda functions",
            "string formatting with f-strings", "how are default arguments evaluated", "difference between is and ==",
            "iterate over a dictionary", "generators and yield", "class inheritance and super",
@@ -48,7 +52,8 @@ MINIMAL = """<!doctype html><meta charset="utf-8"><title>edgembed: one query</ti
   import { load } from "./demo/runtime/edgembed.bundle.mjs";
   const t = {}, model = load("./").then((m) => (t.ready = performance.now(), m));
   const embed = async (q) => (await model).embed([q]);
-  window.bench = { ready: model.then(() => t.ready), first: embed(%s).then(() => performance.now()), embed };
+  window.bench = { ready: model.then(() => t.ready), first: embed(%s).then(() => performance.now()), embed,
+    phases: model.then((m) => ({ ...m.loadStats.phases, start: t.ready - m.loadStats.loadMs })) };
 </script>"""
 TJS_WRAP = """<!doctype html><meta charset="utf-8"><title>transformers.js: one query</title>
 <script type="module">
@@ -59,15 +64,35 @@ TJS_WRAP = """<!doctype html><meta charset="utf-8"><title>transformers.js: one q
 </script>"""
 
 
+def pages(folder: Path) -> None:
+    """The two small pages (minimal, modules) in an export FOLDER."""
+    (folder / "min.html").write_text(MINIMAL % json.dumps(QUERIES[0]), encoding="utf-8")
+    modules = (MINIMAL % json.dumps(QUERIES[0])).replace("edgembed.bundle.mjs", "edgembed.mjs")
+    (folder / "modules.html").write_text(modules, encoding="utf-8")
+
+
+def build_base(site: Path, ref: str, quant: str, dims: int | None) -> None:
+    """The same export made by the code at git REF (this repository), in SITE/base: the previous code, side by side."""
+    src = site.parent / "base-src"
+    src.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, stdout=subprocess.PIPE).stdout
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    (src / "web" / "node_modules").symlink_to((WEB / "node_modules").resolve())
+    cmd = [sys.executable, "-m", "exporter", "export", "--out", str(site / "base"), "--quant", quant]
+    if dims:
+        cmd += ["--dims", str(dims)]
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    subprocess.run(cmd, check=True, cwd=src, env=env, stdout=subprocess.DEVNULL)
+    pages(site / "base")
+
+
 def build(site: Path, quant: str, dims: int | None, variants: list[str]) -> None:
     from bench_browser import TJS, TJS_PAGE, ort_wasm_dir  # noqa: F401  (the transformers.js page's files)
 
     from exporter.pipeline import export
 
     export(None, site / "m", dims=dims, quant=quant, demo=True)
-    (site / "m" / "min.html").write_text(MINIMAL % json.dumps(QUERIES[0]), encoding="utf-8")
-    modules = (MINIMAL % json.dumps(QUERIES[0])).replace("edgembed.bundle.mjs", "edgembed.mjs")
-    (site / "m" / "modules.html").write_text(modules, encoding="utf-8")
+    pages(site / "m")
     if "tjs" in variants:
         tjs = site / "tjs"
         tjs.mkdir()
@@ -80,11 +105,12 @@ def build(site: Path, quant: str, dims: int | None, variants: list[str]) -> None
         (tjs / "index.html").write_text(TJS_WRAP % json.dumps(QUERIES[0]), encoding="utf-8")
 
 
-def visits(base: str, profiles: list[str], variants: list[str], n_later: int, repeat: int) -> list[dict]:
+def visits(base: str, profiles: list[str], variants: list[str], n_later: int, repeat: int, with_base: bool = False) -> list[dict]:
     """Every (profile, variant) visit REPEAT times, rounds interleaved (load from elsewhere hits all alike), after one
-    discarded warm-up visit (the browser's first page pays its own start-up)."""
+    discarded warm-up visit (the browser's first page pays its own start-up). WITH_BASE: each variant also on the
+    previous code's export (folder base/), right after this code's."""
     later = QUERIES[1 : 1 + n_later]
-    urls = {"lazy": ("demo", "m/index.html?fill=0&offline=0"), "whole": ("demo", "m/index.html?rows=whole&fill=0&offline=0"),
+    urls = {"exported": ("demo", "m/index.html"), "lazy": ("demo", "m/index.html?fill=0&offline=0"), "whole": ("demo", "m/index.html?rows=whole&fill=0&offline=0"),
             "onnx": ("demo", "m/index.html?backend=onnx&offline=0"), "minimal": ("page", "m/min.html"), "modules": ("page", "m/modules.html"),
             "tjs": ("page", "tjs/index.html?model=m")}
     out = [{"name": "warm-up/minimal", "profile": None, "url": base + urls["minimal"][1], "kind": "page", "queries": []}]
@@ -93,6 +119,9 @@ def visits(base: str, profiles: list[str], variants: list[str], n_later: int, re
             for v in variants:
                 kind, url = urls[v]
                 out.append({"name": f"{p}/{v}", "profile": PROFILES[p], "url": base + url, "kind": kind, "queries": later})
+                if with_base and v != "tjs":
+                    out.append({"name": f"{p}/base:{v}", "profile": PROFILES[p], "url": base + "base/" + url[2:], "kind": kind,
+                                "queries": later})
     return out
 
 
@@ -134,6 +163,14 @@ def table(result: dict) -> str:
         kb = statistics.mean(x["bytes"] for x in later) if later else float("nan")
         lines.append(f"| {p} | {variant} | {med('readyMs'):,.0f} ms{span('readyMs')} | {fmt_bytes(med('readyBytes'))} | "
                      f"{med('firstMs'):,.0f} ms{span('firstMs')} | {fmt_bytes(med('firstBytes'))} | {ms:,.1f} ms | {fmt_bytes(kb)} |")
+    for name, vs in groups.items():  # where load()'s time went: its start after navigation, then its phases
+        ph = [v["phases"] for v in vs if v.get("phases") and "start" in v["phases"]]
+        if ph:
+            if lines[-1].startswith("|"):
+                lines.append("")
+            med = {k: statistics.median(x[k] for x in ph) for k in ("start", "manifest", "files", "built")}
+            lines.append(f"{name}: load() starts {med['start']:,.0f} ms after navigation; then manifest {med['manifest']:,.0f} ms, "
+                         f"files fetched and checked {med['files']:,.0f} ms, tokenizer built {med['built']:,.0f} ms (medians)")
     return "\n".join(lines)
 
 
@@ -149,6 +186,7 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=10, help="later queries per visit (default 10)")
     ap.add_argument("--repeat", type=int, default=3, help="visits per (profile, variant), interleaved; medians (default 3)")
     ap.add_argument("--json", default=None, help="write the results here")
+    ap.add_argument("--base", default=None, help="also visit the previous code's export (a git ref of this repository)")
     args = ap.parse_args()
     profiles = [p for p in args.profiles.split(",") if p]
     variants = [v for v in args.variants.split(",") if v]
@@ -158,10 +196,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="edgembed-first-load-") as tmp:
         site = Path(tmp) / "site"
         build(site, args.quant, args.dims, variants)
+        if args.base:
+            build_base(site, args.base, args.quant, args.dims)
         srv, base = serve_in_thread(site)
         warm(site, srv.server_address[1])
         try:
-            job = {"chromium": chromium_path(), "timeoutMs": 900000, "visits": visits(base, profiles, variants, args.queries, args.repeat)}
+            job = {"chromium": chromium_path(), "timeoutMs": 900000, "visits": visits(base, profiles, variants, args.queries, args.repeat,
+                                                                                  bool(args.base))}
             (Path(tmp) / "job.json").write_text(json.dumps(job), encoding="utf-8")
             proc = subprocess.run(["node", str(WEB / "scripts" / "bench_first_load.mjs"), str(Path(tmp) / "job.json"),
                                    str(Path(tmp) / "out.json")], cwd=WEB, text=True, stdout=subprocess.PIPE)
@@ -171,7 +212,7 @@ def main() -> int:
         finally:
             srv.shutdown()
             srv.server_close()
-    result["export"] = {"model": "default", "quant": args.quant, "dims": args.dims}
+    result["export"] = {"model": "default", "quant": args.quant, "dims": args.dims, "base": args.base}
     print(table(result))
     for v in result["visits"]:
         if v.get("errors") or v.get("external"):

@@ -133,6 +133,34 @@ def test_lazy_rows_fetch_only_what_a_query_needs(exports, tmp_path):
     print(f"one query: {res['shardsFetched']} of {res['shards']} shards, {res['shardBytes']:,} bytes")
 
 
+@with_node
+def test_cold_start_asks_early_and_background_work_yields(exports, tmp_path):
+    """load() asks for the tokenizer pack and rows index with the manifest (not with early: false); a batch never waits
+    for fill()'s background whole-table fetch (and its vectors equal the whole-table path's); fill() over shards starts
+    no fetch while a batch fetches, flags its fetches background and fetches no shard twice (web/scripts/background_check.mjs)."""
+    out, _ = exports[("int8", 64)]
+    texts = ["how do I catch an exception?", "sort a list in place", "Ünïcödé 漢字 and emoji 🙂"]
+    (tmp_path / "texts.json").write_text(json.dumps(texts), encoding="utf-8")
+    proc = subprocess.run(["node", str(WEB / "scripts" / "background_check.mjs"), str(out), str(tmp_path / "texts.json"),
+                           str(tmp_path / "out.json")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    early, late = res["cold"]["early"], res["cold"]["late"]
+    assert sorted(early["askedBeforeManifest"]) == ["rows/index.bin", "tokenizer.bin"], early
+    assert late["askedBeforeManifest"] == [], late
+    for r in (early, late):
+        assert sorted(r["requests"]) == ["manifest.json", "rows/index.bin", "tokenizer.bin"], r
+    assert early["bytesFetched"] == late["bytesFetched"]
+    whole = res["whole"]
+    assert whole["wholeAsked"] == [{"background": True}] and whole["batchDone"] and whole["identical"], whole
+    assert whole["after"]["whole"] and whole["after"]["complete"], whole
+    fill = res["fill"]
+    assert fill["batchShards"] >= 1 and fill["duringBatch"] == 0, fill
+    assert fill["fetchedTwice"] == 0 and fill["complete"] and fill["batchShards"] + fill["fillShards"] == fill["shards"], fill
+    print(f"a batch beside a background whole-table fetch: {whole['batchMs']:.0f} ms; fill: {fill['fillShards']} shards after "
+          f"the batch's {fill['batchShards']}")
+
+
 # ---------------------------------------------------------------- SHA-256 and integrity (Node)
 
 SHA_CHECK = """

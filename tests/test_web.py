@@ -89,6 +89,14 @@ def test_export_writes_self_contained_demo(distilled_dir, tmp_path):
     assert json.loads(imap) == _web().IMPORT_MAP
     digest = base64.b64encode(hashlib.sha256(imap.encode()).digest()).decode()
     assert f"'sha256-{digest}'" in html and "unsafe-inline" not in html
+    # the search box's text as the page opens and the row shards it needs (app.mjs asks for them with the model's files)
+    box = re.search(r'<input id="query"[^>]*value="([^"]*)" data-rows="([^"]*)"', html)
+    from exporter.formats.rows import read_index, shard_name
+    from exporter.sources.tokenizer import encode_ids, load_tokenizer
+
+    ix = read_index((out / "rows/index.bin").read_bytes())
+    ids = encode_ids(load_tokenizer((out / "tokenizer.json").read_text(encoding="utf-8")), [box.group(1)])[0]
+    assert box.group(2).split() == [shard_name(k, ix["shards"]) for k in sorted({i // ix["shard_rows"] for i in ids})] != []
 
 
 @needs_vendor

@@ -98,14 +98,16 @@ def write_demo(out: Path, manifest: dict, corpus: str | Path | None = None) -> d
     html = env.get_template("index.html.j2").render(
         model=model_name(manifest), manifest=manifest, corpus_name=corpus_name, corpus_count=len(items), weak=weak,
         import_map=import_map, csp_hash=csp_hash, versions=versions, preload=preloads(manifest),
+        query=DEFAULT_QUERY, query_rows=query_rows(out, manifest, DEFAULT_QUERY),
         modulepreload=[f"{DEMO}/app.mjs", *[f"{DEMO}/runtime/{f}" for f in DEMO_MODULES]],
     )
     (out / INDEX).write_text(html, encoding="utf-8")
     return {"demo": INDEX}
 
 
-DEMO_MODULES = ("edgembed.bundle.mjs", "tokpack.mjs")  # what app.mjs imports: preloaded with the HTML, one round trip
-TEXTS_PER_SHARD = 16  # demo/texts/<n>.json: a search result needs only its passages' texts
+DEFAULT_QUERY = "how do I catch an exception?"  # the search box's text as the page opens
+DEMO_MODULES = ("edgembed.bundle.mjs",)  # what app.mjs imports: preloaded with the HTML, one round trip
+TEXTS_PER_SHARD = 4  # demo/texts/<n>.json: a search shows 6 passages, so a later query fetches little beyond them
 
 
 def preloads(manifest: dict) -> list[tuple[str, str]]:
@@ -115,6 +117,21 @@ def preloads(manifest: dict) -> list[tuple[str, str]]:
     first = [files["tokenizer_pack"]] if "tokenizer_pack" in files else [files["tokenizer"], *([files["chartable"]] if "chartable" in files else [])]
     return [("manifest.json", "high"), *[(f, "high") for f in first], (files.get("rows", files["flat"]), "high"),
             (f"{DEMO}/corpus.json", "auto"), (f"{DEMO}/corpus.bin", "auto")]
+
+
+def query_rows(out: Path, manifest: dict, query: str) -> list[str]:
+    """The row shards the flat backend reads for QUERY (the search box's text as the page opens), which app.mjs asks
+    for with the model's files: the first result then waits for no request made after the tokenizer came."""
+    rows = manifest["files"].get("rows")
+    if not rows:
+        return []
+    from exporter.formats.rows import read_index, shard_name
+    from exporter.sources.tokenizer import encode_ids, load_tokenizer
+
+    ix = read_index((out / rows).read_bytes())
+    tok = load_tokenizer((out / manifest["files"]["tokenizer"]).read_text(encoding="utf-8"))
+    shards = sorted({i // ix["shard_rows"] for i in encode_ids(tok, [query])[0]})
+    return [shard_name(k, ix["shards"]) for k in shards]
 
 
 def corpus_rows(vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

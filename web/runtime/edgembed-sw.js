@@ -15,6 +15,9 @@
 // Every respondWith gets a Response (never a rejection, never Response.error()): a fetch that fails is answered 503,
 // and the worker's fetches do not follow the page's abort signal (a reload aborts the page's background fetches),
 // so no engine logs "the service worker encountered an unexpected error".
+// The fill is background work: a page starts it once its first results are shown ("edgembed-offline-sync"), its
+// fetches go at low priority, a few at once, and none starts while a page's query fetches ("edgembed-offline-hold"
+// ... "edgembed-offline-go", the demo's search() sends them).
 // Pages get progress messages: {type: "edgembed-offline", state: "caching" | "ready" | "failed", done, total, reason,
 // resumed (caching: files of an interrupted fill were kept), resumable (failed: not for integrity; the next visit goes on)}.
 /* eslint-env serviceworker */
@@ -24,7 +27,21 @@ const PREFIX = "edgembed-offline:";
 const SCOPE = self.registration.scope; // the export folder, with a trailing slash
 const SKIP = [/^onnx\//, /^mobile\//, /^edge\//, /^demo\/vendor\/ort/, /^model\.edgembed$/]; // offline: the flat backend
 const UNCHECKED = /\.(html?|css|png|jpe?g|gif|webp|avif|svg|ico)$/i; // markup and looks: hosts may change them
-const CONCURRENCY = 6;
+const CONCURRENCY = 4; // the fill's fetches at once: background work, low priority, a small share of the link
+const HOLD_MS = 10000; // a page's hold ("edgembed-offline-hold") lapses after this, should its "go" never come
+
+let held = null; // while a page's query fetches: {until: Promise, release(), timer}; the fill starts no fetch
+/** Resolves once no page holds the fill (a query of the page is fetching its rows and passages). */
+const unheld = () => (held ? held.until : Promise.resolve());
+function hold() {
+  if (!held) {
+    let release;
+    const until = new Promise((resolve) => { release = resolve; });
+    held = { until, release: () => { clearTimeout(held?.timer); held = null; release(); } };
+  }
+  clearTimeout(held.timer);
+  held.timer = setTimeout(() => held?.release(), HOLD_MS);
+}
 
 let current = null; // {version, manifest, cache, complete}
 const installing = new Map(); // version -> {switched, done} (an export is filled once, however many ask)
@@ -74,7 +91,7 @@ function keepable(res, body) {
 
 /** Fetch REL, check it (WANT: its sha256 or a prefix of it; null: markup, unchecked), store it; false when it fails. */
 async function store(cache, rel, want) {
-  const res = await fetch(SCOPE + rel, { cache: "no-cache" });
+  const res = await fetch(SCOPE + rel, { cache: "no-cache", priority: "low" }); // background: below the pages' requests
   if (!res.ok) throw new Error(`${rel}: HTTP ${res.status}`);
   const body = await res.arrayBuffer();
   if (want !== null && !(await sha256(body)).startsWith(want)) return false;
@@ -123,6 +140,8 @@ async function fill(version, { cache, manifest, manifestBody }) {
     tell({ state: "caching", done, total: todo.length, resumed: stored > 0, version });
     const work = async () => {
       while (next < todo.length && !failed) {
+        await unheld(); // a page's query is fetching: it goes first
+        if (next >= todo.length || failed) return;
         const [rel, want] = todo[next++];
         if (have.has(SCOPE + rel)) continue;
         if ((await store(cache, rel, want)) === false) {
@@ -249,6 +268,8 @@ function lifetime(event) {
 self.addEventListener("install", (event) => event.waitUntil(self.skipWaiting()));
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 self.addEventListener("message", (event) => {
+  if (event.data === "edgembed-offline-hold") return hold();
+  if (event.data === "edgembed-offline-go") return held?.release();
   if (event.data !== "edgembed-offline-sync") return;
   const life = lifetime(event);
   sync(life.waitUntil).catch(() => {}).finally(life.end);

@@ -21,6 +21,10 @@ export const POOL_MIN_TEXTS = 64;
 /** rows: "auto" takes the whole table when the first batch has at least this many texts (else it fetches lazily). */
 export const WHOLE_BATCH = 512;
 export const ROWS = ["auto", "lazy", "whole"];
+/** fetch()'s init for background work (fill): below the page's own requests where the engine has priorities. */
+const LOW = { priority: "low" };
+/** The names exports give the flat backend's first files: load() asks for them with manifest.json (`early`). */
+const EARLY = { tokenizer_pack: "tokenizer.bin", rows: "rows/index.bin" };
 
 /** The tokenizer of artifacts A: the pack (one gzipped file), else tokenizer.json (+ chartable.bin). */
 async function tokenizerOf(a) {
@@ -183,7 +187,9 @@ export async function load(baseUrl, opts = {}) {
   const root = here ? new URL(base, here) : new URL(base);
   const verify = opts.verify !== false;
   const counter = { bytes: 0 };
-  const fetched = async (rel, init) => {
+  let arrived = t0, usedEarly = false; // when the last file came; whether files asked for with the manifest were used
+  /** The bytes of REL (COUNT: add them to the bytes fetched now, else when used). */
+  const fetched = async (rel, init, count = true) => {
     const url = new URL(rel, root);
     let res;
     try {
@@ -193,10 +199,26 @@ export async function load(baseUrl, opts = {}) {
     }
     if (!res.ok) throw new Error(`cannot fetch ${url.href}: HTTP ${res.status}`);
     const body = new Uint8Array(await res.arrayBuffer());
-    counter.bytes += body.byteLength;
+    if (count) counter.bytes += body.byteLength;
+    arrived = now();
     return body;
   };
   const phases = {}; // ms since load() began, for stats.phases
+  const backend = opts.backend ?? "flat";
+  if (!BACKENDS.includes(backend)) throw new Error(`unknown backend '${backend}': choose flat or onnx`);
+  const rowsMode = opts.rows ?? "auto";
+  if (!ROWS.includes(rowsMode)) throw new Error(`unknown rows '${rowsMode}': choose auto, lazy or whole`);
+  // the flat backend's first files under the names every export gives them, asked for with manifest.json (one round
+  // trip, not two); used only when the manifest names them, and checked against it like any file
+  const early = new Map();
+  if (opts.early !== false && backend === "flat") {
+    const names = [...(canGunzip() && opts.tokenizer !== "json" ? [EARLY.tokenizer_pack] : []), ...(rowsMode !== "whole" ? [EARLY.rows] : [])];
+    for (const rel of names) {
+      const p = fetched(rel, undefined, false);
+      p.catch(() => {}); // not there (an export without rows/): the manifest decides what is fetched
+      early.set(rel, p);
+    }
+  }
   const manifestBytes = await fetched("manifest.json");
   phases.manifest = now() - t0;
   let manifest;
@@ -208,7 +230,13 @@ export async function load(baseUrl, opts = {}) {
   if (manifest.format !== "edgembed") throw new Error(`${root.href} is not an edgembed export (manifest format ${manifest.format})`);
   /** The bytes of REL, checked against manifest.sha256 (when listed and verify is on). */
   const get = async (rel, init) => {
-    const body = await fetched(rel, init);
+    let body = null;
+    if (early.has(rel)) { // asked for with the manifest: taken once; a failed early fetch is made again
+      body = await early.get(rel).catch(() => null);
+      early.delete(rel);
+      if (body) counter.bytes += body.byteLength, usedEarly = true;
+    }
+    body ??= await fetched(rel, init);
     const want = manifest.sha256?.[rel];
     if (verify && want) {
       const got = toHex(await sha256(body));
@@ -218,10 +246,6 @@ export async function load(baseUrl, opts = {}) {
     }
     return body;
   };
-  const backend = opts.backend ?? "flat";
-  if (!BACKENDS.includes(backend)) throw new Error(`unknown backend '${backend}': choose flat or onnx`);
-  const rowsMode = opts.rows ?? "auto";
-  if (!ROWS.includes(rowsMode)) throw new Error(`unknown rows '${rowsMode}': choose auto, lazy or whole`);
   const files = manifest.files ?? {};
   const lazy = backend === "flat" && rowsMode !== "whole" && Boolean(files.rows);
   const modelFile = backend === "onnx" ? files.onnx : lazy ? files.rows : files.flat;
@@ -238,15 +262,18 @@ export async function load(baseUrl, opts = {}) {
   if (backend === "onnx") art.onnx = modelBytes;
   else if (lazy) {
     const ix = parseRowsIndex(modelBytes);
-    // the link as these fetches saw it: the manifest's time a round trip, the next files' bytes over their time after it
-    const rttMs = Math.max(0.1, phases.manifest), took = now() - t0 - phases.manifest;
-    const link = { rttMs, bytesPerMs: (counter.bytes - before) / Math.max(1, took - rttMs) };
+    // the link as these fetches saw it: the manifest's time a round trip, the files' bytes over their time after it
+    // (asked for with the manifest: all bytes since load() began; else the files' after the manifest came)
+    const rttMs = Math.max(0.1, phases.manifest), took = arrived - t0 - (usedEarly ? 0 : phases.manifest);
+    const link = { rttMs, bytesPerMs: (counter.bytes - (usedEarly ? 0 : before)) / Math.max(1, took - rttMs) };
     // the whole table, when the export has it, for batches that need a large share of the shards (rows.mjs); not in a
     // page a service worker controls: edgembed-sw.js keeps the shards (offline), not model.edgembed
     const whole = files.flat && !globalThis.navigator?.serviceWorker?.controller;
-    art.rows = { index: modelBytes, fetchShard: (k) => fetched(shardPath(ix, k)), fetchWhole: whole ? async (o) => {
+    art.rows = { index: modelBytes, fetchShard: (k, o) => fetched(shardPath(ix, k), o?.background ? LOW : undefined),
+      fetchWhole: whole ? async (o) => {
+        if (globalThis.navigator?.serviceWorker?.controller) return null; // a worker took the page since: its shards
         try {
-          return await get(files.flat, o?.background ? { priority: "low" } : undefined);
+          return await get(files.flat, o?.background ? LOW : undefined);
         } catch (e) { // unreachable (offline, not on the host): null, the rows come shard by shard; a bad file is an error
           if (String(e?.message ?? e).startsWith("cannot fetch")) return null;
           throw e;

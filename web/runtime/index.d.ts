@@ -60,8 +60,11 @@ export interface RuntimeOptions {
 export interface RowsSource {
   /** the bytes of rows/index.bin */
   index: Bytes;
-  /** the bytes of shard K (rows/<K>.bin, path from `shardPath`), fetched or read when a batch needs its rows */
-  fetchShard(k: number): Promise<Bytes>;
+  /**
+   * the bytes of shard K (rows/<K>.bin, path from `shardPath`), fetched or read when a batch needs its rows;
+   * o.background: asked by fill() (load() then fetches with priority "low")
+   */
+  fetchShard(k: number, o?: { background: boolean }): Promise<Bytes>;
   /**
    * the bytes of model.edgembed, already checked (load(): against the manifest's sha256): a batch or fill() that needs
    * `wholeShare` of the shards or more takes the table in this one request instead; absent: shards only.
@@ -124,6 +127,12 @@ export interface LoadOptions extends RuntimeOptions {
   verify?: boolean;
   /** "json": tokenizer.json + chartable.bin even when the export has the tokenizer pack (default: the pack) */
   tokenizer?: "pack" | "json";
+  /**
+   * flat backend: ask for tokenizer.bin and rows/index.bin (the names exports give them) together with manifest.json,
+   * one round trip instead of two; used only when the manifest names them, and checked like any file (default true;
+   * false for a folder without them: no request that fails)
+   */
+  early?: boolean;
 }
 
 /** Where the flat backend's rows come from. */

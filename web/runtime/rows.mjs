@@ -64,7 +64,8 @@ export function shardPath(index, k) {
 export class LazyRows {
   /**
    * @param {ReturnType<typeof parseRowsIndex>} index
-   * @param {(k: number) => Promise<ArrayBuffer | ArrayBufferView>} fetchShard
+   * @param {(k: number, o: {background: boolean}) => Promise<ArrayBuffer | ArrayBufferView>} fetchShard (background:
+   *   fill()'s fetch, which may go at low priority)
    * @param {{verify?: boolean, concurrency?: number,
    *   fetchWhole?: (o: {background: boolean}) => Promise<ArrayBuffer | ArrayBufferView>,
    *   wholeShare?: number}} [opts] verify: check each shard's SHA-256 against the index (default true);
@@ -80,6 +81,9 @@ export class LazyRows {
     this.wholeShare = opts.wholeShare ?? WHOLE_SHARE;
     this.link = opts.link ?? null;
     this.whole = null; // Promise of the whole table's arrival (taken at most once)
+    this.wholeBackground = false; // whether that fetch is fill()'s (a batch's shards do not wait for it)
+    this.busy = 0; // batches fetching their rows now (ensure): fill() starts no fetch meanwhile
+    this.waiters = []; // fill()'s workers waiting for busy to drop to 0
     this.flat = null; // model.edgembed's bytes once taken whole (toFlat returns them)
     this.present = 0; // shards whose rows are here (fetched one by one or with the whole table)
     this.requests = 0; // fetches made for rows: shards and the whole table
@@ -131,9 +135,12 @@ export class LazyRows {
    * Fetch model.edgembed once and take every row from it (rows already here keep their values: the same bytes).
    * Resolves false when fetchWhole gives null (the file cannot be reached): the rows then come shard by shard.
    * Shard fetches already under way finish and are dropped; later ones wait for this instead. BACKGROUND (fill()):
-   * the fetch yields to the page's other requests (fetchWhole({background: true})).
+   * the fetch yields to the page's other requests (fetchWhole({background: true})), and a batch meanwhile fetches
+   * its own shards rather than wait for the whole table.
    */
   takeWhole({ background = false } = {}) {
+    if (!this.whole) this.wholeBackground = background;
+    else if (!background) this.wholeBackground = false; // a batch waits for it now
     this.whole ??= (async () => {
       this.requests++;
       const raw = await this.fetchWhole({ background }); // background (fill): a low-priority fetch where the engine has one
@@ -180,27 +187,44 @@ export class LazyRows {
     return need;
   }
 
-  /** Fetch (once) and add every shard the rows of ID_LISTS need. */
+  /**
+   * Fetch (once) and add every shard the rows of ID_LISTS need. While it fetches, fill() starts no fetch: the batch's
+   * shards go first (a background fetch of the whole table under way is not waited for: the batch takes its shards).
+   */
   async ensure(idLists) {
     const need = this.missing(idLists);
-    if (this.wantsWhole(need.size) && (await this.takeWhole())) return;
-    if (need.size) await Promise.all([...need].map((k) => this.load(k)));
+    if (!need.size) return;
+    this.busy++;
+    try {
+      if (this.wantsWhole(need.size) && (await this.takeWhole())) return;
+      await Promise.all([...need].map((k) => this.load(k)));
+    } finally {
+      if (--this.busy === 0) for (const wake of this.waiters.splice(0)) wake();
+    }
   }
 
-  /** Fetch and add shard K (at most once, however many callers ask). */
-  load(k) {
+  /** Resolves once no batch is fetching its rows (fill()'s fetches wait for it). */
+  quiet() {
+    return this.busy === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /**
+   * Fetch and add shard K (at most once, however many callers ask). BACKGROUND: fill()'s (a low-priority fetch where
+   * the engine has one); a batch's shard does not wait for a background fetch of the whole table.
+   */
+  load(k, background = false) {
     if (this.loaded[k]) return Promise.resolve();
-    if (this.whole) return this.whole.then((took) => (took ? undefined : this.load(k)));
+    if (this.whole && (background || !this.wholeBackground)) return this.whole.then((took) => (took ? undefined : this.load(k, background)));
     let p = this.pending.get(k);
     if (!p) {
-      p = this.fetchAndAdd(k).finally(() => this.pending.delete(k));
+      p = this.fetchAndAdd(k, background).finally(() => this.pending.delete(k));
       this.pending.set(k, p);
     }
     return p;
   }
 
-  async fetchAndAdd(k) {
-    const raw = await this.throttled(() => (this.loaded[k] ? null : (this.requests++, this.fetchShard(k))));
+  async fetchAndAdd(k, background = false) {
+    const raw = await this.throttled(() => (this.loaded[k] ? null : (this.requests++, this.fetchShard(k, { background }))));
     if (raw === null) return; // the whole table came while this shard waited for a fetch slot
     const bytes = raw instanceof Uint8Array ? raw : ArrayBuffer.isView(raw)
       ? new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) : new Uint8Array(raw);
@@ -279,7 +303,8 @@ export class LazyRows {
    * Fetch every shard not here yet, CONCURRENCY at a time (shards already here or on their way are not fetched
    * again), or the whole table in one request when WHOLE_SHARE of the shards or more are missing. Resolves when the
    * table is complete; ON_PROGRESS(present, total) after each shard (once for the whole table). BACKGROUND: the
-   * page is idle (Embedder.fill), the whole table's fetch yields to others; not for a batch waiting on it.
+   * page is idle (Embedder.fill): its fetches are low-priority, none starts while a batch fetches its rows (they
+   * resume after), and a batch does not wait for them; not for a batch waiting on the table.
    */
   async fill({ concurrency = 6, onProgress, signal, background = false } = {}) {
     if (this.whole || this.wantsWhole(this.index.shards - this.present)) {
@@ -293,9 +318,12 @@ export class LazyRows {
     const worker = async () => {
       while (next < this.index.shards) {
         if (signal?.aborted) return;
+        if (background) await this.quiet();
+        if (signal?.aborted) return;
         const k = next++;
+        if (k >= this.index.shards) return;
         if (this.loaded[k]) continue;
-        await this.load(k);
+        await this.load(k, background);
         onProgress?.(this.present, this.index.shards);
       }
     };

@@ -50,6 +50,7 @@ async function visit(browser, v) {
       const r = await page.evaluate(async () => ({ ready: await window.bench.ready, first: await window.bench.first }));
       rep.readyMs = r.ready;
       rep.firstMs = r.first;
+      rep.phases = await page.evaluate(async () => (await window.bench.phases) ?? null);
     }
     rep.readyBytes = await page.evaluate(`(${BYTES_BY})(${rep.readyMs})`);
     rep.firstBytes = await page.evaluate(`(${BYTES_BY})(${rep.firstMs})`);

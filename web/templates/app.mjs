@@ -1,7 +1,6 @@
 // The demo page: semantic search over the export-time corpus, a similarity grid, a runtime panel.
 // Every user or corpus string reaches the DOM through textContent only: never parsed as HTML.
 import { load } from "./runtime/edgembed.bundle.mjs"; // the runtime in one file (web/scripts/build_bundle.mjs)
-import { gunzip, isGzip } from "./runtime/tokpack.mjs";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -50,10 +49,16 @@ function getModel(backend) {
 
 const fetchOk = (url, kind) => fetch(url).then((r) => (r.ok ? r[kind]() : Promise.reject(new Error(`${url}: HTTP ${r.status}`))));
 
+/** BYTES gunzipped when they are gzip (corpus.bin as exported), else as they are. */
+async function gunzipped(bytes) {
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes.buffer;
+  return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+}
+
 /** The corpus: int8 vectors with one float32 scale a row (corpus.bin) and titles; passages come by shard, on demand. */
 async function loadCorpus() {
   const [meta, packed] = await Promise.all([fetchOk("demo/corpus.json", "json"), fetchOk("demo/corpus.bin", "arrayBuffer")]);
-  const bytes = new Uint8Array(packed), bin = isGzip(bytes) ? (await gunzip(bytes)).buffer : packed;
+  const bin = await gunzipped(new Uint8Array(packed));
   const n = meta.count * meta.dims, at = Math.ceil(n / 4) * 4;
   if (bin.byteLength !== at + 4 * meta.count) throw new Error("corpus.bin does not match corpus.json");
   return { ...meta, vecs: new Int8Array(bin, 0, n), scales: new Float32Array(bin, at, meta.count) };
@@ -131,7 +136,21 @@ async function showPanel() {
   $("p-fallbacks").textContent = m.info.fallbacks?.length ? m.info.fallbacks.map((f) => `${f.used}: ${f.reason}`).join("; ") : "none";
 }
 
+/**
+ * While a search fetches (its rows, its passages), the service worker's offline fill starts no fetch
+ * (edgembed-sw.js, "edgembed-offline-hold"): the visitor's query has the link to itself.
+ */
 async function search() {
+  const sw = navigator.serviceWorker?.controller;
+  sw?.postMessage("edgembed-offline-hold");
+  try {
+    return await searchNow();
+  } finally {
+    sw?.postMessage("edgembed-offline-go");
+  }
+}
+
+async function searchNow() {
   const q = $("query").value;
   const list = $("results");
   const t0 = performance.now();
@@ -269,12 +288,15 @@ function wire() {
 
 /**
  * Once the first results are shown, stream the rest of the table in while the page is idle, so that later batches
- * and offline use do not wait (lazy rows: every shard not here yet, each once). Not with Save-Data, nor ?fill=0.
+ * and offline use do not wait (lazy rows: every shard not here yet, each once; low-priority fetches, none while a
+ * search fetches its rows). AFTER: when offline caching is on, its outcome: the fill then reads the shards the
+ * service worker stored (no second download of the table); if that failed, from the network. Not with Save-Data,
+ * nor ?fill=0.
  */
-function fillWhenIdle() {
+function fillWhenIdle(after) {
   if (navigator.connection?.saveData || params.get("fill") === "0") return Promise.resolve(null);
   const idle = (f) => (typeof requestIdleCallback === "function" ? requestIdleCallback(f, { timeout: 2000 }) : setTimeout(f, 200));
-  return new Promise((resolve) => idle(async () => {
+  return after.then(() => new Promise((resolve) => idle(async () => {
     try {
       const m = await getModel("flat");
       resolve(await m.fill({ concurrency: 4, onProgress: () => showRows().catch(() => {}) }));
@@ -282,7 +304,7 @@ function fillWhenIdle() {
       setStatus(`could not fetch the rest of the table: ${e.message}`, true);
       resolve(null);
     }
-  }));
+  })));
 }
 
 /** The self-test (selftest.json: ids and vectors from Python at export time) on this device, shown in the panel. */
@@ -322,9 +344,26 @@ function goOffline() {
   });
 }
 
+/**
+ * The row shards of the search box's text as the page opens (the exporter lists them on it, data-rows), asked for now
+ * with the model's files (the lazy rows' fetches then find them preloaded): the first result waits for no request
+ * made after the tokenizer came. Flat backend with lazy rows only, and not under the service worker (the page then
+ * reads its cache).
+ */
+function preloadQueryRows() {
+  const box = $("query");
+  if (current !== "flat" || params.get("rows") === "whole" || box.value !== box.defaultValue || navigator.serviceWorker?.controller) return;
+  for (const rel of (box.dataset.rows ?? "").split(" ").filter(Boolean)) {
+    const link = Object.assign(document.createElement("link"), { rel: "preload", as: "fetch", href: rel, crossOrigin: "anonymous" });
+    link.setAttribute("fetchpriority", "high");
+    document.head.append(link);
+  }
+}
+
 let filled = null, checked = null, offline = null, searches = 0;
 const ready = (async () => {
   wire();
+  preloadQueryRows();
   const first = getModel(current); // the model and the corpus download side by side
   first.then((m) => {
     performance.mark("edgembed:model-ready");
@@ -333,9 +372,10 @@ const ready = (async () => {
   }, () => {});
   [corpus] = await Promise.all([loadCorpus(), first]);
   await switchBackend(current);
+  // background work, after the first result: the self-test, offline caching, then the rest of the table
   checked = selfTest().catch((e) => { $("p-check").textContent = `could not run: ${e.message}`; return null; });
-  if (current === "flat") filled = fillWhenIdle();
   offline = goOffline();
+  if (current === "flat") filled = fillWhenIdle(offline);
 })();
 
 window.edgembed = {
