@@ -44,37 +44,71 @@ def shard_name(k: int, n_shards: int) -> str:
     return f"{DIR}/{k:0{len(str(n_shards - 1))}d}.bin"
 
 
-def _shard_bytes(qt: QuantizedTable, lo: int, hi: int) -> bytes:
-    data = np.ascontiguousarray(qt.data[lo:hi]).tobytes()
-    data += b"\0" * (-len(data) % 4)
-    if qt.scales is not None:
-        data += np.ascontiguousarray(qt.scales[lo:hi], dtype="<f4").tobytes()
-    return data
+def _shards(qt: QuantizedTable, s: int) -> list[memoryview]:
+    """Every shard's bytes (S rows each, the last one shorter), cut from two arrays holding all of them."""
+    v, n = qt.vocab_size, -(-qt.vocab_size // s)
+    data = np.ascontiguousarray(qt.data).view(np.uint8).reshape(v, -1)
+    full = v // s
+    out: list[memoryview] = []
+    for lo, hi, count in ((0, full * s, full), (full * s, v, 1 if v % s else 0)):
+        if not count:
+            continue
+        rows = (hi - lo) // count
+        body = data[lo:hi].reshape(count, rows * data.shape[1])
+        parts = [body, np.zeros((count, -body.shape[1] % 4), np.uint8)]
+        if qt.scales is not None:
+            parts.append(np.ascontiguousarray(qt.scales[lo:hi], dtype="<f4").view(np.uint8).reshape(count, 4 * rows))
+        block = np.concatenate(parts, axis=1)
+        out += [memoryview(block[k]) for k in range(count)]
+    assert len(out) == n
+    return out
 
 
 def write_rows(out: Path, qt: QuantizedTable, normalize: bool, target: int = SHARD_BYTES) -> dict[str, str]:
-    """Write OUT/rows/ (index.bin + the shards) for QT; returns the manifest ``files`` entry."""
+    """Write OUT/rows/ (index.bin + the shards) for QT; returns the manifest ``files`` entry.
+
+    Thousands of small files: each is one open, one write and one close relative to the folder's descriptor (no
+    per-file Python file object); the export's folder is made whole by one rename at the end (fsutil.atomic_dir)."""
     out = Path(out)
     (out / DIR).mkdir()
     v, s = qt.vocab_size, shard_rows(qt.quant, qt.dims, qt.vocab_size, target)
     n = -(-v // s)
-    hashes = bytearray()
-    for k in range(n):
-        data = _shard_bytes(qt, k * s, min(v, (k + 1) * s))
-        (out / shard_name(k, n)).write_bytes(data)
-        hashes += hashlib.sha256(data).digest()[:HASH_BYTES]
+    shards = _shards(qt, s)
+    hashes = b"".join(hashlib.sha256(b).digest()[:HASH_BYTES] for b in shards)
+    digits = len(str(n - 1))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    if os.open in os.supports_dir_fd:
+        dfd = os.open(out / DIR, os.O_RDONLY)
+        try:
+            for k, b in enumerate(shards):
+                _write_all(os.open(f"{k:0{digits}d}.bin", flags, 0o666, dir_fd=dfd), b)
+        finally:
+            os.close(dfd)
+    else:  # Windows: no dir_fd
+        base = os.fspath(out / DIR)
+        for k, b in enumerate(shards):
+            _write_all(os.open(os.path.join(base, f"{k:0{digits}d}.bin"), flags, 0o666), b)
     m = pq_subspaces(qt.quant) or 0
     qcode = QUANT_PQ if m else QUANTS.index(qt.quant)
     ds = qt.dims // m if m else 0
     header = INDEX_HEADER.pack(MAGIC, VERSION, v, qt.dims, qcode, 1 if normalize else 0, row_bytes(qt.quant, qt.dims),
                                s, n, HASH_BYTES, 4 if qt.scales is not None else 0, m, 256 if m else 0, ds,
-                               len(str(n - 1)), 0)
+                               digits, 0)
     body = header + b"\0" * (INDEX_BYTES - len(header))
     if m:
         assert qt.codebooks is not None
         body += np.ascontiguousarray(qt.codebooks, dtype="<f4").tobytes()
-    (out / INDEX).write_bytes(body + bytes(hashes))
+    (out / INDEX).write_bytes(body + hashes)
     return {"rows": INDEX}
+
+
+def _write_all(fd: int, data: memoryview) -> None:
+    """Write DATA to the new file FD and close it."""
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    finally:
+        os.close(fd)
 
 
 def is_shard(rel: str) -> bool:
