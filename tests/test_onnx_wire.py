@@ -59,3 +59,21 @@ def test_a_failing_shard_writer_leaves_nothing(distilled_dir, tmp_path, monkeypa
     with pytest.raises(OSError, match="No space left"):
         exporter.export(distilled_dir, tmp_path / "out", dims=32, quant="int8", demo=False)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("quant", ["fp32", "fp16", "int8", "int4", "pq8"])
+def test_shards_written_in_blocks_read_back_whole(quant, tmp_path):
+    """write_rows cuts shards from blocks of 512: more shards than a block, and a short last shard, read back as
+    the table (every shard checked against the index's hash)."""
+    from exporter.formats.flat import row_bytes
+    from exporter.formats.rows import INDEX, check_rows, read_index, read_table, write_rows
+
+    print(f"seed {SEED}")
+    qt = quantize(np.random.default_rng(SEED).standard_normal((2051, 24)).astype(np.float32), quant)
+    write_rows(tmp_path, qt, True, target=2 * (row_bytes(quant, 24) + 4))  # 2 rows a shard, the last one alone
+    idx = read_index((tmp_path / INDEX).read_bytes())
+    assert (idx["shard_rows"], idx["shards"]) == (2, 1026)
+    assert check_rows(tmp_path) == []
+    back, normalize = read_table(tmp_path)
+    assert normalize and back.quant == qt.quant and np.array_equal(back.data, qt.data)
+    assert (back.scales is None) == (qt.scales is None) and (qt.scales is None or np.array_equal(back.scales, qt.scales))

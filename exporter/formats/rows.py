@@ -14,6 +14,7 @@ import hashlib
 import os
 import struct
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -44,24 +45,23 @@ def shard_name(k: int, n_shards: int) -> str:
     return f"{DIR}/{k:0{len(str(n_shards - 1))}d}.bin"
 
 
-def _shards(qt: QuantizedTable, s: int) -> list[memoryview]:
-    """Every shard's bytes (S rows each, the last one shorter), cut from two arrays holding all of them."""
-    v, n = qt.vocab_size, -(-qt.vocab_size // s)
+def _shards(qt: QuantizedTable, s: int, per_block: int = 512) -> Iterator[memoryview]:
+    """Every shard's bytes in order (S rows each, the last one shorter), cut from blocks of PER_BLOCK shards made
+    by numpy (a few MB at a time, not a copy of the whole table)."""
+    v = qt.vocab_size
     data = np.ascontiguousarray(qt.data).view(np.uint8).reshape(v, -1)
     full = v // s
-    out: list[memoryview] = []
-    for lo, hi, count in ((0, full * s, full), (full * s, v, 1 if v % s else 0)):
-        if not count:
-            continue
-        rows = (hi - lo) // count
+    spans = [(lo, min(full, lo + per_block), s) for lo in range(0, full, per_block)]
+    if v % s:
+        spans.append((full, full + 1, v - full * s))  # the last, shorter shard
+    for k0, k1, rows in spans:
+        lo, hi, count = k0 * s, k0 * s + (k1 - k0) * rows, k1 - k0
         body = data[lo:hi].reshape(count, rows * data.shape[1])
         parts = [body, np.zeros((count, -body.shape[1] % 4), np.uint8)]
         if qt.scales is not None:
             parts.append(np.ascontiguousarray(qt.scales[lo:hi], dtype="<f4").view(np.uint8).reshape(count, 4 * rows))
         block = np.concatenate(parts, axis=1)
-        out += [memoryview(block[k]) for k in range(count)]
-    assert len(out) == n
-    return out
+        yield from (memoryview(block[k]) for k in range(count))
 
 
 def write_rows(out: Path, qt: QuantizedTable, normalize: bool, target: int = SHARD_BYTES) -> dict[str, str]:
@@ -73,21 +73,18 @@ def write_rows(out: Path, qt: QuantizedTable, normalize: bool, target: int = SHA
     (out / DIR).mkdir()
     v, s = qt.vocab_size, shard_rows(qt.quant, qt.dims, qt.vocab_size, target)
     n = -(-v // s)
-    shards = _shards(qt, s)
-    hashes = b"".join(hashlib.sha256(b).digest()[:HASH_BYTES] for b in shards)
+    hashes = bytearray()
     digits = len(str(n - 1))
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-    if os.open in os.supports_dir_fd:
-        dfd = os.open(out / DIR, os.O_RDONLY)
-        try:
-            for k, b in enumerate(shards):
-                _write_all(os.open(f"{k:0{digits}d}.bin", flags, 0o666, dir_fd=dfd), b)
-        finally:
+    dfd = os.open(out / DIR, os.O_RDONLY) if os.open in os.supports_dir_fd else None  # (not on Windows)
+    base = "" if dfd is not None else os.fspath(out / DIR)
+    try:
+        for k, b in enumerate(_shards(qt, s)):
+            hashes += hashlib.sha256(b).digest()[:HASH_BYTES]
+            _write_all(os.open(os.path.join(base, f"{k:0{digits}d}.bin"), flags, 0o666, dir_fd=dfd), b)
+    finally:
+        if dfd is not None:
             os.close(dfd)
-    else:  # Windows: no dir_fd
-        base = os.fspath(out / DIR)
-        for k, b in enumerate(shards):
-            _write_all(os.open(os.path.join(base, f"{k:0{digits}d}.bin"), flags, 0o666), b)
     m = pq_subspaces(qt.quant) or 0
     qcode = QUANT_PQ if m else QUANTS.index(qt.quant)
     ds = qt.dims // m if m else 0
@@ -98,7 +95,7 @@ def write_rows(out: Path, qt: QuantizedTable, normalize: bool, target: int = SHA
     if m:
         assert qt.codebooks is not None
         body += np.ascontiguousarray(qt.codebooks, dtype="<f4").tobytes()
-    (out / INDEX).write_bytes(body + hashes)
+    (out / INDEX).write_bytes(body + bytes(hashes))
     return {"rows": INDEX}
 
 
