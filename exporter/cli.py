@@ -26,7 +26,9 @@ def _dims(value: str) -> int:
     return d
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: bool = True) -> argparse.ArgumentParser:
+    """The `edgembed` parser; COMMANDS False: the built-in commands only (export, embed), without importing the
+    modules of the others (a start-up cost every `edgembed export` would pay)."""
     p = _Parser(prog="edgembed", description="Ship static embedding models to the browser, the edge and phones.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -56,11 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "never an input")
     m.add_argument("--force", action="store_true", help="allow --output to replace a file that is not a .npy")
 
-    for mod in dict.fromkeys(COMMANDS.values()):  # a module may add several commands
+    for mod in dict.fromkeys(COMMANDS.values()) if commands else ():  # a module may add several commands
         _optional(mod, "add_parser", sub)
     return p
 
 
+BUILTIN = ("export", "embed")  # the commands defined here
 # Commands that live in their own modules (each has add_parser(sub) and run(args)): name -> module.
 COMMANDS = {
     "distill": "exporter.sources.distill",
@@ -92,7 +95,7 @@ def cmd_export(args) -> int:
         raise EdgembedError(f"unknown --quant '{args.quant}': choose one of {', '.join(QUANTS)} or pqM (e.g. pq64)")
     man = export(args.model, args.out, dims=args.dims, quant=args.quant, demo=args.demo,
                  corpus=args.corpus, target=args.target, cors_origin=args.cors_origin, rows=args.rows, force=args.force)
-    total = sum(p.stat().st_size for p in Path(args.out).rglob("*") if p.is_file())
+    total = _tree_bytes(args.out)
     print(f"exported {man['vocab_size']}x{man['dims']} {man['quant']} to {args.out} ({total:,} bytes): "
           + ", ".join(f"{k}={v}" for k, v in man["files"].items()))
     if "edge" in man["files"]:
@@ -103,6 +106,18 @@ def cmd_export(args) -> int:
         if warning:
             print(f"edgembed: warning: {warning}", file=sys.stderr)
     return 0
+
+
+def _tree_bytes(folder: str | os.PathLike) -> int:
+    """Bytes of the files under FOLDER (one lstat per entry: an export holds thousands of row shards)."""
+    total = 0
+    with os.scandir(folder) as it:
+        for e in it:
+            if e.is_dir(follow_symlinks=False):
+                total += _tree_bytes(e.path)
+            elif e.is_file(follow_symlinks=False):
+                total += e.stat(follow_symlinks=False).st_size
+    return total
 
 
 def cmd_embed(args) -> int:
@@ -128,7 +143,8 @@ def cmd_embed(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
     try:
-        args = build_parser().parse_args(argv)
+        given = sys.argv[1:] if argv is None else argv
+        args = build_parser(commands=not (given and given[0] in BUILTIN)).parse_args(argv)
         handler = {"export": cmd_export, "embed": cmd_embed}.get(args.command)
         if handler is None:
             return int(_optional(COMMANDS[args.command], "run", args) or 0)

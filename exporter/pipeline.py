@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ from exporter.formats.flat import write_flat
 from exporter.formats.manifest import FILES, FORMAT_VERSION
 from exporter.fsutil import atomic_dir, check_out_dir, sha256_file
 from exporter.sources.loading import StaticModel, check_dims, load_model
-from exporter.formats.onnx_graph import build_onnx
+from exporter.formats.onnx_graph import onnx_bytes
 from exporter.formats.quantize import check_quant, quantize
 from exporter.sources.tokenizer import runtime_tokenizer_json
 
@@ -67,14 +69,18 @@ def export(
         "files": dict(FILES),
         "sha256": {},
     }
-    with atomic_dir(out) as tmp:
-        (tmp / "onnx").mkdir()
-        (tmp / FILES["onnx"]).write_bytes(build_onnx(qt, m.normalize).SerializeToString())
-        write_flat(tmp / FILES["flat"], qt, m.normalize)
+    # The row shards (thousands of small files: the file system's time, not Python's) are written by a second
+    # thread while this one makes the other artifacts; leaving the block waits for it (and on an error, before the
+    # temporary folder is removed).
+    with atomic_dir(out) as tmp, ThreadPoolExecutor(1, thread_name_prefix="edgembed-rows") as background:
         if rows:
-            from exporter.formats.rows import write_rows
+            from exporter.formats.rows import INDEX, write_rows
 
-            manifest["files"].update(write_rows(tmp, qt, m.normalize))
+            rows_done = background.submit(write_rows, tmp, qt, m.normalize)
+            manifest["files"]["rows"] = INDEX  # (the demo names it); the shards are waited for below
+        (tmp / "onnx").mkdir()
+        (tmp / FILES["onnx"]).write_bytes(onnx_bytes(qt, m.normalize))
+        write_flat(tmp / FILES["flat"], qt, m.normalize)
         runtime_json = runtime_tokenizer_json(m.tokenizer_json)
         (tmp / FILES["tokenizer"]).write_text(runtime_json, encoding="utf-8")
         from exporter.formats.selftest import write_selftest  # reference ids and vectors a device checks itself against
@@ -106,6 +112,8 @@ def export(
             from exporter.targets.edge import write_edge
 
             manifest["files"].update(write_edge(tmp, manifest, cors_origin=cors_origin))
+        if rows:
+            manifest["files"].update(rows_done.result())
         from exporter.formats.rows import is_shard  # row shards: covered by rows/index.bin's hashes
 
         manifest["sha256"] = {rel: sha256_file(tmp / rel) for rel in sorted(_all_files(tmp)) if not is_shard(rel)}
@@ -135,4 +143,9 @@ def parse_targets(target: str | list[str] | tuple[str, ...] | None) -> list[str]
 
 
 def _all_files(root: Path) -> list[str]:
-    return [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()]
+    """Every file under ROOT, relative, '/'-separated (os.walk: no stat per file, thousands of shards)."""
+    out = []
+    for at, _, names in os.walk(root):
+        rel = Path(at).relative_to(root).as_posix()
+        out += [n if rel == "." else f"{rel}/{n}" for n in names]
+    return out

@@ -14,6 +14,7 @@ import hashlib
 import os
 import struct
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -44,37 +45,67 @@ def shard_name(k: int, n_shards: int) -> str:
     return f"{DIR}/{k:0{len(str(n_shards - 1))}d}.bin"
 
 
-def _shard_bytes(qt: QuantizedTable, lo: int, hi: int) -> bytes:
-    data = np.ascontiguousarray(qt.data[lo:hi]).tobytes()
-    data += b"\0" * (-len(data) % 4)
-    if qt.scales is not None:
-        data += np.ascontiguousarray(qt.scales[lo:hi], dtype="<f4").tobytes()
-    return data
+def _shards(qt: QuantizedTable, s: int, per_block: int = 512) -> Iterator[memoryview]:
+    """Every shard's bytes in order (S rows each, the last one shorter), cut from blocks of PER_BLOCK shards made
+    by numpy (a few MB at a time, not a copy of the whole table)."""
+    v = qt.vocab_size
+    data = np.ascontiguousarray(qt.data).view(np.uint8).reshape(v, -1)
+    full = v // s
+    spans = [(lo, min(full, lo + per_block), s) for lo in range(0, full, per_block)]
+    if v % s:
+        spans.append((full, full + 1, v - full * s))  # the last, shorter shard
+    for k0, k1, rows in spans:
+        lo, hi, count = k0 * s, k0 * s + (k1 - k0) * rows, k1 - k0
+        body = data[lo:hi].reshape(count, rows * data.shape[1])
+        parts = [body, np.zeros((count, -body.shape[1] % 4), np.uint8)]
+        if qt.scales is not None:
+            parts.append(np.ascontiguousarray(qt.scales[lo:hi], dtype="<f4").view(np.uint8).reshape(count, 4 * rows))
+        block = np.concatenate(parts, axis=1)
+        yield from (memoryview(block[k]) for k in range(count))
 
 
 def write_rows(out: Path, qt: QuantizedTable, normalize: bool, target: int = SHARD_BYTES) -> dict[str, str]:
-    """Write OUT/rows/ (index.bin + the shards) for QT; returns the manifest ``files`` entry."""
+    """Write OUT/rows/ (index.bin + the shards) for QT; returns the manifest ``files`` entry.
+
+    Thousands of small files: each is one open, one write and one close relative to the folder's descriptor (no
+    per-file Python file object); the export's folder is made whole by one rename at the end (fsutil.atomic_dir)."""
     out = Path(out)
     (out / DIR).mkdir()
     v, s = qt.vocab_size, shard_rows(qt.quant, qt.dims, qt.vocab_size, target)
     n = -(-v // s)
     hashes = bytearray()
-    for k in range(n):
-        data = _shard_bytes(qt, k * s, min(v, (k + 1) * s))
-        (out / shard_name(k, n)).write_bytes(data)
-        hashes += hashlib.sha256(data).digest()[:HASH_BYTES]
+    digits = len(str(n - 1))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    dfd = os.open(out / DIR, os.O_RDONLY) if os.open in os.supports_dir_fd else None  # (not on Windows)
+    base = "" if dfd is not None else os.fspath(out / DIR)
+    try:
+        for k, b in enumerate(_shards(qt, s)):
+            hashes += hashlib.sha256(b).digest()[:HASH_BYTES]
+            _write_all(os.open(os.path.join(base, f"{k:0{digits}d}.bin"), flags, 0o666, dir_fd=dfd), b)
+    finally:
+        if dfd is not None:
+            os.close(dfd)
     m = pq_subspaces(qt.quant) or 0
     qcode = QUANT_PQ if m else QUANTS.index(qt.quant)
     ds = qt.dims // m if m else 0
     header = INDEX_HEADER.pack(MAGIC, VERSION, v, qt.dims, qcode, 1 if normalize else 0, row_bytes(qt.quant, qt.dims),
                                s, n, HASH_BYTES, 4 if qt.scales is not None else 0, m, 256 if m else 0, ds,
-                               len(str(n - 1)), 0)
+                               digits, 0)
     body = header + b"\0" * (INDEX_BYTES - len(header))
     if m:
         assert qt.codebooks is not None
         body += np.ascontiguousarray(qt.codebooks, dtype="<f4").tobytes()
     (out / INDEX).write_bytes(body + bytes(hashes))
     return {"rows": INDEX}
+
+
+def _write_all(fd: int, data: memoryview) -> None:
+    """Write DATA to the new file FD and close it."""
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    finally:
+        os.close(fd)
 
 
 def is_shard(rel: str) -> bool:
