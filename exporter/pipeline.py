@@ -104,6 +104,8 @@ def export(
             from exporter.targets.mobile import write_mobile
 
             manifest["files"].update(write_mobile(tmp, FILES["onnx"]))
+        if rows:  # the demo reads rows/index.bin (the shards its first query needs)
+            manifest["files"].update(rows_done.result())
         if demo:
             from exporter.targets.web import write_demo
 
@@ -112,8 +114,6 @@ def export(
             from exporter.targets.edge import write_edge
 
             manifest["files"].update(write_edge(tmp, manifest, cors_origin=cors_origin))
-        if rows:
-            manifest["files"].update(rows_done.result())
         from exporter.formats.rows import is_shard  # row shards: covered by rows/index.bin's hashes
 
         manifest["sha256"] = {rel: sha256_file(tmp / rel) for rel in sorted(_all_files(tmp)) if not is_shard(rel)}
