@@ -76,7 +76,13 @@ def store(src: Path, dest: Path) -> dict:
     (dest / "config.json").write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
     (dest / "modules.json").write_text(json.dumps(modules, indent=2) + "\n", encoding="utf-8")
     cmp = compare(table, half, (src / "tokenizer.json").read_text(encoding="utf-8"))
-    (dest / "README.md").write_text(CARD.format(base=BASE_ID, vocab=table.shape[0], dims=table.shape[1], **cmp), encoding="utf-8")
+    card = CARD.format(base=BASE_ID, vocab=table.shape[0], dims=table.shape[1], **cmp)
+    if "fitted" in cfg:
+        f = cfg["fitted"]
+        card += (f"\nThen fitted (`--fit {f['wordnet']},{f['man']}`: tokenlearn's method, exporter/search/adapt.py) to the "
+                 f"teacher's mean token features of {f['wordnet']:,} WordNet glosses and {f['man']:,} man-page "
+                 "paragraphs (scripts/default_corpus.py); the comparison above is with the fitted float32 table.\n")
+    (dest / "README.md").write_text(card, encoding="utf-8")
     for f in FILES:
         (dest / f).chmod(0o644)
     sums = "".join(f"{sha256(dest / f)}  {f}\n" for f in FILES)
