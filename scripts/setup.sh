@@ -22,6 +22,8 @@ if [ "${EDGEMBED_SKIP_BROWSER:-0}" != 1 ]; then
   command -v Xvfb >/dev/null 2>&1 || MISSING="$MISSING xvfb"
   # an English word list: the stemmer's JS-equals-Python test runs over it too (tests/test_search_js.py)
   [ -e /usr/share/dict/words ] || MISSING="$MISSING wamerican"
+  # WordNet's glosses: the general English the default model is fitted to (scripts/default_corpus.py)
+  [ -e /usr/share/wordnet/data.noun ] || MISSING="$MISSING wordnet-base"
   if [ -n "$MISSING" ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     # shellcheck disable=SC2086  # one word per package
