@@ -388,6 +388,9 @@ export declare class SiteSearch {
   search(query: string, opts?: SearchOptions): Promise<SearchHit[]>;
   /** The embedder of the index's model, loaded once. */
   loadModel(): Promise<Embedder>;
+  /** Start fetching what any query of MODE needs whatever its text (the model, the sign codes); the box calls it
+   * when its input gets focus. */
+  prefetch(mode?: SearchMode): void;
 }
 
 /** Open an index folder (e.g. "/_edgembed/"): fetches index.json and the analyzer table. */
