@@ -69,6 +69,12 @@ def prepare(name: str, work: Path, model: Path, rebuild: bool) -> Path:
     site = work / name
     ix = site / "_edgembed" / "index.json"
     if not rebuild and ix.is_file() and json.loads(ix.read_text()).get("version") == VERSION and (site / "pagefind").is_dir():
+        import shutil
+
+        shutil.rmtree(site / "_edgembed" / "js")  # a kept index runs this tree's scripts
+        from exporter.search.build import _js_into
+
+        _js_into(site / "_edgembed" / "js")
         return site
     if site.exists():
         import shutil

@@ -202,10 +202,12 @@ export class SiteSearch {
     this.stats = { requests: 0 };
   }
 
-  async get(rel, kind) {
+  /** REL under the index as "json" or bytes; PRIORITY: the fetch priority hint ("low" for speculative pieces, so that
+   * a browser with a full connection pool sends what a result waits on first). */
+  async get(rel, kind, priority) {
     this.stats.requests++;
     const url = new URL(rel, this.root);
-    const res = await this.fetchFn(url.href);
+    const res = await (priority ? this.fetchFn(url.href, { priority }) : this.fetchFn(url.href));
     if (!res.ok) throw new Error(`cannot fetch ${url.href}: HTTP ${res.status}`);
     return kind === "json" ? res.json() : res.arrayBuffer();
   }
@@ -285,8 +287,8 @@ export class SiteSearch {
   }
 
   /** The int8 vectors of page p's chunks, one after the other. */
-  vectors(p) {
-    if (!this.vecs.has(p)) this.vecs.set(p, this.get(`vecs/${p}.bin`, "bytes").then((b) => new Int8Array(b)));
+  vectors(p, priority) {
+    if (!this.vecs.has(p)) this.vecs.set(p, this.get(`vecs/${p}.bin`, "bytes", priority).then((b) => new Int8Array(b)));
     return this.vecs.get(p);
   }
 
@@ -410,10 +412,12 @@ export class SiteSearch {
     const extra = mode === "semantic" ? Number(this.meta.fusion.rerank_semantic_keyword ?? 0) : 0;
     const lexP = mode === "hybrid" || extra > 0 ? this.keywordScores(qterms) : null;
     // the best keyword matches are most of the hybrid candidates (and the semantic mode's extra ones): their vectors
-    // come while the model and the codes arrive, not after them
+    // come while the model and the codes arrive, not after them; after the text the keyword results show (the box
+    // runs both searches at once: that text is asked for first) and at low priority
     lexP?.then((lex) => {
-      const n = mode === "hybrid" ? Math.max(this.meta.fusion.rerank, limit) : extra;
-      for (const c of topK(lex, n)) if (lex[c] > 0) this.vectors(this.pageOf[c]).catch(() => {});
+      const top = topK(lex, mode === "hybrid" ? Math.max(this.meta.fusion.rerank, limit) : extra).filter((c) => lex[c] > 0);
+      for (const c of top.slice(0, limit)) this.textShard(this.textShardOf(c)).catch(() => {});
+      for (const c of top) this.vectors(this.pageOf[c], "low").catch(() => {});
     }, () => {});
     const [model, a, b, lex] = await Promise.all([this.loadModel(), this.codes("a"), planes === "ab" ? this.codes("b") : null, lexP]);
     const [q32] = await model.embed([query]);
