@@ -152,6 +152,38 @@ def test_sub_results_group_chunks_of_a_page(site_index):
     assert home["sub_results"] and home["anchor_url"] not in {s["url"] for s in home["sub_results"]}
 
 
+def test_split_pages_keep_their_sub_results(search_model, tmp_path, monkeypatch):
+    """Text shards far smaller than a page (every page split): each shard of a split page carries its outline, so a
+    hit's sub-results (heading, #anchor) come from the best chunk's shard alone, the same in Python and in Node."""
+    import subprocess
+
+    from exporter.search import build
+    from exporter.search.query import SiteIndex
+    from tests.conftest import WEB
+
+    monkeypatch.setattr(build, "TEXT_SHARD_BYTES", 60)
+    site = make_site(tmp_path / "site")
+    meta = build.build_index(site, site / "_edgembed", model=str(search_model), progress=False)
+    assert len(meta["text_chunks"]) == meta["chunks"]  # one chunk a shard
+    ix = SiteIndex(site / "_edgembed")
+    pages = {ix.page(p)["url"]: ix.page(p) for p in range(meta["pages"])}
+    queries = ["wings engines", "turbofan bypass wings", "propellers efficient engines"]
+    for q in queries:
+        fresh = SiteIndex(site / "_edgembed")
+        hits = fresh.search(q, mode="keyword")
+        assert hits and sum(1 for f in fresh.files_read if f.startswith("text/")) == len(hits)  # one shard a hit
+        for h in hits:
+            want = {("#" + c["a"] if c["a"] else "", c["h"]) for c in pages[h["url"]]["chunks"]}
+            assert all((s["url"][len(h["url"]):], s["heading"]) in want for s in h["sub_results"]), h
+    assert any(h["sub_results"] for h in ix.search("wings engines", mode="keyword"))
+    (tmp_path / "q.json").write_text(json.dumps(queries))
+    r = subprocess.run(["node", str(WEB / "scripts" / "search_node.mjs"), str(site / "_edgembed"), str(tmp_path / "q.json"),
+                        "keyword", "10"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    js = [json.loads(ln) for ln in r.stdout.strip().split("\n")]
+    assert js == [ix.search(q, mode="keyword") for q in queries]
+
+
 def test_cli_search_json_and_queries(site_index, tmp_path, capsys):
     assert main(["search", str(site_index), "turbofan", "--json", "--mode", "keyword"]) == 0
     out = json.loads(capsys.readouterr().out)

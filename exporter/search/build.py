@@ -329,7 +329,8 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
 class _TextShards:
     """text/<k>.json: consecutive chunks' heading, anchor, text (and weight), about TEXT_SHARD_BYTES a shard, with the
     url and title of each page they belong to; written as the pages stream by. A page that fits in one shard is never
-    split across two (a hit's sub-results come with it); a longer page is cut between chunks, a longer chunk is alone."""
+    split across two (a hit's sub-results come with it); a longer page is cut between chunks (a longer chunk is alone)
+    and each of its shards also carries its outline, every chunk's [heading, anchor], for the sub-results."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -341,15 +342,19 @@ class _TextShards:
 
     def add_page(self, p: int, url: str, title: str, chunks: list[dict]) -> None:
         items = [json.dumps(c, ensure_ascii=False, separators=(",", ":")) for c in chunks]
-        head = len(json.dumps([url, title], ensure_ascii=False).encode("utf-8")) + len(str(p)) + 4
+        entry: list = [url, title]
+        head = len(json.dumps(entry, ensure_ascii=False).encode("utf-8")) + len(str(p)) + 4
         sizes = [len(x.encode("utf-8")) + 1 for x in items]
-        if self.chunks and self.size + head + sum(sizes) > TEXT_SHARD_BYTES >= head + sum(sizes):
+        if head + sum(sizes) > TEXT_SHARD_BYTES:  # split across shards: each carries the page's outline (sub-results)
+            entry.append([[c["h"], c["a"]] for c in chunks])
+            head = len(json.dumps(entry, ensure_ascii=False).encode("utf-8")) + len(str(p)) + 4
+        elif self.chunks and self.size + head + sum(sizes) > TEXT_SHARD_BYTES:
             self.flush()  # the page fits in a shard of its own: start one rather than split it
         for item, n in zip(items, sizes):
             if self.chunks and self.size + n + (0 if str(p) in self.pages else head) > TEXT_SHARD_BYTES:
                 self.flush()
             if str(p) not in self.pages:
-                self.pages[str(p)] = [url, title]
+                self.pages[str(p)] = entry
                 self.size += head
             self.chunks.append(item)
             self.size += n

@@ -151,8 +151,22 @@ class SiteIndex:
         k = self.text_shard_of(c)
         shard = self.text_shard(k)
         try:
-            url, title = shard["pages"][str(int(self.page_of[c]))]
+            url, title = shard["pages"][str(int(self.page_of[c]))][:2]
             return url, title, shard["chunks"][c - int(self.text_first[k])]
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise EdgembedError(f"corrupt search index {self.folder}: text/{k}.json lacks chunk {c}") from None
+
+    def heading_anchor(self, c: int, near: int) -> tuple[str, str]:
+        """Chunk c's heading and anchor from the text shard of chunk NEAR (a chunk of the same page): the chunk itself
+        when the page is whole in that shard, else the outline every shard of a split page carries."""
+        k = self.text_shard_of(near)
+        entry = self.text_shard(k)["pages"].get(str(int(self.page_of[c])))
+        try:
+            if entry is not None and len(entry) > 2:
+                h, a = entry[2][c - int(self.first[self.page_of[c]])]
+                return h, a
+            ch = self.text_shard(k)["chunks"][c - int(self.text_first[k])]
+            return ch["h"], ch["a"]
         except (KeyError, IndexError, TypeError, ValueError):
             raise EdgembedError(f"corrupt search index {self.folder}: text/{k}.json lacks chunk {c}") from None
 
@@ -305,18 +319,17 @@ class SiteIndex:
         return [self._hit(p, pages[p], qterms, excerpts, s) for s, _, p in scored[:limit]]
 
     def _hit(self, p: int, hits: list[tuple[int, float]], qterms: dict[str, int], excerpts: bool, score: float) -> dict:
-        page_url, title, _ = self.chunk(hits[0][0])
+        c0 = hits[0][0]
+        page_url, title, ch = self.chunk(c0)
+        best_url = page_url + ("#" + ch["a"] if ch["a"] else "")
 
-        def one(c: int, s: float) -> dict:
-            _, _, ch = self.chunk(c)
-            url = page_url + ("#" + ch["a"] if ch["a"] else "")
-            ex = excerpt(ch["t"], qterms, self.analyzer) if excerpts else None
-            return {"url": url, "heading": ch["h"], "excerpt": ex, "score": s}
+        def sub(c: int, s: float) -> dict:  # from the best chunk's shard: no other fetch
+            h, a = self.heading_anchor(c, c0)
+            return {"url": page_url + ("#" + a if a else ""), "heading": h, "score": s}
 
-        best = one(*hits[0])
-        return {"url": page_url, "title": title, "heading": best["heading"], "anchor_url": best["url"],
-                "excerpt": best["excerpt"], "score": score,
-                "sub_results": [one(c, s) for c, s in hits[1:1 + SUB_RESULTS]]}
+        return {"url": page_url, "title": title, "heading": ch["h"], "anchor_url": best_url,
+                "excerpt": excerpt(ch["t"], qterms, self.analyzer) if excerpts else None, "score": score,
+                "sub_results": [sub(c, s) for c, s in hits[1:1 + SUB_RESULTS]]}
 
 
 def excerpt(text: str, qterms: dict[str, int], analyzer: Analyzer, size: int = EXCERPT_WORDS) -> str:

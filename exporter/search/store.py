@@ -10,9 +10,11 @@
   dims, ``code_bytes`` per chunk, ``code_shard`` chunks a shard (the last may be shorter); ``codes/<k>.b.bin``: the
   same for the remaining dims, ``code_bytes_b`` per chunk (absent when there are none).
 - ``text/<k>.json``: the text of ``text_chunks[k]`` consecutive chunks (shard k starts where shard k - 1 ends), about
-  4 kB a shard (a longer chunk alone): ``{"pages": {"<p>": [url, title]}, "chunks": [{"h", "a", "t", "w"?}]}`` with
-  ``h`` heading, ``a`` anchor, ``t`` text, ``w`` weight (absent when 1), and the url and title of every page that
-  has a chunk in the shard. A shown hit costs the shard of its chunk, not the whole page's text.
+  4 kB a shard (a longer chunk alone): ``{"pages": {"<p>": [url, title, outline?]}, "chunks": [{"h", "a", "t",
+  "w"?}]}`` with ``h`` heading, ``a`` anchor, ``t`` text, ``w`` weight (absent when 1), and the url and title of every
+  page that has a chunk in the shard. A page that fits in a shard is never split; a longer one is, and each of its
+  shards carries its outline ``[[heading, anchor], ...]`` (all its chunks). A shown hit costs the shard of its chunk,
+  not the whole page's text, and its sub-results nothing more.
 - ``vecs/<p>.bin``: page p's chunks' vectors, int8 (max |x| -> 127), ``dims`` bytes each, one after the other.
 All integers are unsigned LEB128 varints unless said otherwise."""
 

@@ -345,8 +345,6 @@ export interface SearchSubResult {
   /** page URL plus #anchor */
   url: string;
   heading: string;
-  /** HTML: the chunk's best window of words, escaped, query terms in <mark> */
-  excerpt: string;
   score: number;
 }
 
@@ -391,6 +389,8 @@ export declare class SiteSearch {
   /** Start fetching what any query of MODE needs whatever its text (the model, the sign codes); the box calls it
    * when its input gets focus. */
   prefetch(mode?: SearchMode): void;
+  /** Start fetching the term shards of the finished words of a query being typed (the box calls it on every key). */
+  prefetchTerms(text: string): void;
 }
 
 /** Open an index folder (e.g. "/_edgembed/"): fetches index.json and the analyzer table. */

@@ -227,9 +227,22 @@ export class SiteSearch {
     if (mode === "semantic") this.codes("b").catch(() => {});
   }
 
+  /** Start fetching the term shards of TEXT's finished words (all but a last word still being typed), so that a query
+   * typed word by word finds most of its shards there when the box's debounce ends. Stop and weak words have no
+   * shard fetched for them here (they rarely decide a query); nothing else is fetched. */
+  prefetchTerms(text) {
+    const done = /[\s\p{P}]$/u.test(text) ? text : text.replace(/[^\s\p{P}]+$/u, "");
+    if (!done.trim()) return;
+    for (const t of this.analyzer.terms(done)) if (!this.analyzer.weak.has(t)) this.postings(t).catch(() => {});
+  }
+
   postings(term) {
     const s = fnv1a(term) % this.meta.term_shards;
-    if (!this.terms.has(s)) this.terms.set(s, this.get(`terms/${s}.bin`, "bytes").then(decodeTerms));
+    if (!this.terms.has(s)) {
+      const got = this.get(`terms/${s}.bin`, "bytes").then(decodeTerms);
+      this.terms.set(s, got);
+      got.catch(() => { if (this.terms.get(s) === got) this.terms.delete(s); }); // a later query tries again
+    }
     return this.terms.get(s).then((m) => m.get(term) ?? null);
   }
 
@@ -478,15 +491,31 @@ export class SiteSearch {
     return Promise.all(scored.slice(0, limit).map(([s, , p]) => this.hit(p, pages.get(p), qterms, s)));
   }
 
+  /** Chunk c's [heading, anchor] from the text shard of chunk NEAR (of the same page, fetched): the chunk itself when
+   * the page is whole in that shard, else the outline each shard of a split page carries. */
+  async headingAnchor(c, near) {
+    const k = this.textShardOf(near), shard = await this.textShard(k);
+    const entry = shard?.pages?.[String(this.pageOf[c])];
+    let got;
+    if (entry?.length > 2) got = entry[2][c - this.first[this.pageOf[c]]];
+    else {
+      const ch = shard?.chunks?.[c - this.textFirst[k]];
+      got = ch && [ch.h, ch.a];
+    }
+    if (!Array.isArray(got)) throw new Error(`corrupt search index: text/${k}.json lacks chunk ${c}`);
+    return got;
+  }
+
   async hit(p, hits, qterms, score) {
-    const shown = hits.slice(0, 1 + SUB_RESULTS);
-    const got = await Promise.all(shown.map(([c]) => this.chunk(c)));
-    const base = this.opts.baseUrl ?? "", [url, title] = got[0];
-    const one = ([, , ch], [, s]) =>
-      ({ url: base + url + (ch.a ? "#" + ch.a : ""), heading: ch.h, excerpt: excerpt(ch.t, qterms, this.analyzer), score: s });
-    const best = one(got[0], shown[0]);
-    return { url: base + url, title, heading: best.heading, anchor_url: best.url, excerpt: best.excerpt,
-      score, sub_results: got.slice(1).map((g, j) => one(g, shown[j + 1])) };
+    const c0 = hits[0][0];
+    const [url, title, ch] = await this.chunk(c0);
+    const base = this.opts.baseUrl ?? "";
+    const subs = await Promise.all(hits.slice(1, 1 + SUB_RESULTS).map(async ([c, s]) => {
+      const [h, a] = await this.headingAnchor(c, c0); // from the best chunk's shard: no other fetch
+      return { url: base + url + (a ? "#" + a : ""), heading: h, score: s };
+    }));
+    return { url: base + url, title, heading: ch.h, anchor_url: base + url + (ch.a ? "#" + ch.a : ""),
+      excerpt: excerpt(ch.t, qterms, this.analyzer), score, sub_results: subs };
   }
 }
 

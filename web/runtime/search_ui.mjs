@@ -203,6 +203,8 @@ export class EdgembedSearchUI {
     this.input.addEventListener("input", () => {
       clearTimeout(timer);
       timer = setTimeout(() => this.run(this.input.value), this.opts.debounceMs);
+      const text = this.input.value; // the finished words' term shards start now, not after the debounce
+      this.search.then((s) => s.prefetchTerms?.(text)).catch(() => {});
     });
     this.input.addEventListener("keydown", (e) => this.key(e));
     this.input.addEventListener("focus", () => {
