@@ -202,12 +202,10 @@ export class SiteSearch {
     this.stats = { requests: 0 };
   }
 
-  /** REL under the index as "json" or bytes; PRIORITY: the fetch priority hint ("low" for speculative pieces, so that
-   * a browser with a full connection pool sends what a result waits on first). */
-  async get(rel, kind, priority) {
+  async get(rel, kind) {
     this.stats.requests++;
     const url = new URL(rel, this.root);
-    const res = await (priority ? this.fetchFn(url.href, { priority }) : this.fetchFn(url.href));
+    const res = await this.fetchFn(url.href);
     if (!res.ok) throw new Error(`cannot fetch ${url.href}: HTTP ${res.status}`);
     return kind === "json" ? res.json() : res.arrayBuffer();
   }
@@ -300,8 +298,8 @@ export class SiteSearch {
   }
 
   /** The int8 vectors of page p's chunks, one after the other. */
-  vectors(p, priority) {
-    if (!this.vecs.has(p)) this.vecs.set(p, this.get(`vecs/${p}.bin`, "bytes", priority).then((b) => new Int8Array(b)));
+  vectors(p) {
+    if (!this.vecs.has(p)) this.vecs.set(p, this.get(`vecs/${p}.bin`, "bytes").then((b) => new Int8Array(b)));
     return this.vecs.get(p);
   }
 
@@ -424,14 +422,6 @@ export class SiteSearch {
     const planes = mode === "hybrid" ? "a" : "ab";
     const extra = mode === "semantic" ? Number(this.meta.fusion.rerank_semantic_keyword ?? 0) : 0;
     const lexP = mode === "hybrid" || extra > 0 ? this.keywordScores(qterms) : null;
-    // the best keyword matches are most of the hybrid candidates (and the semantic mode's extra ones): their vectors
-    // come while the model and the codes arrive, not after them; after the text the keyword results show (the box
-    // runs both searches at once: that text is asked for first) and at low priority
-    lexP?.then((lex) => {
-      const top = topK(lex, mode === "hybrid" ? Math.max(this.meta.fusion.rerank, limit) : extra).filter((c) => lex[c] > 0);
-      for (const c of top.slice(0, limit)) this.textShard(this.textShardOf(c)).catch(() => {});
-      for (const c of top) this.vectors(this.pageOf[c], "low").catch(() => {});
-    }, () => {});
     const [model, a, b, lex] = await Promise.all([this.loadModel(), this.codes("a"), planes === "ab" ? this.codes("b") : null, lexP]);
     const [q32] = await model.embed([query]);
     const q = Float64Array.from(q32);
