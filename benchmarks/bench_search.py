@@ -101,7 +101,7 @@ def build(site: Path, export: Path) -> dict:
     subprocess.run([str(PAGEFIND), "--site", str(site)], check=True, capture_output=True)
     t_p = time.perf_counter() - t0
     ix = site / "_edgembed"
-    pieces = [ix / n for n in ("index.json", "analyzer.bin", "terms", "codes", "pages", "vecs") if (ix / n).exists()]
+    pieces = [ix / n for n in ("index.json", "analyzer.bin", "terms", "typo", "codes", "text", "vecs") if (ix / n).exists()]
     own = sum(dir_bytes(p) if p.is_dir() else p.stat().st_size for p in pieces)
     own_gz = sum(dir_bytes(p, True) if p.is_dir() else len(gzip.compress(p.read_bytes(), 6, mtime=0)) if p.suffix == ".json" else p.stat().st_size for p in pieces)
     return {"edgembed_build_s": t_e, "pagefind_build_s": t_p, "edgembed_index_bytes": own, "edgembed_index_wire_bytes": own_gz,
@@ -233,7 +233,7 @@ def run_crossover(export: Path, work: Path, sizes=(100, 300, 1000, 3000)) -> lis
         fixed = ["index.json", json.loads((root / "index.json").read_text())["analyzer"]["chartable"]]
         sharded = wire_bytes(root, fixed + ix.files_read)
         first_b = wire_bytes(root, fixed + ix.files_read[:first])
-        pieces = [root / d for d in ("terms", "codes", "pages", "vecs")]
+        pieces = [root / d for d in ("terms", "codes", "text", "vecs")]
         whole = wire_bytes(root, fixed) + len(gzip.compress(b"".join(p.read_bytes() for d in pieces for p in sorted(d.iterdir())), 6, mtime=0))
         out.append({"pages": n, "first_query_sharded": first_b, "eleven_queries_sharded": sharded, "whole_index_one_file": whole})
     return out
@@ -249,7 +249,7 @@ def run_big(n: int, export: Path, work: Path) -> dict:
     secs = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     return {"pages": n, "index_s": secs, "pages_per_s": n / secs, "peak_rss_bytes": rss,
-            "index_bytes": sum(dir_bytes(site / "_edgembed" / d) for d in ("terms", "codes", "pages", "vecs"))}
+            "index_bytes": sum(dir_bytes(site / "_edgembed" / d) for d in ("terms", "codes", "text", "vecs"))}
 
 
 def report(res: list[dict]) -> None:

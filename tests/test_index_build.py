@@ -92,7 +92,7 @@ def check_index(out: Path, chunks: list[tuple[str, str]], sample: int = 12, seed
         b = out / "codes" / f"{k}.b.bin"
         assert (b.stat().st_size == rows * meta["code_bytes_b"]) if meta["code_bytes_b"] else not b.exists()
     assert not (out / "codes" / f"{meta['code_shards']}.bin").exists()
-    assert sorted(os.listdir(out / "pages")) == sorted(f"{p}.json" for p in range(meta["pages"]))
+    assert sorted(os.listdir(out / "text")) == sorted(f"{k}.json" for k in range(len(meta["text_chunks"])))
     for p, k in enumerate(meta["page_chunks"]):
         assert (out / "vecs" / f"{p}.bin").stat().st_size == k * meta["dims"]
     terms: dict[str, tuple] = {}
@@ -350,7 +350,7 @@ def test_hostile_pages_are_warnings_or_pages(small_model, tmp_path, capfd):
     assert code == 0 and "Traceback" not in err, err[-3000:]
     out = site / "_edgembed"
     meta = json.loads((out / "index.json").read_text())
-    urls = {json.loads((out / "pages" / f"{p}.json").read_text())["url"] for p in range(meta["pages"])}
+    urls = {SiteIndex(out).page(p)["url"] for p in range(meta["pages"])}
     from exporter.search.extract import url_of
 
     for rel in pages:

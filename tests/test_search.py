@@ -105,7 +105,7 @@ def test_index_layout_and_warnings(search_model, tmp_path, capfd):
     assert not (out / "analyzer.bin").exists()
     for rel in ("index.json", "codes/0.bin", "codes/0.b.bin", "model/manifest.json", "model/rows/index.bin",
                 "model/tokenizer.bin", "model/chartable.bin", "js/search.mjs", "js/search_ui.mjs", "js/edgembed.mjs",
-                "pages/0.json", "vecs/0.bin"):
+                "text/0.json", "vecs/0.bin"):
         assert (out / rel).is_file(), rel
     # only what a page reads: the tokenizer pack and the row shards, not the whole table nor tokenizer.json
     model_files = sorted(p.relative_to(out / "model").as_posix() for p in (out / "model").rglob("*") if p.is_file())
@@ -113,7 +113,15 @@ def test_index_layout_and_warnings(search_model, tmp_path, capfd):
     man = json.loads((out / "model" / "manifest.json").read_text())
     assert man["files"] == {"tokenizer_pack": "tokenizer.bin", "chartable": "chartable.bin", "rows": "rows/index.bin"}
     assert set(man["sha256"]) == set(man["files"].values())
-    urls = sorted(json.loads((out / "pages" / f"{p}.json").read_text())["url"] for p in range(meta["pages"]))
+    from exporter.search.query import SiteIndex
+
+    urls = sorted(SiteIndex(out).page(p)["url"] for p in range(meta["pages"]))
+    # the text shards: consecutive chunks, about 4 kB each, with the url and title of their pages
+    shards = [json.loads((out / "text" / f"{k}.json").read_text()) for k in range(len(meta["text_chunks"]))]
+    assert [len(s["chunks"]) for s in shards] == meta["text_chunks"] and sum(meta["text_chunks"]) == meta["chunks"]
+    assert all(len(s["chunks"]) == 1 or len(json.dumps(s, ensure_ascii=False).encode()) <= 4096 + 200 for s in shards)
+    ix = SiteIndex(out)  # a page that fits in a shard is never split: a hit's sub-results come with it
+    assert all(len({ix.text_shard_of(c) for c in range(ix.first[p], ix.first[p + 1])}) == 1 for p in range(meta["pages"]))
     assert urls == ["/", "/broken.html", "/guide/", "/notes.md"]
     assert (out / "vecs" / "2.bin").stat().st_size == 3 * meta["dims"]  # three chunks on the home page
 
@@ -142,6 +150,38 @@ def test_sub_results_group_chunks_of_a_page(site_index):
     home = next(h for h in hits if h["url"] == "/")
     assert {s["url"] for s in home["sub_results"]} <= {"/#welcome", "/#wings", "/#engines"}
     assert home["sub_results"] and home["anchor_url"] not in {s["url"] for s in home["sub_results"]}
+
+
+def test_split_pages_keep_their_sub_results(search_model, tmp_path, monkeypatch):
+    """Text shards far smaller than a page (every page split): each shard of a split page carries its outline, so a
+    hit's sub-results (heading, #anchor) come from the best chunk's shard alone, the same in Python and in Node."""
+    import subprocess
+
+    from exporter.search import build
+    from exporter.search.query import SiteIndex
+    from tests.conftest import WEB
+
+    monkeypatch.setattr(build, "TEXT_SHARD_BYTES", 60)
+    site = make_site(tmp_path / "site")
+    meta = build.build_index(site, site / "_edgembed", model=str(search_model), progress=False)
+    assert len(meta["text_chunks"]) == meta["chunks"]  # one chunk a shard
+    ix = SiteIndex(site / "_edgembed")
+    pages = {ix.page(p)["url"]: ix.page(p) for p in range(meta["pages"])}
+    queries = ["wings engines", "turbofan bypass wings", "propellers efficient engines"]
+    for q in queries:
+        fresh = SiteIndex(site / "_edgembed")
+        hits = fresh.search(q, mode="keyword")
+        assert hits and sum(1 for f in fresh.files_read if f.startswith("text/")) == len(hits)  # one shard a hit
+        for h in hits:
+            want = {("#" + c["a"] if c["a"] else "", c["h"]) for c in pages[h["url"]]["chunks"]}
+            assert all((s["url"][len(h["url"]):], s["heading"]) in want for s in h["sub_results"]), h
+    assert any(h["sub_results"] for h in ix.search("wings engines", mode="keyword"))
+    (tmp_path / "q.json").write_text(json.dumps(queries))
+    r = subprocess.run(["node", str(WEB / "scripts" / "search_node.mjs"), str(site / "_edgembed"), str(tmp_path / "q.json"),
+                        "keyword", "10"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    js = [json.loads(ln) for ln in r.stdout.strip().split("\n")]
+    assert js == [ix.search(q, mode="keyword") for q in queries]
 
 
 def test_cli_search_json_and_queries(site_index, tmp_path, capsys):
@@ -221,7 +261,9 @@ def test_generator_site_index_has_site_name_weights_and_no_generated_pages(searc
     out = site / "_edgembed"
     meta = json.loads((out / "index.json").read_text())
     assert meta["site_name"] == "Tidewater 2.1 documentation"
-    frags = [json.loads((out / "pages" / f"{p}.json").read_text()) for p in range(meta["pages"])]
+    from exporter.search.query import SiteIndex
+
+    frags = [SiteIndex(out).page(p) for p in range(meta["pages"])]
     assert sorted(f["url"] for f in frags) == ["/", "/api.html", "/changelog.html", "/guide/harmonics.html",
                                                "/install.html", "/weighted.html"]
     weighted = next(f for f in frags if f["url"] == "/weighted.html")

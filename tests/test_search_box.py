@@ -131,29 +131,90 @@ def test_box_in_real_themes_under_hostile_css(theme_site, mobile):
 UI_JS = """
 import { readFileSync } from "node:fs";
 const job = JSON.parse(readFileSync(0, "utf8"));
-const { stripMarkdown, titleSuffix } = await import(job.module);
+const { stripMarkdown } = await import(job.module);
 const M = "\\uE000", O = "\\uE001";
 process.stdout.write(JSON.stringify({
-  md: job.md.map(([t, md]) => stripMarkdown(t.replaceAll("<m>", M).replaceAll("</m>", O), md).replaceAll(M, "<m>").replaceAll(O, "</m>")),
-  suffix: job.suffix.map(([titles, site]) => titleSuffix(titles, site)) }));
+  md: job.md.map(([t, md]) => stripMarkdown(t.replaceAll("<m>", M).replaceAll("</m>", O), md).replaceAll(M, "<m>").replaceAll(O, "</m>")) }));
 """
 
 
-def test_excerpt_markdown_and_title_suffix():
+def test_excerpt_markdown():
     md = [["Use **<m>pip</m> install** with `--user`, see [the guide](https://x.org/a_(b)).", False],
           ["## Install <m>pip</m> > note * item | a | b | --- done", True],
           ["call __init__ with *args and **kwargs, 2 * 3 = 6", False],
           ["a *real* emphasis and ¶", False], ["bytes, cisi](eval-cisi.png) [one](a) and [two", True]]
-    suffix = [[["A — Flask Documentation (3.1.x)", "B — Flask Documentation (3.1.x)", "C"], ""],
-              [["Home - Site | Proj", "B | Proj"], "Proj"], [["One", "Two"], ""], [["X - Y"], ""], [["A · S", "B · S"], "T"]]
     r = subprocess.run(["node", "--input-type=module", "-e", UI_JS], capture_output=True, text=True, cwd=WEB, timeout=60,
-                       input=json.dumps({"module": (WEB / "runtime" / "search_ui.mjs").as_uri(), "md": md, "suffix": suffix}))
+                       input=json.dumps({"module": (WEB / "runtime" / "search_ui.mjs").as_uri(), "md": md}))
     assert r.returncode == 0, r.stderr[-2000:]
     got = json.loads(r.stdout)
     assert got["md"] == ["Use <m>pip</m> install with --user, see the guide.", " Install <m>pip</m> note item a b done",
                          "call __init__ with *args and **kwargs, 2 * 3 = 6", "a real emphasis and ",
                          "bytes, cisi one and two"]
-    assert got["suffix"] == [" — Flask Documentation (3.1.x)", " | Proj", "", "", ""]
+
+
+STALE_JS = r"""
+import { chromium } from "playwright-core";
+import { readFileSync } from "node:fs";
+const job = JSON.parse(readFileSync(0, "utf8"));
+const browser = await chromium.launch({ executablePath: job.chromium, args: ["--no-sandbox"] });
+try {
+  const page = await browser.newPage();
+  await page.route("http://box.test/**", (route) => {
+    const path = new URL(route.request().url()).pathname;
+    if (path === "/") return route.fulfill({ contentType: "text/html", body: "<!doctype html><div id=box></div>" });
+    return route.fulfill({ contentType: "text/javascript", body: readFileSync(job.runtime + path) });
+  });
+  await page.goto("http://box.test/");
+  const out = await page.evaluate(async (delays) => {
+    const { EdgembedSearchUI } = await import("/search_ui.mjs");
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const calls = [];
+    // a made-up index: each query's hits are titled by the query and the mode; DELAYS[query][mode] ms each
+    const search = { meta: {}, prefetch() {}, async search(q, { mode }) {
+      calls.push([q, mode]);
+      await sleep(delays[q][mode]);
+      return [{ url: `/${q}.html`, title: `${q} ${mode}`, heading: "", excerpt: q, score: 1, sub_results: [] }];
+    } };
+    const ui = new EdgembedSearchUI({ element: document.getElementById("box"), search, mode: "hybrid", debounceMs: 0 });
+    const r = ui.shadow, list = r.querySelector("[role=listbox]"), input = r.querySelector("input");
+    const seen = [];
+    new MutationObserver(() => seen.push([list.dataset.query, list.dataset.partial,
+      [...list.querySelectorAll(".title")].map((t) => t.textContent)])).observe(list, { childList: true });
+    input.focus();
+    input.value = "older";
+    const older = ui.run("older");
+    await sleep(20);
+    input.value = "newer";
+    await ui.run("newer");
+    const afterNewer = [list.dataset.query, [...list.querySelectorAll(".title")].map((t) => t.textContent)];
+    await older;
+    await sleep(50);
+    return { afterNewer, final: [list.dataset.query, [...list.querySelectorAll(".title")].map((t) => t.textContent)],
+      status: r.querySelector("[role=status]").textContent, seen, calls };
+  }, job.delays);
+  process.stdout.write(JSON.stringify(out));
+} finally { await browser.close(); }
+"""
+
+
+@pytest.mark.browser
+def test_slow_older_search_never_shows_under_a_newer_query():
+    """A search still running when a newer one is typed (its keyword and hybrid results both slower than the newer
+    query's) never shows its results: the list only ever holds results labelled with the query they answer, and
+    ends with the newer query's hybrid results."""
+    from exporter.proof.browser import chromium_path
+
+    delays = {"older": {"keyword": 300, "hybrid": 600}, "newer": {"keyword": 10, "hybrid": 60}}
+    r = subprocess.run(["node", "--input-type=module", "-e", STALE_JS], capture_output=True, text=True, cwd=WEB,
+                       timeout=120, input=json.dumps({"chromium": chromium_path(), "runtime": str(WEB / "runtime"),
+                                                      "delays": delays}))
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = json.loads(r.stdout)
+    assert got["afterNewer"] == ["newer", ["newer hybrid"]] and got["final"] == ["newer", ["newer hybrid"]], got
+    assert all(all(t.startswith(q + " ") for t in titles) for q, _, titles in got["seen"]), got["seen"]
+    assert not any(titles and titles[0].startswith("older") for _, _, titles in got["seen"]), got["seen"]
+    assert got["status"] == "1 result", got
+    assert ["older", "hybrid"] in got["calls"] and ["older", "keyword"] in got["calls"]  # the older one did run
 
 
 SMOKE_JS = """async ({ css, slot, query, parts, props }) => {

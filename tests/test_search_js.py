@@ -155,6 +155,53 @@ def test_ranking_equals_python_in_node(cran_site, tmp_path):
         assert not bad and worst <= 1e-6
 
 
+FETCH_JS = """
+import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { pathToFileURL, fileURLToPath } from "node:url";
+const job = JSON.parse(readFileSync(0, "utf8"));
+const root = pathToFileURL(job.dir + "/");
+const log = [];
+const diskFetch = async (url, init) => {
+  const buf = await readFile(fileURLToPath(url));
+  log.push([url.slice(root.href.length), init?.priority ?? null, buf.byteLength]);
+  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+  return { ok: true, status: 200, arrayBuffer: async () => ab, json: async () => JSON.parse(buf.toString("utf8")) };
+};
+const { loadSearch } = await import(new URL("js/search.mjs", root).href);
+const s = await loadSearch(root.href, { fetch: diskFetch, preload: false });
+log.length = 0;
+s.prefetchTerms(job.typing);
+await new Promise((r) => setTimeout(r, 100));
+const pre = log.splice(0);
+const hits = await s.search(job.query, { mode: "keyword", limit: 10 });
+process.stdout.write(JSON.stringify({ pre, after: log.splice(0), hits }));
+"""
+
+
+def test_a_query_fetches_its_terms_and_its_chunks_text(cran_site):
+    """While a query is typed, the finished words' term shards are fetched (not the word being typed); the query then
+    fetches its last terms' shards and the text shards of the chunks it shows (a hit and its sub-results), no page's
+    whole text: 10 results cost at most 10 x 4 text shards of about 4 kB."""
+    from exporter.search.analyze import Analyzer
+    from exporter.search.store import shard_of
+
+    ix = cran_site / "_edgembed"
+    meta = json.loads((ix / "index.json").read_text())
+    an = Analyzer()
+    got = node_json(FETCH_JS, {"dir": str(ix), "typing": "swept wings dr", "query": "swept wings drag"})
+    want_pre = {f"terms/{shard_of(t, meta['term_shards'])}.bin" for t in an.terms("swept wings")}
+    assert {u for u, _, _ in got["pre"]} == want_pre and len(got["pre"]) == len(want_pre), got["pre"]
+    after = [u for u, _, _ in got["after"]]
+    assert all(u.startswith(("terms/", "text/")) for u in after), after
+    assert [u for u in after if u.startswith("terms/")] == sorted(
+        {f"terms/{shard_of(t, meta['term_shards'])}.bin" for t in an.terms("drag")} - want_pre)
+    text = [(u, n) for u, _, n in got["after"] if u.startswith("text/")]
+    assert len(got["hits"]) == 10 and 1 <= len(text) <= 10 * 4 and len(set(u for u, _ in text)) == len(text)
+    assert sum(n for _, n in text) <= 10 * 4 * 4096
+    print(f"keyword query, 10 hits: {len(text)} text shards, {sum(n for _, n in text):,} bytes (uncompressed)")
+
+
 @pytest.mark.browser
 def test_search_box_in_chromium(cran_site):
     from exporter.proof.browser import browser_available

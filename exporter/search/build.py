@@ -38,6 +38,7 @@ RERANK = 20  # hybrid: chunks re-scored with their int8 vectors after the sign-c
 RERANK_SEMANTIC = 100  # semantic: the best sign-code chunks re-scored ...
 RERANK_SEMANTIC_KEYWORD = 20  # ... with the best keyword matches added to them (recall; the ranking stays cosine)
 TERM_SHARD_BYTES = 4096  # target size of a terms shard
+TEXT_SHARD_BYTES = 4096  # target size (UTF-8 JSON) of a text shard: the excerpt of a shown hit costs about this much
 CODE_SHARD = 4096  # chunks a codes shard
 CODE_DIMS_A = 128  # sign bits of the first 128 dims rank hybrid candidates; semantic mode adds the other dims
 BATCH = 256  # chunks embedded at a time
@@ -265,7 +266,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
     else:
         analyzer_file = "analyzer.bin"
         (tmp / analyzer_file).write_bytes(table)
-    (tmp / "pages").mkdir()
+    text_out = _TextShards(tmp / "text")
     (tmp / "vecs").mkdir()
     n_files, pages, site_name = _pages(site_p, _under(site_p, out_p), selector, recs, where, include_generated)
     post, codes, page_chunks = _Postings(), [], []
@@ -283,12 +284,11 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
         q8 = quantize_int8(vecs)
         at = 0
         for page, ts in batch:
-            frag = {"url": page.url, "title": page.title,
-                    "chunks": [{"h": c.heading, "a": c.anchor, "t": c.text, **({"w": c.weight} if c.weight != 1 else {})}
-                           for c in page.chunks]}
-            (tmp / "vecs" / f"{len(page_chunks)}.bin").write_bytes(q8[at:at + len(page.chunks)].tobytes())
+            p = len(page_chunks)
+            text_out.add_page(p, page.url, page.title, [
+                {"h": c.heading, "a": c.anchor, "t": c.text, **({"w": c.weight} if c.weight != 1 else {})} for c in page.chunks])
+            (tmp / "vecs" / f"{p}.bin").write_bytes(q8[at:at + len(page.chunks)].tobytes())
             at += len(page.chunks)
-            (tmp / "pages" / f"{len(page_chunks)}.json").write_text(json.dumps(frag, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
             page_chunks.append(len(page.chunks))
         batch.clear()
 
@@ -312,6 +312,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
                 flush()
                 pending = 0
         flush()
+        text_out.flush()
     finally:
         bar.close()
     where.item = "the index's pieces"  # the pages are written: what follows writes terms and codes
@@ -338,10 +339,53 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
         "fusion": {"weight": FUSION_WEIGHT, "rerank": RERANK, "rerank_semantic": RERANK_SEMANTIC,
                    "rerank_semantic_keyword": RERANK_SEMANTIC_KEYWORD, "page_alpha": PAGE_ALPHA,
                    "identifier_weight": IDENTIFIER_WEIGHT},
-        "page_chunks": page_chunks,
+        "page_chunks": page_chunks, "text_chunks": text_out.counts,
     }
     (tmp / "index.json").write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
     return index
+
+
+class _TextShards:
+    """text/<k>.json: consecutive chunks' heading, anchor, text (and weight), about TEXT_SHARD_BYTES a shard, with the
+    url and title of each page they belong to; written as the pages stream by. A page that fits in one shard is never
+    split across two (a hit's sub-results come with it); a longer page is cut between chunks (a longer chunk is alone)
+    and each of its shards also carries its outline, every chunk's [heading, anchor], for the sub-results."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir()
+        self.counts: list[int] = []
+        self.pages: dict[str, list[str]] = {}
+        self.chunks: list[str] = []
+        self.size = 0
+
+    def add_page(self, p: int, url: str, title: str, chunks: list[dict]) -> None:
+        items = [json.dumps(c, ensure_ascii=False, separators=(",", ":")) for c in chunks]
+        entry: list = [url, title]
+        head = len(json.dumps(entry, ensure_ascii=False).encode("utf-8")) + len(str(p)) + 4
+        sizes = [len(x.encode("utf-8")) + 1 for x in items]
+        if head + sum(sizes) > TEXT_SHARD_BYTES:  # split across shards: each carries the page's outline (sub-results)
+            entry.append([[c["h"], c["a"]] for c in chunks])
+            head = len(json.dumps(entry, ensure_ascii=False).encode("utf-8")) + len(str(p)) + 4
+        elif self.chunks and self.size + head + sum(sizes) > TEXT_SHARD_BYTES:
+            self.flush()  # the page fits in a shard of its own: start one rather than split it
+        for item, n in zip(items, sizes):
+            if self.chunks and self.size + n + (0 if str(p) in self.pages else head) > TEXT_SHARD_BYTES:
+                self.flush()
+            if str(p) not in self.pages:
+                self.pages[str(p)] = entry
+                self.size += head
+            self.chunks.append(item)
+            self.size += n
+
+    def flush(self) -> None:
+        if not self.chunks:
+            return
+        pages = json.dumps(self.pages, ensure_ascii=False, separators=(",", ":"))
+        data = '{"pages":' + pages + ',"chunks":[' + ",".join(self.chunks) + "]}"
+        (self.folder / f"{len(self.counts)}.json").write_text(data, encoding="utf-8")
+        self.counts.append(len(self.chunks))
+        self.pages, self.chunks, self.size = {}, [], 0
 
 
 class _NoBar:

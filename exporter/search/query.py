@@ -76,7 +76,12 @@ class SiteIndex:
         self._typo: dict[int, list] = {}
         self.corrections: dict[str, str] = {}  # the last query's typo corrections, term -> term
         self._codes: dict[str, np.ndarray] = {}
-        self._pages: dict[int, dict] = {}
+        self._text: dict[int, dict] = {}
+        tc = np.asarray(self.meta.get("text_chunks", []), dtype=np.int64)
+        self.text_first = np.concatenate([[0], np.cumsum(tc)])
+        if int(self.text_first[-1]) != int(self.meta["chunks"]):
+            raise EdgembedError(f"corrupt search index {self.folder}: its text shards hold {int(self.text_first[-1])} "
+                                f"chunks of {self.meta['chunks']}")
         self._vecs: dict[int, np.ndarray] = {}
         self._model = None
         self.files_read: list[str] = []
@@ -131,10 +136,47 @@ class SiteIndex:
             self._codes[plane] = codes
         return self._codes[plane]
 
+    def text_shard(self, k: int) -> dict:
+        if k not in self._text:
+            try:
+                self._text[k] = json.loads(self._read(f"text/{k}.json").decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as e:
+                raise EdgembedError(f"corrupt search index {self.folder}: text/{k}.json is not valid JSON: {e}") from None
+        return self._text[k]
+
+    def text_shard_of(self, c: int) -> int:
+        """The text shard holding chunk c."""
+        return int(np.searchsorted(self.text_first, c, side="right")) - 1
+
+    def chunk(self, c: int) -> tuple[str, str, dict]:
+        """Chunk c's page url and title, and the chunk ({h, a, t, w?}), from its text shard."""
+        k = self.text_shard_of(c)
+        shard = self.text_shard(k)
+        try:
+            url, title = shard["pages"][str(int(self.page_of[c]))][:2]
+            return url, title, shard["chunks"][c - int(self.text_first[k])]
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise EdgembedError(f"corrupt search index {self.folder}: text/{k}.json lacks chunk {c}") from None
+
+    def heading_anchor(self, c: int, near: int) -> tuple[str, str]:
+        """Chunk c's heading and anchor from the text shard of chunk NEAR (a chunk of the same page): the chunk itself
+        when the page is whole in that shard, else the outline every shard of a split page carries."""
+        k = self.text_shard_of(near)
+        entry = self.text_shard(k)["pages"].get(str(int(self.page_of[c])))
+        try:
+            if entry is not None and len(entry) > 2:
+                h, a = entry[2][c - int(self.first[self.page_of[c]])]
+                return h, a
+            ch = self.text_shard(k)["chunks"][c - int(self.text_first[k])]
+            return ch["h"], ch["a"]
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise EdgembedError(f"corrupt search index {self.folder}: text/{k}.json lacks chunk {c}") from None
+
     def page(self, p: int) -> dict:
-        if p not in self._pages:
-            self._pages[p] = json.loads(self._read(f"pages/{p}.json").decode("utf-8"))
-        return self._pages[p]
+        """Page p as {url, title, chunks} (its chunks gathered from their text shards)."""
+        a, b = int(self.first[p]), int(self.first[p + 1])
+        got = [self.chunk(c) for c in range(a, b)]
+        return {"url": got[0][0], "title": got[0][1], "chunks": [ch for _, _, ch in got]}
 
     def vectors(self, p: int) -> np.ndarray:
         """The int8 vectors of page p's chunks, one after the other."""
@@ -281,18 +323,17 @@ class SiteIndex:
         return [self._hit(p, pages[p], qterms, excerpts, s) for s, _, p in scored[:limit]]
 
     def _hit(self, p: int, hits: list[tuple[int, float]], qterms: dict[str, int], excerpts: bool, score: float) -> dict:
-        page = self.page(p)
+        c0 = hits[0][0]
+        page_url, title, ch = self.chunk(c0)
+        best_url = page_url + ("#" + ch["a"] if ch["a"] else "")
 
-        def one(c: int, s: float) -> dict:
-            ch = page["chunks"][c - int(self.first[p])]
-            url = page["url"] + ("#" + ch["a"] if ch["a"] else "")
-            ex = excerpt(ch["t"], qterms, self.analyzer) if excerpts else None
-            return {"url": url, "heading": ch["h"], "excerpt": ex, "score": s}
+        def sub(c: int, s: float) -> dict:  # from the best chunk's shard: no other fetch
+            h, a = self.heading_anchor(c, c0)
+            return {"url": page_url + ("#" + a if a else ""), "heading": h, "score": s}
 
-        best = one(*hits[0])
-        return {"url": page["url"], "title": page["title"], "heading": best["heading"], "anchor_url": best["url"],
-                "excerpt": best["excerpt"], "score": score,
-                "sub_results": [one(c, s) for c, s in hits[1:1 + SUB_RESULTS]]}
+        return {"url": page_url, "title": title, "heading": ch["h"], "anchor_url": best_url,
+                "excerpt": excerpt(ch["t"], qterms, self.analyzer) if excerpts else None, "score": score,
+                "sub_results": [sub(c, s) for c, s in hits[1:1 + SUB_RESULTS]]}
 
 
 def excerpt(text: str, qterms: dict[str, int], analyzer: Analyzer, size: int = EXCERPT_WORDS) -> str:

@@ -9,7 +9,12 @@
 - ``codes/<k>.bin``: one bit per dimension (sign of the chunk's vector, LSB first) for the first ``code_dims_a``
   dims, ``code_bytes`` per chunk, ``code_shard`` chunks a shard (the last may be shorter); ``codes/<k>.b.bin``: the
   same for the remaining dims, ``code_bytes_b`` per chunk (absent when there are none).
-- ``pages/<p>.json``: page p's url, title and chunks (``h`` heading, ``a`` anchor, ``t`` text).
+- ``text/<k>.json``: the text of ``text_chunks[k]`` consecutive chunks (shard k starts where shard k - 1 ends), about
+  4 kB a shard (a longer chunk alone): ``{"pages": {"<p>": [url, title, outline?]}, "chunks": [{"h", "a", "t",
+  "w"?}]}`` with ``h`` heading, ``a`` anchor, ``t`` text, ``w`` weight (absent when 1), and the url and title of every
+  page that has a chunk in the shard. A page that fits in a shard is never split; a longer one is, and each of its
+  shards carries its outline ``[[heading, anchor], ...]`` (all its chunks). A shown hit costs the shard of its chunk,
+  not the whole page's text, and its sub-results nothing more.
 - ``vecs/<p>.bin``: page p's chunks' vectors, int8 (max |x| -> 127), ``dims`` bytes each, one after the other.
 All integers are unsigned LEB128 varints unless said otherwise."""
 
@@ -21,7 +26,7 @@ import numpy as np
 
 from exporter.errors import EdgembedError
 
-FORMAT, VERSION = "edgembed-search", 2  # index.json's "format" and "version" (docs/format.md)
+FORMAT, VERSION = "edgembed-search", 3  # index.json's "format" and "version" (docs/format.md)
 TERMS_MAGIC = b"EMT2"
 TYPO_MAGIC = b"EMV1"
 

@@ -354,8 +354,6 @@ export interface SearchSubResult {
   /** page URL plus #anchor */
   url: string;
   heading: string;
-  /** HTML: the chunk's best window of words, escaped, query terms in <mark> */
-  excerpt: string;
   score: number;
 }
 
@@ -397,6 +395,11 @@ export declare class SiteSearch {
   search(query: string, opts?: SearchOptions): Promise<SearchHit[]>;
   /** The embedder of the index's model, loaded once. */
   loadModel(): Promise<Embedder>;
+  /** Start fetching what any query of MODE needs whatever its text (the model, the sign codes); the box calls it
+   * when its input gets focus. */
+  prefetch(mode?: SearchMode): void;
+  /** Start fetching the term shards of the finished words of a query being typed (the box calls it on every key). */
+  prefetchTerms(text: string): void;
 }
 
 /** Open an index folder (e.g. "/_edgembed/"): fetches index.json and the analyzer table. */

@@ -6,7 +6,8 @@
 //
 // A query fetches its terms' shards (keyword results need nothing else), then, for hybrid and semantic modes, the
 // sign codes of all chunks (16 bytes a chunk for hybrid, 32 for semantic at 256 dims; one file per 4,096 chunks,
-// fetched once), the int8 vectors of the chunks it re-scores and the text of the pages it shows. The model (the export in model/) loads in the background through edgembed.mjs's load().
+// fetched once), the int8 vectors of the chunks it re-scores and the text shards of the chunks it shows (~4 kB each,
+// text/<k>.json: the chunk's own text, not its page's). The model (the export in model/) loads in the background through edgembed.mjs's load().
 // The ranking is exporter/search/query.py's, step for step, with the same float64 sums in the same order.
 import { createAnalyzer } from "./search_text.mjs";
 
@@ -15,7 +16,7 @@ const EXCERPT_WORDS = 30;
 const SUB_RESULTS = 3;
 const TERMS_MAGIC = [0x45, 0x4d, 0x54, 0x32]; // "EMT2"
 const TYPO_MAGIC = [0x45, 0x4d, 0x56, 0x31]; // "EMV1"
-export const VERSION = 2;
+export const VERSION = 3;
 const TYPO_MIN = 4; // shorter query terms are never corrected
 const TYPO_TWO = 8; // from this length on, edit distance 2
 const CONNECTORS = /[_.:-]/u;
@@ -164,6 +165,15 @@ function topK(score, k) {
   return byScore(heap, score);
 }
 
+const DEFAULT_MODEL = "model/"; // where `edgembed index` writes the model (index.json's "model")
+
+/** The embedder of the export at ROOT + REL, loaded through edgembed.mjs's load() (the runtime as one file). */
+function startModel(root, rel, fetchFn) {
+  const got = import("./edgembed.bundle.mjs").then(({ load }) => load(new URL(rel, root).href, { backend: "flat", fetch: fetchFn }));
+  got.catch(() => {}); // reported by the first dense query
+  return got;
+}
+
 export class SiteSearch {
   constructor(root, meta, analyzer, opts) {
     this.root = root;
@@ -180,7 +190,12 @@ export class SiteSearch {
     this.terms = new Map(); // shard -> Promise<Map>
     this.typo = new Map(); // shard -> Promise<Array>
     this.corrections = new Map(); // the last query's typo corrections, term -> term
-    this.pages = new Map(); // page -> Promise<object>
+    this.textFirst = new Int32Array((meta.text_chunks?.length ?? 0) + 1);
+    (meta.text_chunks ?? []).forEach((n, k) => { this.textFirst[k + 1] = this.textFirst[k] + n; });
+    if (this.textFirst[this.textFirst.length - 1] !== meta.chunks) {
+      throw new Error(`corrupt search index: its text shards hold ${this.textFirst[this.textFirst.length - 1]} chunks of ${meta.chunks}`);
+    }
+    this.texts = new Map(); // text shard -> Promise<object>
     this.vecs = new Map(); // page -> Promise<Int8Array>
     this.planes = new Map(); // "a" | "b" -> Promise<Uint8Array>
     this.model = null; // Promise<Embedder>
@@ -197,14 +212,35 @@ export class SiteSearch {
 
   /** The embedder of the index's model (model/ through load()), started once; the runtime comes as one file. */
   loadModel() {
-    this.model ??= import("./edgembed.bundle.mjs").then(({ load }) => load(new URL(this.meta.model, this.root).href,
-      { backend: "flat", fetch: this.opts.fetch }));
+    this.model ??= startModel(this.root, this.meta.model, this.opts.fetch);
     return this.model;
+  }
+
+  /** Start fetching what any query of MODE needs whatever its text: the model and the sign codes (hybrid: plane a,
+   * semantic: both). */
+  prefetch(mode = "hybrid") {
+    if (mode === "keyword") return;
+    this.loadModel().catch(() => {});
+    this.codes("a").catch(() => {});
+    if (mode === "semantic") this.codes("b").catch(() => {});
+  }
+
+  /** Start fetching the term shards of TEXT's finished words (all but a last word still being typed), so that a query
+   * typed word by word finds most of its shards there when the box's debounce ends. Stop and weak words have no
+   * shard fetched for them here (they rarely decide a query); nothing else is fetched. */
+  prefetchTerms(text) {
+    const done = /[\s\p{P}]$/u.test(text) ? text : text.replace(/[^\s\p{P}]+$/u, "");
+    if (!done.trim()) return;
+    for (const t of this.analyzer.terms(done)) if (!this.analyzer.weak.has(t)) this.postings(t).catch(() => {});
   }
 
   postings(term) {
     const s = fnv1a(term) % this.meta.term_shards;
-    if (!this.terms.has(s)) this.terms.set(s, this.get(`terms/${s}.bin`, "bytes").then(decodeTerms));
+    if (!this.terms.has(s)) {
+      const got = this.get(`terms/${s}.bin`, "bytes").then(decodeTerms);
+      this.terms.set(s, got);
+      got.catch(() => { if (this.terms.get(s) === got) this.terms.delete(s); }); // a later query tries again
+    }
     return this.terms.get(s).then((m) => m.get(term) ?? null);
   }
 
@@ -236,9 +272,29 @@ export class SiteSearch {
     return best;
   }
 
-  page(p) {
-    if (!this.pages.has(p)) this.pages.set(p, this.get(`pages/${p}.json`, "json"));
-    return this.pages.get(p);
+  /** The text shard holding chunk c: its index k (shard k starts at chunk textFirst[k]). */
+  textShardOf(c) {
+    let lo = 0, hi = this.textFirst.length - 2;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.textFirst[mid] <= c) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  textShard(k) {
+    if (!this.texts.has(k)) this.texts.set(k, this.get(`text/${k}.json`, "json"));
+    return this.texts.get(k);
+  }
+
+  /** Chunk c's page url and title and the chunk ({h, a, t, w?}), from its text shard: [url, title, chunk]. */
+  async chunk(c) {
+    const k = this.textShardOf(c);
+    const shard = await this.textShard(k);
+    const page = shard?.pages?.[String(this.pageOf[c])], ch = shard?.chunks?.[c - this.textFirst[k]];
+    if (!Array.isArray(page) || !ch) throw new Error(`corrupt search index: text/${k}.json lacks chunk ${c}`);
+    return [page[0], page[1], ch];
   }
 
   /** The int8 vectors of page p's chunks, one after the other. */
@@ -262,6 +318,7 @@ export class SiteSearch {
         return all;
       });
     this.planes.set(plane, got);
+    got.catch(() => { if (this.planes.get(plane) === got) this.planes.delete(plane); }); // a later query tries again
     return got;
   }
 
@@ -366,8 +423,8 @@ export class SiteSearch {
     }
     const planes = mode === "hybrid" ? "a" : "ab";
     const extra = mode === "semantic" ? Number(this.meta.fusion.rerank_semantic_keyword ?? 0) : 0;
-    const [model, a, b, lex] = await Promise.all([this.loadModel(), this.codes("a"), planes === "ab" ? this.codes("b") : null,
-      mode === "hybrid" || extra > 0 ? this.keywordScores(qterms) : null]);
+    const lexP = mode === "hybrid" || extra > 0 ? this.keywordScores(qterms) : null;
+    const [model, a, b, lex] = await Promise.all([this.loadModel(), this.codes("a"), planes === "ab" ? this.codes("b") : null, lexP]);
     const [q32] = await model.embed([query]);
     const q = Float64Array.from(q32);
     const approx = this.codeScores(q, planes, { a, b });
@@ -390,8 +447,8 @@ export class SiteSearch {
       for (let c = 0; c < lex.length; c++) if (lex[c] > 0) hit.push(c);
       for (const c of byScore(hit, lex).slice(0, extra)) if (!inCand.has(c)) cand.push(c);
     }
-    // the pages shown are most likely those of the best candidates: fetch their text while the vectors arrive
-    for (const c of cand.slice(0, limit)) this.page(this.pageOf[c]).catch(() => {});
+    // the chunks shown are most likely the best candidates: fetch their text while the vectors arrive
+    for (const c of cand.slice(0, limit)) this.textShard(this.textShardOf(c)).catch(() => {});
     const mult = mode === "hybrid" ? w : 1.0;
     const exact = await Promise.all(cand.map(async (c) => [c, base[c] + mult * (await this.exactCosine(q, c))]));
     exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
@@ -426,16 +483,31 @@ export class SiteSearch {
     return Promise.all(scored.slice(0, limit).map(([s, , p]) => this.hit(p, pages.get(p), qterms, s)));
   }
 
+  /** Chunk c's [heading, anchor] from the text shard of chunk NEAR (of the same page, fetched): the chunk itself when
+   * the page is whole in that shard, else the outline each shard of a split page carries. */
+  async headingAnchor(c, near) {
+    const k = this.textShardOf(near), shard = await this.textShard(k);
+    const entry = shard?.pages?.[String(this.pageOf[c])];
+    let got;
+    if (entry?.length > 2) got = entry[2][c - this.first[this.pageOf[c]]];
+    else {
+      const ch = shard?.chunks?.[c - this.textFirst[k]];
+      got = ch && [ch.h, ch.a];
+    }
+    if (!Array.isArray(got)) throw new Error(`corrupt search index: text/${k}.json lacks chunk ${c}`);
+    return got;
+  }
+
   async hit(p, hits, qterms, score) {
-    const page = await this.page(p);
+    const c0 = hits[0][0];
+    const [url, title, ch] = await this.chunk(c0);
     const base = this.opts.baseUrl ?? "";
-    const one = (c, s) => {
-      const ch = page.chunks[c - this.first[p]];
-      return { url: base + page.url + (ch.a ? "#" + ch.a : ""), heading: ch.h, excerpt: excerpt(ch.t, qterms, this.analyzer), score: s };
-    };
-    const best = one(...hits[0]);
-    return { url: base + page.url, title: page.title, heading: best.heading, anchor_url: best.url, excerpt: best.excerpt,
-      score, sub_results: hits.slice(1, 1 + SUB_RESULTS).map(([c, s]) => one(c, s)) };
+    const subs = await Promise.all(hits.slice(1, 1 + SUB_RESULTS).map(async ([c, s]) => {
+      const [h, a] = await this.headingAnchor(c, c0); // from the best chunk's shard: no other fetch
+      return { url: base + url + (a ? "#" + a : ""), heading: h, score: s };
+    }));
+    return { url: base + url, title, heading: ch.h, anchor_url: base + url + (ch.a ? "#" + ch.a : ""),
+      excerpt: excerpt(ch.t, qterms, this.analyzer), score, sub_results: subs };
   }
 }
 
@@ -453,16 +525,24 @@ export async function loadSearch(indexUrl, opts = {}) {
   if (!here && !/^[a-z][a-z0-9+.-]*:/i.test(base)) throw new Error(`loadSearch() needs an absolute URL outside a page, got '${base}'`);
   const root = here ? new URL(base, here) : new URL(base);
   const fetchFn = opts.fetch ?? globalThis.fetch.bind(globalThis);
+  // with preload, the model (model/, where `edgembed index` puts it) and its character table start with index.json,
+  // not after it: the table is also the analyzer's for BERT-uncased models (index.json says which it uses)
+  const early = opts.preload !== false ? startModel(root, DEFAULT_MODEL, opts.fetch) : null;
+  const earlyTable = early ? fetchFn(new URL(`${DEFAULT_MODEL}chartable.bin`, root).href).catch(() => null) : null;
+  earlyTable?.then((r) => r?.ok || r?.body?.cancel?.(), () => {});
   const res = await fetchFn(new URL("index.json", root).href);
   if (!res.ok) throw new Error(`cannot fetch ${new URL("index.json", root).href}: HTTP ${res.status}`);
   const meta = await res.json();
   if (meta.format !== "edgembed-search" || meta.version !== VERSION) {
     throw new Error(`${root.href} is not an edgembed search index of version ${VERSION} (rebuild it with 'edgembed index')`);
   }
-  const ares = await fetchFn(new URL(meta.analyzer.chartable, root).href);
+  const table = meta.analyzer.chartable;
+  let ares = earlyTable && table === `${DEFAULT_MODEL}chartable.bin` ? await earlyTable : null;
+  if (!ares?.ok) ares = await fetchFn(new URL(table, root).href);
   if (!ares.ok) throw new Error(`cannot fetch the analyzer table: HTTP ${ares.status}`);
   const analyzer = createAnalyzer(await ares.arrayBuffer(), meta.analyzer);
   const s = new SiteSearch(root, meta, analyzer, { ...opts, fetch: fetchFn });
+  if (early && meta.model === DEFAULT_MODEL) s.model = early;
   if (opts.preload !== false) s.loadModel().catch(() => {}); // errors surface on the first dense query
   return s;
 }

@@ -36,9 +36,6 @@ export declare const WEAK_RATIO: Readonly<{ keyword: number; hybrid: number }>;
 /** Markdown markup removed from excerpt text (paired markup always; with `markdown`, stray markers too). */
 export declare function stripMarkdown(text: string, markdown?: boolean): string;
 
-/** The separator-led suffix the titles repeat (" — Project documentation"), from the site name when known; "" if none. */
-export declare function titleSuffix(titles: string[], siteName?: string): string;
-
 export declare class EdgembedSearchUI {
   constructor(opts: EdgembedSearchUIOptions);
   /** the element whose shadow root holds the box */

@@ -11,6 +11,10 @@
 // when the model and vectors have arrived. A hit whose score is under WEAK_RATIO × the first hit's is marked
 // "weak match" (thresholds per mode measured on cranfield and cisi: benchmarks/weak_matches.py, docs/search.md).
 import { loadSearch } from "./search.mjs";
+// the modules search.mjs imports, named here too: the browser fetches them with it, not one import level later
+import "./search_text.mjs";
+import "./search_stem.mjs";
+import "./chartable.mjs";
 
 /** A hit scoring under this share of the first hit's score is marked weak, per mode (benchmarks/weak_matches.py: on
  * cranfield and cisi, ≤ 6.6 % of the relevant hits at ranks 2-10 fall under it; semantic scores were not measured). */
@@ -124,32 +128,11 @@ function cleanText(s) {
   return String(s ?? "").replace(/[¶\u{E000}-\u{F8FF}\u{F0000}-\u{FFFFD}\u{100000}-\u{10FFFD}]/gu, "").replace(/\s+/g, " ").trim();
 }
 
-const SEPARATORS = [" — ", " – ", " | ", " - ", " · ", " :: ", " » "];
-
-/** The suffix ("<sep><site name>") that titles repeat: from SITE_NAME when the index carries one, else the
- * longest separator-led ending that at least two of TITLES (and half of them) share; "" when none. */
-export function titleSuffix(titles, siteName) {
-  if (siteName) {
-    for (const sep of SEPARATORS) if (titles.some((t) => t.endsWith(sep + siteName))) return sep + siteName;
-    return "";
-  }
-  const count = new Map();
-  for (const t of titles) {
-    const seen = new Set();
-    for (const sep of SEPARATORS) {
-      for (let at = t.indexOf(sep); at > 0; at = t.indexOf(sep, at + 1)) seen.add(t.slice(at));
-    }
-    for (const s of seen) count.set(s, (count.get(s) ?? 0) + 1);
-  }
-  let best = "";
-  for (const [s, n] of count) if (n >= 2 && n * 2 >= titles.length && s.length > best.length) best = s;
-  return best;
-}
-
-/** A page's label: its title without the site's suffix, else a name made from its URL's last part. */
-function pageLabel(title, url, suffix) {
+/** A page's label: its title (the index dropped the site name that titles repeat: exporter/search/site.py), else a
+ * name made from its URL's last part. */
+function pageLabel(title, url) {
   const t = stripMarkdown(cleanText(title)).trim();
-  if (t) return suffix && t.endsWith(suffix) && t.length > suffix.length ? t.slice(0, -suffix.length).trim() : t;
+  if (t) return t;
   let path = String(url ?? "");
   try { path = decodeURIComponent(new URL(path, "http://x/").pathname); } catch { /* keep it */ }
   const last = path.replace(/\/(index\.[a-z]+)?$/i, "").split("/").pop() ?? "";
@@ -171,7 +154,6 @@ export class EdgembedSearchUI {
     this.seq = 0;
     this.active = -1;
     this.hits = [];
-    this.suffix = "";
     const doc = this.el.ownerDocument;
     let host = this.el;
     if (!host.shadowRoot) {
@@ -221,33 +203,50 @@ export class EdgembedSearchUI {
     this.input.addEventListener("input", () => {
       clearTimeout(timer);
       timer = setTimeout(() => this.run(this.input.value), this.opts.debounceMs);
+      const text = this.input.value; // the finished words' term shards start now, not after the debounce
+      this.search.then((s) => s.prefetchTerms?.(text)).catch(() => {});
     });
     this.input.addEventListener("keydown", (e) => this.key(e));
-    this.input.addEventListener("focus", () => { if (this.hits.length) this.open(); });
+    this.input.addEventListener("focus", () => {
+      this.prefetch();
+      if (this.hits.length) this.open();
+    });
     this.panel.addEventListener("mousedown", (e) => e.preventDefault()); // keep focus in the input
     const win = doc.defaultView;
     doc.addEventListener("pointerdown", (e) => { if (!e.composedPath().includes(this.host)) this.close(); }, true);
     const replace = () => { if (!this.panel.hidden) this.place(); };
     win?.addEventListener("resize", replace);
     win?.addEventListener("scroll", replace, { passive: true, capture: true });
-    this.search.then((s) => { this.siteName = s?.meta?.site_name || ""; },
-      (err) => { this.say(`search unavailable: ${err.message}`); });
+    this.search.catch((err) => { this.say(`search unavailable: ${err.message}`); });
   }
 
-  /** Run QUERY: keyword results first, then the chosen mode's when they differ in kind. */
+  /** What the first query of the box's mode will need and no query text decides (the model, the sign codes),
+   * started when the input gets focus, so that they share the link with the typing rather than the query. */
+  prefetch() {
+    if (this.prefetched || this.opts.mode === "keyword") return;
+    this.prefetched = true;
+    this.search.then((s) => s.prefetch?.(this.opts.mode)).catch(() => {}); // a failure shows on the query
+  }
+
+  /** Run QUERY: keyword results as soon as they are ready, then the chosen mode's when they differ in kind; both
+   * start at once (they share the terms' shards). Results are shown only under the query they answer. */
   async run(query) {
     const seq = ++this.seq;
     try {
       const s = await this.search;
+      if (seq !== this.seq) return;
       if (!query.trim()) return this.render([], seq, false, query);
-      const mode = this.opts.mode;
+      const mode = this.opts.mode, limit = this.opts.limit;
+      const full = s.search(query, { limit, mode });
       if (mode !== "keyword") {
         this.say("searching…");
-        const quick = await s.search(query, { limit: this.opts.limit, mode: "keyword" });
-        if (seq !== this.seq) return;
-        if (quick.length) this.render(quick, seq, true, query);
+        full.catch(() => {}); // awaited below; keyword results show meanwhile
+        try {
+          const quick = await s.search(query, { limit, mode: "keyword" });
+          if (seq === this.seq && quick.length) this.render(quick, seq, true, query);
+        } catch { /* the full search reports it */ }
       }
-      const hits = await s.search(query, { limit: this.opts.limit, mode });
+      const hits = await full;
       this.render(hits, seq, false, query);
     } catch (err) { // keyword results, if any, stay on screen
       if (seq !== this.seq) return;
@@ -267,14 +266,12 @@ export class EdgembedSearchUI {
     this.hits = hits;
     this.active = -1;
     const doc = this.el.ownerDocument;
-    const found = titleSuffix(hits.map((h) => String(h.title ?? "")), this.siteName);
-    if (found) this.suffix = found; // learnt once, used for later single results too
     const top = hits.length ? Number(hits[0].score) : 0;
     const ratio = Number(this.opts.weakRatio[partial ? "keyword" : this.opts.mode] ?? 0);
     const items = hits.map((h, i) => {
       const weak = top > 0 && i > 0 && Number(h.score) < ratio * top;
       const markdown = /\.(md|markdown)([?#]|$)/i.test(h.url ?? "");
-      const label = pageLabel(h.title, h.url, this.suffix);
+      const label = pageLabel(h.title, h.url);
       const li = doc.createElement("li");
       li.id = `${this.list.id}-${i}`;
       li.setAttribute("role", "option");

@@ -1,0 +1,187 @@
+"""Site search on a phone network, side by side in one run: `<edgembed-search>` against PagefindUI on the same sites.
+
+    python3 benchmarks/bench_site_rtt.py [--sites cranfield,cisi,sphinx-flask,mkdocs-mkdocs] [--runs 3]
+                                         [--queries 3] [--profile mobile] [--work DIR] [--json out.json]
+
+Each site (a BEIR collection written as one page a document, or a real generator's site from tests/data/sites) gets
+an `edgembed index` (the default model, int8) and a Pagefind index (npm `pagefind`, defaults), and two host pages of
+the same shape: the two-line `<edgembed-search>` snippet of docs/search.md, and PagefindUI's snippet (its CSS and JS,
+`showSubResults`). Per visit (web/scripts/search_rtt.mjs: a fresh Chromium context, the network throttled as
+bench_first_load.py does: "mobile" is 150 ms added to every request, 1,638 kbit/s down, 675 up), the visitor clicks
+the box and types each query, a key every 80 ms (--key-ms 0: pastes it); times run from the input event of the query's last key (so each
+box's debounce counts: edgembed 120 ms, PagefindUI 300 ms):
+  keyword  the first list shown for the query (edgembed: keyword results; Pagefind: its list once every shown
+           result is filled)
+  final    edgembed's hybrid list (Pagefind: the same as keyword)
+  bytes    on the wire from that key to 300 ms after the final list (transferSize, headers included); for the first
+           query also everything from navigation on ("first_all")
+Served by `edgembed serve`'s server (HTTP/1.1 keep-alive, gzip for text as a static host sends it), medians over
+--runs visits, engines alternating. Timings on a shared machine are noisy: compare within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+WEB = ROOT / "web"
+PAGEFIND = WEB / "node_modules" / ".bin" / "pagefind"
+SITES = ROOT / "tests" / "data" / "sites"
+BEIR = ROOT / "exporter" / "data"
+PROFILES = {"mobile": {"latencyMs": 150, "downKbps": 1638.4, "upKbps": 675},
+            "4g": {"latencyMs": 85, "downKbps": 9000, "upKbps": 9000}, "loopback": None}
+
+EDGEMBED_PAGE = """<!doctype html><html lang=en><head><meta charset=utf-8>
+<meta name=viewport content="width=device-width,initial-scale=1"><title>Search</title>
+<script type="module" src="/_edgembed/js/search_ui.mjs"></script></head>
+<body><main><h1>Search</h1><edgembed-search index="/_edgembed/" placeholder="Search the docs"></edgembed-search></main></body></html>"""
+PAGEFIND_PAGE = """<!doctype html><html lang=en><head><meta charset=utf-8>
+<meta name=viewport content="width=device-width,initial-scale=1"><title>Search</title>
+<link href="/pagefind/pagefind-ui.css" rel="stylesheet"><script src="/pagefind/pagefind-ui.js"></script></head>
+<body><main><h1>Search</h1><div id="search"></div></main>
+<script>window.addEventListener("DOMContentLoaded", () => { new PagefindUI({ element: "#search", showSubResults: true }); });</script>
+</body></html>"""
+
+
+def queries_of(name: str, n: int) -> list[str]:
+    """The first N natural-language questions of the site (BEIR: its test queries in order)."""
+    if (BEIR / name).is_dir():
+        from exporter.proof.retrieval import load_beir
+
+        return load_beir(BEIR / name).query_texts[:n]
+    rows = [json.loads(x) for x in (ROOT / "benchmarks" / "sites" / name / "questions.jsonl").read_text().splitlines() if x.strip()]
+    return [r["query"] for r in rows if r.get("kind") == "nl"][:n]
+
+
+def prepare(name: str, work: Path, model: Path, rebuild: bool) -> Path:
+    """The site with both indexes and both host pages (reused from WORK unless REBUILD)."""
+    from exporter.search.store import VERSION
+
+    site = work / name
+    ix = site / "_edgembed" / "index.json"
+    if not rebuild and ix.is_file() and json.loads(ix.read_text()).get("version") == VERSION and (site / "pagefind").is_dir():
+        import shutil
+
+        shutil.rmtree(site / "_edgembed" / "js")  # a kept index runs this tree's scripts
+        from exporter.search.build import _js_into
+
+        _js_into(site / "_edgembed" / "js")
+        return site
+    if site.exists():
+        import shutil
+
+        shutil.rmtree(site)
+    if (BEIR / name).is_dir():
+        from search_site import beir_site
+
+        beir_site(BEIR / name, site)
+    else:
+        site.mkdir(parents=True)
+        with tarfile.open(SITES / f"{name}.tar.xz") as tar:
+            tar.extractall(site, filter="data")
+    subprocess.run([sys.executable, "-m", "exporter", "index", str(site), "--model", str(model), "--quiet"],
+                   check=True, cwd=ROOT)
+    subprocess.run([str(PAGEFIND), "--site", str(site)], check=True, capture_output=True)
+    (site / "_rtt_edgembed.html").write_text(EDGEMBED_PAGE, encoding="utf-8")
+    (site / "_rtt_pagefind.html").write_text(PAGEFIND_PAGE, encoding="utf-8")
+    return site
+
+
+def drive(site: Path, visits: list[dict], key_ms: int) -> list[dict]:
+    from search_browser import keepalive_server
+
+    from exporter.proof.browser import chromium_path
+
+    srv, base = keepalive_server(site)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            job, out = Path(tmp) / "job.json", Path(tmp) / "out.json"
+            job.write_text(json.dumps({"chromium": chromium_path(), "keyMs": key_ms, "visits": [
+                {**v, "url": base + v["url"].lstrip("/")} for v in visits]}))
+            subprocess.run(["node", str(WEB / "scripts" / "search_rtt.mjs"), str(job), str(out)], check=True, cwd=WEB,
+                           timeout=3600)
+            return json.loads(out.read_text())["visits"]
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def med(xs: list[float]) -> float | None:
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def summarize(visits: list[dict]) -> dict:
+    first = [v["queries"][0] for v in visits if v["queries"]]
+    later = [q for v in visits for q in v["queries"][1:]]
+    return {"visits": len(visits), "errors": sorted({e for v in visits for e in v["errors"]}),
+            "load_ms": med([v.get("loadMs") for v in visits]),
+            "first_keyword_ms": med([q["keywordMs"] for q in first]), "first_final_ms": med([q["finalMs"] for q in first]),
+            "first_all_bytes": med([q["firstBytes"] for q in first]),
+            "later_keyword_ms": med([q["keywordMs"] for q in later]), "later_final_ms": med([q["finalMs"] for q in later]),
+            "later_bytes": med([q["bytes"] for q in later]),
+            "wrong_lists": sum(q["wrong"] for v in visits for q in v["queries"])}
+
+
+def fmt(x: float | None, unit: str = "") -> str:
+    return "–" if x is None else f"{x:,.0f}{unit}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sites", default="cranfield,cisi,sphinx-flask,mkdocs-mkdocs")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--queries", type=int, default=3, help="queries a visit: the first and the later ones")
+    ap.add_argument("--profile", default="mobile", choices=sorted(PROFILES))
+    ap.add_argument("--key-ms", type=int, default=80, help="ms between keys; 0: each query pasted (one input event)")
+    ap.add_argument("--engines", default="edgembed,pagefind")
+    ap.add_argument("--work", default=None, help="keep the sites and indexes here (reused when current)")
+    ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="edgembed-bench-rtt-"))
+    work.mkdir(parents=True, exist_ok=True)
+    model = work / "model"
+    if not (model / "manifest.json").is_file():
+        from exporter.pipeline import export
+
+        export(None, model, quant="int8", demo=False)
+    engines = args.engines.split(",")
+    res = {}
+    for name in args.sites.split(","):
+        site = prepare(name, work, model, args.rebuild)
+        qs = queries_of(name, args.queries)
+        visits = [{"name": f"{e}-{r}", "engine": e, "url": f"/_rtt_{e}.html", "profile": PROFILES[args.profile],
+                   "queries": qs} for r in range(args.runs) for e in engines]
+        got = drive(site, visits, args.key_ms)
+        res[name] = {e: summarize([v for v in got if v["engine"] == e]) for e in engines}
+        res[name]["queries"] = qs
+        res[name]["raw"] = got
+        print(name, json.dumps({e: res[name][e] for e in engines}), flush=True)
+    print(f"\nprofile {args.profile}, {'pasted' if args.key_ms == 0 else f'a key every {args.key_ms} ms'}, medians of {args.runs} visits; first query on a fresh page, later = queries 2..{args.queries}")
+    print("| site | engine | load ms | first: keyword ms | first: final ms | first: all bytes | later: keyword ms | later: final ms | later bytes | lists under another query |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, r in res.items():
+        for e in engines:
+            s = r[e]
+            print(f"| {name} | {e} | {fmt(s['load_ms'])} | {fmt(s['first_keyword_ms'])} | {fmt(s['first_final_ms'])} | "
+                  f"{fmt(s['first_all_bytes'])} | {fmt(s['later_keyword_ms'])} | {fmt(s['later_final_ms'])} | "
+                  f"{fmt(s['later_bytes'])} | {s['wrong_lists']} |")
+        if "pagefind" in engines and "edgembed" in engines and r["pagefind"]["first_keyword_ms"] and r["edgembed"]["first_keyword_ms"]:
+            print(f"| {name} | edgembed / pagefind, first keyword | | {r['edgembed']['first_keyword_ms'] / r['pagefind']['first_keyword_ms']:.2f} × | | | | | | |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
