@@ -1,7 +1,8 @@
 """The search box inside real generators' default themes (Sphinx alabaster, Sphinx furo, MkDocs, Jekyll minima; one page
 each with its theme CSS, tests/data/themes.tar.xz) under hostile page CSS, in Chromium: no page rule reaches inside its
 shadow root (its computed styles equal those on a bare page), the results overlay the page (its height does not
-change), the keyboard works, weak matches are marked by the measured rule; plus the excerpt/title helpers in Node."""
+change), the keyboard works, weak matches are marked by the measured rule; in Firefox and WebKit, the same four themes:
+the box's computed styles equal a bare page's, overlay, weak marks, keys; plus the excerpt/title helpers in Node."""
 
 from __future__ import annotations
 
@@ -257,8 +258,9 @@ SMOKE_PROPS = ["color", "font-family", "font-size", "font-style", "line-height",
 @pytest.mark.browser
 @pytest.mark.parametrize("engine", ["firefox", "webkit"])
 def test_box_smoke_in_other_engines(theme_site, engine):
-    """Firefox and WebKit: the box in the alabaster theme under hostile CSS keeps its own styles (equal to a bare page's
-    in the same engine), overlays without moving the page, marks weak keyword matches, moves with the arrow keys."""
+    """Firefox and WebKit: the box in each theme (Sphinx alabaster and furo, MkDocs, Jekyll minima) under hostile CSS
+    keeps its own styles (equal to a bare page's in the same engine: no theme rule reaches inside it), overlays without
+    moving the page, marks weak keyword matches, moves with the arrow keys."""
     from exporter.proof.engines import engine_available, open_engine
     from exporter.search.query import SiteIndex
     from search_browser import keepalive_server
@@ -270,8 +272,9 @@ def test_box_smoke_in_other_engines(theme_site, engine):
     try:
         with open_engine(engine, timeout=300) as eng:
             got = {}
-            for name, url, slot, css in (("bare", "_bare.html", "main", ""),
-                                         ("sphinx-alabaster", "sphinx-alabaster/quickstart.html", "div.body", HOSTILE)):
+            visits = [("bare", "_bare.html", "main", "")] + [(theme, f"{theme}/{page}", slot, HOSTILE)
+                                                              for theme, (page, slot) in PAGES.items()]
+            for name, url, slot, css in visits:
                 page = eng.new_page(1280, 800)
                 page.goto(base + url)
                 got[name] = page.evaluate(SMOKE_JS, {"css": css, "slot": slot, "query": QUERY, "parts": SMOKE_PARTS,
@@ -282,6 +285,7 @@ def test_box_smoke_in_other_engines(theme_site, engine):
         srv.server_close()
     want = SiteIndex(theme_site / "_edgembed").search(QUERY, 8, "keyword")
     bare = got["bare"]
+    assert len(got) == 1 + len(PAGES)
     for name, g in got.items():
         assert g["styles"] == bare["styles"] and len(g["styles"]) == len(SMOKE_PARTS), (engine, name)
         assert g["heights"][0] == g["heights"][1] and g["widths"][0] == g["widths"][1] and g["hostHeight"] == 44, (engine, name, g)

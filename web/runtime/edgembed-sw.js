@@ -265,7 +265,10 @@ function lifetime(event) {
   };
 }
 
-self.addEventListener("install", (event) => event.waitUntil(self.skipWaiting()));
+// The first version takes over at once (the page that registered it works offline after this visit). A new version of
+// this script waits, as service workers do, until no page of the export is open: taking over at once ends the old
+// worker in the middle of its work (Firefox ended it with the fill of a new export under way, and nothing went on).
+self.addEventListener("install", (event) => { if (!self.registration.active) event.waitUntil(self.skipWaiting()); });
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 self.addEventListener("message", (event) => {
   if (event.data === "edgembed-offline-hold") return hold();

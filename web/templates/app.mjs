@@ -324,6 +324,7 @@ async function selfTest() {
  * it caches, the line says that leaving is fine: the worker keeps what it stored and goes on at the next visit.
  */
 const LEAVE = "if you leave before it is done, it resumes on your next visit";
+const SILENT_MS = 20000; // the worker says how far it got every 200 files; after this long without a word, ask again
 
 function goOffline() {
   const show = (text, bad = false) => { $("p-offline").textContent = text; $("p-offline").classList.toggle("bad", bad); };
@@ -331,16 +332,24 @@ function goOffline() {
   if (navigator.connection?.saveData || params.get("offline") === "0") return show("off"), Promise.resolve({ state: "off" });
   show(`caching for offline use; ${LEAVE}`);
   return new Promise((resolve) => {
+    let heard = Date.now(), watch = null;
+    const done = (data) => { clearInterval(watch); resolve(data); };
     navigator.serviceWorker.addEventListener("message", ({ data }) => {
       if (data?.type !== "edgembed-offline") return;
+      heard = Date.now();
       if (data.state === "caching") show(`${data.resumed ? "resumed: " : ""}caching ${data.done.toLocaleString("en")} of ${data.total.toLocaleString("en")} files; ${LEAVE}`);
-      else if (data.state === "ready") show("ready: this page works offline"), resolve(data);
-      else if (data.state === "failed" && data.resumable) show(`interrupted (${data.reason}); it resumes on your next visit`, true), resolve(data);
-      else if (data.state === "failed") show(`not available: ${data.reason}`, true), resolve(data);
+      else if (data.state === "ready") show("ready: this page works offline"), done(data);
+      else if (data.state === "failed" && data.resumable) show(`interrupted (${data.reason}); it resumes on your next visit`, true), done(data);
+      else if (data.state === "failed") show(`not available: ${data.reason}`, true), done(data);
     });
-    navigator.serviceWorker.register("edgembed-sw.js").then(() => navigator.serviceWorker.ready)
-      .then((reg) => reg.active.postMessage("edgembed-offline-sync"))
-      .catch((e) => { show(`not available: ${e.message}`, true); resolve({ state: "failed", reason: e.message }); });
+    const ask = () => navigator.serviceWorker.ready.then((reg) => reg.active.postMessage("edgembed-offline-sync"));
+    // The worker that caches can be stopped before it is done: a new version of edgembed-sw.js takes over (the old one
+    // is ended, its fill with it), or the browser ends it. Ask the worker in charge to go on (it keeps what is stored),
+    // when it takes over and when nothing was heard for a while (a stopped worker is started again by the message).
+    navigator.serviceWorker.addEventListener("controllerchange", () => { heard = Date.now(); ask().catch(() => {}); });
+    watch = setInterval(() => { if (Date.now() - heard > SILENT_MS) heard = Date.now(), ask().catch(() => {}); }, 1000);
+    navigator.serviceWorker.register("edgembed-sw.js").then(ask)
+      .catch((e) => { show(`not available: ${e.message}`, true); done({ state: "failed", reason: e.message }); });
   });
 }
 
