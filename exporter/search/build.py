@@ -38,6 +38,7 @@ TERM_SHARD_BYTES = 4096  # target size of a terms shard
 CODE_SHARD = 4096  # chunks a codes shard
 CODE_DIMS_A = 128  # sign bits of the first 128 dims rank hybrid candidates; semantic mode adds the other dims
 BATCH = 256  # chunks embedded at a time
+ADAPTED = "adapted"  # OUT/adapted/: the model --adapt fitted (search/adapt.py)
 JS_FILES = ("search.mjs", "search_text.mjs", "search_stem.mjs", "search_ui.mjs")
 
 
@@ -201,12 +202,20 @@ def _under(site: Path | None, out: Path) -> Path:
 
 def build_index(site: str | Path | None, out: str | Path, model: str | None = None, selector: str | None = None,
                 records_file: str | Path | None = None, progress: bool = True, force: bool = False,
-                include_generated: bool = False) -> dict:
+                include_generated: bool = False, adapt: dict | None = None) -> dict:
     """Index SITE (a folder of built pages) and/or RECORDS_FILE (JSONL {url, title, text}) into OUT; returns index.json.
 
     OUT must be new, empty or an earlier index (FORCE: or another folder), never the site or a folder holding it.
-    INCLUDE_GENERATED keeps the pages extract.py leaves out as not content (404, search, listing pages ...)."""
+    INCLUDE_GENERATED keeps the pages extract.py leaves out as not content (404, search, listing pages ...).
+    ADAPT ({"teacher", "device"}: ``--adapt``): MODEL fitted to the pages' text first (search/adapt.py), the pages
+    read once for both; the fitted model kept in OUT/adapted/ (the source ``edgembed parity`` reads, the next fit's
+    start)."""
     from exporter.pipeline import model_path
+
+    if adapt is not None:
+        from exporter.search.teacher import need_torch
+
+        need_torch()
 
     t0 = time.perf_counter()
     site_p = Path(site) if site is not None else None
@@ -224,7 +233,7 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
     where = _Where()
     try:
         with atomic_dir(out_p) as tmp:
-            index = _build(tmp, site_p, out_p, model, selector, recs, progress, where, include_generated)
+            index = _build(tmp, site_p, out_p, model, selector, recs, progress, where, include_generated, adapt)
     except EdgembedError:
         raise
     except Exception as e:  # never a traceback: one line naming what was being processed; OUT is untouched
@@ -234,10 +243,16 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
 
 
 def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selector: str | None, recs: Path | None,
-           progress: bool, where: _Where, include_generated: bool = False) -> dict:
+           progress: bool, where: _Where, include_generated: bool = False, adapt: dict | None = None) -> dict:
     """Write the index into TMP (build_index's atomic folder); returns index.json."""
     analyzer = Analyzer()
+    n_files, pages, site_name = _pages(site_p, _under(site_p, out_p), selector, recs, where, include_generated)
+    if adapt is not None:
+        pages = _adapted(pages, tmp, out_p, model, adapt, progress, where)
+        model = str(tmp / ADAPTED)
     embedder = prepare(model, tmp / "model")
+    if adapt is not None:
+        _record_source(tmp / "model" / "manifest.json", out_p / ADAPTED)
     _js_into(tmp / "js")
     from exporter.formats.chartable import chartable_for
 
@@ -250,7 +265,6 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
         (tmp / analyzer_file).write_bytes(table)
     (tmp / "pages").mkdir()
     (tmp / "vecs").mkdir()
-    n_files, pages, site_name = _pages(site_p, _under(site_p, out_p), selector, recs, where, include_generated)
     post, codes, page_chunks = _Postings(), [], []
     title_terms: tuple[str, list[str]] = ("", [])
     batch: list[tuple[Page, list[str]]] = []
@@ -323,6 +337,27 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
     }
     (tmp / "index.json").write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
     return index
+
+
+def _adapted(pages: Iterator[Page], tmp: Path, out_p: Path, model: str | None, adapt: dict, progress: bool,
+             where: _Where) -> list[Page]:
+    """Read the pages (kept: they are indexed next), fit MODEL to their chunks' text into TMP/adapted/."""
+    from exporter.search.adapt import adapt as fit
+
+    pages = list(pages)
+    where.item = "the adaptation of the model (--adapt)"
+    texts = [" ".join(x for x in (p.title, c.heading, c.text) if x) for p in pages for c in p.chunks]
+    fit(texts, model, adapt.get("teacher"), tmp / ADAPTED, device=adapt.get("device", "cpu"), progress=progress,
+        previous=out_p / ADAPTED if (out_p / ADAPTED).is_dir() else None)
+    return pages
+
+
+def _record_source(manifest: Path, source: Path) -> None:
+    """The shipped model's source: the adapted model where the index will be (OUT/adapted/), not the build's folder;
+    ``relative`` finds it from a moved index (proof/parity.py)."""
+    man = json.loads(manifest.read_text(encoding="utf-8"))
+    man["source"] = {**man.get("source", {}), "path": str(source), "relative": f"../{ADAPTED}"}
+    manifest.write_text(json.dumps(man, indent=1), encoding="utf-8")
 
 
 class _NoBar:
