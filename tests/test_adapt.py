@@ -1,7 +1,8 @@
 """``edgembed index --adapt``: the static table fitted to the site's own text (exporter/search/adapt.py, teacher.py).
 
-One small site (40 bundled Cranfield documents as --records) is adapted once per module; the teacher's calls are
-counted to check the feature cache."""
+One small site (40 bundled Cranfield documents as --records) is adapted once per module, then re-indexed in place
+with two records edited; the teacher's calls are counted to check the feature cache, the fits to check that the
+re-run continues the first fit, and `edgembed parity` runs on the adapted index's model."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import subprocess
 import sys
 
 import numpy as np
-
 import pytest
 
 from tests.conftest import DATA, ROOT
@@ -119,8 +119,6 @@ def test_an_unchanged_site_keeps_the_fit_and_parity_passes(site, tmp_path, monke
     """The site unchanged since the fixture's last run: neither the teacher nor the fit runs, the fitted model is the
     same. The index's model is an ordinary export: `edgembed parity` (flat backend) passes on INDEX/model with the
     source its manifest records (INDEX/adapted/), found even after the index moved."""
-    import shutil
-
     from exporter.search import adapt, teacher
     from exporter.search.build import build_index
 
@@ -151,6 +149,20 @@ def test_parity_fails_against_the_base_model(site, tmp_path):
                            "--model", str(DATA / "default_model"), "--backends", "flat"],
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
     assert proc.returncode != 0, proc.stdout[-2000:]
+
+
+def test_an_adapted_model_on_another_base_is_refused(site, tmp_path):
+    """The adapted folder holds rows over its base: a base that changed since is a one-line error, not a wrong model."""
+    from exporter.errors import EdgembedError
+    from exporter.sources.loading import load_model
+
+    folder = tmp_path / "adapted"
+    shutil.copytree(site["tmp"] / "idx0" / "adapted", folder)
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["base_sha256"] = "0" * 64
+    (folder / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(EdgembedError, match="fitted on another"):
+        load_model(str(folder))
 
 
 def _cli(args: list[str], prelude: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
