@@ -91,7 +91,7 @@ def main() -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", default="/tmp/edgembed-tune-adapt", help="where the sites and adapted indexes are kept")
-    ap.add_argument("--sets", default=",".join(BEIR + tuple(sorted(p.name[:-len(".tar.xz")] for p in SITES.glob("*.tar.xz")))))
+    ap.add_argument("--sets", default=",".join(tuple(sorted(p.name[:-len(".tar.xz")] for p in SITES.glob("*.tar.xz"))) + BEIR))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
@@ -102,7 +102,10 @@ def main() -> int:
     per = {}
     for n in names:
         print(f"{n} ...", file=sys.stderr, flush=True)
-        per[n] = scores(n, work)
+        kept = work / f"{n}-scores.json"  # a set's scores, kept with its indexes: --sets may add sets later
+        if not kept.is_file():
+            kept.write_text(json.dumps({k: v.tolist() for k, v in scores(n, work).items()}), encoding="utf-8")
+        per[n] = {k: np.array(v) for k, v in json.loads(kept.read_text(encoding="utf-8")).items()}
     ratio = {n: {w: float(per[n][str(w)].mean() / max(per[n]["bm25s"].mean(), 1e-9)) for w in GRID} for n in names}
 
     def best(sets: list[str]) -> float:

@@ -175,11 +175,11 @@ def read_state(folder: Path, base_sha: str, teacher_id: str) -> dict | None:
 def write_state(folder: Path, state: dict, config: dict) -> None:
     """The adapted model (a folder ``edgembed export``/``parity --model`` read, sources/loading.py): config.json and
     model.safetensors with the moved rows (ids, rows) and the fit's linear layer (the next fit's start)."""
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save
 
     folder.mkdir(parents=True)
-    save_file({k: np.ascontiguousarray(state[k]) for k in ("ids", "rows", "out_weight", "out_bias")},
-              str(folder / "model.safetensors"))
+    data = save({k: np.ascontiguousarray(state[k]) for k in ("ids", "rows", "out_weight", "out_bias")})
+    (folder / "model.safetensors").write_bytes(data)  # the umask's mode, as the index's other files (not save_file's 0600)
     (folder / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
 
 
