@@ -7,8 +7,9 @@ per-token weight, a chunk's vector the weighted mean of its tokens' rows (no spe
 linear layer; AdamW (lr 1e-3, batch 256) on the MSE, early stopping on a held-out tenth (patience 5). The adapted
 table is weight x row (the linear layer is dropped). Only the rows of the tokens the texts hold move: the adapted
 model is written as those rows (float16) over its base model (sources/loading.py reads it), with the linear layer,
-into the index's adapted/ folder. A re-run starts from it: the same texts keep it as it is; changed texts continue
-its fit until an epoch no longer improves the held-out loss, a few epochs instead of about fifty."""
+into the index's adapted/ folder, with the keys of the chunks it was fitted to. A re-run keeps it as long as at most
+a tenth of the chunks changed since (their features computed and cached all the same), else fits from the base
+again: continuing the earlier fit was tried and lowered retrieval quality (docs/search.md)."""
 
 from __future__ import annotations
 
@@ -26,8 +27,7 @@ LR = 1e-3
 BATCH = 256
 PATIENCE = 5
 MAX_EPOCHS = 200
-PATIENCE_WARM = 1  # from an earlier fit: stop at the first epoch that does not help
-MAX_WARM_EPOCHS = 10
+REFIT_FRACTION = 0.1  # a re-run keeps the earlier fit while at most this share of the chunks changed since it
 MAX_VAL = 10_000
 SEED = 0
 
@@ -53,12 +53,10 @@ def _token_ids(tok_json: str, texts: list[str], max_tokens: int) -> tuple[list[n
 
 
 def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.ndarray, max_tokens: int,
-              device: str = "cpu", progress: bool = True, warm: dict | None = None) -> tuple[np.ndarray, dict]:
+              device: str = "cpu", progress: bool = True) -> tuple[np.ndarray, dict]:
     """The adapted table and the fit's state: TABLE (vocab x dims) fitted so that the weighted mean of a text's rows,
     through a linear layer, approximates its PCA-reduced TARGETS (tokenlearn's train_supervised). Texts are cut to
-    MAX_TOKENS tokens. WARM (an earlier fit's state, ``read_state``): its rows and linear layer are the start, and
-    the fit stops at the first epoch that does not improve the held-out loss (PATIENCE_WARM) or after MAX_WARM_EPOCHS.
-    The state: {"ids": the rows the fit moved, "rows": those rows (float16: the adapted model's exact values),
+    MAX_TOKENS tokens. The state: {"ids": the rows the fit moved, "rows": those rows (float16: the adapted model's exact values),
     "out_weight", "out_bias": the linear layer, "epochs": the epochs run}."""
     import torch
 
@@ -78,21 +76,12 @@ def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.nd
     remap = np.full(len(table), -1, np.int64)
     remap[used] = np.arange(len(used))
     ids = [remap[row[row != pad]] for row in ids]
-    start = np.array(table[used], np.float32)
-    if warm is not None:  # an earlier fit's rows where it had them
-        at = remap[warm["ids"]]
-        keep = at >= 0
-        start[at[keep]] = warm["rows"][keep].astype(np.float32)
-    vectors = torch.from_numpy(start)
+    vectors = torch.from_numpy(np.array(table[used], np.float32))
     norms = vectors.norm(dim=1)
     emb = torch.nn.EmbeddingBag.from_pretrained(vectors / norms.clamp(min=1e-12)[:, None], freeze=False, mode="sum")
     w = torch.nn.Parameter(norms.clone())
     torch.manual_seed(SEED)
     out_layer = torch.nn.Linear(dims, y.shape[1])
-    if warm is not None and tuple(warm["out_weight"].shape) == tuple(out_layer.weight.shape):
-        with torch.no_grad():
-            out_layer.weight.copy_(torch.from_numpy(warm["out_weight"]))
-            out_layer.bias.copy_(torch.from_numpy(warm["out_bias"]))
     emb, out_layer = emb.to(device), out_layer.to(device)
     w = torch.nn.Parameter(w.detach().to(device))
     opt = torch.optim.AdamW(list(emb.parameters()) + [w] + list(out_layer.parameters()), lr=LR)
@@ -121,13 +110,9 @@ def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.nd
         return (emb.weight.detach().clone(), w.detach().clone(), out_layer.weight.detach().clone(),
                 out_layer.bias.detach().clone())
 
-    best, best_state, epoch = float("inf"), snapshot(), 0
-    patience = PATIENCE if warm is None else PATIENCE_WARM
-    if warm is not None and val:
-        best = loss_on(val)  # the earlier fit is kept unless training improves on it
-    left = patience
+    best, best_state, epoch, left = float("inf"), snapshot(), 0, PATIENCE
     t0 = time.perf_counter()
-    for epoch in range(1, (MAX_EPOCHS if warm is None else MAX_WARM_EPOCHS) + 1):
+    for epoch in range(1, MAX_EPOCHS + 1):
         perm = [train[i] for i in torch.randperm(len(train), generator=g).tolist()]
         for at in range(0, len(perm), BATCH):
             flat, offsets, inv, t = batch(perm[at:at + BATCH])
@@ -139,13 +124,13 @@ def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.nd
             break
         loss = loss_on(val)
         if best - loss > 1e-4:
-            best, best_state, left = loss, snapshot(), patience
+            best, best_state, left = loss, snapshot(), PATIENCE
         else:
             left -= 1
             if left == 0:
                 break
     if progress:
-        print(f"edgembed: fitted the table in {epoch} epochs{' from the earlier fit' if warm is not None else ''}, "
+        print(f"edgembed: fitted the table in {epoch} epochs, "
               f"{time.perf_counter() - t0:.1f} s (held-out MSE {best:.4f})", file=sys.stderr)
     weight, ww, ow, ob = (x.cpu().numpy() for x in best_state)
     rows = (weight * ww[:, None]).astype(np.float16)
@@ -166,7 +151,7 @@ def read_state(folder: Path, base_sha: str, teacher_id: str) -> dict | None:
         if cfg.get("model_type") != ADAPTED or cfg.get("base_sha256") != base_sha or cfg.get("teacher_id") != teacher_id:
             return None
         t = read_safetensors(folder / "model.safetensors")
-        state = {k: t[k] for k in ("ids", "rows", "out_weight", "out_bias")}
+        state = {k: t[k] for k in ("ids", "rows", "out_weight", "out_bias", "keys")}
     except (OSError, ValueError, KeyError, EdgembedError):
         return None
     return {**state, "config": cfg}
@@ -174,11 +159,12 @@ def read_state(folder: Path, base_sha: str, teacher_id: str) -> dict | None:
 
 def write_state(folder: Path, state: dict, config: dict) -> None:
     """The adapted model (a folder ``edgembed export``/``parity --model`` read, sources/loading.py): config.json and
-    model.safetensors with the moved rows (ids, rows) and the fit's linear layer (the next fit's start)."""
+    model.safetensors with the moved rows (ids, rows), the fit's linear layer and the feature-cache keys of the
+    chunks it was fitted to (``keys``, 32 bytes each: what a re-run compares its chunks with)."""
     from safetensors.numpy import save
 
     folder.mkdir(parents=True)
-    data = save({k: np.ascontiguousarray(state[k]) for k in ("ids", "rows", "out_weight", "out_bias")})
+    data = save({k: np.ascontiguousarray(state[k]) for k in ("ids", "rows", "out_weight", "out_bias", "keys")})
     (folder / "model.safetensors").write_bytes(data)  # the umask's mode, as the index's other files (not save_file's 0600)
     (folder / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
 
@@ -195,10 +181,9 @@ def adapt(texts: list[str], base: str | None, teacher: str | None, folder: Path,
           progress: bool = True, cache_folder: Path | None | bool = True, previous: Path | None = None) -> Path:
     """Fit BASE (None: the default model) to TEXTS with TEACHER's features; write the adapted model into FOLDER
     (``write_state``). CACHE_FOLDER: the feature cache's folder (True: under the user cache dir; None: no cache).
-    PREVIOUS: the adapted model of the earlier index (same base and teacher): the same texts reuse its fit as it is,
-    other texts start from it (``fit_table``'s WARM)."""
-    import shutil
-
+    PREVIOUS: the adapted model of the earlier index: if it has the same base and teacher and at most REFIT_FRACTION
+    of the chunks changed since it was fitted, it is kept as it is (the changed chunks' features are still computed
+    and cached, for the refit); otherwise the fit is done from the base."""
     from exporter.search import teacher as teachers
     from exporter.search.teacher import FeatureCache, Teacher, features
     from exporter.sources.loading import base_digest, load_model
@@ -211,25 +196,31 @@ def adapt(texts: list[str], base: str | None, teacher: str | None, folder: Path,
     if cache_folder is True:
         cache_folder = teachers.feature_cache_dir()
     cache = FeatureCache(cache_folder if isinstance(cache_folder, Path) else None, t.identity)
-    key = features_key([cache.key(x) for x in texts])
-    warm = read_state(previous, base_sha, t.identity) if previous is not None else None
+    keys = [cache.key(x) for x in texts]
+    unique = sorted(set(keys))
+    earlier = read_state(previous, base_sha, t.identity) if previous is not None else None
+    fitted_to = {bytes(k) for k in earlier["keys"]} if earlier is not None else set()
+    changed = [k for k in unique if k not in fitted_to]
     if base is not None and Path(base).exists():
         base = str(Path(base).resolve())  # a folder: found again from anywhere (a hub id stays an id)
     config = {"model_type": "edgembed-adapted", "base": base, "base_sha256": base_sha, "teacher": t.path,
-              "teacher_id": t.identity, "features": key, "texts": len(texts), "method": "tokenlearn"}
-    if warm is not None and warm["config"].get("features") == key:  # the same texts: the same fit
-        cache.close()
-        folder.mkdir(parents=True)
-        shutil.copyfile(previous / "model.safetensors", folder / "model.safetensors")
-        (folder / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
-        if progress:
-            print("edgembed: the site's text is unchanged: the earlier fit is kept", file=sys.stderr)
-        return folder
+              "teacher_id": t.identity, "features": features_key(keys), "texts": len(texts), "method": "tokenlearn"}
     try:
+        if earlier is not None and len(changed) <= REFIT_FRACTION * len(unique):  # keep the earlier fit
+            todo = [x for x, k in zip(texts, keys) if k not in fitted_to]
+            features(t, todo, cache, progress=progress)  # cached for the refit to come
+            state = {k: earlier[k] for k in ("ids", "rows", "out_weight", "out_bias", "keys")}
+            write_state(folder, state, {**config, "features": earlier["config"].get("features"),
+                                        "texts": earlier["config"].get("texts"), "changed_since": len(changed)})
+            if progress:
+                print(f"edgembed: {len(changed)} of {len(unique)} chunks changed since the fit (at most "
+                      f"{REFIT_FRACTION:.0%}): the earlier fit is kept", file=sys.stderr)
+            return folder
         feats = features(t, texts, cache, progress=progress)
     finally:
         cache.close()
     _, state = fit_table(base_model.table, base_model.tokenizer_json, texts, feats, max_tokens=t.max_tokens - 2,
-                         device=device, progress=progress, warm=warm)
-    write_state(folder, state, config)
+                         device=device, progress=progress)
+    state["keys"] = np.frombuffer(b"".join(unique), np.uint8).reshape(len(unique), 32)
+    write_state(folder, state, {**config, "changed_since": 0})
     return folder
