@@ -56,8 +56,8 @@ def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.nd
               device: str = "cpu", progress: bool = True) -> tuple[np.ndarray, dict]:
     """The adapted table and the fit's state: TABLE (vocab x dims) fitted so that the weighted mean of a text's rows,
     through a linear layer, approximates its PCA-reduced TARGETS (tokenlearn's train_supervised). Texts are cut to
-    MAX_TOKENS tokens. The state: {"ids": the rows the fit moved, "rows": those rows (float16: the adapted model's exact values),
-    "out_weight", "out_bias": the linear layer, "epochs": the epochs run}."""
+    MAX_TOKENS tokens. The state: {"ids": the rows the fit moved, "rows": those rows (float16: the adapted model's
+    exact values), "out_weight", "out_bias": the linear layer, "epochs": the epochs run}."""
     import torch
 
     ids, pad = _token_ids(tok_json, texts, max_tokens)
