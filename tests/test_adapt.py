@@ -90,6 +90,9 @@ def test_adapted_model_differs_from_the_default_and_searches(site):
     assert hits and hits[0]["url"] == "/doc/5/"
     chunks = [json.loads((site["tmp"] / f"idx{r}" / "index.json").read_text())["chunks"] for r in range(2)]
     assert chunks == [N_RECORDS, N_RECORDS]
+    from exporter.search.build import ADAPTED_FUSION_WEIGHT
+
+    assert json.loads((site["tmp"] / "idx0" / "index.json").read_text())["fusion"]["weight"] == ADAPTED_FUSION_WEIGHT
 
 
 def test_the_feature_cache_spares_the_teacher(site):

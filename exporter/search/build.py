@@ -31,6 +31,7 @@ HEADING_WEIGHT = 1.0  # ... in the chunk's heading (4 helped on no set significa
 PAGE_ALPHA = 0.0  # page score = best chunk + alpha x the sum of its other listed chunks (docs/search.md)
 TYPO_SHARD_BYTES = 4096  # target size of a typo side-table shard
 FUSION_WEIGHT = 1.0  # hybrid = bm25 / max bm25 + weight * cosine (tuned on cranfield and cisi, docs/search.md)
+ADAPTED_FUSION_WEIGHT = 3.0  # ... in an --adapt index (leave-one-set-out over cranfield, cisi, 6 sites: docs/search.md)
 RERANK = 20  # hybrid: chunks re-scored with their int8 vectors after the sign-code pass
 RERANK_SEMANTIC = 100  # semantic: the best sign-code chunks re-scored ...
 RERANK_SEMANTIC_KEYWORD = 20  # ... with the best keyword matches added to them (recall; the ranking stays cosine)
@@ -250,6 +251,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
     if adapt is not None:
         pages = _adapted(pages, tmp, out_p, model, adapt, progress, where)
         model = str(tmp / ADAPTED)
+    where.item = "the index's model"  # the first pass over the site has set it (the pages stream from here)
     embedder = prepare(model, tmp / "model")
     if adapt is not None:
         _record_source(tmp / "model" / "manifest.json", out_p / ADAPTED)
@@ -331,7 +333,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
         "code_shard": CODE_SHARD, "code_shards": n_code,
         "term_shards": term_shards, "typo_shards": typo_shards,
         "bm25": {"k1": K1, "b": B, "title_weight": post.weights[0], "heading_weight": post.weights[1]},
-        "fusion": {"weight": FUSION_WEIGHT, "rerank": RERANK, "rerank_semantic": RERANK_SEMANTIC,
+        "fusion": {"weight": ADAPTED_FUSION_WEIGHT if adapt is not None else FUSION_WEIGHT, "rerank": RERANK, "rerank_semantic": RERANK_SEMANTIC,
                    "rerank_semantic_keyword": RERANK_SEMANTIC_KEYWORD, "page_alpha": PAGE_ALPHA},
         "page_chunks": page_chunks,
     }
