@@ -1,15 +1,18 @@
 """``edgembed index --adapt``: the static table fitted to the site's own text (exporter/search/adapt.py, teacher.py).
 
-One small site (40 bundled Cranfield documents as --records) is adapted once per module; the teacher's calls are
-counted to check the feature cache."""
+One small site (40 bundled Cranfield documents as --records) is adapted once per module, then re-indexed in place
+with two records edited; the teacher's calls are counted to check the feature cache, the fits to check that the
+re-run keeps the first fit, and `edgembed parity` runs on the adapted index's model."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from tests.conftest import DATA, ROOT
@@ -31,11 +34,11 @@ def _write_records(path, docs: list[str], changed: set[int] = frozenset()) -> No
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """``edgembed index --records R --adapt`` with a fresh feature cache, then again with 2 records edited; returns
-    the folders and the number of texts the teacher encoded in each run."""
+    """``edgembed index --records R --adapt`` with a fresh feature cache, then again in place with 2 records edited;
+    returns the folders, the number of texts the teacher encoded in each run and each run's messages."""
     from exporter.cli import main
     from exporter.proof.retrieval import load_beir
-    from exporter.search import teacher
+    from exporter.search import adapt, teacher
 
     tmp = tmp_path_factory.mktemp("adapt")
     docs = load_beir(DATA / "cranfield").doc_texts[:N_RECORDS]
@@ -51,15 +54,25 @@ def site(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setattr(teacher, "feature_cache_dir", lambda: tmp / "features")  # a fresh feature cache
     mp.setattr(teacher.Teacher, "encode", counting)
+    fits = []
+    real_fit = adapt.fit_table
+
+    def recording(*a, **k):
+        table, state = real_fit(*a, **k)
+        fits.append(state["epochs"])
+        return table, state
+
+    mp.setattr(adapt, "fit_table", recording)
     try:
         for run in range(2):
             if run == 1:
                 _write_records(recs, docs, changed={3, 17})
+                shutil.copytree(tmp / "idx0", tmp / "idx1")  # re-indexed in place: the earlier index at OUT
             counts.append(0)
             assert main(["index", "--records", str(recs), "--out", str(tmp / f"idx{run}"), "--adapt", "--quiet"]) == 0
     finally:
         mp.undo()
-    return {"tmp": tmp, "recs": recs, "counts": counts, "docs": docs}
+    return {"tmp": tmp, "recs": recs, "counts": counts, "docs": docs, "fits": fits}
 
 
 def test_adapted_model_differs_from_the_default_and_searches(site):
@@ -77,6 +90,9 @@ def test_adapted_model_differs_from_the_default_and_searches(site):
     assert hits and hits[0]["url"] == "/doc/5/"
     chunks = [json.loads((site["tmp"] / f"idx{r}" / "index.json").read_text())["chunks"] for r in range(2)]
     assert chunks == [N_RECORDS, N_RECORDS]
+    from exporter.search.build import ADAPTED_FUSION_WEIGHT
+
+    assert json.loads((site["tmp"] / "idx0" / "index.json").read_text())["fusion"]["weight"] == ADAPTED_FUSION_WEIGHT
 
 
 def test_the_feature_cache_spares_the_teacher(site):
@@ -84,33 +100,85 @@ def test_the_feature_cache_spares_the_teacher(site):
     assert site["counts"] == [N_RECORDS, 2], site["counts"]
 
 
-def test_parity_passes_on_the_adapted_model(site, tmp_path, monkeypatch):
-    """The index's model is an ordinary export: `edgembed parity` (flat backend) passes on the export it is shipped
-    from, against the fitted float table.
-    The site is unchanged since the fixture's last run: the teacher runs on nothing."""
-    from exporter.search import teacher
-    from exporter.search.adapt import adapt, site_texts
+def test_a_rerun_with_few_changes_keeps_the_fit(site):
+    """The second run (2 of 40 records edited: at most REFIT_FRACTION) kept the first run's fit (OUT/adapted/): no fit
+    ran, the moved rows are the same; the edited chunks' features were computed (for the refit to come)."""
+    from exporter.search import adapt
+    from exporter.sources.loading import read_safetensors
+
+    assert 2 <= adapt.REFIT_FRACTION * N_RECORDS
+    assert len(site["fits"]) == 1, site["fits"]
+    first, second = (read_safetensors(site["tmp"] / f"idx{r}" / "adapted" / "model.safetensors") for r in range(2))
+    assert all(np.array_equal(first[k], second[k]) for k in ("ids", "rows", "keys"))
+    assert json.loads((site["tmp"] / "idx1" / "adapted" / "config.json").read_text())["changed_since"] == 2
+
+
+def test_a_rerun_with_many_changes_fits_again(site, tmp_path, monkeypatch):
+    """More than REFIT_FRACTION of the chunks changed: the fit is done from the base again."""
+    from exporter.search import adapt, teacher
+    from exporter.search.build import build_index
+
+    recs = tmp_path / "records.jsonl"
+    _write_records(recs, site["docs"], changed=set(range(10)))  # 10 of 40
+    monkeypatch.setattr(teacher, "feature_cache_dir", lambda: site["tmp"] / "features")
+    fits = []
+    real = adapt.fit_table
+    monkeypatch.setattr(adapt, "fit_table", lambda *a, **k: fits.append(1) or real(*a, **k))
+    idx = tmp_path / "idx"
+    shutil.copytree(site["tmp"] / "idx1", idx)
+    build_index(None, idx, records_file=recs, progress=False, adapt={})
+    assert fits == [1]
+    assert json.loads((idx / "adapted" / "config.json").read_text())["changed_since"] == 0
+
+
+def test_an_unchanged_site_keeps_the_fit_and_parity_passes(site, tmp_path, monkeypatch):
+    """The site unchanged since the fixture's last run: neither the teacher nor the fit runs, the fitted model is the
+    same. The index's model is an ordinary export: `edgembed parity` (flat backend) passes on INDEX/model with the
+    source its manifest records (INDEX/adapted/), found even after the index moved."""
+    from exporter.search import adapt, teacher
     from exporter.search.build import build_index
 
     calls = []
     monkeypatch.setattr(teacher.Teacher, "encode", lambda self, texts: calls.append(len(texts)))
-
-    texts = site_texts(None, tmp_path / "idx", None, site["recs"])
-    folder = adapt(texts, None, None, tmp_path / "adapted", progress=False, cache_folder=site["tmp"] / "features")
-    build_index(None, tmp_path / "idx", model=str(folder), records_file=site["recs"], progress=False)
+    monkeypatch.setattr(adapt, "fit_table", lambda *a, **k: calls.append("fit"))
+    monkeypatch.setattr(teacher, "feature_cache_dir", lambda: site["tmp"] / "features")
+    idx = tmp_path / "idx"
+    shutil.copytree(site["tmp"] / "idx1", idx)  # the earlier index at OUT, as a re-run finds it
+    build_index(None, idx, records_file=site["recs"], progress=False, adapt={})
     assert calls == []
-    # parity reads a full export (the index ships its subset): the same export, whose shipped files must be the index's
-    from exporter.pipeline import export
-    from exporter.search.model import EXPORT
-
-    export(str(folder), tmp_path / "x", quant=EXPORT["quant"], demo=False)
-    shipped = json.loads((tmp_path / "idx" / "model" / "manifest.json").read_text())["sha256"]
-    full = json.loads((tmp_path / "x" / "manifest.json").read_text())["sha256"]
-    assert shipped and all(full[k] == v for k, v in shipped.items()), (shipped, full)
-    proc = subprocess.run([sys.executable, "-m", "exporter", "parity", str(tmp_path / "x"), "--model",
-                           str(folder), "--backends", "flat", "--report", str(tmp_path / "parity.md")],
+    assert ((idx / "adapted" / "model.safetensors").read_bytes()
+            == (site["tmp"] / "idx1" / "adapted" / "model.safetensors").read_bytes())
+    moved = tmp_path / "moved"
+    idx.rename(moved)  # the manifest's absolute path is gone: parity finds ../adapted
+    proc = subprocess.run([sys.executable, "-m", "exporter", "parity", str(moved / "model"), "--backends", "flat",
+                           "--report", str(tmp_path / "parity.md")],
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    report = json.loads((tmp_path / "parity.json").read_text())
+    assert report["passed"] and report["source"]["format"] == "edgembed-adapted", report["source"]
+    assert report["source"]["path"] == str((moved / "adapted").resolve())
+
+
+def test_parity_fails_against_the_base_model(site, tmp_path):
+    """The check has teeth: the adapted export against the default model (not its source) fails."""
+    proc = subprocess.run([sys.executable, "-m", "exporter", "parity", str(site["tmp"] / "idx0" / "model"),
+                           "--model", str(DATA / "default_model"), "--backends", "flat"],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert proc.returncode != 0, proc.stdout[-2000:]
+
+
+def test_an_adapted_model_on_another_base_is_refused(site, tmp_path):
+    """The adapted folder holds rows over its base: a base that changed since is a one-line error, not a wrong model."""
+    from exporter.errors import EdgembedError
+    from exporter.sources.loading import load_model
+
+    folder = tmp_path / "adapted"
+    shutil.copytree(site["tmp"] / "idx0" / "adapted", folder)
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["base_sha256"] = "0" * 64
+    (folder / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(EdgembedError, match="fitted on another"):
+        load_model(str(folder))
 
 
 def _cli(args: list[str], prelude: str = "", env: dict | None = None) -> subprocess.CompletedProcess:

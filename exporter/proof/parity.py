@@ -65,6 +65,8 @@ def source_model(folder: Path, man: dict, model: str | None):
     src = man.get("source") or {}
     if model is not None:
         where = model
+    elif src.get("relative") and (folder / src["relative"]).is_dir():  # an adapted index's model: INDEX/adapted/
+        where = str((folder / src["relative"]).resolve())
     elif src.get("path") and Path(src["path"]).is_dir():
         where = src["path"]
     elif src.get("id"):

@@ -5,10 +5,15 @@ dataset dependencies: the targets are a teacher's mean token features of the sit
 PCA-reduced to the table's dims; the student is the base table, rows normalized with their norms as a learnt
 per-token weight, a chunk's vector the weighted mean of its tokens' rows (no special tokens), followed by a learnt
 linear layer; AdamW (lr 1e-3, batch 256) on the MSE, early stopping on a held-out tenth (patience 5). The adapted
-table is weight x row (the linear layer is dropped), written as a model2vec folder and exported like any model."""
+table is weight x row (the linear layer is dropped). Only the rows of the tokens the texts hold move: the adapted
+model is written as those rows (float16) over its base model (sources/loading.py reads it), with the linear layer,
+into the index's adapted/ folder, with the keys of the chunks it was fitted to. A re-run keeps it as long as at most
+a tenth of the chunks changed since (their features computed and cached all the same), else fits from the base
+again: continuing the earlier fit was tried and lowered retrieval quality (docs/search.md)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
@@ -22,17 +27,9 @@ LR = 1e-3
 BATCH = 256
 PATIENCE = 5
 MAX_EPOCHS = 200
+REFIT_FRACTION = 0.1  # a re-run keeps the earlier fit while at most this share of the chunks changed since it
 MAX_VAL = 10_000
 SEED = 0
-
-
-def site_texts(site: Path | None, out: Path, selector: str | None, recs: Path | None,
-               include_generated: bool = False) -> list[str]:
-    """The texts ``edgembed index`` embeds (one per chunk: title, heading, text), read from the site."""
-    from exporter.search.build import _pages, _under, _Where
-
-    _, pages, _ = _pages(site, _under(site, out), selector, recs, _Where(), include_generated)
-    return [" ".join(x for x in (p.title, c.heading, c.text) if x) for p in pages for c in p.chunks]
 
 
 def _pca(x: np.ndarray, dims: int) -> np.ndarray:
@@ -42,19 +39,28 @@ def _pca(x: np.ndarray, dims: int) -> np.ndarray:
     return (x @ vecs[:, ::-1][:, :dims]).astype(np.float32)
 
 
-def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.ndarray, max_tokens: int,
-              device: str = "cpu", progress: bool = True) -> np.ndarray:
-    """The adapted table: TABLE (vocab x dims) fitted so that the mean of a text's rows, through a linear layer,
-    approximates its PCA-reduced TARGETS (tokenlearn's train_supervised). Texts are cut to MAX_TOKENS tokens."""
-    import torch
+def _token_ids(tok_json: str, texts: list[str], max_tokens: int) -> tuple[list[np.ndarray], int]:
+    """Each text's token ids (no special tokens, cut to MAX_TOKENS) and the [PAD] id (0 without one)."""
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_str(tok_json)
     tok.no_truncation()
     tok.no_padding()
-    ids = [e.ids[:max_tokens] for e in tok.encode_batch([t[:20_000] for t in texts], add_special_tokens=False)]
+    ids = [np.asarray(e.ids[:max_tokens], np.int64)
+           for e in tok.encode_batch([t[:20_000] for t in texts], add_special_tokens=False)]
     pad = tok.token_to_id("[PAD]")
-    pad = 0 if pad is None else pad
+    return ids, 0 if pad is None else pad
+
+
+def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.ndarray, max_tokens: int,
+              device: str = "cpu", progress: bool = True) -> tuple[np.ndarray, dict]:
+    """The adapted table and the fit's state: TABLE (vocab x dims) fitted so that the weighted mean of a text's rows,
+    through a linear layer, approximates its PCA-reduced TARGETS (tokenlearn's train_supervised). Texts are cut to
+    MAX_TOKENS tokens. The state: {"ids": the rows the fit moved, "rows": those rows (float16: the adapted model's
+    exact values), "out_weight", "out_bias": the linear layer, "epochs": the epochs run}."""
+    import torch
+
+    ids, pad = _token_ids(tok_json, texts, max_tokens)
     dims = table.shape[1]
     if targets.shape[1] > dims:
         targets = _pca(targets, dims)
@@ -65,107 +71,156 @@ def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.nd
     y = torch.from_numpy(np.ascontiguousarray(targets, np.float32))
 
     # only the rows of tokens the texts hold are trained (the others would get no gradient): a compact table
-    used = np.unique(np.fromiter((i for row in ids for i in row), np.int64)) if ids else np.zeros(0, np.int64)
-    used = np.union1d(used, [pad])
+    used = np.unique(np.concatenate(ids)) if ids else np.zeros(0, np.int64)
+    used = used[used != pad]
     remap = np.full(len(table), -1, np.int64)
     remap[used] = np.arange(len(used))
-    ids = [remap[np.asarray(row, np.int64)].astype(np.int32) for row in ids]  # arrays: 4 bytes a token
-    full, pad = table, int(remap[pad])
-    vectors = torch.from_numpy(np.ascontiguousarray(table[used], np.float32))
+    ids = [remap[row[row != pad]] for row in ids]
+    vectors = torch.from_numpy(np.array(table[used], np.float32))
     norms = vectors.norm(dim=1)
-    emb = torch.nn.Embedding.from_pretrained(vectors / norms.clamp(min=1e-12)[:, None], freeze=False, padding_idx=pad)
-    w = norms.clone()
-    w[pad] = 0
-    w = torch.nn.Parameter(w)
+    emb = torch.nn.EmbeddingBag.from_pretrained(vectors / norms.clamp(min=1e-12)[:, None], freeze=False, mode="sum")
+    w = torch.nn.Parameter(norms.clone())
     torch.manual_seed(SEED)
     out_layer = torch.nn.Linear(dims, y.shape[1])
     emb, out_layer = emb.to(device), out_layer.to(device)
     w = torch.nn.Parameter(w.detach().to(device))
     opt = torch.optim.AdamW(list(emb.parameters()) + [w] + list(out_layer.parameters()), lr=LR)
 
-    def batch(rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        longest = max(1, max(len(ids[i]) for i in rows))
-        x = torch.full((len(rows), longest), pad, dtype=torch.long)
-        for r, i in enumerate(rows):
-            x[r, :len(ids[i])] = torch.from_numpy(ids[i])
-        return x.to(device), y[rows].to(device)
+    def batch(rows: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The batch's tokens flat, each text's offset, each token's 1 / its text's length, the targets."""
+        parts = [ids[i] for i in rows]
+        lens = np.array([len(p) for p in parts], np.int64)
+        flat = torch.from_numpy(np.concatenate(parts) if len(parts) else np.zeros(0, np.int64))
+        offsets = torch.from_numpy(np.concatenate([[0], np.cumsum(lens)[:-1]]))
+        inv = torch.from_numpy(np.repeat(1.0 / np.maximum(lens, 1), lens).astype(np.float32))
+        return flat.to(device), offsets.to(device), inv.to(device), y[rows].to(device)
 
-    def forward(x: torch.Tensor) -> torch.Tensor:
-        keep = (x != pad).float()
-        ww = w[x] * keep
-        mean = torch.bmm(ww[:, None, :], emb(x)).squeeze(1) / (keep.sum(1) + 1e-16)[:, None]
-        return out_layer(mean)
+    def forward(flat: torch.Tensor, offsets: torch.Tensor, inv: torch.Tensor) -> torch.Tensor:
+        return out_layer(emb(flat, offsets, per_sample_weights=w[flat] * inv))  # the weighted mean, then linear
 
-    def val_loss() -> float:
+    def loss_on(rows: list[int]) -> float:
         with torch.no_grad():
             tot = 0.0
-            for at in range(0, len(val), BATCH):
-                x, t = batch(val[at:at + BATCH])
-                tot += float(torch.nn.functional.mse_loss(forward(x), t, reduction="sum"))
-            return tot / max(1, len(val) * y.shape[1])
+            for at in range(0, len(rows), BATCH):
+                flat, offsets, inv, t = batch(rows[at:at + BATCH])
+                tot += float(torch.nn.functional.mse_loss(forward(flat, offsets, inv), t, reduction="sum"))
+            return tot / max(1, len(rows) * y.shape[1])
 
-    best, best_state, patience = float("inf"), None, PATIENCE
+    def snapshot() -> tuple[torch.Tensor, ...]:
+        return (emb.weight.detach().clone(), w.detach().clone(), out_layer.weight.detach().clone(),
+                out_layer.bias.detach().clone())
+
+    best, best_state, epoch, left = float("inf"), snapshot(), 0, PATIENCE
     t0 = time.perf_counter()
-    for epoch in range(MAX_EPOCHS):
+    for epoch in range(1, MAX_EPOCHS + 1):
         perm = [train[i] for i in torch.randperm(len(train), generator=g).tolist()]
         for at in range(0, len(perm), BATCH):
-            x, t = batch(perm[at:at + BATCH])
+            flat, offsets, inv, t = batch(perm[at:at + BATCH])
             opt.zero_grad()
-            torch.nn.functional.mse_loss(forward(x), t).backward()
+            torch.nn.functional.mse_loss(forward(flat, offsets, inv), t).backward()
             opt.step()
         if not val:  # too few texts to hold any out: one pass
-            best_state = (emb.weight.detach().clone(), w.detach().clone())
+            best_state = snapshot()
             break
-        loss = val_loss()
+        loss = loss_on(val)
         if best - loss > 1e-4:
-            best, best_state, patience = loss, (emb.weight.detach().clone(), w.detach().clone()), PATIENCE
+            best, best_state, left = loss, snapshot(), PATIENCE
         else:
-            patience -= 1
-            if patience == 0:
+            left -= 1
+            if left == 0:
                 break
     if progress:
-        print(f"edgembed: fitted the table in {epoch + 1} epochs, {time.perf_counter() - t0:.1f} s "
-              f"(held-out MSE {best:.4f})", file=sys.stderr)
-    weight, ww = best_state
-    fitted = np.array(full, np.float32)
-    fitted[used] = (weight * ww[:, None]).cpu().numpy()
-    fitted[used[pad]] = full[used[pad]]  # the padding row is never read: kept as it was
-    return fitted
+        print(f"edgembed: fitted the table in {epoch} epochs, "
+              f"{time.perf_counter() - t0:.1f} s (held-out MSE {best:.4f})", file=sys.stderr)
+    weight, ww, ow, ob = (x.cpu().numpy() for x in best_state)
+    rows = (weight * ww[:, None]).astype(np.float16)
+    fitted = np.array(table, np.float32)
+    fitted[used] = rows.astype(np.float32)
+    state = {"ids": used.astype(np.int32), "rows": rows, "out_weight": ow.astype(np.float32),
+             "out_bias": ob.astype(np.float32), "epochs": epoch}
+    return fitted, state
 
 
-def write_model(folder: Path, table: np.ndarray, tok_json: str, normalize: bool, meta: dict) -> Path:
-    """A model2vec folder (model.safetensors, tokenizer.json, config.json) that ``edgembed export`` reads."""
-    from safetensors.numpy import save_file
+def read_state(folder: Path, base_sha: str, teacher_id: str) -> dict | None:
+    """The state of the earlier fit in FOLDER (an index's adapted/), if it was fitted on the same base with the same
+    teacher: its config and tensors; else None (unreadable, another base or teacher: fitted from the base)."""
+    from exporter.sources.loading import ADAPTED, read_safetensors
+
+    try:
+        cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        if cfg.get("model_type") != ADAPTED or cfg.get("base_sha256") != base_sha or cfg.get("teacher_id") != teacher_id:
+            return None
+        t = read_safetensors(folder / "model.safetensors")
+        state = {k: t[k] for k in ("ids", "rows", "out_weight", "out_bias", "keys")}
+    except (OSError, ValueError, KeyError, EdgembedError):
+        return None
+    return {**state, "config": cfg}
+
+
+def write_state(folder: Path, state: dict, config: dict) -> None:
+    """The adapted model (a folder ``edgembed export``/``parity --model`` read, sources/loading.py): config.json and
+    model.safetensors with the moved rows (ids, rows), the fit's linear layer and the feature-cache keys of the
+    chunks it was fitted to (``keys``, 32 bytes each: what a re-run compares its chunks with)."""
+    from safetensors.numpy import save
 
     folder.mkdir(parents=True)
-    save_file({"embeddings": np.ascontiguousarray(table, np.float32)}, str(folder / "model.safetensors"))
-    (folder / "tokenizer.json").write_text(tok_json, encoding="utf-8")
-    cfg = {"model_type": "model2vec", "normalize": normalize, "hidden_dim": int(table.shape[1]), "adapted": meta}
-    (folder / "config.json").write_text(json.dumps(cfg, indent=1), encoding="utf-8")
-    return folder
+    data = save({k: np.ascontiguousarray(state[k]) for k in ("ids", "rows", "out_weight", "out_bias", "keys")})
+    (folder / "model.safetensors").write_bytes(data)  # the umask's mode, as the index's other files (not save_file's 0600)
+    (folder / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+
+
+def features_key(keys: list[bytes]) -> str:
+    """The fit's inputs in one digest: the texts' feature-cache keys (teacher and text), in order."""
+    h = hashlib.sha256()
+    for k in keys:
+        h.update(k)
+    return h.hexdigest()
 
 
 def adapt(texts: list[str], base: str | None, teacher: str | None, folder: Path, device: str = "cpu",
-          progress: bool = True, cache_folder: Path | None | bool = True) -> Path:
-    """Fit BASE (None: the default model) to TEXTS with TEACHER's features; write the adapted model into FOLDER.
-    CACHE_FOLDER: the feature cache's folder (True: under the user cache dir; None: no cache)."""
+          progress: bool = True, cache_folder: Path | None | bool = True, previous: Path | None = None) -> Path:
+    """Fit BASE (None: the default model) to TEXTS with TEACHER's features; write the adapted model into FOLDER
+    (``write_state``). CACHE_FOLDER: the feature cache's folder (True: under the user cache dir; None: no cache).
+    PREVIOUS: the adapted model of the earlier index: if it has the same base and teacher and at most REFIT_FRACTION
+    of the chunks changed since it was fitted, it is kept as it is (the changed chunks' features are still computed
+    and cached, for the refit); otherwise the fit is done from the base."""
     from exporter.search import teacher as teachers
     from exporter.search.teacher import FeatureCache, Teacher, features
-    from exporter.sources.loading import load_model
+    from exporter.sources.loading import base_digest, load_model
 
     t = Teacher(teacher, device=device)  # torch checked first: one line naming the extra
     if not texts:
         raise EdgembedError("--adapt: the site has no text to adapt the model to")
     base_model = load_model(base)
+    base_sha = base_digest(base_model.table, base_model.tokenizer_json)
     if cache_folder is True:
         cache_folder = teachers.feature_cache_dir()
     cache = FeatureCache(cache_folder if isinstance(cache_folder, Path) else None, t.identity)
+    keys = [cache.key(x) for x in texts]
+    unique = sorted(set(keys))
+    earlier = read_state(previous, base_sha, t.identity) if previous is not None else None
+    fitted_to = {bytes(k) for k in earlier["keys"]} if earlier is not None else set()
+    changed = [k for k in unique if k not in fitted_to]
+    if base is not None and Path(base).exists():
+        base = str(Path(base).resolve())  # a folder: found again from anywhere (a hub id stays an id)
+    config = {"model_type": "edgembed-adapted", "base": base, "base_sha256": base_sha, "teacher": t.path,
+              "teacher_id": t.identity, "features": features_key(keys), "texts": len(texts), "method": "tokenlearn"}
     try:
+        if earlier is not None and len(changed) <= REFIT_FRACTION * len(unique):  # keep the earlier fit
+            todo = [x for x, k in zip(texts, keys) if k not in fitted_to]
+            features(t, todo, cache, progress=progress)  # cached for the refit to come
+            state = {k: earlier[k] for k in ("ids", "rows", "out_weight", "out_bias", "keys")}
+            write_state(folder, state, {**config, "features": earlier["config"].get("features"),
+                                        "texts": earlier["config"].get("texts"), "changed_since": len(changed)})
+            if progress:
+                print(f"edgembed: {len(changed)} of {len(unique)} chunks changed since the fit (at most "
+                      f"{REFIT_FRACTION:.0%}): the earlier fit is kept", file=sys.stderr)
+            return folder
         feats = features(t, texts, cache, progress=progress)
     finally:
         cache.close()
-    table = fit_table(base_model.table, base_model.tokenizer_json, texts, feats, max_tokens=t.max_tokens - 2,
-                      device=device, progress=progress)
-    meta = {"teacher": t.path, "base": base_model.source.get("path"), "texts": len(texts), "method": "tokenlearn"}
-    write_model(folder, table, base_model.tokenizer_json, base_model.normalize, meta)
+    _, state = fit_table(base_model.table, base_model.tokenizer_json, texts, feats, max_tokens=t.max_tokens - 2,
+                         device=device, progress=progress)
+    state["keys"] = np.frombuffer(b"".join(unique), np.uint8).reshape(len(unique), 32)
+    write_state(folder, state, {**config, "changed_since": 0})
     return folder

@@ -34,6 +34,7 @@ TYPO_SHARD_BYTES = 4096  # target size of a typo side-table shard
 IDENTIFIER_WEIGHT = 0.5  # an identifier's whole term counts this much in a query (chosen on cranfield: docs/search.md)
 CHANGELOG_WEIGHT = 0.5  # keyword scores of a changelog page's chunks x this (is_changelog; chosen on dev sites)
 FUSION_WEIGHT = 1.0  # hybrid = bm25 / max bm25 + weight * cosine (tuned on cranfield and cisi, docs/search.md)
+ADAPTED_FUSION_WEIGHT = 3.0  # ... in an --adapt index (leave-one-set-out over cranfield, cisi, 6 sites: docs/search.md)
 RERANK = 20  # hybrid: chunks re-scored with their int8 vectors after the sign-code pass
 RERANK_SEMANTIC = 100  # semantic: the best sign-code chunks re-scored ...
 RERANK_SEMANTIC_KEYWORD = 20  # ... with the best keyword matches added to them (recall; the ranking stays cosine)
@@ -42,6 +43,7 @@ TEXT_SHARD_BYTES = 4096  # target size (UTF-8 JSON) of a text shard: the excerpt
 CODE_SHARD = 4096  # chunks a codes shard
 CODE_DIMS_A = 128  # sign bits of the first 128 dims rank hybrid candidates; semantic mode adds the other dims
 BATCH = 256  # chunks embedded at a time
+ADAPTED = "adapted"  # OUT/adapted/: the model --adapt fitted (search/adapt.py)
 JS_FILES = ("search.mjs", "search_text.mjs", "search_stem.mjs", "search_ui.mjs")
 
 
@@ -219,12 +221,20 @@ def _under(site: Path | None, out: Path) -> Path:
 
 def build_index(site: str | Path | None, out: str | Path, model: str | None = None, selector: str | None = None,
                 records_file: str | Path | None = None, progress: bool = True, force: bool = False,
-                include_generated: bool = False) -> dict:
+                include_generated: bool = False, adapt: dict | None = None) -> dict:
     """Index SITE (a folder of built pages) and/or RECORDS_FILE (JSONL {url, title, text}) into OUT; returns index.json.
 
     OUT must be new, empty or an earlier index (FORCE: or another folder), never the site or a folder holding it.
-    INCLUDE_GENERATED keeps the pages extract.py leaves out as not content (404, search, listing pages ...)."""
+    INCLUDE_GENERATED keeps the pages extract.py leaves out as not content (404, search, listing pages ...).
+    ADAPT ({"teacher", "device"}: ``--adapt``): MODEL fitted to the pages' text first (search/adapt.py), the pages
+    read once for both; the fitted model kept in OUT/adapted/ (the source ``edgembed parity`` reads, the next fit's
+    start)."""
     from exporter.pipeline import model_path
+
+    if adapt is not None:
+        from exporter.search.teacher import need_torch
+
+        need_torch()
 
     t0 = time.perf_counter()
     site_p = Path(site) if site is not None else None
@@ -242,7 +252,7 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
     where = _Where()
     try:
         with atomic_dir(out_p) as tmp:
-            index = _build(tmp, site_p, out_p, model, selector, recs, progress, where, include_generated)
+            index = _build(tmp, site_p, out_p, model, selector, recs, progress, where, include_generated, adapt)
     except EdgembedError:
         raise
     except Exception as e:  # never a traceback: one line naming what was being processed; OUT is untouched
@@ -252,10 +262,17 @@ def build_index(site: str | Path | None, out: str | Path, model: str | None = No
 
 
 def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selector: str | None, recs: Path | None,
-           progress: bool, where: _Where, include_generated: bool = False) -> dict:
+           progress: bool, where: _Where, include_generated: bool = False, adapt: dict | None = None) -> dict:
     """Write the index into TMP (build_index's atomic folder); returns index.json."""
     analyzer = Analyzer()
+    n_files, pages, site_name = _pages(site_p, _under(site_p, out_p), selector, recs, where, include_generated)
+    if adapt is not None:
+        pages = _adapted(pages, tmp, out_p, model, adapt, progress, where)
+        model = str(tmp / ADAPTED)
+    where.item = "the index's model"  # the first pass over the site has set it (the pages stream from here)
     embedder = prepare(model, tmp / "model")
+    if adapt is not None:
+        _record_source(tmp / "model" / "manifest.json", out_p / ADAPTED)
     _js_into(tmp / "js")
     from exporter.formats.chartable import chartable_for
 
@@ -268,7 +285,6 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
         (tmp / analyzer_file).write_bytes(table)
     text_out = _TextShards(tmp / "text")
     (tmp / "vecs").mkdir()
-    n_files, pages, site_name = _pages(site_p, _under(site_p, out_p), selector, recs, where, include_generated)
     post, codes, page_chunks = _Postings(), [], []
     title_terms: tuple[str, list[str]] = ("", [])
     batch: list[tuple[Page, list[str]]] = []
@@ -336,9 +352,9 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
         "code_shard": CODE_SHARD, "code_shards": n_code,
         "term_shards": term_shards, "typo_shards": typo_shards,
         "bm25": {"k1": K1, "b": B, "title_weight": post.weights[0], "heading_weight": post.weights[1]},
-        "fusion": {"weight": FUSION_WEIGHT, "rerank": RERANK, "rerank_semantic": RERANK_SEMANTIC,
-                   "rerank_semantic_keyword": RERANK_SEMANTIC_KEYWORD, "page_alpha": PAGE_ALPHA,
-                   "identifier_weight": IDENTIFIER_WEIGHT},
+        "fusion": {"weight": ADAPTED_FUSION_WEIGHT if adapt is not None else FUSION_WEIGHT, "rerank": RERANK,
+                   "rerank_semantic": RERANK_SEMANTIC, "rerank_semantic_keyword": RERANK_SEMANTIC_KEYWORD,
+                   "page_alpha": PAGE_ALPHA, "identifier_weight": IDENTIFIER_WEIGHT},
         "page_chunks": page_chunks, "text_chunks": text_out.counts,
     }
     (tmp / "index.json").write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
@@ -386,6 +402,27 @@ class _TextShards:
         (self.folder / f"{len(self.counts)}.json").write_text(data, encoding="utf-8")
         self.counts.append(len(self.chunks))
         self.pages, self.chunks, self.size = {}, [], 0
+
+
+def _adapted(pages: Iterator[Page], tmp: Path, out_p: Path, model: str | None, adapt: dict, progress: bool,
+             where: _Where) -> list[Page]:
+    """Read the pages (kept: they are indexed next), fit MODEL to their chunks' text into TMP/adapted/."""
+    from exporter.search.adapt import adapt as fit
+
+    pages = list(pages)
+    where.item = "the adaptation of the model (--adapt)"
+    texts = [" ".join(x for x in (p.title, c.heading, c.text) if x) for p in pages for c in p.chunks]
+    fit(texts, model, adapt.get("teacher"), tmp / ADAPTED, device=adapt.get("device", "cpu"), progress=progress,
+        previous=out_p / ADAPTED if (out_p / ADAPTED).is_dir() else None)
+    return pages
+
+
+def _record_source(manifest: Path, source: Path) -> None:
+    """The shipped model's source: the adapted model where the index will be (OUT/adapted/), not the build's folder;
+    ``relative`` finds it from a moved index (proof/parity.py)."""
+    man = json.loads(manifest.read_text(encoding="utf-8"))
+    man["source"] = {**man.get("source", {}), "path": str(source), "relative": f"../{ADAPTED}"}
+    manifest.write_text(json.dumps(man, indent=1), encoding="utf-8")
 
 
 class _NoBar:

@@ -51,60 +51,23 @@ def _index(args) -> int:
     out = Path(args.out) if args.out is not None else (Path(args.site) / "_edgembed" if args.site else None)
     if out is None:
         raise EdgembedError("--out is required with --records and no SITE_DIR")
-    if args.adapt:
-        return _adapted(args, out)
-    if args.teacher is not None or args.device != "cpu":
+    if not args.adapt and (args.teacher is not None or args.device != "cpu"):
         raise EdgembedError("--teacher and --device go with --adapt")
+    adapt = {"teacher": args.teacher, "device": args.device} if args.adapt else None
     meta = build_index(args.site, out, model=args.model, selector=args.selector, records_file=args.records,
-                       progress=not args.quiet, force=args.force, include_generated=args.include_generated)
-    return _report(meta, out)
-
-
-def _adapted(args, out: Path) -> int:
-    """--adapt: the site's texts, the model fitted to them (in a temporary folder), then the index with it."""
-    import shutil
-    import tempfile
-
-    from exporter.search.adapt import adapt, site_texts
-    from exporter.search.build import build_index
-    from exporter.search.teacher import need_torch
-
-    need_torch()
-    site = Path(args.site) if args.site is not None else None
-    if site is not None and not site.is_dir():
-        raise EdgembedError(f"{site} is not a folder (expected the built site, e.g. public/ or _site/)")
-    recs = Path(args.records) if args.records is not None else None
-    if recs is not None and not recs.is_file():
-        raise EdgembedError(f"--records {recs} is not a file")
-    from exporter.fsutil import check_out_dir
-    from exporter.pipeline import model_path
-
-    # the output checked before the teacher's minutes, as build_index checks it again
-    check_out_dir(out, "index", force=args.force, holders={"the site folder": site},
-                  inputs={"the --model": model_path(args.model), "the --records file": recs})
-    work = Path(tempfile.mkdtemp(prefix="edgembed-adapt-"))
-    try:
-        try:
-            texts = site_texts(site, out, args.selector, recs, args.include_generated)
-        except EdgembedError:
-            raise
-        except Exception as e:  # never a traceback (build_index says which page when it reads them again)
-            raise EdgembedError(f"--adapt: reading the site failed: {type(e).__name__}: {e}") from e
-        adapt(texts, args.model, args.teacher, work / "model", device=args.device, progress=not args.quiet)
-        del texts
-        meta = build_index(args.site, out, model=str(work / "model"), selector=args.selector,
-                           records_file=args.records, progress=not args.quiet, force=args.force,
-                           include_generated=args.include_generated)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+                       progress=not args.quiet, force=args.force, include_generated=args.include_generated, adapt=adapt)
     return _report(meta, out)
 
 
 def _report(meta: dict, out: Path) -> int:
-    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file() and "model" not in p.relative_to(out).parts[:1]
-               and "js" not in p.relative_to(out).parts[:1])
+    size = sum(p.stat().st_size for p in out.rglob("*")
+               if p.is_file() and p.relative_to(out).parts[0] not in ("model", "js", "adapted"))
+    adapted = out / "adapted"
+    fitted = (f", the fitted model (not read by pages: parity's source, the next --adapt's start) in {adapted}"
+              if adapted.is_dir() else "")
     print(f"indexed {meta['pages']} pages ({meta['chunks']} chunks, {meta['terms']} terms) into {out} in "
-          f"{meta['seconds']:.1f} s: index pieces {size:,} bytes, model in {out / 'model'}, scripts in {out / 'js'}")
+          f"{meta['seconds']:.1f} s: index pieces {size:,} bytes, model in {out / 'model'}, scripts in {out / 'js'}"
+          f"{fitted}")
     return 0
 
 

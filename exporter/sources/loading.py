@@ -89,7 +89,48 @@ def _read_json(path: Path) -> object:
         raise EdgembedError(f"{path} is not valid JSON: {str(e).splitlines()[0]}") from None
 
 
+ADAPTED = "edgembed-adapted"  # config.json model_type of ``edgembed index --adapt``'s model (_load_adapted)
+
+
+def base_digest(table: np.ndarray, tok_json: str) -> str:
+    """sha256 of a model's float32 table and tokenizer.json: what an adapted model's rows replace rows of."""
+    import hashlib
+
+    h = hashlib.sha256(np.ascontiguousarray(table, np.float32).tobytes())
+    h.update(tok_json.encode("utf-8"))
+    return h.hexdigest()
+
+
+def _load_adapted(path: Path, cfg: dict, src: dict) -> StaticModel:
+    """An adapted model (``edgembed index --adapt``: INDEX/adapted/): its base model with the rows the fit moved
+    replaced (model.safetensors: ``ids`` int32, ``rows`` float16), the base checked by its digest."""
+    base = cfg.get("base")
+    base_model = load_model(base)
+    if cfg.get("base_sha256") != base_digest(base_model.table, base_model.tokenizer_json):
+        raise EdgembedError(f"the adapted model {path} was fitted on another {base or 'default model'} than the one "
+                            "installed now: re-run 'edgembed index --adapt'")
+    t = read_safetensors(path / "model.safetensors")
+    try:
+        ids, rows = t["ids"].astype(np.int64), t["rows"]
+    except KeyError as e:
+        raise EdgembedError(f"{path}/model.safetensors has no {e} tensor (an adapted model has ids and rows)") from None
+    table = np.array(base_model.table, np.float32)
+    if rows.shape != (len(ids), table.shape[1]) or (len(ids) and (ids.min() < 0 or ids.max() >= len(table))):
+        raise EdgembedError(f"{path}/model.safetensors: rows {tuple(rows.shape)} and ids do not fit the base table "
+                            f"{tuple(table.shape)}")
+    table[ids] = rows.astype(np.float32)
+    if not np.isfinite(table).all():
+        raise EdgembedError(f"embedding table in {path} has NaN or Inf values")
+    src.update(format=ADAPTED, base=base_model.source)
+    return StaticModel(table=table, tokenizer_json=base_model.tokenizer_json, normalize=base_model.normalize, source=src)
+
+
 def _load_folder(path: Path, src: dict) -> StaticModel:
+    cfg_file = path / "config.json"
+    if cfg_file.is_file() and not (path / "modules.json").is_file():
+        cfg = _read_json(cfg_file)
+        if isinstance(cfg, dict) and cfg.get("model_type") == ADAPTED:
+            return _load_adapted(path, cfg, src)
     modules_file = path / "modules.json"
     if modules_file.is_file():
         modules = _read_json(modules_file)
