@@ -105,13 +105,45 @@ def test_changelog_below_the_feature_page(rank_site, tmp_path, monkeypatch):
 
     q = "reverse proxy static files"
     ix = SiteIndex(rank_site)
-    hits = {h["url"]: h["score"] for h in ix.search(q, mode="keyword")}
+    hits = {h["url"]: h["score"] for h in ix.search(q, mode="keyword", excerpts=False)}  # no page folded
     assert build.CHANGELOG_WEIGHT == 0.5 and list(hits)[:2] == ["/deploy.html", "/changes.html"]
     monkeypatch.setattr(build, "CHANGELOG_WEIGHT", 1.0)
     build.build_index(rank_site.parent, tmp_path / "ix", model=str(rank_site.parent.parent / "model"), progress=False)
-    flat = {h["url"]: h["score"] for h in SiteIndex(tmp_path / "ix").search(q, mode="keyword")}
+    flat = {h["url"]: h["score"] for h in SiteIndex(tmp_path / "ix").search(q, mode="keyword", excerpts=False)}
     assert hits["/changes.html"] == pytest.approx(0.5 * flat["/changes.html"], rel=0.01)
     assert hits["/deploy.html"] == pytest.approx(flat["/deploy.html"], rel=0.01)
+
+
+def test_a_page_repeating_a_hit_folds_into_it(rank_site):
+    """The changelog entry is the deployment page's sentence word for word: shown, it would be the same excerpt twice,
+    so it is a sub-result of the deployment hit (named by its title) and the next page takes its place."""
+    from exporter.search.query import SiteIndex
+
+    ix = SiteIndex(rank_site)
+    q = "reverse proxy static files"
+    bare = ix.search(q, mode="keyword", excerpts=False)
+    hits = ix.search(q, mode="keyword")
+    assert [h["url"] for h in bare[:2]] == ["/deploy.html", "/changes.html"]
+    assert [h["url"] for h in hits] == [h["url"] for h in bare if h["url"] != "/changes.html"]
+    folded = {"url": "/changes.html#v210", "heading": "Changelog", "score": bare[1]["score"]}
+    assert hits[0]["sub_results"][-1] == folded
+
+
+def test_excerpt_avoids_one_shown_above():
+    """A window already shown (or within one shown) gives way to the best window of the rest of the text."""
+    from exporter.search.analyze import Analyzer
+    from exporter.search.query import excerpt, fresh_excerpt
+
+    a, q = Analyzer(), {"proxi": 1}
+    text = " ".join(f"w{i}" for i in range(40)).replace("w20", "proxy").replace("w33", "proxy")
+    first, key = fresh_excerpt(text, q, a, [])
+    assert first == excerpt(text, q, a) and key == " ".join(text.split()[4:34])  # both matches
+    rest = "w34 w35 w36 w37 w38 w39"
+    assert fresh_excerpt(text, q, a, [key]) == ("… " + rest, rest)  # the longer of what is left
+    again = fresh_excerpt(text, q, a, [key, rest])
+    assert again == ("w0 w1 w2 w3 …", "w0 w1 w2 w3")
+    assert fresh_excerpt(text, q, a, ["x " + text + " y"]) == (None, 0)
+    assert fresh_excerpt("", q, a, ["w1"]) == ("", "")
 
 
 def test_identifier_whole_term_weight(rank_site):

@@ -15,6 +15,10 @@
    (more recall for the same bytes; the score is the cosine alone).
 4. Chunks are grouped by page: a page scores its best chunk plus ``page_alpha`` x the sum of its other chunks' scores
    (those above 0); its other chunks become sub-results, best first.
+5. Excerpts, down the list: a hit shows its best chunk's window of most query terms whose text is not within an
+   excerpt shown above it (the best window of what is left around a repeated one); a page with nothing else to show
+   (the same text under another URL) is folded into the hit it repeats, as a sub-result named by its title, and the
+   next page fills the list.
 Sums run in float64 in a fixed order (the browser's order), so both give the same scores."""
 
 from __future__ import annotations
@@ -320,9 +324,30 @@ class SiteIndex:
                 rest += max(s, 0.0)
             scored.append((hits[0][1] + alpha * rest, rank, p))
         scored.sort(key=lambda x: (-x[0], x[1]))
-        return [self._hit(p, pages[p], qterms, excerpts, s) for s, _, p in scored[:limit]]
+        if not excerpts:
+            bare = [self._hit(p, pages[p], s) for s, _, p in scored[:limit]]
+            for hit in bare:
+                del hit["text"]
+            return bare
+        out: list[dict] = []
+        shown: list[str] = []  # plain text of the excerpts above, and the hit of each
+        owner: list[int] = []
+        for s, _, p in scored:
+            if len(out) == limit:
+                break
+            hit = self._hit(p, pages[p], s)
+            hit["excerpt"], key = fresh_excerpt(hit.pop("text"), qterms, self.analyzer, shown)
+            if hit["excerpt"] is None:  # the same text as a hit above: one line under it, not a hit of its own
+                out[owner[key]]["sub_results"].append({"url": hit["anchor_url"], "heading": hit["title"], "score": s})
+                continue
+            if key:
+                shown.append(key)
+                owner.append(len(out))
+            out.append(hit)
+        return out
 
-    def _hit(self, p: int, hits: list[tuple[int, float]], qterms: dict[str, int], excerpts: bool, score: float) -> dict:
+    def _hit(self, p: int, hits: list[tuple[int, float]], score: float) -> dict:
+        """Page P's hit without its excerpt (its best chunk's text in "text")."""
         c0 = hits[0][0]
         page_url, title, ch = self.chunk(c0)
         best_url = page_url + ("#" + ch["a"] if ch["a"] else "")
@@ -331,23 +356,54 @@ class SiteIndex:
             h, a = self.heading_anchor(c, c0)
             return {"url": page_url + ("#" + a if a else ""), "heading": h, "score": s}
 
-        return {"url": page_url, "title": title, "heading": ch["h"], "anchor_url": best_url,
-                "excerpt": excerpt(ch["t"], qterms, self.analyzer) if excerpts else None, "score": score,
-                "sub_results": [sub(c, s) for c, s in hits[1:1 + SUB_RESULTS]]}
+        return {"url": page_url, "title": title, "heading": ch["h"], "anchor_url": best_url, "excerpt": None,
+                "text": ch["t"], "score": score, "sub_results": [sub(c, s) for c, s in hits[1:1 + SUB_RESULTS]]}
+
+
+def _best_window(marks: list[bool], lo: int, hi: int, size: int) -> tuple[int, int]:
+    """(query terms, start) of the first window of SIZE words (or all of them) in [LO, HI) with the most terms."""
+    k = min(size, hi - lo)
+    best, start, run = -1, lo, 0
+    for i in range(lo, hi):
+        run += marks[i]
+        if i - lo >= size:
+            run -= marks[i - size]
+        if i - lo >= k - 1 and run > best:
+            best, start = run, i - k + 1
+    return best, start
+
+
+def _render(words: list[str], marks: list[bool], start: int, end: int) -> str:
+    out = [f"<mark>{html.escape(w)}</mark>" if m else html.escape(w) for w, m in zip(words[start:end], marks[start:end])]
+    return ("… " if start > 0 else "") + " ".join(out) + (" …" if end < len(words) else "")
 
 
 def excerpt(text: str, qterms: dict[str, int], analyzer: Analyzer, size: int = EXCERPT_WORDS) -> str:
     """The window of SIZE words with the most query terms (the first such), HTML-escaped, matches in <mark>."""
+    return fresh_excerpt(text, qterms, analyzer, [], size)[0] or ""
+
+
+def fresh_excerpt(text: str, qterms: dict[str, int], analyzer: Analyzer, shown: list[str],
+                  size: int = EXCERPT_WORDS) -> tuple[str | None, str | int]:
+    """(excerpt, its plain text) of the best window of TEXT whose words are not within an excerpt of SHOWN (plain
+    texts): the best of TEXT, else the best of what is left around the windows that repeat one (most query terms,
+    then most words: shorter where little is left). (None, index in SHOWN of what the best window repeats) when
+    every part of TEXT repeats one."""
     words = text.split(" ") if text else []
     marks = [any(t in qterms for t in analyzer.terms(w)) for w in words]
-    best, start, run = -1, 0, 0
-    for i in range(len(words)):
-        run += marks[i]
-        if i >= size:
-            run -= marks[i - size]
-        s = max(0, i - size + 1)
-        if i >= min(size, len(words)) - 1 and run > best:
-            best, start = run, s
-    end = min(len(words), start + size)
-    out = [f"<mark>{html.escape(w)}</mark>" if m else html.escape(w) for w, m in zip(words[start:end], marks[start:end])]
-    return ("… " if start > 0 else "") + " ".join(out) + (" …" if end < len(words) else "")
+    spans, first = [(0, len(words))], None
+    while spans:
+        best, start, span = (-1, 0), 0, 0
+        for j, (lo, hi) in enumerate(spans):
+            run, s = _best_window(marks, lo, hi, size)
+            if (run, min(size, hi - lo)) > best:  # the most query terms, then the longest (the first such)
+                best, start, span = (run, min(size, hi - lo)), s, j
+        lo, hi = spans[span]
+        end = start + min(size, hi - lo)
+        key = " ".join(words[start:end])
+        dup = next((j for j, s in enumerate(shown) if key and f" {key} " in f" {s} "), None)
+        if dup is None:
+            return _render(words, marks, start, end), key
+        first = dup if first is None else first
+        spans[span:span + 1] = [sp for sp in ((lo, start), (end, hi)) if sp[1] > sp[0]]
+    return None, first

@@ -358,7 +358,8 @@ export interface SearchSubResult {
 }
 
 /** One page, scored by its best chunk (plus index.json's fusion.page_alpha x its other chunks' scores); its other
- * matching chunks are sub_results, best first (at most 3). */
+ * matching chunks are sub_results, best first (at most 3), then any later page folded into it (its whole best chunk
+ * repeats this hit's excerpt: its anchor URL, its title as heading). No excerpt repeats one shown above it. */
 export interface SearchHit {
   /** the page's URL (as indexed, prefixed by LoadSearchOptions.baseUrl) */
   url: string;

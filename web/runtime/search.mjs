@@ -109,21 +109,50 @@ export function osa(a, b, limit) {
 const ESC = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;" };
 const escapeHtml = (s) => s.replace(/[&<>"']/g, (c) => ESC[c]);
 
+/** [query terms, start] of the first window of SIZE words (or all of them) in [LO, HI) with the most terms. */
+function bestWindow(marks, lo, hi, size) {
+  const k = Math.min(size, hi - lo);
+  let best = -1, start = lo, run = 0;
+  for (let i = lo; i < hi; i++) {
+    run += marks[i] ? 1 : 0;
+    if (i - lo >= size) run -= marks[i - size] ? 1 : 0;
+    if (i - lo >= k - 1 && run > best) { best = run; start = i - k + 1; }
+  }
+  return [best, start];
+}
+
 /** The window of SIZE words with the most query terms (the first such), HTML-escaped, matches in <mark>. */
 export function excerpt(text, qterms, analyzer, size = EXCERPT_WORDS) {
+  return freshExcerpt(text, qterms, analyzer, [], size)[0] ?? "";
+}
+
+/** [excerpt, its plain text] of the best window of TEXT whose words are not within an excerpt of SHOWN (plain
+ * texts): the best of TEXT, else the best of what is left around the windows that repeat one (most query terms, then
+ * most words: shorter where little is left). [null, index in SHOWN of what the best window repeats] when every part
+ * of TEXT repeats one. */
+export function freshExcerpt(text, qterms, analyzer, shown, size = EXCERPT_WORDS) {
   const words = text ? text.split(" ") : [];
   const marks = words.map((w) => analyzer.terms(w).some((t) => qterms.has(t)));
-  let best = -1, start = 0, run = 0;
-  for (let i = 0; i < words.length; i++) {
-    run += marks[i] ? 1 : 0;
-    if (i >= size) run -= marks[i - size] ? 1 : 0;
-    const s = Math.max(0, i - size + 1);
-    if (i >= Math.min(size, words.length) - 1 && run > best) { best = run; start = s; }
+  const spans = [[0, words.length]];
+  let first = null;
+  while (spans.length) {
+    let best = -1, most = 0, start = 0, span = 0;
+    spans.forEach(([lo, hi], j) => {
+      const [run, s] = bestWindow(marks, lo, hi, size), k = Math.min(size, hi - lo);
+      if (run > best || (run === best && k > most)) { best = run; most = k; start = s; span = j; } // then the longest
+    });
+    const [lo, hi] = spans[span], end = start + Math.min(size, hi - lo);
+    const key = words.slice(start, end).join(" ");
+    const dup = key ? shown.findIndex((s) => ` ${s} `.includes(` ${key} `)) : -1;
+    if (dup < 0) {
+      const out = [];
+      for (let i = start; i < end; i++) out.push(marks[i] ? `<mark>${escapeHtml(words[i])}</mark>` : escapeHtml(words[i]));
+      return [(start > 0 ? "… " : "") + out.join(" ") + (end < words.length ? " …" : ""), key];
+    }
+    first ??= dup;
+    spans.splice(span, 1, ...[[lo, start], [end, hi]].filter(([x, y]) => y > x));
   }
-  const end = Math.min(words.length, start + size);
-  const out = [];
-  for (let i = start; i < end; i++) out.push(marks[i] ? `<mark>${escapeHtml(words[i])}</mark>` : escapeHtml(words[i]));
-  return (start > 0 ? "… " : "") + out.join(" ") + (end < words.length ? " …" : "");
+  return [null, first];
 }
 
 /** Order of chunk ids by score descending, ties by id. */
@@ -480,7 +509,24 @@ export class SiteSearch {
       scored.push([hits[0][1] + alpha * rest, rank++, p]);
     }
     scored.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-    return Promise.all(scored.slice(0, limit).map(([s, , p]) => this.hit(p, pages.get(p), qterms, s)));
+    // excerpts down the list (query.py's step 5): the first `limit` hits are fetched at once, later ones when a page
+    // folds into a hit above it (the same text under another URL)
+    const make = ([s, , p]) => this.hit(p, pages.get(p), s);
+    const pending = scored.slice(0, limit).map(make);
+    for (const h of pending) h.catch(() => {}); // the first failure is thrown below, the others are not unhandled
+    const out = [], shown = [], owner = [];
+    for (let i = 0; i < scored.length && out.length < limit; i++) {
+      const [hit, text] = await (pending[i] ??= make(scored[i]));
+      const [ex, key] = freshExcerpt(text, qterms, this.analyzer, shown);
+      if (ex === null) {
+        out[owner[key]].sub_results.push({ url: hit.anchor_url, heading: hit.title, score: hit.score });
+        continue;
+      }
+      hit.excerpt = ex;
+      if (key) { shown.push(key); owner.push(out.length); }
+      out.push(hit);
+    }
+    return out;
   }
 
   /** Chunk c's [heading, anchor] from the text shard of chunk NEAR (of the same page, fetched): the chunk itself when
@@ -498,7 +544,8 @@ export class SiteSearch {
     return got;
   }
 
-  async hit(p, hits, qterms, score) {
+  /** [page P's hit without its excerpt, its best chunk's text] */
+  async hit(p, hits, score) {
     const c0 = hits[0][0];
     const [url, title, ch] = await this.chunk(c0);
     const base = this.opts.baseUrl ?? "";
@@ -506,8 +553,8 @@ export class SiteSearch {
       const [h, a] = await this.headingAnchor(c, c0); // from the best chunk's shard: no other fetch
       return { url: base + url + (a ? "#" + a : ""), heading: h, score: s };
     }));
-    return { url: base + url, title, heading: ch.h, anchor_url: base + url + (ch.a ? "#" + ch.a : ""),
-      excerpt: excerpt(ch.t, qterms, this.analyzer), score, sub_results: subs };
+    return [{ url: base + url, title, heading: ch.h, anchor_url: base + url + (ch.a ? "#" + ch.a : ""),
+      excerpt: "", score, sub_results: subs }, ch.t];
   }
 }
 
