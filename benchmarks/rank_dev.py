@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from rank_search import paired  # noqa: E402
+from rank_search import model_or_default, paired  # noqa: E402
 
 DEV = ROOT / "benchmarks" / "dev"
 SEED = 20261206
@@ -100,12 +100,7 @@ def main() -> int:
     keep = (build.TITLE_WEIGHT, build.HEADING_WEIGHT, build.CHANGELOG_WEIGHT)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        model = Path(a.model) if a.model else None
-        if model is None:
-            from exporter.pipeline import export
-
-            model = work / "model"
-            export(None, model, quant="int8", demo=False)
+        model = model_or_default(a.model, work)
         try:
             for name, (site, qfile) in sites(work).items():
                 qs = [json.loads(ln) for ln in qfile.read_text(encoding="utf-8").splitlines() if ln.strip()]

@@ -267,6 +267,16 @@ def run_dev(site: Path, questions: Path, model: Path, work: Path, rng: np.random
     return out
 
 
+def model_or_default(model: str | None, work: Path) -> Path:
+    """MODEL's export folder, or the default model exported (int8, no demo) into WORK/model."""
+    if model:
+        return Path(model)
+    from exporter.pipeline import export
+
+    export(None, work / "model", quant="int8", demo=False)
+    return work / "model"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", help="an export folder of the default model (default: export it here)")
@@ -281,12 +291,7 @@ def main() -> int:
     random.seed(SEED)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        model = Path(a.model) if a.model else None
-        if model is None:
-            from exporter.pipeline import export
-
-            model = work / "model"
-            export(None, model, quant="int8", demo=False)
+        model = model_or_default(a.model, work)
         if a.dev:
             res = [run_dev(Path(a.dev[0]), Path(a.dev[1]), model, work, rng)]
         elif a.pages:

@@ -9,7 +9,7 @@
 //   kind "page": a page that sets window.bench = {ready, first, embed(q)} (the minimal page, transformers.js).
 import { writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { ARGS, blockExternal, readJob } from "./chromium.mjs";
+import { ARGS, readJob, watchedPage } from "./chromium.mjs";
 
 const [job, outFile] = readJob("bench_first_load.mjs");
 const timeout = job.timeoutMs ?? 900000;
@@ -23,18 +23,7 @@ const REQUESTS = `() => performance.getEntriesByType("resource").map((e) => [new
 
 async function visit(browser, v) {
   const ctx = await browser.newContext();
-  const external = [], errors = [];
-  await blockExternal(ctx, external);
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(timeout);
-  page.on("pageerror", (e) => errors.push(String(e?.message ?? e)));
-  page.on("response", (r) => { if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`); });
-  if (v.profile) {
-    const cdp = await ctx.newCDPSession(page);
-    await cdp.send("Network.enable");
-    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: v.profile.latencyMs,
-      downloadThroughput: (v.profile.downKbps * 1000) / 8, uploadThroughput: (v.profile.upKbps * 1000) / 8 });
-  }
+  const { page, external, errors } = await watchedPage(ctx, timeout, v.profile);
   const rep = { name: v.name, external, errors };
   try {
     await page.goto(v.url, { waitUntil: "commit" });

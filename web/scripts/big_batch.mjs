@@ -5,7 +5,7 @@
 // JOB: {chromium, url, lines: [...], batch, backend, throttle?}   OUT: {firstMs, before (rows stats), passMs, secondPassMs, vectors (first 3), rows, runtime}
 import { writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { ARGS, blockExternal, readJob } from "./chromium.mjs";
+import { ARGS, blockExternal, readJob, throttle } from "./chromium.mjs";
 
 const [job, outFile] = readJob("big_batch.mjs");
 const browser = await chromium.launch({ executablePath: job.chromium, args: ARGS, headless: true, timeout: 600000 });
@@ -16,12 +16,7 @@ try {
   const page = await ctx.newPage();
   page.setDefaultTimeout(600000);
   page.on("pageerror", (e) => errors.push(String(e?.message ?? e)));
-  if (job.throttle) {
-    const cdp = await ctx.newCDPSession(page);
-    await cdp.send("Network.enable");
-    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: job.throttle.latencyMs,
-      downloadThroughput: (job.throttle.downKbps * 1000) / 8, uploadThroughput: (job.throttle.upKbps * 1000) / 8 });
-  }
+  await throttle(ctx, page, job.throttle);
   await page.goto(job.url, { waitUntil: "commit" });
   await page.waitForFunction(() => window.edgembed !== undefined);
   const out = await page.evaluate(async ({ lines, batch, backend }) => {

@@ -30,6 +30,30 @@ export function blockExternal(ctx, external) {
   });
 }
 
+/** Throttle PAGE's network through the DevTools protocol to PROFILE ({latencyMs, downKbps, upKbps}); none: as is. */
+export async function throttle(ctx, page, profile) {
+  if (!profile) return;
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: profile.latencyMs,
+    downloadThroughput: (profile.downKbps * 1000) / 8, uploadThroughput: (profile.upKbps * 1000) / 8 });
+}
+
+/**
+ * A new page of CTX that leaves nothing off this machine and records its errors (uncaught exceptions and HTTP
+ * answers ≥ 400), throttled to PROFILE: {page, external, errors}.
+ */
+export async function watchedPage(ctx, timeout, profile) {
+  const external = [], errors = [];
+  await blockExternal(ctx, external);
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(timeout);
+  page.on("pageerror", (e) => errors.push(String(e?.message ?? e)));
+  page.on("response", (r) => { if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`); });
+  await throttle(ctx, page, profile);
+  return { page, external, errors };
+}
+
 /**
  * Launch Chromium (playwright-core's `chromium`), visit each page of JOB with RUNPAGE(browser, spec), write
  * {browser: "Chromium VERSION", pages}.

@@ -6,7 +6,7 @@
 // OUT: {trials: [{profile, shards, ms, requests, bytes}]}
 import { writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { ARGS, blockExternal, readJob } from "./chromium.mjs";
+import { ARGS, blockExternal, readJob, throttle } from "./chromium.mjs";
 
 const [job, outFile] = readJob("rows_crossover.mjs");
 const browser = await chromium.launch({ executablePath: job.chromium, args: ARGS, headless: true, timeout: 600000 });
@@ -18,12 +18,7 @@ try {
     const page = await ctx.newPage();
     page.setDefaultTimeout(600000);
     await page.goto(`${job.base}manifest.json`);
-    if (t.profile) {
-      const cdp = await ctx.newCDPSession(page);
-      await cdp.send("Network.enable");
-      await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: t.profile.latencyMs,
-        downloadThroughput: (t.profile.downKbps * 1000) / 8, uploadThroughput: (t.profile.upKbps * 1000) / 8 });
-    }
+    await throttle(ctx, page, t.profile);
     const r = await page.evaluate(async ({ runtime, base, shards }) => {
       const { load } = await import(runtime);
       const m = await load(base, { backend: "flat", rows: "lazy", workers: 1, wholeShare: 2 }); // never whole on its own

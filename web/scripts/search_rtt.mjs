@@ -10,7 +10,7 @@
 // OUT: {visits: [{name, loadMs, queries: [{query, keywordMs, finalMs, bytes, firstBytes?, requests}], errors}]}
 import { writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { ARGS, blockExternal, readJob } from "./chromium.mjs";
+import { ARGS, readJob, watchedPage } from "./chromium.mjs";
 
 const [job, outFile] = readJob("search_rtt.mjs");
 const timeout = job.timeoutMs ?? 600000;
@@ -47,18 +47,7 @@ const RECORDER = `(() => {
 
 async function visit(browser, v) {
   const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-  const external = [], errors = [];
-  await blockExternal(ctx, external);
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(timeout);
-  page.on("pageerror", (e) => errors.push(String(e?.message ?? e)));
-  page.on("response", (r) => { if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`); });
-  if (v.profile) {
-    const cdp = await ctx.newCDPSession(page);
-    await cdp.send("Network.enable");
-    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: v.profile.latencyMs,
-      downloadThroughput: (v.profile.downKbps * 1000) / 8, uploadThroughput: (v.profile.upKbps * 1000) / 8 });
-  }
+  const { page, external, errors } = await watchedPage(ctx, timeout, v.profile);
   await page.addInitScript(RECORDER);
   // bytes of every response, the page's and its workers' (Pagefind searches in a worker, out of the page's Resource
   // Timing): [start (ms since the epoch), path, encoded body + headers]
