@@ -145,7 +145,7 @@ def test_codes_shard_boundaries(n, small_model, tmp_path):
     """CODE_SHARD (4096) as shipped; also crosses TERM_SHARD_BYTES (one terms shard at 1 chunk, several here)."""
     from exporter.search import build as B
 
-    assert B.CODE_SHARD == 4096 and B.TERM_SHARD_BYTES == 1024
+    assert B.CODE_SHARD == 4096 and B.TERM_SHARD_BYTES == 512
     chunks = records_file(tmp_path / "r.jsonl", n)
     build(None, tmp_path / "ix", small_model, tmp_path / "r.jsonl")
     meta = check_index(tmp_path / "ix", chunks)
@@ -157,7 +157,7 @@ def test_terms_shard_boundary(small_model, tmp_path):
     from exporter.search import build as B
 
     seen = set()
-    for n in (1, 20, 30, 50):
+    for n in (1, 8, 12, 16, 25):
         chunks = records_file(tmp_path / f"r{n}.jsonl", n)
         build(None, tmp_path / f"ix{n}", small_model, tmp_path / f"r{n}.jsonl")
         meta = check_index(tmp_path / f"ix{n}", chunks)
