@@ -1,7 +1,7 @@
 """Site search on a phone network, side by side in one run: `<edgembed-search>` against PagefindUI on the same sites.
 
     python3 benchmarks/bench_site_rtt.py [--sites cranfield,cisi,sphinx-flask,mkdocs-mkdocs] [--runs 3]
-                                         [--queries 3] [--profile mobile] [--work DIR] [--json out.json]
+                                         [--queries 3] [--profile mobile] [--work DIR] [--json out.json] [--breakdown]
 
 Each site (a BEIR collection written as one page a document, or a real generator's site from tests/data/sites) gets
 an `edgembed index` (the default model, int8) and a Pagefind index (npm `pagefind`, defaults), and two host pages of
@@ -15,6 +15,9 @@ box's debounce counts: edgembed 120 ms, PagefindUI 300 ms):
   final    edgembed's hybrid list (Pagefind: the same as keyword)
   bytes    on the wire from that key to 300 ms after the final list (transferSize, headers included); for the first
            query also everything from navigation on ("first_all")
+--breakdown also prints those bytes by kind of file (edgembed: the folder under _edgembed/, model/ files by their
+own folder; Pagefind: under pagefind/; "page" for the rest): files and bytes of the first query (everything since
+navigation) and the mean of a later query. Bytes do not depend on the machine's load: --profile loopback is enough.
 Served by `edgembed serve`'s server (HTTP/1.1 keep-alive, gzip for text as a static host sends it), medians over
 --runs visits, engines alternating. Timings on a shared machine are noisy: compare within one run.
 """
@@ -132,6 +135,33 @@ def summarize(visits: list[dict]) -> dict:
             "wrong_lists": sum(q["wrong"] for v in visits for q in v["queries"])}
 
 
+def kind_of(path: str) -> str:
+    """The kind of file a request path is: terms, text, vecs, codes, typo, model/rows, js, index.json, ... or page."""
+    parts = path.strip("/").split("/")
+    if parts[0] in ("_edgembed", "pagefind") and len(parts) > 1:
+        head = parts[1] if len(parts) == 2 or parts[1] != "model" else "model/" + parts[2]
+        return ("pf:" if parts[0] == "pagefind" else "") + head
+    return "page"
+
+
+def by_kind(wires: list[list]) -> dict[str, list[float]]:
+    """kind -> [files, bytes], the mean over WIRES (one [[path, bytes], ...] list a query)."""
+    out: dict[str, list[float]] = {}
+    for wire in wires:
+        for path, n in wire:
+            got = out.setdefault(kind_of(path), [0.0, 0.0])
+            got[0] += 1 / len(wires)
+            got[1] += n / len(wires)
+    return dict(sorted(out.items(), key=lambda kv: -kv[1][1]))
+
+
+def breakdown(visits: list[dict]) -> dict[str, dict]:
+    """Files and bytes by kind: the first query (everything since navigation) and a later query, means over visits."""
+    first = [v["queries"][0].get("firstWire", []) for v in visits if v["queries"]]
+    later = [q.get("wire", []) for v in visits for q in v["queries"][1:]]
+    return {"first": by_kind(first) if first else {}, "later": by_kind(later) if later else {}}
+
+
 def fmt(x: float | None, unit: str = "") -> str:
     return "–" if x is None else f"{x:,.0f}{unit}"
 
@@ -147,6 +177,7 @@ def main() -> int:
     ap.add_argument("--work", default=None, help="keep the sites and indexes here (reused when current)")
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--breakdown", action="store_true", help="bytes by kind of file, first and later queries")
     args = ap.parse_args()
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="edgembed-bench-rtt-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -164,9 +195,11 @@ def main() -> int:
                    "queries": qs} for r in range(args.runs) for e in engines]
         got = drive(site, visits, args.key_ms)
         res[name] = {e: summarize([v for v in got if v["engine"] == e]) for e in engines}
+        for e in engines:
+            res[name][e]["kinds"] = breakdown([v for v in got if v["engine"] == e])
         res[name]["queries"] = qs
         res[name]["raw"] = got
-        print(name, json.dumps({e: res[name][e] for e in engines}), flush=True)
+        print(name, json.dumps({e: {k: x for k, x in res[name][e].items() if k != "kinds"} for e in engines}), flush=True)
     print(f"\nprofile {args.profile}, {'pasted' if args.key_ms == 0 else f'a key every {args.key_ms} ms'}, medians of {args.runs} visits; first query on a fresh page, later = queries 2..{args.queries}")
     print("| site | engine | load ms | first: keyword ms | first: final ms | first: all bytes | later: keyword ms | later: final ms | later bytes | lists under another query |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -178,6 +211,16 @@ def main() -> int:
                   f"{fmt(s['later_bytes'])} | {s['wrong_lists']} |")
         if "pagefind" in engines and "edgembed" in engines and r["pagefind"]["first_keyword_ms"] and r["edgembed"]["first_keyword_ms"]:
             print(f"| {name} | edgembed / pagefind, first keyword | | {r['edgembed']['first_keyword_ms'] / r['pagefind']['first_keyword_ms']:.2f} × | | | | | | |")
+    if args.breakdown:
+        print("\nbytes by kind of file (files / bytes on the wire, headers included): first query = everything since "
+              "navigation, later = the mean of queries 2..")
+        print("| site | engine | query | kind | files | bytes |")
+        print("|---|---|---|---|---:|---:|")
+        for name, r in res.items():
+            for e in engines:
+                for which in ("first", "later"):
+                    for kind, (files, n) in r[e]["kinds"][which].items():
+                        print(f"| {name} | {e} | {which} | {kind} | {files:.1f} | {n:,.0f} |")
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=1))
     return 0

@@ -93,8 +93,11 @@ def check_index(out: Path, chunks: list[tuple[str, str]], sample: int = 12, seed
         assert (b.stat().st_size == rows * meta["code_bytes_b"]) if meta["code_bytes_b"] else not b.exists()
     assert not (out / "codes" / f"{meta['code_shards']}.bin").exists()
     assert sorted(os.listdir(out / "text")) == sorted(f"{k}.json" for k in range(len(meta["text_chunks"])))
-    for p, k in enumerate(meta["page_chunks"]):
-        assert (out / "vecs" / f"{p}.bin").stat().st_size == k * meta["dims"]
+    g = meta["vec_shard"]  # vecs/<k>.bin: chunks k x g onward, by chunk id whatever the pages
+    assert meta["vec_shards"] == math.ceil(n / g) and sorted(os.listdir(out / "vecs")) == sorted(
+        f"{k}.bin" for k in range(meta["vec_shards"]))
+    for k in range(meta["vec_shards"]):
+        assert (out / "vecs" / f"{k}.bin").stat().st_size == min(g, n - k * g) * meta["dims"]
     terms: dict[str, tuple] = {}
     for s in range(meta["term_shards"]):
         terms.update(decode_terms((out / "terms" / f"{s}.bin").read_bytes()))
@@ -142,7 +145,7 @@ def test_codes_shard_boundaries(n, small_model, tmp_path):
     """CODE_SHARD (4096) as shipped; also crosses TERM_SHARD_BYTES (one terms shard at 1 chunk, several here)."""
     from exporter.search import build as B
 
-    assert B.CODE_SHARD == 4096 and B.TERM_SHARD_BYTES == 4096
+    assert B.CODE_SHARD == 4096 and B.TERM_SHARD_BYTES == 512
     chunks = records_file(tmp_path / "r.jsonl", n)
     build(None, tmp_path / "ix", small_model, tmp_path / "r.jsonl")
     meta = check_index(tmp_path / "ix", chunks)
@@ -154,7 +157,7 @@ def test_terms_shard_boundary(small_model, tmp_path):
     from exporter.search import build as B
 
     seen = set()
-    for n in (1, 100, 200):
+    for n in (1, 8, 12, 16, 25):
         chunks = records_file(tmp_path / f"r{n}.jsonl", n)
         build(None, tmp_path / f"ix{n}", small_model, tmp_path / f"r{n}.jsonl")
         meta = check_index(tmp_path / f"ix{n}", chunks)
@@ -178,6 +181,7 @@ def test_property_random_chunk_counts(small_model, tmp_path, monkeypatch):
         monkeypatch.setattr(B, "BATCH", batch)
         monkeypatch.setattr(B, "CODE_SHARD", rng.choice([1, 2, 5, 64, 4096]))
         monkeypatch.setattr(B, "TERM_SHARD_BYTES", rng.choice([16, 100, 4096]))
+        monkeypatch.setattr(B, "VEC_SHARD", rng.choice([1, 1, 2, 3, 64]))
         if n <= 60 or rng.random() < 0.5:
             sizes, left = [], n
             while left:
@@ -359,7 +363,7 @@ def test_hostile_pages_are_warnings_or_pages(small_model, tmp_path, capfd):
         assert f"skipped {site / rel}:" in err, rel
     for rel in ("good.html", "oneline.html", "longtext.html", "deep.html", "hugeattr.html", "nul_late.html", "broken.html", "bom.html"):
         assert url_of(rel) in urls, rel
-    assert meta["chunks"] == sum(meta["page_chunks"]) and len(os.listdir(out / "vecs")) == meta["pages"]
+    assert meta["chunks"] == sum(meta["page_chunks"]) and len(os.listdir(out / "vecs")) == meta["vec_shards"]
     ix = SiteIndex(out)
     assert ix.search("swept wings drag", mode="keyword")[0]["url"] == "/good.html"
     for mode in ("hybrid", "semantic"):

@@ -93,6 +93,7 @@ def test_selector_picks_the_body_and_markdown_and_records(tmp_path):
 
 
 def test_index_layout_and_warnings(search_model, tmp_path, capfd):
+    from exporter.search import build
     from exporter.search.build import build_index
 
     site = make_site(tmp_path / "site")
@@ -116,14 +117,15 @@ def test_index_layout_and_warnings(search_model, tmp_path, capfd):
     from exporter.search.query import SiteIndex
 
     urls = sorted(SiteIndex(out).page(p)["url"] for p in range(meta["pages"]))
-    # the text shards: consecutive chunks, about 4 kB each, with the url and title of their pages
+    # the text shards: consecutive chunks, about TEXT_SHARD_BYTES each, with the url and title of their pages
     shards = [json.loads((out / "text" / f"{k}.json").read_text()) for k in range(len(meta["text_chunks"]))]
     assert [len(s["chunks"]) for s in shards] == meta["text_chunks"] and sum(meta["text_chunks"]) == meta["chunks"]
-    assert all(len(s["chunks"]) == 1 or len(json.dumps(s, ensure_ascii=False).encode()) <= 4096 + 200 for s in shards)
+    assert all(len(s["chunks"]) == 1 or len(json.dumps(s, ensure_ascii=False).encode()) <= build.TEXT_SHARD_BYTES + 200 for s in shards)
     ix = SiteIndex(out)  # a page that fits in a shard is never split: a hit's sub-results come with it
     assert all(len({ix.text_shard_of(c) for c in range(ix.first[p], ix.first[p + 1])}) == 1 for p in range(meta["pages"]))
     assert urls == ["/", "/broken.html", "/guide/", "/notes.md"]
-    assert (out / "vecs" / "2.bin").stat().st_size == 3 * meta["dims"]  # three chunks on the home page
+    assert meta["vec_shard"] == build.VEC_SHARD == 1 and meta["vec_shards"] == meta["chunks"]  # a vector a file
+    assert all((out / "vecs" / f"{c}.bin").stat().st_size == meta["dims"] for c in range(meta["chunks"]))
 
 
 def test_search_finds_and_marks(site_index):

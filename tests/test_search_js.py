@@ -155,6 +155,35 @@ def test_ranking_equals_python_in_node(cran_site, tmp_path):
         assert not bad and worst <= 1e-6
 
 
+def test_vectors_grouped_by_chunk_equal_python_in_node(cran_site, tmp_path, monkeypatch):
+    """vecs/<k>.bin holds vec_shard consecutive chunks whatever their pages: with 4 a file (shards that straddle pages,
+    a short last one) Python and the browser code read the same vectors and rank alike, and a re-scored candidate
+    costs its own shard only."""
+    from exporter.search import build as B
+    from exporter.search.query import SiteIndex
+
+    monkeypatch.setattr(B, "VEC_SHARD", 4)
+    out = tmp_path / "ix"
+    meta = B.build_index(cran_site, out, model=str(cran_site.parent / "model"), progress=False)
+    assert meta["vec_shard"] == 4 and meta["vec_shards"] == -(-meta["chunks"] // 4) and meta["chunks"] % 4 != 0
+    queries = [json.loads(ln)["text"] for ln in (DATA / "cranfield" / "queries.jsonl").read_text().splitlines()][:25]
+    (tmp_path / "q.json").write_text(json.dumps(queries))
+    ix = SiteIndex(out)
+    for mode in ("hybrid", "semantic"):
+        r = subprocess.run(["node", str(WEB / "scripts" / "search_node.mjs"), str(out), str(tmp_path / "q.json"), mode,
+                            "10"], capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr[-2000:]
+        js = [json.loads(ln) for ln in r.stdout.strip().split("\n")]
+        for q, a in zip(queries, js, strict=True):
+            seen = set(ix._vecs)
+            n0 = len(ix.files_read)
+            ranked, _ = ix.ranked_chunks(q, mode, 10)
+            read = {f for f in ix.files_read[n0:] if f.startswith("vecs/")}
+            assert read == {f"vecs/{c // 4}.bin" for c, _ in ranked} - {f"vecs/{k}.bin" for k in seen}, q
+            ok, diff = same(ix.search(q, 10, mode), a)
+            assert ok and diff <= 1e-6, (mode, q)
+
+
 FETCH_JS = """
 import { readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
@@ -182,7 +211,7 @@ process.stdout.write(JSON.stringify({ pre, after: log.splice(0), hits }));
 def test_a_query_fetches_its_terms_and_its_chunks_text(cran_site):
     """While a query is typed, the finished words' term shards are fetched (not the word being typed); the query then
     fetches its last terms' shards and the text shards of the chunks it shows (a hit and its sub-results), no page's
-    whole text: 10 results cost at most 10 x 4 text shards of about 4 kB."""
+    whole text: 10 results cost at most 10 x 4 text shards of about TEXT_SHARD_BYTES."""
     from exporter.search.analyze import Analyzer
     from exporter.search.store import shard_of
 

@@ -30,7 +30,7 @@ K1, B = 1.2, 0.75
 TITLE_WEIGHT = 1.0  # BM25F: a term in the page title counts this many times (docs/search.md)
 HEADING_WEIGHT = 1.0  # ... in the chunk's heading (4 helped on no set significantly: docs/search.md)
 PAGE_ALPHA = 0.0  # page score = best chunk + alpha x the sum of its other listed chunks (docs/search.md)
-TYPO_SHARD_BYTES = 4096  # target size of a typo side-table shard
+TYPO_SHARD_BYTES = 1024  # target size of a typo side-table shard (a misspelt word reads 3 to 5 of them)
 IDENTIFIER_WEIGHT = 0.5  # an identifier's whole term counts this much in a query (chosen on cranfield: docs/search.md)
 CHANGELOG_WEIGHT = 0.5  # keyword scores of a changelog page's chunks x this (is_changelog; chosen on dev sites)
 FUSION_WEIGHT = 1.0  # hybrid = bm25 / max bm25 + weight * cosine (tuned on cranfield and cisi, docs/search.md)
@@ -38,8 +38,9 @@ ADAPTED_FUSION_WEIGHT = 3.0  # ... in an --adapt index (leave-one-set-out over c
 RERANK = 20  # hybrid: chunks re-scored with their int8 vectors after the sign-code pass
 RERANK_SEMANTIC = 100  # semantic: the best sign-code chunks re-scored ...
 RERANK_SEMANTIC_KEYWORD = 20  # ... with the best keyword matches added to them (recall; the ranking stays cosine)
-TERM_SHARD_BYTES = 4096  # target size of a terms shard
-TEXT_SHARD_BYTES = 4096  # target size (UTF-8 JSON) of a text shard: the excerpt of a shown hit costs about this much
+TERM_SHARD_BYTES = 512  # target size of a terms shard: a query reads one a term (chosen by bytes a query: docs/search.md)
+TEXT_SHARD_BYTES = 2048  # target size (UTF-8 JSON) of a text shard: the excerpt of a shown hit costs about this much
+VEC_SHARD = 1  # chunks a vecs shard: a re-scored candidate reads only its own vector (docs/search.md)
 CODE_SHARD = 4096  # chunks a codes shard
 CODE_DIMS_A = 128  # sign bits of the first 128 dims rank hybrid candidates; semantic mode adds the other dims
 BATCH = 256  # chunks embedded at a time
@@ -284,7 +285,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
         analyzer_file = "analyzer.bin"
         (tmp / analyzer_file).write_bytes(table)
     text_out = _TextShards(tmp / "text")
-    (tmp / "vecs").mkdir()
+    vec_out = _VecShards(tmp / "vecs")
     post, codes, page_chunks = _Postings(), [], []
     title_terms: tuple[str, list[str]] = ("", [])
     batch: list[tuple[Page, list[str]]] = []
@@ -303,9 +304,9 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
             p = len(page_chunks)
             text_out.add_page(p, page.url, page.title, [
                 {"h": c.heading, "a": c.anchor, "t": c.text, **({"w": c.weight} if c.weight != 1 else {})} for c in page.chunks])
-            (tmp / "vecs" / f"{p}.bin").write_bytes(q8[at:at + len(page.chunks)].tobytes())
             at += len(page.chunks)
             page_chunks.append(len(page.chunks))
+        vec_out.add(q8)
         batch.clear()
 
     bar = _bar(progress, n_files)
@@ -329,6 +330,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
                 pending = 0
         flush()
         text_out.flush()
+        vec_out.flush()
     finally:
         bar.close()
     where.item = "the index's pieces"  # the pages are written: what follows writes terms and codes
@@ -349,7 +351,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
         "format": FORMAT, "version": VERSION, "model": "model/", "site_name": site_name, "analyzer": {**analyzer.spec(), "chartable": analyzer_file},
         "pages": len(page_chunks), "chunks": int(len(allcodes)), "terms": n_terms, "dims": dims,
         "code_dims_a": min(dims, 8 * split), "code_bytes": split, "code_bytes_b": int(allcodes.shape[1]) - split,
-        "code_shard": CODE_SHARD, "code_shards": n_code,
+        "code_shard": CODE_SHARD, "code_shards": n_code, "vec_shard": VEC_SHARD, "vec_shards": vec_out.count,
         "term_shards": term_shards, "typo_shards": typo_shards,
         "bm25": {"k1": K1, "b": B, "title_weight": post.weights[0], "heading_weight": post.weights[1]},
         "fusion": {"weight": ADAPTED_FUSION_WEIGHT if adapt is not None else FUSION_WEIGHT, "rerank": RERANK,
@@ -359,6 +361,33 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
     }
     (tmp / "index.json").write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
     return index
+
+
+class _VecShards:
+    """vecs/<k>.bin: the int8 vectors of chunks k x VEC_SHARD onward, VEC_SHARD of them (the last shard may hold fewer),
+    written as the batches stream by."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir()
+        self.count = 0
+        self.rest = np.zeros((0, 0), np.int8)
+
+    def add(self, q8: np.ndarray) -> None:
+        rows = np.concatenate([self.rest, q8]) if len(self.rest) else q8
+        full = len(rows) // VEC_SHARD * VEC_SHARD
+        for at in range(0, full, VEC_SHARD):
+            self._write(rows[at:at + VEC_SHARD])
+        self.rest = rows[full:]
+
+    def flush(self) -> None:
+        if len(self.rest):
+            self._write(self.rest)
+            self.rest = np.zeros((0, 0), np.int8)
+
+    def _write(self, rows: np.ndarray) -> None:
+        (self.folder / f"{self.count}.bin").write_bytes(np.ascontiguousarray(rows).tobytes())
+        self.count += 1
 
 
 class _TextShards:

@@ -182,11 +182,11 @@ class SiteIndex:
         got = [self.chunk(c) for c in range(a, b)]
         return {"url": got[0][0], "title": got[0][1], "chunks": [ch for _, _, ch in got]}
 
-    def vectors(self, p: int) -> np.ndarray:
-        """The int8 vectors of page p's chunks, one after the other."""
-        if p not in self._vecs:
-            self._vecs[p] = np.frombuffer(self._read(f"vecs/{p}.bin"), dtype=np.int8)
-        return self._vecs[p]
+    def vectors(self, k: int) -> np.ndarray:
+        """The int8 vectors of vecs shard k's chunks (k x vec_shard onward), one after the other."""
+        if k not in self._vecs:
+            self._vecs[k] = np.frombuffer(self._read(f"vecs/{k}.bin"), dtype=np.int8)
+        return self._vecs[k]
 
     def embed(self, text: str) -> np.ndarray:
         if self._model is None:
@@ -258,9 +258,12 @@ class SiteIndex:
         return acc / (norm * np.sqrt(d))
 
     def exact_cosine(self, q: np.ndarray, chunk: int) -> float:
-        p = int(self.page_of[chunk])
-        d = self.meta["dims"]
-        v = self.vectors(p)[(chunk - int(self.first[p])) * d:(chunk - int(self.first[p]) + 1) * d].astype(np.float64)
+        d, g = self.meta["dims"], int(self.meta["vec_shard"])
+        at = (chunk % g) * d
+        v = self.vectors(chunk // g)[at:at + d]
+        if len(v) != d:
+            raise EdgembedError(f"corrupt search index {self.folder}: vecs/{chunk // g}.bin lacks chunk {chunk}")
+        v = v.astype(np.float64)
         q = q.astype(np.float64)
         dot = qq = vv = 0.0
         for a, b in zip(q.tolist(), v.tolist()):  # one order, float64, like the browser

@@ -15,7 +15,9 @@
   page that has a chunk in the shard. A page that fits in a shard is never split; a longer one is, and each of its
   shards carries its outline ``[[heading, anchor], ...]`` (all its chunks). A shown hit costs the shard of its chunk,
   not the whole page's text, and its sub-results nothing more.
-- ``vecs/<p>.bin``: page p's chunks' vectors, int8 (max |x| -> 127), ``dims`` bytes each, one after the other.
+- ``vecs/<k>.bin``: the vectors of chunks k x ``vec_shard`` onward (``vec_shard`` of them, the last shard may hold
+  fewer), int8 (max |x| -> 127), ``dims`` bytes each, one after the other. Grouped by chunk, not by page: a
+  re-scored candidate costs its own vector (plus the file's headers), not every vector of a long page.
 All integers are unsigned LEB128 varints unless said otherwise."""
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import numpy as np
 
 from exporter.errors import EdgembedError
 
-FORMAT, VERSION = "edgembed-search", 3  # index.json's "format" and "version" (docs/format.md)
+FORMAT, VERSION = "edgembed-search", 4  # index.json's "format" and "version" (docs/format.md)
 TERMS_MAGIC = b"EMT2"
 TYPO_MAGIC = b"EMV1"
 

@@ -6,7 +6,7 @@
 //
 // A query fetches its terms' shards (keyword results need nothing else), then, for hybrid and semantic modes, the
 // sign codes of all chunks (16 bytes a chunk for hybrid, 32 for semantic at 256 dims; one file per 4,096 chunks,
-// fetched once), the int8 vectors of the chunks it re-scores and the text shards of the chunks it shows (~4 kB each,
+// fetched once), the int8 vectors of the chunks it re-scores (vecs/<k>.bin, by chunk) and the text shards of the chunks it shows (~2 kB each,
 // text/<k>.json: the chunk's own text, not its page's). The model (the export in model/) loads in the background through edgembed.mjs's load().
 // The ranking is exporter/search/query.py's, step for step, with the same float64 sums in the same order.
 import { createAnalyzer } from "./search_text.mjs";
@@ -16,7 +16,7 @@ const EXCERPT_WORDS = 30;
 const SUB_RESULTS = 3;
 const TERMS_MAGIC = [0x45, 0x4d, 0x54, 0x32]; // "EMT2"
 const TYPO_MAGIC = [0x45, 0x4d, 0x56, 0x31]; // "EMV1"
-export const VERSION = 3;
+export const VERSION = 4;
 const TYPO_MIN = 4; // shorter query terms are never corrected
 const TYPO_TWO = 8; // from this length on, edit distance 2
 const CONNECTORS = /[_.:-]/u;
@@ -225,7 +225,7 @@ export class SiteSearch {
       throw new Error(`corrupt search index: its text shards hold ${this.textFirst[this.textFirst.length - 1]} chunks of ${meta.chunks}`);
     }
     this.texts = new Map(); // text shard -> Promise<object>
-    this.vecs = new Map(); // page -> Promise<Int8Array>
+    this.vecs = new Map(); // vecs shard -> Promise<Int8Array>
     this.planes = new Map(); // "a" | "b" -> Promise<Uint8Array>
     this.model = null; // Promise<Embedder>
     this.stats = { requests: 0 };
@@ -326,10 +326,14 @@ export class SiteSearch {
     return [page[0], page[1], ch];
   }
 
-  /** The int8 vectors of page p's chunks, one after the other. */
-  vectors(p) {
-    if (!this.vecs.has(p)) this.vecs.set(p, this.get(`vecs/${p}.bin`, "bytes").then((b) => new Int8Array(b)));
-    return this.vecs.get(p);
+  /** The int8 vectors of vecs shard k's chunks (k x vec_shard onward), one after the other. */
+  vectors(k) {
+    if (!this.vecs.has(k)) {
+      const got = this.get(`vecs/${k}.bin`, "bytes").then((b) => new Int8Array(b));
+      this.vecs.set(k, got);
+      got.catch(() => { if (this.vecs.get(k) === got) this.vecs.delete(k); }); // a later query tries again
+    }
+    return this.vecs.get(k);
   }
 
   /** Sign codes of every chunk: plane "a" (the first code_dims_a dims) or "b" (the others), fetched once. */
@@ -427,9 +431,9 @@ export class SiteSearch {
   }
 
   async exactCosine(q, c) {
-    const p = this.pageOf[c];
-    const d = this.meta.dims, at = (c - this.first[p]) * d;
-    const v = (await this.vectors(p)).subarray(at, at + d);
+    const d = this.meta.dims, g = this.meta.vec_shard, k = Math.floor(c / g), at = (c % g) * d;
+    const v = (await this.vectors(k)).subarray(at, at + d);
+    if (v.length !== d) throw new Error(`corrupt search index: vecs/${k}.bin lacks chunk ${c}`);
     let dot = 0, qq = 0, vv = 0;
     for (let j = 0; j < v.length; j++) {
       dot += q[j] * v[j];

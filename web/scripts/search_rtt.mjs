@@ -7,7 +7,8 @@
 // the page's and its workers').
 //   node web/scripts/search_rtt.mjs JOB.json OUT.json
 // JOB: {chromium, timeoutMs, keyMs, visits: [{name, engine: "edgembed" | "pagefind", url, profile, queries}]}
-// OUT: {visits: [{name, loadMs, queries: [{query, keywordMs, finalMs, bytes, firstBytes?, requests}], errors}]}
+// OUT: {visits: [{name, loadMs, queries: [{query, keywordMs, finalMs, bytes, wire: [[path, bytes]], firstBytes?, firstWire?,
+//   requests}], errors}]} (firstBytes, firstWire: the first query, everything since navigation)
 import { writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { ARGS, readJob, watchedPage } from "./chromium.mjs";
@@ -86,7 +87,10 @@ async function visit(browser, v) {
       await page.waitForTimeout(v.settleMs ?? 300); // late fetches of this query (prefetched fragments) count too
       const after = await since(got.t0);
       got.bytes = after.reduce((a, [, , n]) => a + n, 0);
-      if (rep.queries.length === 0) got.firstBytes = wire.reduce((a, [, , n]) => a + n, 0); // everything since navigation
+      if (rep.queries.length === 0) { // everything since navigation
+        got.firstBytes = wire.reduce((a, [, , n]) => a + n, 0);
+        got.firstWire = wire.map(([, path, n]) => [path, n]);
+      }
       got.requests = await page.evaluate((t) => performance.getEntriesByType("resource").filter((e) => e.startTime >= t - 0.5)
         .map((e) => [new URL(e.name).pathname, e.transferSize, Math.round(e.startTime - t), Math.round(e.responseEnd - t)]), got.t0);
       got.wire = after.map(([, path, n]) => [path, n]);
