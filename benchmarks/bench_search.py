@@ -36,6 +36,7 @@ from search_site import beir_site, write_site  # noqa: E402
 
 PAGEFIND = ROOT / "web" / "node_modules" / ".bin" / "pagefind"
 BROWSER_QUERIES = 11
+SEED = 0  # paired bootstrap of hybrid and keyword against bm25s
 
 
 def metrics(ranked: list[list[str]], data) -> dict:
@@ -48,7 +49,15 @@ def metrics(ranked: list[list[str]], data) -> dict:
         ideal = sorted((g for g in rel.values() if g > 0), reverse=True)[:10]
         nd.append(float(np.dot(gains, disc[: len(gains)])) / float(np.dot(ideal, disc[: len(ideal)])))
         rc.append(sum(1 for d in r[:100] if rel.get(d, 0) > 0) / sum(1 for g in rel.values() if g > 0))
-    return {"ndcg@10": float(np.mean(nd)), "recall@100": float(np.mean(rc)), "empty": empty, "queries": len(ranked)}
+    return {"ndcg@10": float(np.mean(nd)), "recall@100": float(np.mean(rc)), "empty": empty, "queries": len(ranked),
+            "per_query_ndcg@10": nd}
+
+
+def paired(a: list[float], b: list[float], seed: int = SEED, n: int = 10000) -> dict:
+    """Mean of a - b over queries with its paired bootstrap 95 % interval (N resamples, SEED)."""
+    d = np.asarray(a) - np.asarray(b)
+    means = d[np.random.default_rng(seed).integers(0, len(d), size=(n, len(d)))].mean(1)
+    return {"diff": float(d.mean()), "lo": float(np.quantile(means, 0.025)), "hi": float(np.quantile(means, 0.975)), "seed": seed}
 
 
 def content_words(q: str, analyzer, n: int = 3) -> str:
@@ -148,7 +157,8 @@ def run_dataset(name: str, export: Path, work: Path, browser: bool) -> dict:
         r10 = [[urls[h["url"]] for h in ix.search(q, 10, mode, excerpts=False)] for q in data.query_texts]
         r100 = [[urls[h["url"]] for h in ix.search(q, 100, mode, excerpts=False)] for q in data.query_texts]
         m10, m100 = metrics(r10, data), metrics(r100, data)
-        out[f"edgembed_{mode}"] = {"ndcg@10": m10["ndcg@10"], "recall@100": m100["recall@100"], "empty": m10["empty"]}
+        out[f"edgembed_{mode}"] = {"ndcg@10": m10["ndcg@10"], "recall@100": m100["recall@100"], "empty": m10["empty"],
+                                   "minus_bm25s": paired(m10["per_query_ndcg@10"], out["bm25s"]["per_query_ndcg@10"])}
         rs = [[urls[h["url"]] for h in ix.search(q, 10, mode, excerpts=False)] for q in short]
         out[f"edgembed_{mode}_3words"] = metrics(rs, data)
     if not browser:
@@ -265,6 +275,11 @@ def report(res: list[dict]) -> None:
             m, m3 = r[k], r.get(k3) if k3 else None
             short = f"{m3['ndcg@10']:.4f} | {m3['recall@100']:.4f}" if m3 else "| "
             print(f"| {r['dataset']} | {label} | {m['ndcg@10']:.4f} | {m['recall@100']:.4f} | {m.get('empty', 0)} | {short} |")
+        for mode in ("keyword", "hybrid"):
+            c = r.get(f"edgembed_{mode}", {}).get("minus_bm25s")
+            if c:
+                print(f"{r['dataset']}: {mode} - bm25s NDCG@10 {c['diff']:+.4f} [{c['lo']:+.4f}, {c['hi']:+.4f}] (paired bootstrap "
+                      f"95 %, 10,000 resamples, seed {c['seed']}); ratio {r[f'edgembed_{mode}']['ndcg@10'] / r['bm25s']['ndcg@10']:.3f}")
         if "pagefind" in r:
             h, pf, b = r["edgembed_hybrid"]["ndcg@10"], r["pagefind"]["ndcg@10"], r["bm25s"]["ndcg@10"]
             print(f"\n{r['dataset']}: hybrid / bm25s NDCG@10 = {h / b:.3f}; hybrid / Pagefind = {h / max(pf, 1e-9):.1f}x; "

@@ -174,12 +174,15 @@ def test_vectors_grouped_by_chunk_equal_python_in_node(cran_site, tmp_path, monk
                             "10"], capture_output=True, text=True, timeout=600)
         assert r.returncode == 0, r.stderr[-2000:]
         js = [json.loads(ln) for ln in r.stdout.strip().split("\n")]
+        fusion = dict(ix.meta["fusion"])
         for q, a in zip(queries, js, strict=True):
+            ix.meta["fusion"] = {**fusion, "feedback_docs": 0}  # one pass: the vectors read are its candidates'
             seen = set(ix._vecs)
             n0 = len(ix.files_read)
             ranked, _ = ix.ranked_chunks(q, mode, 10)
             read = {f for f in ix.files_read[n0:] if f.startswith("vecs/")}
             assert read == {f"vecs/{c // 4}.bin" for c, _ in ranked} - {f"vecs/{k}.bin" for k in seen}, q
+            ix.meta["fusion"] = fusion
             ok, diff = same(ix.search(q, 10, mode), a)
             assert ok and diff <= 1e-6, (mode, q)
 

@@ -289,3 +289,45 @@ def test_js_ranks_as_python(rank_site, tmp_path, alpha, iw):
                    [[h[k] for k in keys] + [[(s["url"], s["heading"]) for s in h["sub_results"]]] for h in got], (mode, q)
             assert all(abs(a["score"] - b["score"]) <= 1e-6 for a, b in zip(want, got)), (mode, q)
         assert len(js) == len(QUERIES)
+
+
+def test_feedback_terms_by_weight():
+    """Keyword feedback's term weights: the mean over the feedback chunks of the term's share of each chunk's terms,
+    most first, ties by code point (Python's str order, also in JS: UTF-16 order would put U+1D51E before U+FF5A)."""
+    from exporter.search.query import feedback_weights
+
+    lists = [["b", "a", "b"], ["c", "a"], [], ["\U0001d51e", "\uff5a"]]
+    got = feedback_weights(lists)
+    assert [t for t, _ in got] == ["a", "b", "c", "\uff5a", "\U0001d51e"]
+    assert got[0][1] == pytest.approx((1 / 3 + 1 / 2) / 4) and got[1][1] == pytest.approx(2 / 3 / 4)
+    if node_marks()[0].args[0]:
+        return
+    script = ("import { readFileSync } from 'node:fs'; const job = JSON.parse(readFileSync(0, 'utf8'));"
+              "const { feedbackWeights } = await import(job.module);"
+              "process.stdout.write(JSON.stringify(feedbackWeights(job.lists)));")
+    r = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, cwd=WEB, timeout=120,
+                       input=json.dumps({"module": (WEB / "runtime" / "search.mjs").as_uri(), "lists": lists}))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert [tuple(x) for x in json.loads(r.stdout)] == got
+
+
+def test_feedback_lifts_chunks_sharing_the_best_chunks_terms(rank_site):
+    """Hybrid keyword feedback: the terms of the first pass's best chunk ("gunicorn" finds the servers section) are
+    added to the query, so the proxy section (it shares "workers") rises; a chunk sharing none of them keeps its
+    score; an index without the settings (built before them) ranks in one pass."""
+    from exporter.search.query import SiteIndex
+
+    ix = SiteIndex(rank_site)
+    fusion = dict(ix.meta["fusion"])
+    assert fusion["feedback_docs"] > 0 and fusion["feedback_terms"] > 0 and fusion["feedback_weight"] > 0
+    ix.meta["fusion"] = {**fusion, "feedback_docs": 0}
+    off = dict(ix.ranked_chunks("gunicorn", "hybrid", 20)[0])
+    ix.meta["fusion"] = {k: v for k, v in fusion.items() if not k.startswith("feedback_")}
+    assert dict(ix.ranked_chunks("gunicorn", "hybrid", 20)[0]) == off
+    ix.meta["fusion"] = {**fusion, "feedback_docs": 1, "feedback_terms": 8, "feedback_weight": 0.5}
+    ranked = ix.ranked_chunks("gunicorn", "hybrid", 20)[0]
+    on = dict(ranked)
+    chunk = {ix.chunk(c)[2]["a"]: c for c in range(ix.meta["chunks"])}
+    assert ranked[0][0] == chunk["servers"]
+    assert on[chunk["proxy"]] > off[chunk["proxy"]] + 0.1
+    assert on[chunk["how"]] == pytest.approx(off[chunk["how"]], abs=1e-12)

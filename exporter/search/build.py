@@ -35,6 +35,9 @@ IDENTIFIER_WEIGHT = 0.5  # an identifier's whole term counts this much in a quer
 CHANGELOG_WEIGHT = 0.5  # keyword scores of a changelog page's chunks x this (is_changelog; chosen on dev sites)
 FUSION_WEIGHT = 1.0  # hybrid = bm25 / max bm25 + weight * cosine (tuned on cranfield and cisi, docs/search.md)
 ADAPTED_FUSION_WEIGHT = 3.0  # ... in an --adapt index (leave-one-set-out over cranfield, cisi, 6 sites: docs/search.md)
+FEEDBACK_DOCS = 10  # hybrid keyword feedback (RM3-like, query.py): terms from the first pass's best 10 chunks ...
+FEEDBACK_TERMS = 3  # ... the 3 of most weight ...
+FEEDBACK_WEIGHT = 0.5  # ... added at half the best keyword score (chosen leave-one-set-out: docs/search.md)
 RERANK = 20  # hybrid: chunks re-scored with their int8 vectors after the sign-code pass
 RERANK_SEMANTIC = 100  # semantic: the best sign-code chunks re-scored ...
 RERANK_SEMANTIC_KEYWORD = 20  # ... with the best keyword matches added to them (recall; the ranking stays cosine)
@@ -50,15 +53,18 @@ JS_FILES = ("search.mjs", "search_text.mjs", "search_stem.mjs", "search_ui.mjs")
 
 CHANGELOG_TITLE = re.compile(r"^\W*(change ?logs?|changes|release notes|release history|history|news|what'?s new|"
                              r"upgrad(e|ing))\b", re.IGNORECASE)  # the title starts with one
+AMBIGUOUS_TITLE = re.compile(r"^\W*(history|news)\b", re.IGNORECASE)  # a project's story, or its releases
+VERSION_IN = re.compile(r"(^|[^\w.])v?\d+\.\d+")  # "pytest 2.0.0 (2010-11-20)", "v0.35"
 VERSION_HEAD = re.compile(r"^\W*(v(ersion)?\s*)?\d+\.\d+")  # "2.28.1 (2022-06-29)", "v0.35.0", "Version 3.1"
 
 
 def is_changelog(title: str, headings: list[str]) -> bool:
-    """A changelog, release-notes or upgrade-guide page: by its title, or by its sections (at least 3 headed ones, half
-    of them or more headed by a version number)."""
-    if CHANGELOG_TITLE.search(title):
-        return True
+    """A changelog, release-notes or upgrade-guide page: by its title (a title of "History" or "News" alone only with
+    a version number in a heading: pytest's "History" is about the project), or by its sections (at least 3 headed
+    ones, half of them or more headed by a version number)."""
     headed = [h for h in headings if h]
+    if CHANGELOG_TITLE.search(title):
+        return not AMBIGUOUS_TITLE.search(title) or any(VERSION_IN.search(h) for h in headed)
     return len(headed) >= 3 and 2 * sum(bool(VERSION_HEAD.match(h)) for h in headed) >= len(headed)
 
 
@@ -356,7 +362,8 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
         "bm25": {"k1": K1, "b": B, "title_weight": post.weights[0], "heading_weight": post.weights[1]},
         "fusion": {"weight": ADAPTED_FUSION_WEIGHT if adapt is not None else FUSION_WEIGHT, "rerank": RERANK,
                    "rerank_semantic": RERANK_SEMANTIC, "rerank_semantic_keyword": RERANK_SEMANTIC_KEYWORD,
-                   "page_alpha": PAGE_ALPHA, "identifier_weight": IDENTIFIER_WEIGHT},
+                   "page_alpha": PAGE_ALPHA, "identifier_weight": IDENTIFIER_WEIGHT, "feedback_docs": FEEDBACK_DOCS,
+                   "feedback_terms": FEEDBACK_TERMS, "feedback_weight": FEEDBACK_WEIGHT},
         "page_chunks": page_chunks, "text_chunks": text_out.counts,
     }
     (tmp / "index.json").write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")

@@ -13,6 +13,10 @@
    are scored again with their int8 vectors (exact cosine), from their pages' fragments, and sorted. semantic
    re-scores the best `rerank_semantic` sign-code chunks plus the best `rerank_semantic_keyword` keyword matches
    (more recall for the same bytes; the score is the cosine alone).
+   hybrid then feeds back (``feedback``, RM3-like): the ``feedback_terms`` terms of most weight in the best
+   ``feedback_docs`` chunks' heading and text (feedback_weights) are added to the keyword scores (their weighted sum
+   scaled to ``feedback_weight`` x the best keyword score), and the sign-code pass and the re-scoring run again with
+   them (the first pass's vectors are kept; new candidates fetch theirs).
 4. Chunks are grouped by page: a page scores its best chunk plus ``page_alpha`` x the sum of its other chunks' scores
    (those above 0); its other chunks become sub-results, best first.
 5. Excerpts, down the list: a hit shows its best chunk's window of most query terms whose text is not within an
@@ -284,10 +288,11 @@ class SiteIndex:
             order = hit[np.lexsort((hit, -lex[hit]))]
             return [(int(c), float(lex[c])) for c in order], qterms
         q = self.embed(query)
-        approx = self.code_scores(q, "a" if mode == "hybrid" else "ab")
+        approx = codes = self.code_scores(q, "a" if mode == "hybrid" else "ab")
         fusion = self.meta["fusion"]
         w = float(fusion["weight"])
         base = np.zeros_like(approx)
+        top = 0.0
         if mode == "hybrid":
             lex = self.keyword_scores(qterms)
             top = float(lex.max()) if len(lex) else 0.0
@@ -307,7 +312,43 @@ class SiteIndex:
             cand = np.concatenate([cand, best[~np.isin(best, cand)]])
         exact = [(int(c), float(base[c] + (w if mode == "hybrid" else 1.0) * self.exact_cosine(q, int(c)))) for c in cand]
         exact.sort(key=lambda x: (-x[1], x[0]))
+        if mode == "hybrid" and top > 0:
+            again = self.feedback(lex, top, exact)
+            if again is not None:  # the hybrid pass again with the expanded keyword scores
+                base = again
+                fused = base + w * codes
+                cand = idx[np.lexsort((idx, -fused))][:depth]
+                exact = [(int(c), float(base[c] + w * self.exact_cosine(q, int(c)))) for c in cand]
+                exact.sort(key=lambda x: (-x[1], x[0]))
         return exact, qterms
+
+    def feedback(self, lex: np.ndarray, top: float, first: list[tuple[int, float]]) -> np.ndarray | None:
+        """Keyword pseudo-relevance feedback (RM3-like): the ``feedback_terms`` terms of most weight in the first
+        pass's best ``feedback_docs`` chunks (feedback_weights), their keyword scores summed by weight and scaled
+        so that the best chunk's sum is ``feedback_weight`` x the best keyword score, added to the query's; the new
+        scores / their maximum, or None (no feedback: settings 0, or no chunk holds a chosen term)."""
+        fusion = self.meta["fusion"]
+        k, m, lam = int(fusion.get("feedback_docs", 0)), int(fusion.get("feedback_terms", 0)), float(fusion.get("feedback_weight", 0))
+        if k <= 0 or m <= 0 or lam <= 0:
+            return None
+        lists = []
+        for c, _ in first[:k]:
+            ch = self.chunk(c)[2]
+            lists.append([t for t in self.analyzer.terms(ch["h"] + " " + ch["t"]) if t not in self.analyzer.weak])
+        chosen = feedback_weights(lists)[:m]
+        tot = 0.0
+        for _, x in chosen:
+            tot += x
+        add = np.zeros_like(lex)
+        for t, x in chosen:
+            ids, sc = self.postings(t)
+            if ids:
+                add[np.asarray(ids)] += (x / tot) * np.asarray(sc, dtype=np.float64)
+        amax = float(add.max()) if len(add) else 0.0
+        if amax <= 0:
+            return None
+        lex2 = lex + (lam * top / amax) * add
+        return lex2 / float(lex2.max())
 
     def search(self, query: str, limit: int = 10, mode: str = "hybrid", excerpts: bool = True) -> list[dict]:
         """Pages best first: url, title, heading, excerpt (HTML, matched words in <mark>), score, sub_results.
@@ -361,6 +402,23 @@ class SiteIndex:
 
         return {"url": page_url, "title": title, "heading": ch["h"], "anchor_url": best_url, "excerpt": None,
                 "text": ch["t"], "score": score, "sub_results": [sub(c, s) for c, s in hits[1:1 + SUB_RESULTS]]}
+
+
+def feedback_weights(lists: list[list[str]]) -> list[tuple[str, float]]:
+    """Terms of the feedback chunks (each a list of terms) by weight, most first (then by term): the mean over the
+    chunks of the term's share of the chunk's terms (relevance model 1 with the chunks equally likely), summed chunk
+    by chunk in first-appearance order (the browser's order)."""
+    wt: dict[str, float] = {}
+    n = len(lists)
+    for terms in lists:
+        if not terms:
+            continue
+        counts: dict[str, int] = {}
+        for t in terms:
+            counts[t] = counts.get(t, 0) + 1
+        for t, f in counts.items():
+            wt[t] = wt.get(t, 0.0) + f / len(terms) / n
+    return sorted(wt.items(), key=lambda x: (-x[1], x[0]))
 
 
 def _best_window(marks: list[bool], lo: int, hi: int, size: int) -> tuple[int, int]:

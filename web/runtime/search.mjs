@@ -155,6 +155,30 @@ export function freshExcerpt(text, qterms, analyzer, shown, size = EXCERPT_WORDS
   return [null, first];
 }
 
+/** Code-point order of two strings (Python's str order: UTF-16 order differs above U+FFFF). */
+function cmpCodePoints(a, b) {
+  const x = [...a], y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return x[i].codePointAt(0) - y[i].codePointAt(0);
+  }
+  return x.length - y.length;
+}
+
+/**
+ * Terms of the feedback chunks (each a list of terms) by weight, most first, then by term: the mean over the chunks
+ * of the term's share of the chunk's terms (query.py's feedback_weights, summed in the same order).
+ */
+export function feedbackWeights(lists) {
+  const wt = new Map(), n = lists.length;
+  for (const terms of lists) {
+    if (!terms.length) continue;
+    const counts = new Map();
+    for (const t of terms) counts.set(t, (counts.get(t) ?? 0) + 1);
+    for (const [t, f] of counts) wt.set(t, (wt.get(t) ?? 0) + f / terms.length / n);
+  }
+  return [...wt].sort((a, b) => b[1] - a[1] || cmpCodePoints(a[0], b[0]));
+}
+
 /** Order of chunk ids by score descending, ties by id. */
 function byScore(ids, score) {
   return ids.sort((a, b) => score[b] - score[a] || a - b);
@@ -462,10 +486,10 @@ export class SiteSearch {
     const q = Float64Array.from(q32);
     const approx = this.codeScores(q, planes, { a, b });
     const w = Number(this.meta.fusion.weight);
-    const base = new Float64Array(approx.length);
-    let depth;
+    let base = new Float64Array(approx.length);
+    const codes = mode === "hybrid" ? Float64Array.from(approx) : null; // the sign-code scores, for a second pass
+    let depth, top = 0;
     if (mode === "hybrid") {
-      let top = 0;
       for (let c = 0; c < lex.length; c++) if (lex[c] > top) top = lex[c];
       if (top > 0) for (let c = 0; c < lex.length; c++) base[c] = lex[c] / top;
       for (let c = 0; c < approx.length; c++) approx[c] = base[c] + w * approx[c];
@@ -483,9 +507,57 @@ export class SiteSearch {
     // the chunks shown are most likely the best candidates: fetch their text while the vectors arrive
     for (const c of cand.slice(0, limit)) this.textShard(this.textShardOf(c)).catch(() => {});
     const mult = mode === "hybrid" ? w : 1.0;
-    const exact = await Promise.all(cand.map(async (c) => [c, base[c] + mult * (await this.exactCosine(q, c))]));
+    let exact = await Promise.all(cand.map(async (c) => [c, base[c] + mult * (await this.exactCosine(q, c))]));
     exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    if (mode === "hybrid" && top > 0) {
+      const again = await this.feedback(lex, top, exact);
+      if (again !== null) { // the hybrid pass again with the expanded keyword scores
+        base = again;
+        for (let c = 0; c < codes.length; c++) codes[c] = base[c] + w * codes[c];
+        const cand2 = topK(codes, depth);
+        for (const c of cand2.slice(0, limit)) this.textShard(this.textShardOf(c)).catch(() => {});
+        exact = await Promise.all(cand2.map(async (c) => [c, base[c] + w * (await this.exactCosine(q, c))]));
+        exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+      }
+    }
     return [exact, qterms];
+  }
+
+  /**
+   * Keyword pseudo-relevance feedback (RM3-like, query.py's SiteIndex.feedback): the feedback_terms terms of most
+   * weight in the first pass's best feedback_docs chunks, their keyword scores summed by weight and scaled so that
+   * the best chunk's sum is feedback_weight x the best keyword score, added to the query's. The new scores / their
+   * maximum, or null (no feedback).
+   */
+  async feedback(lex, top, first) {
+    const f = this.meta.fusion;
+    const k = Number(f.feedback_docs ?? 0), m = Number(f.feedback_terms ?? 0), lam = Number(f.feedback_weight ?? 0);
+    if (!(k > 0 && m > 0 && lam > 0)) return null;
+    const chunks = await Promise.all(first.slice(0, k).map(([c]) => this.chunk(c)));
+    const weak = this.analyzer.weak;
+    const lists = chunks.map(([, , ch]) => this.analyzer.terms(ch.h + " " + ch.t).filter((t) => !weak.has(t)));
+    const chosen = feedbackWeights(lists).slice(0, m);
+    let tot = 0;
+    for (const [, x] of chosen) tot += x;
+    const posts = await Promise.all(chosen.map(([t]) => this.postings(t)));
+    const add = new Float64Array(lex.length);
+    chosen.forEach(([, x], i) => {
+      const p = posts[i];
+      if (!p) return;
+      const g = x / tot;
+      for (let j = 0; j < p.ids.length; j++) add[p.ids[j]] += g * p.sc[j];
+    });
+    let amax = 0;
+    for (let c = 0; c < add.length; c++) if (add[c] > amax) amax = add[c];
+    if (!(amax > 0)) return null;
+    const g = (lam * top) / amax, out = new Float64Array(lex.length);
+    let max = 0;
+    for (let c = 0; c < lex.length; c++) {
+      out[c] = lex[c] + g * add[c];
+      if (out[c] > max) max = out[c];
+    }
+    for (let c = 0; c < out.length; c++) out[c] /= max;
+    return out;
   }
 
   /**
