@@ -87,8 +87,12 @@ def test_identifier_ranks_whole_match_first(rank_site):
 def test_changelog_pages_recognised():
     from exporter.search.build import is_changelog
 
-    for title in ("Changelog", "Release Notes", "Release history", "What's new in 3.0", "Upgrading from 8.x", "News"):
+    for title in ("Changelog", "Release Notes", "Release history", "What's new in 3.0", "Upgrading from 8.x"):
         assert is_changelog(title, []), title
+    # "History" / "News" alone: a changelog only with a version in a heading (pytest's History is the project's story)
+    assert is_changelog("History", ["pytest 2.0.0 (2010-11-20)"]) and is_changelog("News", ["Release 1.2", "v1.1"])
+    for title in ("History", "News"):
+        assert not is_changelog(title, []) and not is_changelog(title, ["Origins", "Moving to GitHub in 2015"]), title
     for title in ("Settings", "Tracking changes in your files", "Deployment", "Migrating from Flask"):
         assert not is_changelog(title, ["Intro", "Usage", "API"]), title
     versions = ["GitHub", "dev", "2.28.1 (2022-06-29)", "2.28.0 (2022-06-09)", "v2.27.1", "Version 2.27"]
@@ -329,5 +333,5 @@ def test_feedback_lifts_chunks_sharing_the_best_chunks_terms(rank_site):
     on = dict(ranked)
     chunk = {ix.chunk(c)[2]["a"]: c for c in range(ix.meta["chunks"])}
     assert ranked[0][0] == chunk["servers"]
-    assert on[chunk["proxy"]] > off[chunk["proxy"]] + 0.1
+    assert on[chunk["proxy"]] > off[chunk["proxy"]] + 0.01
     assert on[chunk["how"]] == pytest.approx(off[chunk["how"]], abs=1e-12)
