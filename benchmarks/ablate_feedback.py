@@ -3,7 +3,12 @@ their hand-written questions, as bench_sites.py scores them) and any cranfield /
 adapted one (``edgembed index --adapt``). Paired bootstrap 95 % intervals of on − off (seed printed). Feedback off =
 ``index.json``'s ``fusion.feedback_docs`` 0, what an index built before the setting does.
 
-    python3 benchmarks/ablate_feedback.py [--work DIR] [--sites a,b] [--beir cranfield=INDEX --beir cisi=INDEX]"""
+    python3 benchmarks/ablate_feedback.py [--work DIR] [--sites a,b] [--beir cranfield=INDEX --beir cisi=INDEX]
+    python3 benchmarks/ablate_feedback.py --bytes NAME=INDEX [--bytes ...]
+
+--bytes: what feedback adds to a visit's index pieces (as shard_bytes.py prices them: gzip for JSON, 300 bytes of
+headers a file; the model's rows are not counted, feedback fetches none): the site's first 6 natural-language
+questions (bench_site_rtt.py's visit) searched in hybrid mode by one SiteIndex, with and without feedback."""
 
 from __future__ import annotations
 
@@ -35,6 +40,38 @@ def on_off(ix, score) -> tuple[np.ndarray, np.ndarray]:
     return on, off
 
 
+def visit_bytes(specs: list[str]) -> int:
+    from bench_site_rtt import queries_of
+    from shard_bytes import wire
+
+    from exporter.search import build as B
+    from exporter.search.query import SiteIndex
+
+    for spec in specs:
+        name, folder = spec.split("=", 1)
+        qs = queries_of(name, 6)
+        got = {}
+        for label, docs in (("on", B.FEEDBACK_DOCS), ("off", 0)):
+            ix = SiteIndex(folder)  # an index built before the settings gets build.py's
+            ix.meta["fusion"] = {"feedback_terms": B.FEEDBACK_TERMS, "feedback_weight": B.FEEDBACK_WEIGHT, **ix.meta["fusion"],
+                                 "feedback_docs": docs}
+            per, kinds = [], {}
+            for i, q in enumerate(qs):
+                n0 = len(ix.files_read)
+                ix.search(q, 10, "hybrid")
+                per.append((sum(wire(Path(folder) / f) for f in ix.files_read[n0:]), len(ix.files_read) - n0))
+                for f in ix.files_read[n0:]:
+                    if i > 0:
+                        kinds[f.split("/")[0]] = kinds.get(f.split("/")[0], 0) + wire(Path(folder) / f) / (len(qs) - 1)
+            got[label], got[label + " kinds"] = per, kinds
+        on, off = got["on"], got["off"]
+        extra = {k: round(v - got["off kinds"].get(k, 0)) for k, v in got["on kinds"].items()}
+        print(f"{name}: first question {off[0][0]:,} -> {on[0][0]:,} bytes ({off[0][1]} -> {on[0][1]} files); later "
+              f"(mean of {len(qs) - 1}) {np.mean([b for b, _ in off[1:]]):,.0f} -> {np.mean([b for b, _ in on[1:]]):,.0f} bytes "
+              f"({np.mean([f for _, f in off[1:]]):.1f} -> {np.mean([f for _, f in on[1:]]):.1f} files); later, more bytes by kind {extra}", flush=True)
+    return 0
+
+
 def main() -> int:
     from exporter.proof.retrieval import load_beir
     from exporter.search.query import SiteIndex
@@ -43,7 +80,10 @@ def main() -> int:
     ap.add_argument("--work", default="/tmp/edgembed-ablate-feedback")
     ap.add_argument("--sites", default=",".join(sorted(p.name[:-len(".tar.xz")] for p in SITES.glob("*.tar.xz"))))
     ap.add_argument("--beir", action="append", default=[], help="NAME=INDEX_FOLDER (cranfield or cisi written as a site)")
+    ap.add_argument("--bytes", action="append", default=[], help="NAME=INDEX_FOLDER: bytes of a visit, feedback on and off")
     a = ap.parse_args()
+    if a.bytes:
+        return visit_bytes(a.bytes)
     work = Path(a.work)
     work.mkdir(parents=True, exist_ok=True)
     print(f"bootstrap seed {SEED}")

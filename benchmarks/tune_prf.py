@@ -169,7 +169,11 @@ def rank(z: dict, v: dict) -> list[np.ndarray]:
         cos = V[cand] @ unit(q)
         s = base[cand] + w * cos
         if v.get("terms", 0) > 0 and top > 0:  # keyword feedback (query.py), then the hybrid pass again
-            fb = cand[np.lexsort((cand, -s))][:v["docs"]]
+            fb = cand[np.lexsort((cand, -s))]
+            if v.get("pages"):  # the best chunk of each of the best pages (what the first pass would show)
+                seen: set = set()
+                fb = np.asarray([c for c in fb.tolist() if not (int(z["page_of"][c]) in seen or seen.add(int(z["page_of"][c])))], dtype=np.int64)
+            fb = fb[:v["docs"]]
             chosen = feedback_terms(z, fb)[:v["terms"]]
             tot = sum(x for _, x in chosen)
             add = np.zeros_like(lex)
@@ -221,10 +225,10 @@ def grid(kind: str) -> list[dict]:
     out = [{}]
     for beta, k, fb in itertools.product((0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0), (1, 2, 3, 5, 10), ("mean", "score")):
         out.append({"beta": beta, "k": k, "fb": fb})
-    if kind == "terms":
+    if kind in ("terms", "pages"):
         out = [{}]
         for m, k, lam in itertools.product((3, 5, 10, 20), (3, 5, 10), (0.2, 0.3, 0.5, 0.7, 1.0)):
-            out.append({"terms": m, "docs": k, "lam": lam})
+            out.append({"terms": m, "docs": k, "lam": lam, **({"pages": True} if kind == "pages" else {})})
         return out
     if kind == "x":
         out = [{}]
@@ -247,7 +251,7 @@ def grid(kind: str) -> list[dict]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", default="/tmp/edgembed-tune-prf")
-    ap.add_argument("--grid", default="terms", choices=("small", "full", "x", "terms"))
+    ap.add_argument("--grid", default="terms", choices=("small", "full", "x", "terms", "pages"))
     ap.add_argument("--out")
     a = ap.parse_args()
     from bench_adapt import bootstrap
