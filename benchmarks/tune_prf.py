@@ -2,9 +2,10 @@
 chosen leave-one-set-out (docs/search.md, "Feedback"): for cranfield, on the development sites + cisi; for cisi, on
 the development sites + cranfield. Never on the set a number is reported for.
 
-    python3 benchmarks/tune_prf.py [--work DIR] [--grid terms|small|full|x] [--out FILE.json]
+    python3 benchmarks/tune_prf.py [--work DIR] [--grid terms|pages|small|full|x] [--out FILE.json]
 
-Grids: terms = keyword feedback (what query.py ships: terms, docs, weight); small = dense feedback (Rocchio on the
+Grids: terms = keyword feedback (what query.py ships: terms, docs, weight); pages = the same with the best chunk of
+each of the best pages as feedback documents (not adopted: development sites 1.076 against 1.111); small = dense feedback (Rocchio on the
 candidates' vectors: q' = q/|q| + beta x mean of the best k, or their score-weighted mean); full = small + the dense
 half normalised within the candidates (z-score, min-max), a per-query weight from the keyword top hit's lead, the
 keyword half re-weighted; x = dense feedback that picks candidates again, other fusion weights, deeper re-scoring.

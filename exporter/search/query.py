@@ -328,7 +328,8 @@ class SiteIndex:
         so that the best chunk's sum is ``feedback_weight`` x the best keyword score, added to the query's; the new
         scores / their maximum, or None (no feedback: settings 0, or no chunk holds a chosen term)."""
         fusion = self.meta["fusion"]
-        k, m, lam = int(fusion.get("feedback_docs", 0)), int(fusion.get("feedback_terms", 0)), float(fusion.get("feedback_weight", 0))
+        k, m = int(fusion.get("feedback_docs", 0)), int(fusion.get("feedback_terms", 0))
+        lam = float(fusion.get("feedback_weight", 0))
         if k <= 0 or m <= 0 or lam <= 0:
             return None
         lists = []
