@@ -161,7 +161,10 @@ def rank(z: dict, v: dict) -> list[np.ndarray]:
     w = v.get("w", z["w"])
     extra = 0
     depth = max(v.get("depth", z["rerank"]), 10)
-    for lex, q, approx in zip(z["lex"], z["q"], z["approx"]):
+    if "strong_terms" not in z:
+        weak = z["ix"].analyzer.weak
+        z["strong_terms"] = [sum(1 for t in z["ix"].query_terms(q) if t not in weak) for q in z["queries"]]
+    for qi, (lex, q, approx) in enumerate(zip(z["lex"], z["q"], z["approx"])):
         top = lex.max()
         base = lex / top if top > 0 else np.zeros_like(lex)
         first = base + w * approx
@@ -169,7 +172,13 @@ def rank(z: dict, v: dict) -> list[np.ndarray]:
         cand = idx[np.lexsort((idx, -first))][:depth]
         cos = V[cand] @ unit(q)
         s = base[cand] + w * cos
-        if v.get("terms", 0) > 0 and top > 0:  # keyword feedback (query.py), then the hybrid pass again
+        gated = False
+        if v.get("min_terms", 0) > 0:  # feedback only for queries of at least min_terms non-weak terms
+            gated = z["strong_terms"][qi] < v["min_terms"]
+        if v.get("max_gap") is not None and len(s) > 1:  # ... or only when the first pass's lead is small
+            o2 = np.sort(s)[::-1]
+            gated = gated or (o2[0] - o2[1]) >= v["max_gap"]
+        if v.get("terms", 0) > 0 and top > 0 and not gated:  # keyword feedback (query.py), then the hybrid pass again
             fb = cand[np.lexsort((cand, -s))]
             if v.get("pages"):  # the best chunk of each of the best pages (what the first pass would show)
                 seen: set = set()
@@ -226,6 +235,12 @@ def grid(kind: str) -> list[dict]:
     out = [{}]
     for beta, k, fb in itertools.product((0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0), (1, 2, 3, 5, 10), ("mean", "score")):
         out.append({"beta": beta, "k": k, "fb": fb})
+    if kind == "gate":  # the shipped feedback (3 terms, 10 chunks, 0.5), gated; grid fixed before any run
+        ship = {"terms": 3, "docs": 10, "lam": 0.5}
+        out = [{}, ship]
+        out += [{**ship, "min_terms": n} for n in range(2, 9)]
+        out += [{**ship, "max_gap": g} for g in (0.02, 0.05, 0.1, 0.2)]
+        return out
     if kind in ("terms", "pages"):
         out = [{}]
         for m, k, lam in itertools.product((3, 5, 10, 20), (3, 5, 10), (0.2, 0.3, 0.5, 0.7, 1.0)):
@@ -252,7 +267,7 @@ def grid(kind: str) -> list[dict]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", default="/tmp/edgembed-tune-prf")
-    ap.add_argument("--grid", default="terms", choices=("small", "full", "x", "terms", "pages"))
+    ap.add_argument("--grid", default="terms", choices=("small", "full", "x", "terms", "pages", "gate"))
     ap.add_argument("--out")
     a = ap.parse_args()
     from bench_adapt import bootstrap

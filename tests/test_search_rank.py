@@ -328,10 +328,70 @@ def test_feedback_lifts_chunks_sharing_the_best_chunks_terms(rank_site):
     off = dict(ix.ranked_chunks("gunicorn", "hybrid", 20)[0])
     ix.meta["fusion"] = {k: v for k, v in fusion.items() if not k.startswith("feedback_")}
     assert dict(ix.ranked_chunks("gunicorn", "hybrid", 20)[0]) == off
-    ix.meta["fusion"] = {**fusion, "feedback_docs": 1, "feedback_terms": 8, "feedback_weight": 0.5}
+    ix.meta["fusion"] = {**fusion, "feedback_docs": 1, "feedback_terms": 8, "feedback_weight": 0.5,
+                         "feedback_min_terms": 0}
     ranked = ix.ranked_chunks("gunicorn", "hybrid", 20)[0]
     on = dict(ranked)
     chunk = {ix.chunk(c)[2]["a"]: c for c in range(ix.meta["chunks"])}
     assert ranked[0][0] == chunk["servers"]
     assert on[chunk["proxy"]] > off[chunk["proxy"]] + 0.01
     assert on[chunk["how"]] == pytest.approx(off[chunk["how"]], abs=1e-12)
+
+
+GATE_QUERIES = ["gunicorn", "gunicorn workers", "the gunicorn workers", "reverse proxy static files"]
+
+
+def test_feedback_gate_by_query_terms(rank_site, tmp_path):
+    """Feedback runs only for queries of at least feedback_min_terms distinct non-weak terms (weak words not counted):
+    with 2, "gunicorn workers" feeds back and "gunicorn" does not; with 3 (the shipped value), neither does, and a
+    gated query ranks, scores and reads exactly as with feedback off (no extra file). search.mjs in Node gates alike
+    (its hits equal Python's, gated ones equal its own feedback-off hits)."""
+    import shutil
+
+    from exporter.search.query import SiteIndex
+
+    assert json.loads((rank_site / "index.json").read_text())["fusion"]["feedback_min_terms"] == 3
+    dirs = {}
+    for name, extra in (("off", {"feedback_docs": 0}), ("n2", {"feedback_min_terms": 2}), ("n3", {"feedback_min_terms": 3})):
+        dirs[name] = tmp_path / name
+        shutil.copytree(rank_site, dirs[name])
+        meta = json.loads((dirs[name] / "index.json").read_text())
+        meta["fusion"].update({"feedback_docs": 1, "feedback_terms": 8, "feedback_weight": 0.5, **extra})
+        (dirs[name] / "index.json").write_text(json.dumps(meta))
+
+    def run(name: str) -> tuple[dict, dict, dict]:
+        ranked, hits, files = {}, {}, {}
+        for q in GATE_QUERIES:
+            ix = SiteIndex(dirs[name])  # fresh: files_read counts what this query alone reads
+            ranked[q] = ix.ranked_chunks(q, "hybrid", 10)[0]
+            files[q] = sorted(ix.files_read)
+            hits[q] = ix.search(q, 10, "hybrid")
+        return ranked, hits, files
+
+    py = {name: run(name) for name in dirs}
+    off, n2, n3 = py["off"], py["n2"], py["n3"]
+    fired = {"n2": {"gunicorn workers", "the gunicorn workers", "reverse proxy static files"},
+             "n3": {"reverse proxy static files"}}
+    for name, got in (("n2", n2), ("n3", n3)):
+        for q in GATE_QUERIES:
+            if q in fired[name]:
+                assert got[0][q] != off[0][q], (name, q)  # feedback moved scores
+            else:
+                assert got[0][q] == off[0][q] and got[2][q] == off[2][q], (name, q)
+    if node_marks()[0].args[0]:
+        return
+    (tmp_path / "q.json").write_text(json.dumps(GATE_QUERIES))
+    js = {}
+    for name in dirs:
+        r = subprocess.run(["node", str(WEB / "scripts" / "search_node.mjs"), str(dirs[name]), str(tmp_path / "q.json"),
+                            "hybrid", "10"], capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr[-2000:]
+        js[name] = dict(zip(GATE_QUERIES, [json.loads(ln) for ln in r.stdout.strip().split("\n")], strict=True))
+        for q in GATE_QUERIES:
+            want = py[name][1][q]
+            assert [h["url"] for h in js[name][q]] == [h["url"] for h in want], (name, q)
+            assert all(abs(a["score"] - b["score"]) <= 1e-6 for a, b in zip(want, js[name][q])), (name, q)
+    for name in ("n2", "n3"):
+        for q in GATE_QUERIES:
+            same = [h["score"] for h in js[name][q]] == [h["score"] for h in js["off"][q]]
+            assert same == (q not in fired[name]), (name, q)

@@ -313,7 +313,7 @@ class SiteIndex:
         exact = [(int(c), float(base[c] + (w if mode == "hybrid" else 1.0) * self.exact_cosine(q, int(c)))) for c in cand]
         exact.sort(key=lambda x: (-x[1], x[0]))
         if mode == "hybrid" and top > 0:
-            again = self.feedback(lex, top, exact)
+            again = self.feedback(lex, top, exact, qterms)
             if again is not None:  # the hybrid pass again with the expanded keyword scores
                 base = again
                 fused = base + w * codes
@@ -322,16 +322,20 @@ class SiteIndex:
                 exact.sort(key=lambda x: (-x[1], x[0]))
         return exact, qterms
 
-    def feedback(self, lex: np.ndarray, top: float, first: list[tuple[int, float]]) -> np.ndarray | None:
+    def feedback(self, lex: np.ndarray, top: float, first: list[tuple[int, float]],
+                 qterms: dict[str, int]) -> np.ndarray | None:
         """Keyword pseudo-relevance feedback (RM3-like): the ``feedback_terms`` terms of most weight in the first
         pass's best ``feedback_docs`` chunks (feedback_weights), their keyword scores summed by weight and scaled
         so that the best chunk's sum is ``feedback_weight`` x the best keyword score, added to the query's; the new
-        scores / their maximum, or None (no feedback: settings 0, or no chunk holds a chosen term)."""
+        scores / their maximum, or None (no feedback: settings 0, a query of fewer than ``feedback_min_terms``
+        distinct non-weak terms (QTERMS, after typo correction), or no chunk holds a chosen term)."""
         fusion = self.meta["fusion"]
         k, m = int(fusion.get("feedback_docs", 0)), int(fusion.get("feedback_terms", 0))
         lam = float(fusion.get("feedback_weight", 0))
         if k <= 0 or m <= 0 or lam <= 0:
             return None
+        if sum(1 for t in qterms if t not in self.analyzer.weak) < int(fusion.get("feedback_min_terms", 0)):
+            return None  # short queries are precise: feedback only drifts them (and costs bytes)
         lists = []
         for c, _ in first[:k]:
             ch = self.chunk(c)[2]
