@@ -4,11 +4,12 @@ adapted one (``edgembed index --adapt``). Paired bootstrap 95 % intervals of on 
 ``index.json``'s ``fusion.feedback_docs`` 0, what an index built before the setting does.
 
     python3 benchmarks/ablate_feedback.py [--work DIR] [--sites a,b] [--beir cranfield=INDEX --beir cisi=INDEX]
-    python3 benchmarks/ablate_feedback.py --bytes NAME=INDEX [--bytes ...]
+    python3 benchmarks/ablate_feedback.py --bytes NAME=INDEX [--bytes ...] [--kind nl|keyword|typo]
 
 --bytes: what feedback adds to a visit's index pieces (as shard_bytes.py prices them: gzip for JSON, 300 bytes of
 headers a file; the model's rows are not counted, feedback fetches none): the site's first 6 natural-language
-questions (bench_site_rtt.py's visit) searched in hybrid mode by one SiteIndex, with and without feedback."""
+questions (bench_site_rtt.py's visit; --kind: its first 6 of that kind) searched in hybrid mode by one SiteIndex, with and without feedback (an index
+built before a feedback setting gets build.py's, feedback_min_terms included)."""
 
 from __future__ import annotations
 
@@ -31,8 +32,18 @@ from bench_sites import SITES, load_questions, norm, ranks  # noqa: E402
 SEED = 0
 
 
+def current(ix):
+    """IX with build.py's feedback settings where its index.json (built before them) lacks them."""
+    from exporter.search import build as B
+
+    ix.meta["fusion"] = {"feedback_docs": B.FEEDBACK_DOCS, "feedback_terms": B.FEEDBACK_TERMS,
+                         "feedback_weight": B.FEEDBACK_WEIGHT, "feedback_min_terms": B.FEEDBACK_MIN_TERMS,
+                         **ix.meta["fusion"]}
+    return ix
+
+
 def on_off(ix, score) -> tuple[np.ndarray, np.ndarray]:
-    fusion = dict(ix.meta["fusion"])
+    fusion = dict(current(ix).meta["fusion"])
     on = score(ix)
     ix.meta["fusion"] = {**fusion, "feedback_docs": 0}
     off = score(ix)
@@ -40,7 +51,7 @@ def on_off(ix, score) -> tuple[np.ndarray, np.ndarray]:
     return on, off
 
 
-def visit_bytes(specs: list[str]) -> int:
+def visit_bytes(specs: list[str], kind: str = "nl") -> int:
     from bench_site_rtt import queries_of
     from shard_bytes import wire
 
@@ -49,12 +60,11 @@ def visit_bytes(specs: list[str]) -> int:
 
     for spec in specs:
         name, folder = spec.split("=", 1)
-        qs = queries_of(name, 6)
+        qs = queries_of(name, 6) if kind == "nl" else [q["query"] for q in load_questions(name) if q["kind"] == kind][:6]
         got = {}
         for label, docs in (("on", B.FEEDBACK_DOCS), ("off", 0)):
-            ix = SiteIndex(folder)  # an index built before the settings gets build.py's
-            ix.meta["fusion"] = {"feedback_terms": B.FEEDBACK_TERMS, "feedback_weight": B.FEEDBACK_WEIGHT, **ix.meta["fusion"],
-                                 "feedback_docs": docs}
+            ix = current(SiteIndex(folder))  # an index built before the settings gets build.py's
+            ix.meta["fusion"] = {**ix.meta["fusion"], "feedback_docs": docs}
             per, kinds = [], {}
             for i, q in enumerate(qs):
                 n0 = len(ix.files_read)
@@ -65,6 +75,10 @@ def visit_bytes(specs: list[str]) -> int:
                         kinds[f.split("/")[0]] = kinds.get(f.split("/")[0], 0) + wire(Path(folder) / f) / (len(qs) - 1)
             got[label], got[label + " kinds"] = per, kinds
         on, off = got["on"], got["off"]
+        ix = current(SiteIndex(folder))
+        need = int(ix.meta["fusion"]["feedback_min_terms"])
+        fires = [sum(1 for t in ix.query_terms(q) if t not in ix.analyzer.weak) >= need for q in qs]
+        print(f"{name}: feedback fires on {sum(fires)} of the {len(qs)} questions (feedback_min_terms {need})")
         extra = {k: round(v - got["off kinds"].get(k, 0)) for k, v in got["on kinds"].items()}
         print(f"{name}: first question {off[0][0]:,} -> {on[0][0]:,} bytes ({off[0][1]} -> {on[0][1]} files); later "
               f"(mean of {len(qs) - 1}) {np.mean([b for b, _ in off[1:]]):,.0f} -> {np.mean([b for b, _ in on[1:]]):,.0f} bytes "
@@ -81,9 +95,10 @@ def main() -> int:
     ap.add_argument("--sites", default=",".join(sorted(p.name[:-len(".tar.xz")] for p in SITES.glob("*.tar.xz"))))
     ap.add_argument("--beir", action="append", default=[], help="NAME=INDEX_FOLDER (cranfield or cisi written as a site)")
     ap.add_argument("--bytes", action="append", default=[], help="NAME=INDEX_FOLDER: bytes of a visit, feedback on and off")
+    ap.add_argument("--kind", default="nl", choices=("nl", "keyword", "typo"), help="--bytes: the visit's questions")
     a = ap.parse_args()
     if a.bytes:
-        return visit_bytes(a.bytes)
+        return visit_bytes(a.bytes, a.kind)
     work = Path(a.work)
     work.mkdir(parents=True, exist_ok=True)
     print(f"bootstrap seed {SEED}")
