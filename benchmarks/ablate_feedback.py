@@ -8,8 +8,9 @@ adapted one (``edgembed index --adapt``). Paired bootstrap 95 % intervals of on 
 
 --bytes: what feedback adds to a visit's index pieces (as shard_bytes.py prices them: gzip for JSON, 300 bytes of
 headers a file; the model's rows are not counted, feedback fetches none): the site's first 6 natural-language
-questions (bench_site_rtt.py's visit; --kind: its first 6 of that kind) searched in hybrid mode by one SiteIndex, with and without feedback (an index
-built before a feedback setting gets build.py's, feedback_min_terms included)."""
+questions (bench_site_rtt.py's visit; --kind: its first 6 of that kind) searched in hybrid mode by one SiteIndex,
+with and without feedback (an index built before a feedback setting gets build.py's, feedback_min_terms included),
+and on how many of them feedback fires."""
 
 from __future__ import annotations
 

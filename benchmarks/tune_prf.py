@@ -2,9 +2,12 @@
 chosen leave-one-set-out (docs/search.md, "Feedback"): for cranfield, on the development sites + cisi; for cisi, on
 the development sites + cranfield. Never on the set a number is reported for.
 
-    python3 benchmarks/tune_prf.py [--work DIR] [--grid terms|pages|small|full|x] [--out FILE.json]
+    python3 benchmarks/tune_prf.py [--work DIR] [--grid terms|pages|small|full|x|gate|gatewords] [--out FILE.json]
 
-Grids: terms = keyword feedback (what query.py ships: terms, docs, weight); pages = the same with the best chunk of
+Grids: terms = keyword feedback (what query.py ships: terms, docs, weight); gate = the shipped keyword feedback
+only for queries of at least N distinct non-weak terms (N 2..8: feedback_min_terms), or only when the first pass's
+best re-scored chunk leads the second by less than g (0.02..0.2); gatewords = the same with N counted in words
+(an identifier is one word; measured, not shipped); pages = the same with the best chunk of
 each of the best pages as feedback documents (not adopted: development sites 1.076 against 1.111); small = dense feedback (Rocchio on the
 candidates' vectors: q' = q/|q| + beta x mean of the best k, or their score-weighted mean); full = small + the dense
 half normalised within the candidates (z-score, min-max), a per-query weight from the keyword top hit's lead, the
@@ -164,6 +167,8 @@ def rank(z: dict, v: dict) -> list[np.ndarray]:
     if "strong_terms" not in z:
         weak = z["ix"].analyzer.weak
         z["strong_terms"] = [sum(1 for t in z["ix"].query_terms(q) if t not in weak) for q in z["queries"]]
+        z["strong_words"] = [sum(1 for w in q.split() if any(t not in weak for t in z["ix"].analyzer.terms(w)))
+                             for q in z["queries"]]
     for qi, (lex, q, approx) in enumerate(zip(z["lex"], z["q"], z["approx"])):
         top = lex.max()
         base = lex / top if top > 0 else np.zeros_like(lex)
@@ -174,7 +179,7 @@ def rank(z: dict, v: dict) -> list[np.ndarray]:
         s = base[cand] + w * cos
         gated = False
         if v.get("min_terms", 0) > 0:  # feedback only for queries of at least min_terms non-weak terms
-            gated = z["strong_terms"][qi] < v["min_terms"]
+            gated = z["strong_words" if v.get("words") else "strong_terms"][qi] < v["min_terms"]
         if v.get("max_gap") is not None and len(s) > 1:  # ... or only when the first pass's lead is small
             o2 = np.sort(s)[::-1]
             gated = gated or (o2[0] - o2[1]) >= v["max_gap"]
@@ -241,6 +246,9 @@ def grid(kind: str) -> list[dict]:
         out += [{**ship, "min_terms": n} for n in range(2, 9)]
         out += [{**ship, "max_gap": g} for g in (0.02, 0.05, 0.1, 0.2)]
         return out
+    if kind == "gatewords":  # the same, N counted in words (whitespace-separated, with a non-weak term): an
+        ship = {"terms": 3, "docs": 10, "lam": 0.5}  # identifier is one word however many parts it has
+        return [{}, ship] + [{**ship, "min_terms": n, "words": True} for n in range(2, 9)]
     if kind in ("terms", "pages"):
         out = [{}]
         for m, k, lam in itertools.product((3, 5, 10, 20), (3, 5, 10), (0.2, 0.3, 0.5, 0.7, 1.0)):
@@ -267,7 +275,7 @@ def grid(kind: str) -> list[dict]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", default="/tmp/edgembed-tune-prf")
-    ap.add_argument("--grid", default="terms", choices=("small", "full", "x", "terms", "pages", "gate"))
+    ap.add_argument("--grid", default="terms", choices=("small", "full", "x", "terms", "pages", "gate", "gatewords"))
     ap.add_argument("--out")
     a = ap.parse_args()
     from bench_adapt import bootstrap
