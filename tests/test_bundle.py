@@ -43,7 +43,8 @@ def test_bundle_gives_the_modules_vectors(distilled_dir, texts, tmp_path, quant,
     res = json.loads(proc.stdout)
     assert res["identical"], res["paths"]
     source = (RUNTIME / "edgembed.mjs").read_text(encoding="utf-8")
-    assert res["exports"] == sorted(re.findall(r"^export (?:async )?(?:const|function|class) (\w+)", source, re.M))
+    reexported = [n.strip() for names in re.findall(r"^export \{([^}]+)\} from ", source, re.M) for n in names.split(",")]
+    assert res["exports"] == sorted(re.findall(r"^export (?:async )?(?:const|function|class) (\w+)", source, re.M) + reexported)
 
 
 def test_demo_loads_the_bundle(distilled_dir, tmp_path):

@@ -7,6 +7,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -232,6 +233,49 @@ def test_a_query_fetches_its_terms_and_its_chunks_text(cran_site):
     assert len(got["hits"]) == 10 and 1 <= len(text) <= 10 * 4 and len(set(u for u, _ in text)) == len(text)
     assert sum(n for _, n in text) <= 10 * 4 * 4096
     print(f"keyword query, 10 hits: {len(text)} text shards, {sum(n for _, n in text):,} bytes (uncompressed)")
+
+
+GUESS_JS = """
+import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { pathToFileURL, fileURLToPath } from "node:url";
+const job = JSON.parse(readFileSync(0, "utf8"));
+const root = pathToFileURL(job.dir + "/");
+const log = [];
+const diskFetch = async (url, init) => {
+  const buf = await readFile(fileURLToPath(url));
+  log.push([url.slice(root.href.length), init?.signal ?? null]);
+  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+  return { ok: true, status: 200, arrayBuffer: async () => ab, json: async () => JSON.parse(buf.toString("utf8")) };
+};
+const { loadSearch } = await import(new URL("js/search.mjs", root).href);
+const s = await loadSearch(root.href, { fetch: diskFetch });
+await s.loadModel();
+process.stdout.write(JSON.stringify(log.map(([u, sig]) => [u, sig === null ? null : sig.aborted])));
+"""
+
+
+@pytest.mark.parametrize("model", ["model/", "other/"])
+def test_the_model_guessed_before_index_json_is_cancelled_when_wrong(cran_site, tmp_path, model):
+    """loadSearch starts model/ (where `edgembed index` puts the model) with index.json, one round trip early; an
+    index.json naming another model aborts those guessed fetches and loads its own; a right guess is used, once."""
+    ix = tmp_path / "ix"
+    shutil.copytree(cran_site / "_edgembed", ix)
+    if model != "model/":
+        meta = json.loads((ix / "index.json").read_text())
+        (ix / "index.json").write_text(json.dumps({**meta, "model": model}))
+        shutil.copytree(ix / "model", ix / model)
+    log = node_json(GUESS_JS, {"dir": str(ix)})
+    guessed = [a for u, a in log if u.startswith("model/") and u != "model/chartable.bin"]
+    assert guessed and [u for u, _ in log].count("model/manifest.json") == 1, log
+    if model == "model/":
+        assert not any(a for _, a in log), log  # nothing aborted, nothing fetched twice
+        assert len({u for u, _ in log}) == len(log), log
+    else:
+        assert all(guessed), log  # every fetch of the guessed model was aborted
+        own = [a for u, a in log if u.startswith(model)]
+        assert own and not any(own), log
+    print(f"{model}: {len(log)} fetches, {len(guessed)} of the guessed model/")
 
 
 @pytest.mark.browser

@@ -486,6 +486,25 @@ def test_weak_matches_look_weak(browser_runs):
 
 @pytest.mark.browser
 @needs_browser
+def test_demo_without_rows_asks_for_no_missing_file(distilled_dir, tmp_path):
+    """An export made with --no-rows has no rows/: its demo asks for nothing it lacks (no 404: the page lets its preload
+    links, which name the export's own files, start the model's files, not load()'s guesses), and still searches."""
+    from exporter.proof.browser import PageSpec, browser_run
+
+    out = tmp_path / "norows"
+    export(distilled_dir, out, quant="int8", demo=True, rows=False)
+    assert not (out / "rows").exists()
+    [rep] = browser_run([PageSpec(out, "flat", query=RELATED, name="norows")])
+    assert rep.problems == [], rep.problems
+    assert not any("/rows/" in u for u in rep.requests), [u for u in rep.requests if "/rows/" in u]
+    assert any(u.endswith("/model.edgembed") for u in rep.requests)
+    q = exporter.load(out).encode([RELATED])[0].astype(np.float64)
+    scores = corpus_vectors(out) @ (q / np.linalg.norm(q))
+    assert len(rep.search_top) == 6 and scores[rep.search_top[-1]] >= np.sort(scores)[-6] - 1e-6
+
+
+@pytest.mark.browser
+@needs_browser
 def test_browser_embed_api(distilled_dir, texts, tmp_path):
     """The Python API the parity command uses: fp16 export, flat backend only; bad backend is a one-line error."""
     from exporter.proof.browser import browser_embed

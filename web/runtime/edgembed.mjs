@@ -15,6 +15,9 @@ import { sha256, toHex } from "./sha256.mjs";
 import { checkTexts, createTokenizer } from "./tokenize.mjs";
 import { canGunzip, loadTokenizerPack } from "./tokpack.mjs";
 
+/** gunzip(bytes, what?): gzip data unpacked by the engine's DecompressionStream (pages reuse it, e.g. the demo's corpus). */
+export { gunzip } from "./tokpack.mjs";
+
 export const BACKENDS = ["flat", "onnx"];
 /** Batches smaller than this stay on the calling thread even with a worker pool: messaging would cost more. */
 export const POOL_MIN_TEXTS = 64;

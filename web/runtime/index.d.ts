@@ -296,6 +296,9 @@ export declare function load(baseUrl: string | URL, opts?: LoadOptions): Promise
 /** Build an embedder over artifacts already in memory. */
 export declare function fromArtifacts(artifacts: Artifacts): Promise<Embedder>;
 
+/** BYTES (gzip data) unpacked by the engine's DecompressionStream; WHAT names them in errors (default "the tokenizer pack"). */
+export declare function gunzip(bytes: Uint8Array, what?: string): Promise<Uint8Array>;
+
 /** Which tokenizer runs: edgembed's exact WordPiece, or the @huggingface/tokenizers fallback. */
 export type TokenizerPath = "exact" | "library";
 

@@ -638,6 +638,17 @@ export class SiteSearch {
   }
 }
 
+/** ROOT's index.json, checked to be a search index of this version. */
+async function indexMeta(root, fetchFn) {
+  const res = await fetchFn(new URL("index.json", root).href);
+  if (!res.ok) throw new Error(`cannot fetch ${new URL("index.json", root).href}: HTTP ${res.status}`);
+  const meta = await res.json();
+  if (meta.format !== "edgembed-search" || meta.version !== VERSION) {
+    throw new Error(`${root.href} is not an edgembed search index of version ${VERSION} (rebuild it with 'edgembed index')`);
+  }
+  return meta;
+}
+
 /**
  * Open the index folder written by `edgembed index` (e.g. "/_edgembed/"): fetches index.json and the analyzer
  * table, and starts loading the model in the background (opts.preload === false: on the first dense query).
@@ -652,18 +663,22 @@ export async function loadSearch(indexUrl, opts = {}) {
   if (!here && !/^[a-z][a-z0-9+.-]*:/i.test(base)) throw new Error(`loadSearch() needs an absolute URL outside a page, got '${base}'`);
   const root = here ? new URL(base, here) : new URL(base);
   const fetchFn = opts.fetch ?? globalThis.fetch.bind(globalThis);
-  // with preload, the model (model/, where `edgembed index` puts it) and its character table start with index.json,
-  // not after it: the table is also the analyzer's for BERT-uncased models (index.json says which it uses)
-  const early = opts.preload !== false ? startModel(root, DEFAULT_MODEL, opts.fetch) : null;
-  const earlyTable = early ? fetchFn(new URL(`${DEFAULT_MODEL}chartable.bin`, root).href).catch(() => null) : null;
+  // with preload, the model (model/, where `edgembed index` puts it: every index of this version names it) and its
+  // character table start with index.json, not one round trip after it: the table is also the analyzer's for
+  // BERT-uncased models. A guess index.json does not confirm is cancelled as soon as it says so (its fetches aborted).
+  const guess = { model: new AbortController(), table: new AbortController() };
+  const guessing = (ctl) => (url, init) => fetchFn(url, { ...init, signal: ctl.signal });
+  const early = opts.preload !== false ? startModel(root, DEFAULT_MODEL, guessing(guess.model)) : null;
+  const earlyTable = early ? guessing(guess.table)(new URL(`${DEFAULT_MODEL}chartable.bin`, root).href).catch(() => null) : null;
   earlyTable?.then((r) => r?.ok || r?.body?.cancel?.(), () => {});
-  const res = await fetchFn(new URL("index.json", root).href);
-  if (!res.ok) throw new Error(`cannot fetch ${new URL("index.json", root).href}: HTTP ${res.status}`);
-  const meta = await res.json();
-  if (meta.format !== "edgembed-search" || meta.version !== VERSION) {
-    throw new Error(`${root.href} is not an edgembed search index of version ${VERSION} (rebuild it with 'edgembed index')`);
-  }
+  const meta = await indexMeta(root, fetchFn).catch((e) => {
+    guess.model.abort();
+    guess.table.abort();
+    throw e;
+  });
   const table = meta.analyzer.chartable;
+  if (meta.model !== DEFAULT_MODEL) guess.model.abort(); // another model: the guessed one stops downloading
+  if (table !== `${DEFAULT_MODEL}chartable.bin`) guess.table.abort();
   let ares = earlyTable && table === `${DEFAULT_MODEL}chartable.bin` ? await earlyTable : null;
   if (!ares?.ok) ares = await fetchFn(new URL(table, root).href);
   if (!ares.ok) throw new Error(`cannot fetch the analyzer table: HTTP ${ares.status}`);

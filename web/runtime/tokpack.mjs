@@ -18,19 +18,21 @@ export function canGunzip() {
 }
 
 /**
- * Gunzip BYTES with the engine's DecompressionStream.
+ * Gunzip BYTES with the engine's DecompressionStream. WHAT names the data in errors (default: the tokenizer pack).
  * @param {Uint8Array} bytes
+ * @param {string} [what]
  * @returns {Promise<Uint8Array>}
  */
-export async function gunzip(bytes) {
+export async function gunzip(bytes, what = "the tokenizer pack") {
   if (!canGunzip()) {
-    throw new Error("this engine has no DecompressionStream to unpack the gzipped tokenizer pack: pass tokenizerJson and chartable instead");
+    const hint = what === "the tokenizer pack" ? ": pass tokenizerJson and chartable instead" : "";
+    throw new Error(`this engine has no DecompressionStream to unpack ${what}${hint}`);
   }
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
   try {
     return new Uint8Array(await new Response(stream).arrayBuffer());
   } catch (e) {
-    throw new Error(`the tokenizer pack is not valid gzip data (${String(e?.message ?? e).split("\n")[0]}): a truncated or corrupt tokenizer.bin`);
+    throw new Error(`${what} is not valid gzip data (${String(e?.message ?? e).split("\n")[0]}): truncated or corrupt data`);
   }
 }
 

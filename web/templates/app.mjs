@@ -1,6 +1,6 @@
 // The demo page: semantic search over the export-time corpus, a similarity grid, a runtime panel.
 // Every user or corpus string reaches the DOM through textContent only: never parsed as HTML.
-import { load } from "./runtime/edgembed.bundle.mjs"; // the runtime in one file (web/scripts/build_bundle.mjs)
+import { gunzip, load } from "./runtime/edgembed.bundle.mjs"; // the runtime in one file (web/scripts/build_bundle.mjs)
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -40,7 +40,11 @@ function getModel(backend) {
     // rows: lazy (only the rows a text needs; ?rows=whole fetches model.edgembed at once)
     const workers = params.has("workers") ? Number(params.get("workers")) : Math.min(navigator.hardwareConcurrency || 1, 4);
     const rows = params.get("rows") ?? "auto";
-    const p = load("./", backend === "flat" ? { backend, workers, rows, fetch: cachedFirst } : { backend, numThreads: threads, fetch: cachedFirst });
+    // early: false: the page's preload links (index.html) already asked for the manifest and the model's first files
+    // as the HTML was parsed, and they name only files this export has (load()'s own early fetches would ask for
+    // rows/index.bin of an export without rows, a 404)
+    const p = load("./", backend === "flat" ? { backend, workers, rows, early: false, fetch: cachedFirst }
+      : { backend, numThreads: threads, fetch: cachedFirst });
     p.catch(() => models.delete(backend));
     models.set(backend, p);
   }
@@ -49,16 +53,11 @@ function getModel(backend) {
 
 const fetchOk = (url, kind) => fetch(url).then((r) => (r.ok ? r[kind]() : Promise.reject(new Error(`${url}: HTTP ${r.status}`))));
 
-/** BYTES gunzipped when they are gzip (corpus.bin as exported), else as they are. */
-async function gunzipped(bytes) {
-  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes.buffer;
-  return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
-}
-
 /** The corpus: int8 vectors with one float32 scale a row (corpus.bin) and titles; passages come by shard, on demand. */
 async function loadCorpus() {
   const [meta, packed] = await Promise.all([fetchOk("demo/corpus.json", "json"), fetchOk("demo/corpus.bin", "arrayBuffer")]);
-  const bin = await gunzipped(new Uint8Array(packed));
+  const bytes = new Uint8Array(packed); // gzipped as exported; a host may have unpacked it already
+  const bin = bytes[0] === 0x1f && bytes[1] === 0x8b ? (await gunzip(bytes, "demo/corpus.bin")).buffer : packed;
   const n = meta.count * meta.dims, at = Math.ceil(n / 4) * 4;
   if (bin.byteLength !== at + 4 * meta.count) throw new Error("corpus.bin does not match corpus.json");
   return { ...meta, vecs: new Int8Array(bin, 0, n), scales: new Float32Array(bin, at, meta.count) };
