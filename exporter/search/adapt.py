@@ -30,6 +30,9 @@ MAX_EPOCHS = 200
 REFIT_FRACTION = 0.1  # a re-run keeps the earlier fit while at most this share of the chunks changed since it
 MAX_VAL = 10_000
 SEED = 0
+SENTENCES = 0  # small sites: the chunks' sentences added as training texts, up to this many texts in all (0: none)
+MIN_WORDS = 5  # a sentence added so has at least this many words
+REG = 0.0  # L2 pull of the fitted rows toward the base rows (see fit_table)
 
 
 def _pca(x: np.ndarray, dims: int) -> np.ndarray:
@@ -85,6 +88,8 @@ def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.nd
     emb, out_layer = emb.to(device), out_layer.to(device)
     w = torch.nn.Parameter(w.detach().to(device))
     opt = torch.optim.AdamW(list(emb.parameters()) + [w] + list(out_layer.parameters()), lr=LR)
+    base_rows = vectors.to(device)
+    base_sq = float((base_rows ** 2).sum(1).mean()) or 1.0
 
     def batch(rows: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """The batch's tokens flat, each text's offset, each token's 1 / its text's length, the targets."""
@@ -117,7 +122,10 @@ def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.nd
         for at in range(0, len(perm), BATCH):
             flat, offsets, inv, t = batch(perm[at:at + BATCH])
             opt.zero_grad()
-            torch.nn.functional.mse_loss(forward(flat, offsets, inv), t).backward()
+            loss = torch.nn.functional.mse_loss(forward(flat, offsets, inv), t)
+            if REG > 0:  # the rows' mean squared move from the base, relative to the base rows' mean squared norm
+                loss = loss + REG * ((emb.weight * w[:, None] - base_rows) ** 2).sum(1).mean() / base_sq
+            loss.backward()
             opt.step()
         if not val:  # too few texts to hold any out: one pass
             best_state = snapshot()
@@ -169,6 +177,27 @@ def write_state(folder: Path, state: dict, config: dict) -> None:
     (folder / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
 
 
+def sentences(texts: list[str], budget: int) -> list[str]:
+    """Training texts added to a small site's TEXTS: their sentences of MIN_WORDS words or more that are not already a
+    text, at most BUDGET of them (evenly spread over the site when it has more), in order."""
+    import re
+
+    if budget <= 0:
+        return []
+    seen, out = set(texts), []
+    for t in texts:
+        parts = re.split(r"(?<=[.!?:])\s+(?=[A-Z0-9`'\"(\[])", t)
+        if len(parts) < 2:
+            continue
+        for p in parts:
+            if len(p.split()) >= MIN_WORDS and p not in seen:
+                seen.add(p)
+                out.append(p)
+    if len(out) > budget:
+        out = [out[i] for i in np.linspace(0, len(out) - 1, budget).round().astype(int)]
+    return out
+
+
 def features_key(keys: list[bytes]) -> str:
     """The fit's inputs in one digest: the texts' feature-cache keys (teacher and text), in order."""
     h = hashlib.sha256()
@@ -216,10 +245,11 @@ def adapt(texts: list[str], base: str | None, teacher: str | None, folder: Path,
                 print(f"edgembed: {len(changed)} of {len(unique)} chunks changed since the fit (at most "
                       f"{REFIT_FRACTION:.0%}): the earlier fit is kept", file=sys.stderr)
             return folder
-        feats = features(t, texts, cache, progress=progress)
+        train = texts + sentences(texts, SENTENCES - len(texts))
+        feats = features(t, train, cache, progress=progress)
     finally:
         cache.close()
-    _, state = fit_table(base_model.table, base_model.tokenizer_json, texts, feats, max_tokens=t.max_tokens - 2,
+    _, state = fit_table(base_model.table, base_model.tokenizer_json, train, feats, max_tokens=t.max_tokens - 2,
                          device=device, progress=progress)
     state["keys"] = np.frombuffer(b"".join(unique), np.uint8).reshape(len(unique), 32)
     write_state(folder, state, {**config, "changed_since": 0})
