@@ -26,7 +26,20 @@ from rank_dev import SEED, bm25s_rr, rr, sites  # noqa: E402
 from rank_search import paired  # noqa: E402
 
 WEIGHTS = (1.0, 2.0, 3.0, 4.0)
-PARAMS = {"reg": "REG", "lr": "LR", "patience": "PATIENCE", "min": "MIN_COUNT", "sent": "SENTENCES"}
+PARAMS = {"reg": "REG", "lr": "LR", "patience": "PATIENCE", "min": "MIN_COUNT", "sent": "SENTENCES", "fits": "FITS"}
+
+
+def moved(index: Path) -> dict[str, list[float]]:
+    """How far the fit moved the rows of INDEX's adapted model from the default model's: the median of each row's move
+    over its base row's norm, and the median cosine of a row to its base row."""
+    from exporter.sources.loading import load_model, read_safetensors
+
+    t = read_safetensors(index / "adapted" / "model.safetensors")
+    base = load_model(None).table[t["ids"]].astype(np.float32)
+    rows = t["rows"].astype(np.float32)
+    nb, nr = np.linalg.norm(base, axis=1), np.linalg.norm(rows, axis=1)
+    return {"move": [float(np.median(np.linalg.norm(rows - base, axis=1) / np.maximum(nb, 1e-9)))],
+            "cos": [float(np.median((rows * base).sum(1) / np.maximum(nb * nr, 1e-9)))]}
 
 
 def variant_scores(variant: str, site: Path, qs: list[dict], work: Path) -> dict[str, list[float]]:
@@ -36,7 +49,11 @@ def variant_scores(variant: str, site: Path, qs: list[dict], work: Path) -> dict
     out = work / variant.replace("=", "").replace(",", "_")
     kept = out / "scores.json"
     if kept.is_file():
-        return json.loads(kept.read_text(encoding="utf-8"))
+        res = json.loads(kept.read_text(encoding="utf-8"))
+        if variant != "base" and "move" not in res:  # scores kept by an earlier version of this script
+            res.update(moved(out / "index"))
+            kept.write_text(json.dumps(res), encoding="utf-8")
+        return res
     saved = {k: getattr(adapt, v) for k, v in PARAMS.items() if hasattr(adapt, v)}
     try:
         for kv in filter(None, variant.split(",")) if variant != "base" else ():
@@ -56,6 +73,8 @@ def variant_scores(variant: str, site: Path, qs: list[dict], work: Path) -> dict
         res[f"hybrid {w:g}"] = [rr([h["url"] for h in ix.search(q["query"], 10, "hybrid", excerpts=False)],
                                    q["answers"]) for q in qs]
     res["bm25s"] = bm25s_rr(ix, qs).tolist()
+    if variant != "base":
+        res.update(moved(out / "index"))
     kept.write_text(json.dumps(res), encoding="utf-8")
     return res
 
@@ -74,7 +93,9 @@ def main() -> int:
         qs = [json.loads(ln) for ln in qfile.read_text(encoding="utf-8").splitlines() if ln.strip()]
         for v in a.variant:
             per.setdefault(v, {})[name] = variant_scores(v, site, qs, work / name)
-            print(f"{name} {v or 'shipped'}: cpu {per[v][name]['cpu_s'][0]:.0f} s", flush=True)
+            r = per[v][name]
+            moved = f", rows moved {r['move'][0]:.3f} (median, relative), cosine {r['cos'][0]:.3f}" if "move" in r else ""
+            print(f"{name} {v or 'shipped'}: cpu {r['cpu_s'][0]:.0f} s{moved}", flush=True)
     names = sorted(per[a.variant[0]])
     bm = np.concatenate([per[a.variant[0]][n]["bm25s"] for n in names])
     print(f"pooled bm25s {bm.mean():.3f}; " + " ".join(f"{n} {np.mean(per[a.variant[0]][n]['bm25s']):.3f}" for n in names))

@@ -9,7 +9,9 @@ table is weight x row (the linear layer is dropped). Only the rows of the tokens
 model is written as those rows (float16) over its base model (sources/loading.py reads it), with the linear layer,
 into the index's adapted/ folder, with the keys of the chunks it was fitted to. A re-run keeps it as long as at most
 a tenth of the chunks changed since (their features computed and cached all the same), else fits from the base
-again: continuing the earlier fit was tried and lowered retrieval quality (docs/search.md)."""
+again: continuing the earlier fit was tried and lowered retrieval quality (docs/search.md). REG, SENTENCES and FITS
+are settings measured for small sites on the development sites (benchmarks/tune_adapt_fit.py); none won, all ship
+off."""
 
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ MAX_VAL = 10_000
 SEED = 0
 SENTENCES = 0  # small sites: the chunks' sentences added as training texts, up to this many texts in all (0: none)
 MIN_WORDS = 5  # a sentence added so has at least this many words
+FITS = 1  # fits from different seeds whose rows are averaged (1: one fit)
 REG = 0.0  # L2 pull of the fitted rows toward the base rows (see fit_table)
 
 
@@ -56,7 +59,7 @@ def _token_ids(tok_json: str, texts: list[str], max_tokens: int) -> tuple[list[n
 
 
 def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.ndarray, max_tokens: int,
-              device: str = "cpu", progress: bool = True) -> tuple[np.ndarray, dict]:
+              device: str = "cpu", progress: bool = True, seed: int = SEED) -> tuple[np.ndarray, dict]:
     """The adapted table and the fit's state: TABLE (vocab x dims) fitted so that the weighted mean of a text's rows,
     through a linear layer, approximates its PCA-reduced TARGETS (tokenlearn's train_supervised). Texts are cut to
     MAX_TOKENS tokens. The state: {"ids": the rows the fit moved, "rows": those rows (float16: the adapted model's
@@ -67,7 +70,7 @@ def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.nd
     dims = table.shape[1]
     if targets.shape[1] > dims:
         targets = _pca(targets, dims)
-    g = torch.Generator().manual_seed(SEED)
+    g = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(ids), generator=g).tolist()
     n_val = min(MAX_VAL, len(ids) // 10)
     val, train = order[:n_val], order[n_val:]
@@ -83,7 +86,7 @@ def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.nd
     norms = vectors.norm(dim=1)
     emb = torch.nn.EmbeddingBag.from_pretrained(vectors / norms.clamp(min=1e-12)[:, None], freeze=False, mode="sum")
     w = torch.nn.Parameter(norms.clone())
-    torch.manual_seed(SEED)
+    torch.manual_seed(seed)
     out_layer = torch.nn.Linear(dims, y.shape[1])
     emb, out_layer = emb.to(device), out_layer.to(device)
     w = torch.nn.Parameter(w.detach().to(device))
@@ -251,6 +254,11 @@ def adapt(texts: list[str], base: str | None, teacher: str | None, folder: Path,
         cache.close()
     _, state = fit_table(base_model.table, base_model.tokenizer_json, train, feats, max_tokens=t.max_tokens - 2,
                          device=device, progress=progress)
+    for k in range(1, FITS):  # the same rows each time (the same texts): their mean
+        _, more = fit_table(base_model.table, base_model.tokenizer_json, train, feats, max_tokens=t.max_tokens - 2,
+                            device=device, progress=progress, seed=SEED + k)
+        state["rows"] = (state["rows"].astype(np.float32) * (k / (k + 1)) + more["rows"].astype(np.float32) / (k + 1)
+                         ).astype(np.float16)
     state["keys"] = np.frombuffer(b"".join(unique), np.uint8).reshape(len(unique), 32)
     write_state(folder, state, {**config, "changed_since": 0})
     return folder
