@@ -1,10 +1,11 @@
 """Settings of the ``--adapt`` fit (exporter/search/adapt.py) on the development sites only (never the report sets).
 
-    python3 benchmarks/tune_adapt_fit.py --work DIR --variant "reg=0" --variant "reg=0.1" ...
+    python3 benchmarks/tune_adapt_fit.py --work DIR --variant "" --variant base --variant reg=0.1 --variant fits=3 ...
 
 Sites and questions: benchmarks/rank_dev.py's (pip-md, uvicorn-material, requests-sphinx; written before any system
-ran on them). Each variant ("base": the default model, no --adapt) sets adapt.py's module parameters (``reg`` -> REG, ...), builds an adapted index of each
-site (kept in WORK: a re-run reuses it; the teacher's features come from the user feature cache, so the teacher runs
+ran on them). Each variant ("base": the default model, no --adapt; "": the shipped fit) sets adapt.py's module
+parameters (``reg`` REG, ``sent`` SENTENCES, ``fits`` FITS, ``min`` MIN_COUNT, ``lr``, ``patience``), builds an
+adapted index of each site (kept in WORK: a re-run reuses it; the teacher's features come from the user feature cache, so the teacher runs
 once per text) and scores page MRR@10 of semantic search and of hybrid search at fusion weights 1, 2, 3 and 4, per
 site and pooled, with the paired difference to bm25s and to the first variant (95 % bootstrap, seed printed)."""
 

@@ -47,3 +47,23 @@ def test_reg_pulls_the_fitted_rows_toward_the_base(monkeypatch):
         moves.append(float(np.linalg.norm(state["rows"].astype(np.float32) - base, axis=1).mean()))
     print(f"mean row move: reg 0 {moves[0]:.4f}, reg 10 {moves[1]:.4f}")
     assert moves[1] < 0.5 * moves[0]
+
+
+def test_min_count_keeps_only_frequent_tokens_rows(monkeypatch):
+    """MIN_COUNT 3: the fitted rows are those of tokens in at least 3 texts; the rarer tokens keep their base rows."""
+    pytest.importorskip("torch")
+    from exporter.proof.retrieval import load_beir
+    from exporter.search import adapt
+    from exporter.sources.loading import load_model
+
+    texts = load_beir(DATA / "cranfield").doc_texts[:40]
+    model = load_model(None)
+    ids, _ = adapt._token_ids(model.tokenizer_json, texts, 254)
+    targets = np.random.default_rng(0).standard_normal((len(texts), 16)).astype(np.float32)
+    monkeypatch.setattr(adapt, "MAX_EPOCHS", 3)
+    monkeypatch.setattr(adapt, "MIN_COUNT", 3)
+    fitted, state = adapt.fit_table(model.table, model.tokenizer_json, texts, targets, max_tokens=254, progress=False)
+    counts = np.bincount(np.concatenate([np.unique(i) for i in ids]), minlength=len(model.table))
+    assert set(state["ids"].tolist()) == set(np.flatnonzero(counts >= 3).tolist()) - {0}
+    rare = np.flatnonzero((counts > 0) & (counts < 3))
+    assert len(rare) > 10 and np.array_equal(fitted[rare], np.asarray(model.table[rare], np.float32))

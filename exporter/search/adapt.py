@@ -9,9 +9,9 @@ table is weight x row (the linear layer is dropped). Only the rows of the tokens
 model is written as those rows (float16) over its base model (sources/loading.py reads it), with the linear layer,
 into the index's adapted/ folder, with the keys of the chunks it was fitted to. A re-run keeps it as long as at most
 a tenth of the chunks changed since (their features computed and cached all the same), else fits from the base
-again: continuing the earlier fit was tried and lowered retrieval quality (docs/search.md). REG, SENTENCES and FITS
-are settings measured for small sites on the development sites (benchmarks/tune_adapt_fit.py); none won, all ship
-off."""
+again: continuing the earlier fit was tried and lowered retrieval quality (docs/search.md). REG, SENTENCES, FITS and
+MIN_COUNT are settings measured for small sites on the development sites (benchmarks/tune_adapt_fit.py); none won,
+all ship off."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ MAX_VAL = 10_000
 SEED = 0
 SENTENCES = 0  # small sites: the chunks' sentences added as training texts, up to this many texts in all (0: none)
 MIN_WORDS = 5  # a sentence added so has at least this many words
+MIN_COUNT = 1  # only the rows of tokens in at least this many training texts keep their fitted value (1: all)
 FITS = 1  # fits from different seeds whose rows are averaged (1: one fit)
 REG = 0.0  # L2 pull of the fitted rows toward the base rows (see fit_table)
 
@@ -145,6 +146,10 @@ def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.nd
               f"{time.perf_counter() - t0:.1f} s (held-out MSE {best:.4f})", file=sys.stderr)
     weight, ww, ow, ob = (x.cpu().numpy() for x in best_state)
     rows = (weight * ww[:, None]).astype(np.float16)
+    if MIN_COUNT > 1:  # rarer tokens' rows go back to the base
+        seen = np.bincount(np.concatenate([np.unique(r) for r in ids]), minlength=len(used)) if ids else np.zeros(0)
+        keep = seen >= MIN_COUNT
+        used, rows = used[keep], rows[keep]
     fitted = np.array(table, np.float32)
     fitted[used] = rows.astype(np.float32)
     state = {"ids": used.astype(np.int32), "rows": rows, "out_weight": ow.astype(np.float32),
