@@ -9,7 +9,9 @@ table is weight x row (the linear layer is dropped). Only the rows of the tokens
 model is written as those rows (float16) over its base model (sources/loading.py reads it), with the linear layer,
 into the index's adapted/ folder, with the keys of the chunks it was fitted to. A re-run keeps it as long as at most
 a tenth of the chunks changed since (their features computed and cached all the same), else fits from the base
-again: continuing the earlier fit was tried and lowered retrieval quality (docs/search.md)."""
+again: continuing the earlier fit was tried and lowered retrieval quality (docs/search.md). REG, SENTENCES, FITS and
+MIN_COUNT are settings measured for small sites on the development sites (benchmarks/tune_adapt_fit.py); none won,
+all ship off."""
 
 from __future__ import annotations
 
@@ -30,6 +32,11 @@ MAX_EPOCHS = 200
 REFIT_FRACTION = 0.1  # a re-run keeps the earlier fit while at most this share of the chunks changed since it
 MAX_VAL = 10_000
 SEED = 0
+SENTENCES = 0  # small sites: the chunks' sentences added as training texts, up to this many texts in all (0: none)
+MIN_WORDS = 5  # a sentence added so has at least this many words
+MIN_COUNT = 1  # only the rows of tokens in at least this many training texts keep their fitted value (1: all)
+FITS = 1  # fits from different seeds whose rows are averaged (1: one fit)
+REG = 0.0  # L2 pull of the fitted rows toward the base rows (see fit_table)
 
 
 def _pca(x: np.ndarray, dims: int) -> np.ndarray:
@@ -53,7 +60,7 @@ def _token_ids(tok_json: str, texts: list[str], max_tokens: int) -> tuple[list[n
 
 
 def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.ndarray, max_tokens: int,
-              device: str = "cpu", progress: bool = True) -> tuple[np.ndarray, dict]:
+              device: str = "cpu", progress: bool = True, seed: int = SEED) -> tuple[np.ndarray, dict]:
     """The adapted table and the fit's state: TABLE (vocab x dims) fitted so that the weighted mean of a text's rows,
     through a linear layer, approximates its PCA-reduced TARGETS (tokenlearn's train_supervised). Texts are cut to
     MAX_TOKENS tokens. The state: {"ids": the rows the fit moved, "rows": those rows (float16: the adapted model's
@@ -64,7 +71,7 @@ def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.nd
     dims = table.shape[1]
     if targets.shape[1] > dims:
         targets = _pca(targets, dims)
-    g = torch.Generator().manual_seed(SEED)
+    g = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(ids), generator=g).tolist()
     n_val = min(MAX_VAL, len(ids) // 10)
     val, train = order[:n_val], order[n_val:]
@@ -80,11 +87,13 @@ def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.nd
     norms = vectors.norm(dim=1)
     emb = torch.nn.EmbeddingBag.from_pretrained(vectors / norms.clamp(min=1e-12)[:, None], freeze=False, mode="sum")
     w = torch.nn.Parameter(norms.clone())
-    torch.manual_seed(SEED)
+    torch.manual_seed(seed)
     out_layer = torch.nn.Linear(dims, y.shape[1])
     emb, out_layer = emb.to(device), out_layer.to(device)
     w = torch.nn.Parameter(w.detach().to(device))
     opt = torch.optim.AdamW(list(emb.parameters()) + [w] + list(out_layer.parameters()), lr=LR)
+    base_rows = vectors.to(device)
+    base_sq = float((base_rows ** 2).sum(1).mean()) or 1.0
 
     def batch(rows: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """The batch's tokens flat, each text's offset, each token's 1 / its text's length, the targets."""
@@ -117,7 +126,10 @@ def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.nd
         for at in range(0, len(perm), BATCH):
             flat, offsets, inv, t = batch(perm[at:at + BATCH])
             opt.zero_grad()
-            torch.nn.functional.mse_loss(forward(flat, offsets, inv), t).backward()
+            loss = torch.nn.functional.mse_loss(forward(flat, offsets, inv), t)
+            if REG > 0:  # the rows' mean squared move from the base, relative to the base rows' mean squared norm
+                loss = loss + REG * ((emb.weight * w[:, None] - base_rows) ** 2).sum(1).mean() / base_sq
+            loss.backward()
             opt.step()
         if not val:  # too few texts to hold any out: one pass
             best_state = snapshot()
@@ -134,6 +146,10 @@ def fit_table(table: np.ndarray, tok_json: str, texts: list[str], targets: np.nd
               f"{time.perf_counter() - t0:.1f} s (held-out MSE {best:.4f})", file=sys.stderr)
     weight, ww, ow, ob = (x.cpu().numpy() for x in best_state)
     rows = (weight * ww[:, None]).astype(np.float16)
+    if MIN_COUNT > 1:  # rarer tokens' rows go back to the base
+        seen = np.bincount(np.concatenate([np.unique(r) for r in ids]), minlength=len(used)) if ids else np.zeros(0)
+        keep = seen >= MIN_COUNT
+        used, rows = used[keep], rows[keep]
     fitted = np.array(table, np.float32)
     fitted[used] = rows.astype(np.float32)
     state = {"ids": used.astype(np.int32), "rows": rows, "out_weight": ow.astype(np.float32),
@@ -167,6 +183,27 @@ def write_state(folder: Path, state: dict, config: dict) -> None:
     data = save({k: np.ascontiguousarray(state[k]) for k in ("ids", "rows", "out_weight", "out_bias", "keys")})
     (folder / "model.safetensors").write_bytes(data)  # the umask's mode, as the index's other files (not save_file's 0600)
     (folder / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+
+
+def sentences(texts: list[str], budget: int) -> list[str]:
+    """Training texts added to a small site's TEXTS: their sentences of MIN_WORDS words or more that are not already a
+    text, at most BUDGET of them (evenly spread over the site when it has more), in order."""
+    import re
+
+    if budget <= 0:
+        return []
+    seen, out = set(texts), []
+    for t in texts:
+        parts = re.split(r"(?<=[.!?:])\s+(?=[A-Z0-9`'\"(\[])", t)
+        if len(parts) < 2:
+            continue
+        for p in parts:
+            if len(p.split()) >= MIN_WORDS and p not in seen:
+                seen.add(p)
+                out.append(p)
+    if len(out) > budget:
+        out = [out[i] for i in np.linspace(0, len(out) - 1, budget).round().astype(int)]
+    return out
 
 
 def features_key(keys: list[bytes]) -> str:
@@ -216,11 +253,17 @@ def adapt(texts: list[str], base: str | None, teacher: str | None, folder: Path,
                 print(f"edgembed: {len(changed)} of {len(unique)} chunks changed since the fit (at most "
                       f"{REFIT_FRACTION:.0%}): the earlier fit is kept", file=sys.stderr)
             return folder
-        feats = features(t, texts, cache, progress=progress)
+        train = texts + sentences(texts, SENTENCES - len(texts))
+        feats = features(t, train, cache, progress=progress)
     finally:
         cache.close()
-    _, state = fit_table(base_model.table, base_model.tokenizer_json, texts, feats, max_tokens=t.max_tokens - 2,
+    _, state = fit_table(base_model.table, base_model.tokenizer_json, train, feats, max_tokens=t.max_tokens - 2,
                          device=device, progress=progress)
+    for k in range(1, FITS):  # the same rows each time (the same texts): their mean
+        _, more = fit_table(base_model.table, base_model.tokenizer_json, train, feats, max_tokens=t.max_tokens - 2,
+                            device=device, progress=progress, seed=SEED + k)
+        state["rows"] = (state["rows"].astype(np.float32) * (k / (k + 1)) + more["rows"].astype(np.float32) / (k + 1)
+                         ).astype(np.float16)
     state["keys"] = np.frombuffer(b"".join(unique), np.uint8).reshape(len(unique), 32)
     write_state(folder, state, {**config, "changed_since": 0})
     return folder
