@@ -531,8 +531,15 @@ export class SiteSearch {
       for (let c = 0; c < lex.length; c++) if (lex[c] > 0) hit.push(c);
       for (const c of byScore(hit, lex).slice(0, extra)) if (!inCand.has(c)) cand.push(c);
     }
-    // the chunks shown are most likely the best candidates: fetch their text while the vectors arrive
-    for (const c of cand.slice(0, limit)) this.textShard(this.textShardOf(c)).catch(() => {});
+    // the chunks shown are most likely the best candidates of the first LIMIT pages (a page shows its best chunk):
+    // fetch their text while the vectors arrive
+    const pagesAhead = new Set();
+    for (const c of cand) {
+      if (pagesAhead.size >= limit) break;
+      if (pagesAhead.has(this.pageOf[c])) continue;
+      pagesAhead.add(this.pageOf[c]);
+      this.textShard(this.textShardOf(c)).catch(() => {});
+    }
     const mult = mode === "hybrid" ? w : 1.0;
     const exact = await Promise.all(cand.map(async (c) => [c, base[c] + mult * (await this.exactCosine(q, c))]));
     exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
