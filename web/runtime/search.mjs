@@ -497,6 +497,9 @@ export class SiteSearch {
   /** [[chunk, score], ...] best first, and the query's terms. */
   async rankedChunks(query, mode, limit, record = true) {
     if (!MODES.includes(mode)) throw new Error(`unknown mode '${mode}': choose one of ${MODES.join(", ")}`);
+    // a dense mode embeds the query (the model's rows for its words) while its terms' shards arrive, not after them
+    const embedded = mode !== "keyword" && query.trim() ? this.loadModel().then((m) => m.embed([query])) : null;
+    embedded?.catch(() => {}); // awaited below
     const qterms = await this.queryTerms(query, record);
     if (!query.trim()) return [[], qterms];
     if (mode === "keyword") {
@@ -508,8 +511,7 @@ export class SiteSearch {
     const planes = mode === "hybrid" ? "a" : "ab";
     const extra = mode === "semantic" ? Number(this.meta.fusion.rerank_semantic_keyword ?? 0) : 0;
     const lexP = mode === "hybrid" || extra > 0 ? this.keywordScores(qterms) : null;
-    const [model, a, b, lex] = await Promise.all([this.loadModel(), this.codes("a"), planes === "ab" ? this.codes("b") : null, lexP]);
-    const [q32] = await model.embed([query]);
+    const [[q32], a, b, lex] = await Promise.all([embedded, this.codes("a"), planes === "ab" ? this.codes("b") : null, lexP]);
     const q = Float64Array.from(q32);
     const approx = this.codeScores(q, planes, { a, b });
     const w = Number(this.meta.fusion.weight);
