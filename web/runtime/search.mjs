@@ -289,14 +289,17 @@ export class SiteSearch {
   /** While a query is typed: the keyword ranking of its finished words (once they have two strong terms; their term
    * shards as they arrive) and a fetch of the text shards of its first LIMIT pages' best chunks, which are most often
    * among the finished query's, so that its keyword results need no text round trip after the last key. With
-   * MODEL (a dense mode), also the model's rows of the finished words (embedded once, nothing kept). */
+   * MODEL (a dense mode), also the model's rows of the finished words and, from two strong terms on, their hybrid
+   * ranking's candidates' vectors (and its first pages' text), nothing kept but the fetched pieces. */
   async prefetchResults(text, limit = 8, model = false) {
     const done = finishedPart(text);
     if (done.trim() === this.provisional) return;
     this.provisional = done.trim();
     const strong = new Set(this.analyzer.terms(done).filter((t) => !this.analyzer.weak.has(t)));
-    if (model && strong.size) this.loadModel().then((m) => m.embed([done])).catch(() => {});
+    if (model && strong.size === 1) this.loadModel().then((m) => m.embed([done])).catch(() => {});
     if (strong.size < 2) return;
+    // hybrid: the finished words' candidates' vectors (most stay candidates when a word is added) and their rows
+    if (model) this.rankedChunks(done, "hybrid", limit, false).catch(() => {});
     const [chunks] = await this.rankedChunks(done, "keyword", limit, false);
     if (this.provisional !== done.trim()) return; // the query moved on: its own ranking fetches
     const pages = new Set();
