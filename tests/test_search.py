@@ -154,9 +154,12 @@ def test_sub_results_group_chunks_of_a_page(site_index):
     assert home["sub_results"] and home["anchor_url"] not in {s["url"] for s in home["sub_results"]}
 
 
-def test_split_pages_keep_their_sub_results(search_model, tmp_path, monkeypatch):
-    """Text shards far smaller than a page (every page split): each shard of a split page carries its outline, so a
-    hit's sub-results (heading, #anchor) come from the best chunk's shard alone, the same in Python and in Node."""
+@pytest.mark.parametrize("outline", [64, 1])
+def test_split_pages_keep_their_sub_results(search_model, tmp_path, monkeypatch, outline):
+    """Text shards far smaller than a page (every page split): each shard of a split page of at most OUTLINE_CHUNKS
+    chunks carries its outline, so a hit's sub-results (heading, #anchor) come from the best chunk's shard alone; a
+    longer page's shards carry none and its sub-results come from their own chunks' shards; the same in Python and in
+    Node."""
     import subprocess
 
     from exporter.search import build
@@ -164,16 +167,22 @@ def test_split_pages_keep_their_sub_results(search_model, tmp_path, monkeypatch)
     from tests.conftest import WEB
 
     monkeypatch.setattr(build, "TEXT_SHARD_BYTES", 60)
+    monkeypatch.setattr(build, "OUTLINE_CHUNKS", outline)
     site = make_site(tmp_path / "site")
     meta = build.build_index(site, site / "_edgembed", model=str(search_model), progress=False)
-    assert len(meta["text_chunks"]) == meta["chunks"]  # one chunk a shard
+    assert len(meta["text_chunks"]) == meta["chunks"] and meta["outline_chunks"] == outline  # one chunk a shard
+    entries = [e for k in range(meta["chunks"])
+               for e in json.loads((site / "_edgembed" / "text" / f"{k}.json").read_text())["pages"].values()]
+    assert all((len(e) > 2) == (n <= outline) for e, n in zip(entries, [n for n in meta["page_chunks"] for _ in range(n)]))
     ix = SiteIndex(site / "_edgembed")
     pages = {ix.page(p)["url"]: ix.page(p) for p in range(meta["pages"])}
     queries = ["wings engines", "turbofan bypass wings", "propellers efficient engines"]
     for q in queries:
         fresh = SiteIndex(site / "_edgembed")
         hits = fresh.search(q, mode="keyword")
-        assert hits and sum(1 for f in fresh.files_read if f.startswith("text/")) == len(hits)  # one shard a hit
+        text = sum(1 for f in fresh.files_read if f.startswith("text/"))
+        subs = sum(len(h["sub_results"]) for h in hits)
+        assert hits and text == (len(hits) if outline > 1 else len(hits) + subs)  # one shard a hit (and a sub-result)
         for h in hits:
             want = {("#" + c["a"] if c["a"] else "", c["h"]) for c in pages[h["url"]]["chunks"]}
             assert all((s["url"][len(h["url"]):], s["heading"]) in want for s in h["sub_results"]), h

@@ -279,6 +279,77 @@ def test_the_model_guessed_before_index_json_is_cancelled_when_wrong(cran_site, 
 
 
 @pytest.mark.browser
+TYPING_JS = """
+import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { pathToFileURL, fileURLToPath } from "node:url";
+const job = JSON.parse(readFileSync(0, "utf8"));
+const root = pathToFileURL(job.dir + "/");
+const log = [];
+const diskFetch = async (url) => {
+  const buf = await readFile(fileURLToPath(url));
+  log.push(url.slice(root.href.length));
+  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+  return { ok: true, status: 200, arrayBuffer: async () => ab, json: async () => JSON.parse(buf.toString("utf8")) };
+};
+const { loadSearch } = await import(new URL("js/search.mjs", root).href);
+const s = await loadSearch(root.href, { fetch: diskFetch, preload: false });
+const settle = () => new Promise((r) => setTimeout(r, 100));
+const out = { steps: [] };
+log.length = 0;
+for (const text of job.keys) {  // what the box does on each key
+  s.prefetchTerms(text);
+  await s.prefetchResults(text, 8, false);
+  await settle();
+  out.steps.push([text, log.splice(0), s.termsReady(text)]);
+}
+out.ready = s.termsReady(job.query);
+const hits = await s.search(job.query, { mode: "keyword", limit: 8 });
+out.after = log.splice(0);
+out.hits = hits.map((h) => h.url);
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def test_typing_fetches_the_word_being_typed_and_the_likely_results(cran_site):
+    """Typed key by key: the word being typed has its term shard fetched from its third character on (the shard of
+    the word as typed so far); once two strong words are finished, the text shards of their keyword ranking's first 8
+    pages' best chunks are fetched; a question whose every term shard has arrived is termsReady (the box then shows
+    its keyword results without the debounce) and its keyword search fetches no term shard, only the text shards the
+    typing did not bring; the hits equal Python's."""
+    from exporter.search.analyze import Analyzer
+    from exporter.search.query import SiteIndex
+    from exporter.search.store import shard_of
+
+    ix = cran_site / "_edgembed"
+    meta = json.loads((ix / "index.json").read_text())
+    an = Analyzer()
+    query = "swept wings drag"
+    keys = [query[:n] for n in range(1, len(query) + 1)]
+    got = node_json(TYPING_JS, {"dir": str(ix), "keys": keys, "query": query})
+    steps = {text: (files, ready) for text, files, ready in got["steps"]}
+    shard = lambda t: f"terms/{shard_of(t, meta['term_shards'])}.bin"  # noqa: E731
+    assert steps["sw"][0] == [] and steps["swe"][0] == [shard(an.terms("swe")[0])]  # from the third character
+    assert all(f.startswith("terms/") for t in keys if len(t) < len("swept wings ") for f in steps[t][0])
+    fetched = [f for t in keys for f in steps[t][0]]
+    assert shard(an.terms("drag")[0]) in fetched, (shard(an.terms("drag")[0]), got["steps"])
+    assert not steps["swep"][1] and steps["swept"][1]  # a word being typed that a search would correct: not ready
+    want_text = set()  # the first 8 pages of "swept wings", their best chunks' shards
+    ranked, _ = SiteIndex(ix).ranked_chunks("swept wings", "keyword", 8)
+    pages: list = []
+    for c, _ in ranked:
+        p = int(np.searchsorted(np.cumsum(meta["page_chunks"]), c, side="right"))
+        if p not in pages and len(pages) < 8:
+            pages.append(p)
+            k = int(np.searchsorted(np.cumsum([0] + meta["text_chunks"]), c, side="right")) - 1
+            want_text.add(f"text/{k}.json")
+    assert {f for f in steps["swept wings "][0] if f.startswith("text/")} == want_text, steps["swept wings "]
+    assert got["ready"] and not any(f.startswith("terms/") for f in got["after"]), got["after"]
+    assert got["hits"] == [h["url"] for h in SiteIndex(ix).search(query, 8, "keyword")]
+    print(f"typed {query!r}: {len(fetched)} files while typing, {len(got['after'])} after the last key")
+
+
+@pytest.mark.browser
 def test_search_box_in_chromium(cran_site):
     from exporter.proof.browser import browser_available
     from exporter.search.query import SiteIndex

@@ -44,6 +44,7 @@ RERANK = 20  # hybrid: chunks re-scored with their int8 vectors after the sign-c
 RERANK_SEMANTIC = 100  # semantic: the best sign-code chunks re-scored ...
 RERANK_SEMANTIC_KEYWORD = 20  # ... with the best keyword matches added to them (recall; the ranking stays cosine)
 TERM_SHARD_BYTES = 512  # target size of a terms shard: a query reads one a term (chosen by bytes a query: docs/search.md)
+OUTLINE_CHUNKS = 64  # a page split across text shards carries its outline in each when it has at most this many chunks
 TEXT_SHARD_BYTES = 2048  # target size (UTF-8 JSON) of a text shard: the excerpt of a shown hit costs about this much
 VEC_SHARD = 1  # chunks a vecs shard: a re-scored candidate reads only its own vector (docs/search.md)
 CODE_SHARD = 4096  # chunks a codes shard
@@ -368,7 +369,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
                    "feedback_docs": FEEDBACK_DOCS if adapt is None else 0,  # adapted: one pass (cisi worse with it)
                    "feedback_terms": FEEDBACK_TERMS, "feedback_weight": FEEDBACK_WEIGHT,
                    "feedback_min_terms": FEEDBACK_MIN_TERMS},
-        "page_chunks": page_chunks, "text_chunks": text_out.counts,
+        "page_chunks": page_chunks, "text_chunks": text_out.counts, "outline_chunks": OUTLINE_CHUNKS,
     }
     (tmp / "index.json").write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
     return index
@@ -405,7 +406,9 @@ class _TextShards:
     """text/<k>.json: consecutive chunks' heading, anchor, text (and weight), about TEXT_SHARD_BYTES a shard, with the
     url and title of each page they belong to; written as the pages stream by. A page that fits in one shard is never
     split across two (a hit's sub-results come with it); a longer page is cut between chunks (a longer chunk is alone)
-    and each of its shards also carries its outline, every chunk's [heading, anchor], for the sub-results."""
+    and, when it has at most OUTLINE_CHUNKS chunks, each of its shards also carries its outline, every chunk's
+    [heading, anchor], for the sub-results (a longer page's sub-results read their own chunks' shards: on a site of
+    long pages, outlines repeated in every shard were most of a query's text bytes)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -420,10 +423,10 @@ class _TextShards:
         entry: list = [url, title]
         head = len(json.dumps(entry, ensure_ascii=False).encode("utf-8")) + len(str(p)) + 4
         sizes = [len(x.encode("utf-8")) + 1 for x in items]
-        if head + sum(sizes) > TEXT_SHARD_BYTES:  # split across shards: each carries the page's outline (sub-results)
+        if head + sum(sizes) > TEXT_SHARD_BYTES and len(chunks) <= OUTLINE_CHUNKS:  # split, and short enough
             entry.append([[c["h"], c["a"]] for c in chunks])
             head = len(json.dumps(entry, ensure_ascii=False).encode("utf-8")) + len(str(p)) + 4
-        elif self.chunks and self.size + head + sum(sizes) > TEXT_SHARD_BYTES:
+        elif head + sum(sizes) <= TEXT_SHARD_BYTES and self.chunks and self.size + head + sum(sizes) > TEXT_SHARD_BYTES:
             self.flush()  # the page fits in a shard of its own: start one rather than split it
         for item, n in zip(items, sizes):
             if self.chunks and self.size + n + (0 if str(p) in self.pages else head) > TEXT_SHARD_BYTES:

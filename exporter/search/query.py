@@ -167,14 +167,16 @@ class SiteIndex:
             raise EdgembedError(f"corrupt search index {self.folder}: text/{k}.json lacks chunk {c}") from None
 
     def heading_anchor(self, c: int, near: int) -> tuple[str, str]:
-        """Chunk c's heading and anchor from the text shard of chunk NEAR (a chunk of the same page): the chunk itself
-        when the page is whole in that shard, else the outline every shard of a split page carries."""
+        """Chunk c's heading and anchor from the text shard of chunk NEAR (a chunk of the same page): the outline every
+        shard of a split page of at most ``outline_chunks`` chunks carries, else the chunk itself, from that shard when
+        it is there (a page whole in one shard), else from its own."""
         k = self.text_shard_of(near)
         entry = self.text_shard(k)["pages"].get(str(int(self.page_of[c])))
         try:
             if entry is not None and len(entry) > 2:
                 h, a = entry[2][c - int(self.first[self.page_of[c]])]
                 return h, a
+            k = self.text_shard_of(c)
             ch = self.text_shard(k)["chunks"][c - int(self.text_first[k])]
             return ch["h"], ch["a"]
         except (KeyError, IndexError, TypeError, ValueError):

@@ -12,9 +12,11 @@
 - ``text/<k>.json``: the text of ``text_chunks[k]`` consecutive chunks (shard k starts where shard k - 1 ends), about
   4 kB a shard (a longer chunk alone): ``{"pages": {"<p>": [url, title, outline?]}, "chunks": [{"h", "a", "t",
   "w"?}]}`` with ``h`` heading, ``a`` anchor, ``t`` text, ``w`` weight (absent when 1), and the url and title of every
-  page that has a chunk in the shard. A page that fits in a shard is never split; a longer one is, and each of its
-  shards carries its outline ``[[heading, anchor], ...]`` (all its chunks). A shown hit costs the shard of its chunk,
-  not the whole page's text, and its sub-results nothing more.
+  page that has a chunk in the shard. A page that fits in a shard is never split; a longer one is, and when it has at
+  most ``outline_chunks`` chunks each of its shards carries its outline ``[[heading, anchor], ...]`` (all its chunks).
+  A shown hit costs the shard of its chunk, not the whole page's text; its sub-results nothing more, except on a
+  page of more than ``outline_chunks`` chunks, where a sub-result in another shard costs that shard (format 5: an
+  outline of hundreds of sections repeated in every shard of a long page was most of a query's bytes there).
 - ``vecs/<k>.bin``: the vectors of chunks k x ``vec_shard`` onward (``vec_shard`` of them, the last shard may hold
   fewer), int8 (max |x| -> 127), ``dims`` bytes each, one after the other. Grouped by chunk, not by page: a
   re-scored candidate costs its own vector (plus the file's headers), not every vector of a long page.
@@ -28,7 +30,7 @@ import numpy as np
 
 from exporter.errors import EdgembedError
 
-FORMAT, VERSION = "edgembed-search", 4  # index.json's "format" and "version" (docs/format.md)
+FORMAT, VERSION = "edgembed-search", 5  # index.json's "format" and "version" (docs/format.md)
 TERMS_MAGIC = b"EMT2"
 TYPO_MAGIC = b"EMV1"
 

@@ -402,8 +402,14 @@ export declare class SiteSearch {
   /** Start fetching what any query of MODE needs whatever its text (the model, the sign codes); the box calls it
    * when its input gets focus. */
   prefetch(mode?: SearchMode): void;
-  /** Start fetching the term shards of the finished words of a query being typed (the box calls it on every key). */
+  /** Start fetching the term shards of a query being typed: its finished words and the word being typed (from 3
+   * characters on); the box calls it on every key. */
   prefetchTerms(text: string): void;
+  /** Whether a keyword search of `text` needs no term fetch (every term shard has arrived, no typo to correct). */
+  termsReady(text: string): boolean;
+  /** While a query is typed: the keyword ranking of its finished words and the text shards of its first `limit`
+   * pages' best chunks (once two strong terms are finished); with `model`, also the model's rows of those words. */
+  prefetchResults(text: string, limit?: number, model?: boolean): Promise<void>;
 }
 
 /** Open an index folder (e.g. "/_edgembed/"): fetches index.json and the analyzer table. */

@@ -16,10 +16,16 @@ const EXCERPT_WORDS = 30;
 const SUB_RESULTS = 3;
 const TERMS_MAGIC = [0x45, 0x4d, 0x54, 0x32]; // "EMT2"
 const TYPO_MAGIC = [0x45, 0x4d, 0x56, 0x31]; // "EMV1"
-export const VERSION = 4;
+export const VERSION = 5;
 const TYPO_MIN = 4; // shorter query terms are never corrected
 const TYPO_TWO = 8; // from this length on, edit distance 2
 const CONNECTORS = /[_.:-]/u;
+const PARTIAL_MIN = 3; // a word being typed has its terms' shard fetched from this many characters on
+
+/** TEXT without a last word still being typed (all of it when it ends in a space or punctuation). */
+function finishedPart(text) {
+  return /[\s\p{P}]$/u.test(text) ? text : text.replace(/[^\s\p{P}]+$/u, "");
+}
 
 /** FNV-1a over the UTF-8 bytes of S. */
 function fnv1a(s) {
@@ -241,6 +247,7 @@ export class SiteSearch {
       this.pageOf.fill(p, this.first[p], this.first[p + 1]);
     }
     this.terms = new Map(); // shard -> Promise<Map>
+    this.termsHere = new Map(); // shard -> Map, the shards that have arrived
     this.typo = new Map(); // shard -> Promise<Array>
     this.corrections = new Map(); // the last query's typo corrections, term -> term
     this.textFirst = new Int32Array((meta.text_chunks?.length ?? 0) + 1);
@@ -278,13 +285,54 @@ export class SiteSearch {
     if (mode === "semantic") this.codes("b").catch(() => {});
   }
 
-  /** Start fetching the term shards of TEXT's finished words (all but a last word still being typed), so that a query
-   * typed word by word finds most of its shards there when the box's debounce ends. Stop and weak words have no
-   * shard fetched for them here (they rarely decide a query); nothing else is fetched. */
+  /** Start fetching the term shards of TEXT's words, the finished ones and the one being typed (its terms from
+   * PARTIAL_MIN characters on: the shard of the word as typed so far, which is the finished word's at its last key,
+   * or earlier where a word ends in a suffix the stemmer drops), so that a query typed word by word finds its shards
+   * there when the box's debounce ends. Stop and weak words have no shard fetched for them here (they rarely decide a
+   * query); nothing else is fetched. */
   prefetchTerms(text) {
-    const done = /[\s\p{P}]$/u.test(text) ? text : text.replace(/[^\s\p{P}]+$/u, "");
-    if (!done.trim()) return;
-    for (const t of this.analyzer.terms(done)) if (!this.analyzer.weak.has(t)) this.postings(t).catch(() => {});
+    const done = finishedPart(text);
+    const want = new Set(this.analyzer.terms(done));
+    if (done !== text) for (const t of this.analyzer.terms(text)) if ([...t].length >= PARTIAL_MIN) want.add(t);
+    for (const t of want) if (!this.analyzer.weak.has(t)) this.postings(t).catch(() => {});
+  }
+
+  /** Whether a keyword search of TEXT needs no term fetch: every term's shard has arrived, and every term that a
+   * search would try to correct as a typo is in the index (a word being typed is usually not, until its last key). */
+  termsReady(text) {
+    const terms = this.analyzer.terms(text);
+    if (!terms.length) return false;
+    for (const t of terms) {
+      const m = this.termsHere.get(fnv1a(t) % this.meta.term_shards);
+      if (!m) return false;
+      if (!m.has(t) && !([...t].length < TYPO_MIN || this.analyzer.weak.has(t) || CONNECTORS.test(t))) return false;
+    }
+    return true;
+  }
+
+  /** While a query is typed: the keyword ranking of its finished words (once they have two strong terms; their term
+   * shards as they arrive) and a fetch of the text shards of its first LIMIT pages' best chunks, which are most often
+   * among the finished query's, so that its keyword results need no text round trip after the last key. With
+   * MODEL (a dense mode), also the model's rows of the finished words and, from two strong terms on, their hybrid
+   * ranking's candidates' vectors (and its first pages' text), nothing kept but the fetched pieces. */
+  async prefetchResults(text, limit = 8, model = false) {
+    const done = finishedPart(text);
+    if (done.trim() === this.provisional) return;
+    this.provisional = done.trim();
+    const strong = new Set(this.analyzer.terms(done).filter((t) => !this.analyzer.weak.has(t)));
+    if (model && strong.size === 1) this.loadModel().then((m) => m.embed([done])).catch(() => {});
+    if (strong.size < 2) return;
+    // hybrid: the finished words' candidates' vectors (most stay candidates when a word is added) and their rows
+    if (model) this.rankedChunks(done, "hybrid", limit, false).catch(() => {});
+    const [chunks] = await this.rankedChunks(done, "keyword", limit, false);
+    if (this.provisional !== done.trim()) return; // the query moved on: its own ranking fetches
+    const pages = new Set();
+    for (const [c] of chunks) {
+      if (pages.size >= limit) break;
+      if (pages.has(this.pageOf[c])) continue;
+      pages.add(this.pageOf[c]);
+      this.textShard(this.textShardOf(c)).catch(() => {});
+    }
   }
 
   postings(term) {
@@ -292,6 +340,7 @@ export class SiteSearch {
     if (!this.terms.has(s)) {
       const got = this.get(`terms/${s}.bin`, "bytes").then(decodeTerms);
       this.terms.set(s, got);
+      got.then((m) => this.termsHere.set(s, m), () => {});
       got.catch(() => { if (this.terms.get(s) === got) this.terms.delete(s); }); // a later query tries again
     }
     return this.terms.get(s).then((m) => m.get(term) ?? null);
@@ -337,7 +386,11 @@ export class SiteSearch {
   }
 
   textShard(k) {
-    if (!this.texts.has(k)) this.texts.set(k, this.get(`text/${k}.json`, "json"));
+    if (!this.texts.has(k)) {
+      const got = this.get(`text/${k}.json`, "json");
+      this.texts.set(k, got);
+      got.catch(() => { if (this.texts.get(k) === got) this.texts.delete(k); }); // a later query tries again
+    }
     return this.texts.get(k);
   }
 
@@ -380,8 +433,8 @@ export class SiteSearch {
   }
 
   /** The query's terms and their counts, in order of first appearance, misspelt ones replaced by their corrections
-   * (this.corrections). */
-  async queryTerms(query) {
+   * (this.corrections, unless RECORD is false: a prefetch's ranking). */
+  async queryTerms(query, record = true) {
     const counts = new Map();
     for (const t of this.analyzer.terms(query)) counts.set(t, (counts.get(t) ?? 0) + 1);
     const weak = this.analyzer.weak;
@@ -389,13 +442,14 @@ export class SiteSearch {
       if ([...t].length < TYPO_MIN || weak.has(t) || CONNECTORS.test(t) || await this.postings(t)) return null;
       return this.correct(t);
     }));
-    this.corrections = new Map();
+    const corrections = new Map();
+    if (record) this.corrections = corrections;
     const out = new Map();
     let k = 0;
     for (let [t, m] of counts) {
       const fix = fixes[k++];
       if (fix !== null) {
-        this.corrections.set(t, fix);
+        corrections.set(t, fix);
         t = fix;
       }
       out.set(t, (out.get(t) ?? 0) + m);
@@ -468,9 +522,12 @@ export class SiteSearch {
   }
 
   /** [[chunk, score], ...] best first, and the query's terms. */
-  async rankedChunks(query, mode, limit) {
+  async rankedChunks(query, mode, limit, record = true) {
     if (!MODES.includes(mode)) throw new Error(`unknown mode '${mode}': choose one of ${MODES.join(", ")}`);
-    const qterms = await this.queryTerms(query);
+    // a dense mode embeds the query (the model's rows for its words) while its terms' shards arrive, not after them
+    const embedded = mode !== "keyword" && query.trim() ? this.loadModel().then((m) => m.embed([query])) : null;
+    embedded?.catch(() => {}); // awaited below
+    const qterms = await this.queryTerms(query, record);
     if (!query.trim()) return [[], qterms];
     if (mode === "keyword") {
       const lex = await this.keywordScores(qterms);
@@ -481,8 +538,7 @@ export class SiteSearch {
     const planes = mode === "hybrid" ? "a" : "ab";
     const extra = mode === "semantic" ? Number(this.meta.fusion.rerank_semantic_keyword ?? 0) : 0;
     const lexP = mode === "hybrid" || extra > 0 ? this.keywordScores(qterms) : null;
-    const [model, a, b, lex] = await Promise.all([this.loadModel(), this.codes("a"), planes === "ab" ? this.codes("b") : null, lexP]);
-    const [q32] = await model.embed([query]);
+    const [[q32], a, b, lex] = await Promise.all([embedded, this.codes("a"), planes === "ab" ? this.codes("b") : null, lexP]);
     const q = Float64Array.from(q32);
     const approx = this.codeScores(q, planes, { a, b });
     const w = Number(this.meta.fusion.weight);
@@ -504,8 +560,15 @@ export class SiteSearch {
       for (let c = 0; c < lex.length; c++) if (lex[c] > 0) hit.push(c);
       for (const c of byScore(hit, lex).slice(0, extra)) if (!inCand.has(c)) cand.push(c);
     }
-    // the chunks shown are most likely the best candidates: fetch their text while the vectors arrive
-    for (const c of cand.slice(0, limit)) this.textShard(this.textShardOf(c)).catch(() => {});
+    // the chunks shown are most likely the best candidates of the first LIMIT pages (a page shows its best chunk):
+    // fetch their text while the vectors arrive
+    const pagesAhead = new Set();
+    for (const c of cand) {
+      if (pagesAhead.size >= limit) break;
+      if (pagesAhead.has(this.pageOf[c])) continue;
+      pagesAhead.add(this.pageOf[c]);
+      this.textShard(this.textShardOf(c)).catch(() => {});
+    }
     const mult = mode === "hybrid" ? w : 1.0;
     let exact = await Promise.all(cand.map(async (c) => [c, base[c] + mult * (await this.exactCosine(q, c))]));
     exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
@@ -609,14 +672,19 @@ export class SiteSearch {
     return out;
   }
 
-  /** Chunk c's [heading, anchor] from the text shard of chunk NEAR (of the same page, fetched): the chunk itself when
-   * the page is whole in that shard, else the outline each shard of a split page carries. */
+  /** Chunk c's [heading, anchor] from the text shard of chunk NEAR (of the same page): the outline each shard of a
+   * split page of at most outline_chunks chunks carries, else the chunk itself, from that shard when it is there (a
+   * page whole in one shard), else from its own (query.py's heading_anchor()). */
   async headingAnchor(c, near) {
-    const k = this.textShardOf(near), shard = await this.textShard(k);
+    let k = this.textShardOf(near), shard = await this.textShard(k);
     const entry = shard?.pages?.[String(this.pageOf[c])];
     let got;
     if (entry?.length > 2) got = entry[2][c - this.first[this.pageOf[c]]];
     else {
+      if (this.textShardOf(c) !== k) {
+        k = this.textShardOf(c);
+        shard = await this.textShard(k);
+      }
       const ch = shard?.chunks?.[c - this.textFirst[k]];
       got = ch && [ch.h, ch.a];
     }
@@ -627,6 +695,9 @@ export class SiteSearch {
   /** [page P's hit without its excerpt, its best chunk's text] */
   async hit(p, hits, score) {
     const c0 = hits[0][0];
+    if (this.first[p + 1] - this.first[p] > (this.meta.outline_chunks ?? Infinity)) { // no outline: the sub-results'
+      for (const [c] of hits.slice(1, 1 + SUB_RESULTS)) this.textShard(this.textShardOf(c)).catch(() => {}); // shards, now
+    }
     const [url, title, ch] = await this.chunk(c0);
     const base = this.opts.baseUrl ?? "";
     const subs = await Promise.all(hits.slice(1, 1 + SUB_RESULTS).map(async ([c, s]) => {

@@ -200,11 +200,14 @@ export class EdgembedSearchUI {
     this.root.append(this.input, this.panel, this.status);
     this.shadow.replaceChildren(style, this.root);
     let timer = null;
+    this.last = "";
     this.input.addEventListener("input", () => {
       clearTimeout(timer);
       timer = setTimeout(() => this.run(this.input.value), this.opts.debounceMs);
-      const text = this.input.value; // the finished words' term shards start now, not after the debounce
-      this.search.then((s) => s.prefetchTerms?.(text)).catch(() => {});
+      const text = this.input.value, seq = ++this.seq; // older searches are not shown under the new text
+      const typing = text.length === this.last.length + 1 && text.startsWith(this.last); // a key, not a paste
+      this.last = text;
+      this.search.then((s) => this.typed(s, text, seq, typing)).catch(() => {});
     });
     this.input.addEventListener("keydown", (e) => this.key(e));
     this.input.addEventListener("focus", () => {
@@ -226,6 +229,20 @@ export class EdgembedSearchUI {
     if (this.prefetched || this.opts.mode === "keyword") return;
     this.prefetched = true;
     this.search.then((s) => s.prefetch?.(this.opts.mode)).catch(() => {}); // a failure shows on the query
+  }
+
+  /** While TEXT is typed (input number SEQ): its words' term shards start now, not after the debounce; the finished
+   * words' likely results (their text shards; in a dense mode the model's rows for them) start too when TYPING (a
+   * key that added one character; a paste has no finished words worth it); and when every
+   * term shard of TEXT is already here, its keyword results show at once rather than after the debounce (the
+   * debounced run() then refines them). */
+  typed(s, text, seq, typing) {
+    s.prefetchTerms?.(text);
+    if (typing) s.prefetchResults?.(text, this.opts.limit, this.opts.mode !== "keyword")?.catch(() => {});
+    if (!text.trim() || !s.termsReady?.(text)) return;
+    s.search(text, { limit: this.opts.limit, mode: "keyword" }).then((hits) => {
+      if (seq === this.seq && hits.length) this.render(hits, seq, this.opts.mode !== "keyword", text);
+    }, () => {}); // the debounced run reports a failure
   }
 
   /** Run QUERY: keyword results as soon as they are ready, then the chosen mode's when they differ in kind; both
