@@ -278,7 +278,6 @@ def test_the_model_guessed_before_index_json_is_cancelled_when_wrong(cran_site, 
     print(f"{model}: {len(log)} fetches, {len(guessed)} of the guessed model/")
 
 
-@pytest.mark.browser
 TYPING_JS = """
 import { readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
