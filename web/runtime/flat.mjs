@@ -196,6 +196,7 @@ function accumulator(d, ids, vocab) {
  * and rounded to float32 once: closer to the exact mean than a float32 running sum, and ~2x faster than addRow.
  */
 function sumRows(model, ids, out) {
+  if (model.rowSum) return model.rowSum(ids, out); // the same sums in wasm SIMD (rowsum_wasm.mjs), where a worker set it
   const d = model.dims, t = model.table, n = ids.length;
   const acc = accumulator(d, ids, model.vocab);
   const q = model.quant, sc = model.scales, h = q === "fp16" ? halfTable() : null;

@@ -160,8 +160,6 @@ export class FlatPool {
       } catch (e) {
         stop = true;
         throw e;
-      } finally {
-        this.workers[w]?.postMessage({ type: "end", batch });
       }
     };
     await Promise.all(this.workers.map((_, w) => drain(w)));
