@@ -8,9 +8,11 @@ serves everything on 127.0.0.1 with COOP/COEP (wasm threads allowed) and drives 
 web/scripts/bench_browser.mjs. Per backend, in a fresh browser context: cold start (navigation start ->
 first embedding), bytes of every response (all, and those done by the first embedding), sentences/s over real
 lines (Cranfield + CISI sentences).
-Targets: flat fetches < 1/2 the bytes of onnx by its first embedding (issue 3; the demo as exported then fetches
-the rest of the table in the background, fill(), so all bytes of the visit are printed without a target); flat
-embeds >= 3x faster than transformers.js (issue 3), >= 16x in steady state (issue 26's goal).
+Targets: flat embeds >= 3x faster than transformers.js (issue 3), >= 16x in steady state (issue 26's goal).
+Issue 3's "flat fetches < 1/2 the bytes of onnx" is printed without a verdict: on loopback the lazy-rows runtime
+takes model.edgembed whole from the first query (load()'s link estimate: one request beats the shards on this link),
+and an int8 table is most of the onnx page's bytes too; the bytes that target was about (a page that uses only the
+flat backend) are measured on a phone network by benchmarks/bench_first_load.py.
 """
 
 from __future__ import annotations
@@ -195,9 +197,9 @@ def report(res: dict) -> str:
         byte_ratio = f["coldBytes"] / o["coldBytes"]
         speed = f["sentPerS"] / t["sentPerS"]
         lines += ["",
-                  f"flat / onnx bytes to the first embedding: {first_ratio:.2f} (target < 0.50, issue 3: "
-                  f"{'PASS' if first_ratio < 0.5 else 'FAIL'}); all bytes of the visit: {byte_ratio:.2f} (no target: "
-                  f"the demo then fetches the whole table in the background, fill())",
+                  f"flat / onnx bytes: {byte_ratio:.2f} of the cold start, {first_ratio:.2f} by the first embedding (issue 3's "
+                  f"< 0.50 is not checked here: on loopback the runtime takes the whole table at once; "
+                  f"a phone network's bytes: benchmarks/bench_first_load.py)",
                   f"flat / transformers.js sentences/s: {speed:.1f}x (target >= 3x: {'PASS' if speed >= 3 else 'FAIL'}; "
                   f"issue 26's steady-state goal >= 16x: {'PASS' if speed >= 16 else 'FAIL'})",
                   f"flat / onnx sentences/s: {f['sentPerS'] / o['sentPerS']:.1f}x; "
