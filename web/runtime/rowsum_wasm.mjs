@@ -93,11 +93,12 @@ export const ROWSUM_WASM = moduleBytes();
 const PAGE = 65536;
 
 /**
- * For an int8 model with a multiple of 8 dims: a function (ids, out) that sets OUT (zeros, Float32Array of dims) to the
- * sum of the dequantized rows of IDS (checked in range) exactly as flat.mjs sumRows does. The table and scales are
- * copied into the module's memory once. Resolves to null where it does not apply or wasm SIMD is unavailable.
+ * For an int8 model with a multiple of 8 dims: a function (ids) that returns the float64 sums of the dequantized rows
+ * of IDS (checked in range; a Float64Array of dims, the module's own, overwritten by the next call) exactly as flat.mjs
+ * sumRows makes them (embedIds uses it as model.rowSum). The table and scales are copied into the module's memory once.
+ * Resolves to null where it does not apply or wasm SIMD is unavailable.
  * @param {{quant: string, dims: number, vocab: number, table: Int8Array, scales: Float32Array}} model a parsed flat file
- * @returns {Promise<((ids: ArrayLike<number>, out: Float32Array) => Float32Array) | null>}
+ * @returns {Promise<((ids: ArrayLike<number>) => Float64Array) | null>}
  */
 export async function rowSumWasm(model) {
   if (model.quant !== "int8" || model.codebooks || model.dims % 8 !== 0 || typeof WebAssembly !== "object") return null;
@@ -124,7 +125,7 @@ export async function rowSumWasm(model) {
   room(1024);
   new Int8Array(mem.buffer, tab, model.table.length).set(model.table);
   new Float32Array(mem.buffer, sc, vocab).set(model.scales);
-  return (list, out) => {
+  return (list) => {
     const n = list.length;
     for (let i = 0; i < n; i++) {
       const id = list[i];
@@ -134,8 +135,7 @@ export async function rowSumWasm(model) {
     i32.set(list);
     f64.fill(0);
     sum(tab, sc, ids, n, d, acc);
-    for (let j = 0; j < d; j++) out[j] = f64[j];
-    return out;
+    return f64; // a view of the module's accumulator: read it before the next call
   };
 }
 
