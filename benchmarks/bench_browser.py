@@ -1,6 +1,6 @@
 """Browser benchmark: the `flat` and `onnx` backends of the demo page vs transformers.js, one Chromium run.
 
-    python3 benchmarks/bench_browser.py [--model M] [--quant int8] [--lines 5000] [--threads N] [--json out.json]
+    python3 benchmarks/bench_browser.py [--model M] [--quant int8] [--lines 5000] [--threads N] [--json out.json] [--base REF]
 
 Exports the model with its web demo into a temp folder, adds a transformers.js page (transformers.js' web
 build and its onnxruntime-web wasm files, copied from web/node_modules) that loads the same export folder,
@@ -8,6 +8,8 @@ serves everything on 127.0.0.1 with COOP/COEP (wasm threads allowed) and drives 
 web/scripts/bench_browser.mjs. Per backend, in a fresh browser context: cold start (navigation start ->
 first embedding), bytes of every response (all, and those done by the first embedding), sentences/s over real
 lines (Cranfield + CISI sentences).
+--base REF: the flat page also on the previous code (git REF of this repository, e.g. HEAD~3), exported by that code
+into a second folder of the same site, its passes interleaved with this code's (row "base: flat").
 Targets: flat embeds >= 3x faster than transformers.js (issue 3), >= 16x in steady state (issue 26's goal).
 Issue 3's "flat fetches < 1/2 the bytes of onnx" is printed without a verdict: on loopback the lazy-rows runtime
 takes model.edgembed whole from the first query (load()'s link estimate: one request beats the shards on this link),
@@ -107,6 +109,18 @@ def token_level_copy(src: Path, dst: Path) -> None:
     onnx.save(model, str(dst / "onnx" / "model.onnx"))
 
 
+def build_base(site: Path, ref: str, args) -> None:
+    """SITE/base: the same export (demo included) made by the code at git REF of this repository."""
+    src = site.parent / "base-src"
+    src.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, stdout=subprocess.PIPE).stdout
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    (src / "web" / "node_modules").symlink_to((WEB / "node_modules").resolve())
+    cmd = [sys.executable, "-m", "exporter", "export", *([args.model] if args.model else []), "--out", str(site / "base"),
+           "--quant", args.quant, *(["--dims", str(args.dims)] if args.dims else [])]
+    subprocess.run(cmd, check=True, cwd=src, env={**os.environ, "PYTHONPATH": str(src)}, stdout=subprocess.DEVNULL)
+
+
 def run(args) -> dict:
     from exporter.targets.serve import serve_in_thread
 
@@ -116,6 +130,8 @@ def run(args) -> dict:
         site = Path(tmp) / "site"
         site.mkdir()
         man = build_site(site, args.model, args.quant, args.dims)
+        if args.base:
+            build_base(site, args.base, args)
         table_bytes = (site / "m" / man["files"]["flat"]).stat().st_size
         srv, base = serve_in_thread(site, threads=True)
         try:
@@ -130,6 +146,8 @@ def run(args) -> dict:
                  "url": f"{base}tjs/index.html?model=m_tok&pooling=mean&normalize={int(man['normalize'])}"
                         f"&threads={t}&wasm={args.tjs_wasm}&batch={args.tjs_batch}"},
             ]
+            if args.base:
+                pages.insert(1, {"name": "base: flat", "backend": "flat", "url": f"{base}base/index.html?backend=flat"})
             job = {"chromium": args.chromium, "timeoutMs": 600000, "reps": args.reps, "coldReps": args.cold_reps, "lines": lines,
                    "sample": sample, "pages": pages}
             (Path(tmp) / "job.json").write_text(json.dumps(job), encoding="utf-8")
@@ -155,7 +173,7 @@ def run(args) -> dict:
     return {"manifest": {k: man[k] for k in ("dims", "quant", "vocab_size", "normalize")}, "lines": len(lines),
             "table_bytes": table_bytes,
             "mean_chars": float(np.mean([len(s) for s in lines])), "threads": args.threads, "chromium": out["version"],
-            "cores": os.cpu_count(),
+            "cores": os.cpu_count(), "base": args.base,
             "pages": out["pages"]}
 
 
@@ -208,6 +226,10 @@ def report(res: dict) -> str:
         if ref:
             lines.append(f"flat / transformers.js with JS mean pooling (conventional token-level export): "
                          f"{f['sentPerS'] / ref['sentPerS']:.1f}x")
+    b = pages.get("base: flat", {})
+    if "sentPerS" in f and "sentPerS" in b and "sentPerS" in t:
+        lines.append(f"flat / base flat ({res['base']}) sentences/s: {f['sentPerS'] / b['sentPerS']:.2f}x, passes interleaved; "
+                     f"base flat / transformers.js: {b['sentPerS'] / t['sentPerS']:.1f}x")
     w = pages.get("flat, whole table", {})
     if f.get("runs") and w.get("runs") and f.get("table"):
         tb, size = f["table"], res["table_bytes"]
@@ -234,6 +256,7 @@ def main() -> int:
                     help="onnxruntime-web build for transformers.js (asyncify is its default)")
     ap.add_argument("--tjs-batch", type=int, default=64, help="texts per transformers.js pipeline call")
     ap.add_argument("--chromium", default=None, help="Chromium binary (default: exporter.proof.browser.chromium_path())")
+    ap.add_argument("--base", default=None, help="also run the previous code's flat page (a git ref of this repository)")
     ap.add_argument("--json", default=None, help="also write the raw results as JSON")
     args = ap.parse_args()
     if shutil.which("node") is None or not (WEB / "node_modules" / "playwright-core").is_dir() or not TJS.is_dir():
