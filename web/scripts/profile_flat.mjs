@@ -8,7 +8,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { embedIds, parseFlat } from "../runtime/flat.mjs";
-import { rowSumWasm } from "../runtime/rowsum_wasm.mjs";
 import { createTokenizer } from "../runtime/tokenize.mjs";
 
 const [dir, linesFile, repsArg] = process.argv.slice(2);
@@ -22,7 +21,8 @@ const man = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
 const tok = await createTokenizer(readFileSync(join(dir, man.files.tokenizer), "utf8"),
   { chartable: man.files.chartable ? readFileSync(join(dir, man.files.chartable)) : undefined });
 const model = parseFlat(new Uint8Array(readFileSync(join(dir, man.files.flat))).buffer);
-const rowSum = await rowSumWasm(model);
+// (a runtime from before rowsum_wasm.mjs, e.g. a `git archive` of an older commit: the JavaScript rows only)
+const rowSum = await import("../runtime/rowsum_wasm.mjs").then((m) => m.rowSumWasm(model), () => null);
 const wasm = { ...model, rowSum };
 const ids = tok.encodeBatch(lines);
 const d = model.dims;
@@ -30,8 +30,10 @@ const out = new Float32Array(lines.length * d);
 const embedAll = (m) => { out.fill(0); for (let i = 0; i < ids.length; i++) embedIds(m, ids[i], out.subarray(i * d, (i + 1) * d)); };
 const acc = new Float32Array(d);
 const steps = {
-  "tokenize, fresh piece cache": () => tok.encodeBatch(lines, tok.newCache()),
-  "tokenize, warm piece cache": (() => { const c = tok.newCache(); tok.encodeBatch(lines, c); return () => tok.encodeBatch(lines, c); })(),
+  "tokenize, fresh piece cache": () => tok.encodeBatch(lines),
+  ...(tok.newCache ? {
+    "tokenize, warm piece cache": (() => { const c = tok.newCache(); tok.encodeBatch(lines, c); return () => tok.encodeBatch(lines, c); })(),
+  } : {}),
   "embedIds, JavaScript row sums": () => embedAll(model),
   ...(rowSum ? {
     "embedIds, wasm SIMD row sums": () => embedAll(wasm),
