@@ -122,9 +122,13 @@ export async function rowSumWasm(model) {
     f64 = new Float64Array(mem.buffer, acc, d);
     i32 = new Int32Array(mem.buffer, ids, cap);
   };
-  room(1024);
-  new Int8Array(mem.buffer, tab, model.table.length).set(model.table);
-  new Float32Array(mem.buffer, sc, vocab).set(model.scales);
+  try {
+    room(1024);
+    new Int8Array(mem.buffer, tab, model.table.length).set(model.table);
+    new Float32Array(mem.buffer, sc, vocab).set(model.scales);
+  } catch {
+    return null; // no memory for the module's copy of the table: the JavaScript sums need none
+  }
   return (list) => {
     const n = list.length;
     for (let i = 0; i < n; i++) {
