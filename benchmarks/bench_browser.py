@@ -1,13 +1,20 @@
 """Browser benchmark: the `flat` and `onnx` backends of the demo page vs transformers.js, one Chromium run.
 
-    python3 benchmarks/bench_browser.py [--model M] [--quant int8] [--lines 5000] [--threads N] [--json out.json]
+    python3 benchmarks/bench_browser.py [--model M] [--quant int8] [--lines 5000] [--threads N] [--json out.json] [--base REF]
 
 Exports the model with its web demo into a temp folder, adds a transformers.js page (transformers.js' web
 build and its onnxruntime-web wasm files, copied from web/node_modules) that loads the same export folder,
 serves everything on 127.0.0.1 with COOP/COEP (wasm threads allowed) and drives Debian's Chromium through
 web/scripts/bench_browser.mjs. Per backend, in a fresh browser context: cold start (navigation start ->
-first embedding), bytes of every response, sentences/s over real lines (Cranfield + CISI sentences).
-Targets (issue 3): flat fetches < 1/2 the bytes of onnx; flat embeds >= 3x faster than transformers.js.
+first embedding), bytes of every response (all, and those done by the first embedding), sentences/s over real
+lines (Cranfield + CISI sentences).
+--base REF: the flat page also on the previous code (git REF of this repository, e.g. HEAD~3), exported by that code
+into a second folder of the same site, its passes interleaved with this code's (row "base: flat").
+Targets: flat embeds >= 3x faster than transformers.js (issue 3), >= 16x in steady state (issue 26's goal).
+Issue 3's "flat fetches < 1/2 the bytes of onnx" is printed without a verdict: on loopback the lazy-rows runtime's
+link estimate (load()'s first fetches) decides, noisily, whether the first query takes model.edgembed whole or its
+shards, and an int8 table is most of the onnx page's bytes too; the bytes that target was about (a page that uses only the
+flat backend) are measured on a phone network by benchmarks/bench_first_load.py.
 """
 
 from __future__ import annotations
@@ -102,15 +109,30 @@ def token_level_copy(src: Path, dst: Path) -> None:
     onnx.save(model, str(dst / "onnx" / "model.onnx"))
 
 
+def build_base(site: Path, ref: str, args) -> None:
+    """SITE/base: the same export (demo included) made by the code at git REF of this repository."""
+    src = site.parent / "base-src"
+    src.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, stdout=subprocess.PIPE).stdout
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    (src / "web" / "node_modules").symlink_to((WEB / "node_modules").resolve())
+    cmd = [sys.executable, "-m", "exporter", "export", *([args.model] if args.model else []), "--out", str(site / "base"),
+           "--quant", args.quant, *(["--dims", str(args.dims)] if args.dims else [])]
+    subprocess.run(cmd, check=True, cwd=src, env={**os.environ, "PYTHONPATH": str(src)}, stdout=subprocess.DEVNULL)
+
+
 def run(args) -> dict:
     from exporter.targets.serve import serve_in_thread
 
     lines = real_lines(args.lines)
+    load_before = os.getloadavg()[0]
     sample = lines[:40] + ["", "A man is playing a guitar."]
     with tempfile.TemporaryDirectory(prefix="edgembed-bench-") as tmp:
         site = Path(tmp) / "site"
         site.mkdir()
         man = build_site(site, args.model, args.quant, args.dims)
+        if args.base:
+            build_base(site, args.base, args)
         table_bytes = (site / "m" / man["files"]["flat"]).stat().st_size
         srv, base = serve_in_thread(site, threads=True)
         try:
@@ -125,6 +147,8 @@ def run(args) -> dict:
                  "url": f"{base}tjs/index.html?model=m_tok&pooling=mean&normalize={int(man['normalize'])}"
                         f"&threads={t}&wasm={args.tjs_wasm}&batch={args.tjs_batch}"},
             ]
+            if args.base:
+                pages.insert(1, {"name": "base: flat", "backend": "flat", "url": f"{base}base/index.html?backend=flat"})
             job = {"chromium": args.chromium, "timeoutMs": 600000, "reps": args.reps, "coldReps": args.cold_reps, "lines": lines,
                    "sample": sample, "pages": pages}
             (Path(tmp) / "job.json").write_text(json.dumps(job), encoding="utf-8")
@@ -150,7 +174,7 @@ def run(args) -> dict:
     return {"manifest": {k: man[k] for k in ("dims", "quant", "vocab_size", "normalize")}, "lines": len(lines),
             "table_bytes": table_bytes,
             "mean_chars": float(np.mean([len(s) for s in lines])), "threads": args.threads, "chromium": out["version"],
-            "cores": os.cpu_count(),
+            "cores": os.cpu_count(), "base": args.base, "load": [load_before, os.getloadavg()[0]],
             "pages": out["pages"]}
 
 
@@ -175,30 +199,40 @@ def report(res: dict) -> str:
     m = res["manifest"]
     lines = [f"model {m['vocab_size']}x{m['dims']} {m['quant']}, {res['lines']} lines (mean {res['mean_chars']:.0f} chars), "
              f"Chromium {res['chromium']}, {res['cores']} CPU cores; wasm threads asked: {res['threads']} (onnx, transformers.js); "
-             f"flat: the demo page's default Web Workers for batches >= 64 texts", "",
-             "| backend | threads / workers | cold start (ms, median) | sentences/s (best pass) | bytes fetched | max abs diff vs Python flat | empty text |",
-             "|---|---|---:|---:|---:|---:|---|"]
+             f"flat: the demo page's default Web Workers for batches >= 64 texts; load average (1 min) "
+             f"{res['load'][0]:.1f} -> {res['load'][1]:.1f} (ratios to transformers.js grow with the load)", "",
+             "| backend | threads / workers | cold start (ms, median) | sentences/s (best pass) | bytes to first embedding | bytes fetched | max abs diff vs Python flat | empty text |",
+             "|---|---|---:|---:|---:|---:|---:|---|"]
     for name, p in pages.items():
         if p.get("error"):
-            lines.append(f"| {name} | | error | | | | |")
+            lines.append(f"| {name} | | error | | | | | |")
             continue
         best = min(p["runs"])
         p["sentPerS"] = res["lines"] / (best / 1000)
         p["coldMedian"] = float(np.median(p["coldMs"]))
-        lines.append(f"| {name} | {parallelism(p)} | {p['coldMedian']:,.0f} | {p['sentPerS']:,.0f} | {p['coldBytes']:,} | {p['maxAbsDiff']:.1e} | {p['emptyText']} |")
+        lines.append(f"| {name} | {parallelism(p)} | {p['coldMedian']:,.0f} | {p['sentPerS']:,.0f} | {p.get('firstBytes', 0):,} | {p['coldBytes']:,} | {p['maxAbsDiff']:.1e} | {p['emptyText']} |")
     f, o, t = pages.get("flat", {}), pages.get("onnx", {}), pages.get("transformers.js", {})
     if all("sentPerS" in p for p in (f, o, t)):
+        first_ratio = f.get("firstBytes", 0) / max(1, o.get("firstBytes", 0))
         byte_ratio = f["coldBytes"] / o["coldBytes"]
         speed = f["sentPerS"] / t["sentPerS"]
         lines += ["",
-                  f"flat / onnx bytes fetched: {byte_ratio:.2f} (target < 0.50: {'PASS' if byte_ratio < 0.5 else 'FAIL'})",
-                  f"flat / transformers.js sentences/s: {speed:.1f}x (target >= 3x: {'PASS' if speed >= 3 else 'FAIL'})",
+                  f"flat / onnx bytes: {byte_ratio:.2f} of the cold start, {first_ratio:.2f} by the first embedding (issue 3's "
+                  f"< 0.50 is not checked here: on loopback the runtime's link estimate decides whether the first query takes "
+                  f"the whole table; "
+                  f"a phone network's bytes: benchmarks/bench_first_load.py)",
+                  f"flat / transformers.js sentences/s: {speed:.1f}x (target >= 3x: {'PASS' if speed >= 3 else 'FAIL'}; "
+                  f"issue 26's steady-state goal >= 16x: {'PASS' if speed >= 16 else 'FAIL'})",
                   f"flat / onnx sentences/s: {f['sentPerS'] / o['sentPerS']:.1f}x; "
                   f"cold start flat / onnx / transformers.js: {f['coldMedian']:.0f} / {o['coldMedian']:.0f} / {t['coldMedian']:.0f} ms"]
         ref = next((p for n, p in pages.items() if n.startswith("transformers.js, JS mean") and "sentPerS" in p), None)
         if ref:
             lines.append(f"flat / transformers.js with JS mean pooling (conventional token-level export): "
                          f"{f['sentPerS'] / ref['sentPerS']:.1f}x")
+    b = pages.get("base: flat", {})
+    if "sentPerS" in f and "sentPerS" in b and "sentPerS" in t:
+        lines.append(f"flat / base flat ({res['base']}) sentences/s: {f['sentPerS'] / b['sentPerS']:.2f}x, passes interleaved; "
+                     f"base flat / transformers.js: {b['sentPerS'] / t['sentPerS']:.1f}x")
     w = pages.get("flat, whole table", {})
     if f.get("runs") and w.get("runs") and f.get("table"):
         tb, size = f["table"], res["table_bytes"]
@@ -225,6 +259,7 @@ def main() -> int:
                     help="onnxruntime-web build for transformers.js (asyncify is its default)")
     ap.add_argument("--tjs-batch", type=int, default=64, help="texts per transformers.js pipeline call")
     ap.add_argument("--chromium", default=None, help="Chromium binary (default: exporter.proof.browser.chromium_path())")
+    ap.add_argument("--base", default=None, help="also run the previous code's flat page (a git ref of this repository)")
     ap.add_argument("--json", default=None, help="also write the raw results as JSON")
     args = ap.parse_args()
     if shutil.which("node") is None or not (WEB / "node_modules" / "playwright-core").is_dir() or not TJS.is_dir():

@@ -169,12 +169,28 @@ export function embedIds(model, ids, out = new Float32Array(model.dims)) {
   if (n === 0) return out;
   if (model.codebooks) {
     sumPq(model, ids, out);
-  } else {
-    sumRows(model, ids, out);
+    return finish(out, n, out, model.normalize);
   }
-  const inv = Math.fround(n);
-  for (let j = 0; j < out.length; j++) out[j] = out[j] / inv;
-  if (model.normalize) normalizeInPlace(out);
+  // the float64 sums: wasm SIMD where a pool worker set model.rowSum (rowsum_wasm.mjs, the same sums bit for bit)
+  return finish(model.rowSum ? model.rowSum(ids) : sumRows(model, ids), n, out, model.normalize);
+}
+
+/**
+ * OUT = SUM (float64 or float32 values; OUT itself for pq) rounded to float32, divided by N, then (NORMALIZE)
+ * L2-normalized: one pass for the first two and the squares, one for the division, with normalizeInPlace's results
+ * bit for bit (every value is stored as float32 before it is squared or divided, the squares summed in order).
+ */
+function finish(sum, n, out, normalize) {
+  const d = out.length, inv = Math.fround(n);
+  let ss = 0;
+  for (let j = 0; j < d; j++) {
+    const v = Math.fround(Math.fround(sum[j]) / inv);
+    out[j] = v;
+    ss += v * v;
+  }
+  if (!normalize) return out;
+  const norm = Math.max(Math.fround(Math.sqrt(ss)), 1e-12);
+  for (let j = 0; j < d; j++) out[j] = out[j] / norm;
   return out;
 }
 
@@ -192,10 +208,11 @@ function accumulator(d, ids, vocab) {
 }
 
 /**
- * OUT (zeros) = the sum over IDS of the dequantized rows, accumulated in float64 (each q * scale is exact there)
- * and rounded to float32 once: closer to the exact mean than a float32 running sum, and ~2x faster than addRow.
+ * The sum over IDS of the dequantized rows, accumulated in float64 (each q * scale is exact there), to be rounded to
+ * float32 once: closer to the exact mean than a float32 running sum, and ~2x faster than addRow. Returns the
+ * accumulator (ACC, reused: its first dims entries).
  */
-function sumRows(model, ids, out) {
+function sumRows(model, ids) {
   const d = model.dims, t = model.table, n = ids.length;
   const acc = accumulator(d, ids, model.vocab);
   const q = model.quant, sc = model.scales, h = q === "fp16" ? halfTable() : null;
@@ -233,7 +250,7 @@ function sumRows(model, ids, out) {
       for (let j = 0; j < d; j++) acc[j] += t[o + j];
     }
   }
-  for (let j = 0; j < d; j++) out[j] = acc[j];
+  return acc;
 }
 
 /**

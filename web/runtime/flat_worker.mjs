@@ -2,16 +2,20 @@
 // it is given with the code of the single-thread path (tokenize.mjs + flat.mjs): bit-identical vectors.
 // Messages in:  {type: "init", tokenizersUrl, tokenizerJson | tokenizerPack (unpacked bytes), chartable, flat}  (flat: ArrayBuffer or SharedArrayBuffer;
 //               tokenizersUrl: where to import @huggingface/tokenizers from, for non-WordPiece tokenizers only)
-//               {type: "embed", id, batch, texts}   {type: "end", batch}  (drop that batch's piece cache)
+//               {type: "embed", id, batch, texts}   {type: "end", batch}  (nothing to do: the piece cache outlives batches)
 // Messages out: {type: "ready"} | {type: "result", id, data: Float32Array [texts x dims], transferred}
 //               {type: "error", id, message, name}  (id null: init failed)
 import { embedIds, parseFlat } from "./flat.mjs";
 import { createTokenizer } from "./tokenize.mjs";
 import { parseTokenizerPack } from "./tokpack.mjs";
+import { rowSumWasm } from "./rowsum_wasm.mjs";
 
 let ready = null; // Promise<{tokenizer, model}>, set by the init message
-let batch = null; // the batch whose shares share one piece cache (the single-thread path's per-call cache)
+// The piece cache (wordpiece.mjs PieceCache; a Map on the library path): the ids of each distinct space-separated piece
+// this worker has tokenized, kept across batches (a piece's ids are a pure function of the piece when the tokenizer is
+// `piecewise`), and started over once it holds MAX_PIECES pieces (a few MB).
 let cache = null;
+const MAX_PIECES = 1 << 17;
 
 const oneLine = (e) => String(e?.message ?? e).split("\n")[0];
 
@@ -21,7 +25,9 @@ async function init(msg) {
   const pack = msg.tokenizerPack ? parseTokenizerPack(msg.tokenizerPack) : null;
   const tokenizer = pack ? await createTokenizer(pack.spec, { chartable: pack.chartable })
     : await createTokenizer(msg.tokenizerJson, { chartable: msg.chartable, loadLibrary });
-  return { tokenizer, model: parseFlat(msg.flat) };
+  const model = parseFlat(msg.flat);
+  model.rowSum = await rowSumWasm(model); // int8: the same sums in wasm SIMD (bit-identical), else null (JavaScript)
+  return { tokenizer, model };
 }
 
 function embed({ tokenizer, model }, texts) {
@@ -38,15 +44,11 @@ self.onmessage = async ({ data: msg }) => {
     ready.then(() => self.postMessage({ type: "ready" }), (e) => self.postMessage({ type: "error", id: null, message: oneLine(e) }));
     return;
   }
-  if (msg.type === "end") {
-    if (msg.batch === batch) batch = cache = null;
-    return;
-  }
-  if (msg.type !== "embed") return;
+  if (msg.type !== "embed") return; // "end" (sent after each batch) needs nothing
   try {
     if (!ready) throw new Error("the worker got texts before its init message");
     const state = await ready;
-    if (msg.batch !== batch) [batch, cache] = [msg.batch, state.tokenizer.newCache ? state.tokenizer.newCache() : new Map()];
+    if (!cache || (cache.count ?? cache.size) > MAX_PIECES) cache = state.tokenizer.newCache ? state.tokenizer.newCache() : new Map();
     const out = embed(state, msg.texts);
     self.postMessage({ type: "result", id: msg.id, data: out }, [out.buffer]);
   } catch (e) {

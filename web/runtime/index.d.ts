@@ -336,6 +336,9 @@ export interface FlatModel {
   normalize: boolean;
   table: Float32Array | Uint16Array | Int8Array | Uint8Array;
   scales: Float32Array | null;
+  /** int8: the float64 row sums in wasm SIMD, bit-identical to the JavaScript ones, which embedIds then uses (the
+   *  pool workers set it with rowsum_wasm.mjs; absent or null: JavaScript) */
+  rowSum?: ((ids: ArrayLike<number>) => Float64Array) | null;
 }
 
 /** Parse the bytes of model.edgembed (docs/format.md); throws on a truncated or corrupt file. */

@@ -134,12 +134,15 @@ export class FlatPool {
   /**
    * One Float32Array per text, equal to the single-thread path's (views into one transferred buffer per share).
    * The batch is cut into CHUNKS contiguous shares queued for the workers: a worker takes the next share
-   * when it returns one, so a slow worker (a core busy elsewhere, rarer words) holds up nothing.
+   * when it returns one, so a slow worker (a core busy elsewhere, rarer words) holds up nothing. Each worker has
+   * AHEAD shares posted at a time (default 2), so that it starts its next share without waiting for this thread
+   * to see its result (on a busy machine this thread may wait for a core).
    * @param {string[]} texts
    * @param {number} [chunks] shares per batch (default 4 per worker, each at least 16 texts)
+   * @param {number} [ahead] shares posted to a worker at a time
    * @returns {Promise<Float32Array[]>}
    */
-  async embed(texts, chunks = Math.max(1, Math.min(4 * this.size, Math.floor(texts.length / 16)))) {
+  async embed(texts, chunks = Math.max(1, Math.min(4 * this.size, Math.floor(texts.length / 16))), ahead = 2) {
     await this.ready.catch(() => {});
     if (this.startFailure) return this.single(texts);
     if (this.failure) throw this.failure;
@@ -149,19 +152,29 @@ export class FlatPool {
     const d = this.dims;
     let next = 0, stop = false;
     const drain = async (w) => {
-      try {
+      const posted = []; // this worker's shares in flight, oldest first
+      const post = () => {
         while (!stop && next < cuts.length - 1) {
-          const c = next++;
-          const [lo, hi] = [cuts[c], cuts[c + 1]];
+          const [lo, hi] = [cuts[next], cuts[next + 1]];
+          next++;
           if (lo === hi) continue;
-          const data = await this.call(w, { type: "embed", batch, texts: texts.slice(lo, hi) });
-          for (let i = lo; i < hi; i++) out[i] = data.subarray((i - lo) * d, (i - lo + 1) * d);
+          const p = this.call(w, { type: "embed", batch, texts: texts.slice(lo, hi) }).then((data) => {
+            for (let i = lo; i < hi; i++) out[i] = data.subarray((i - lo) * d, (i - lo + 1) * d);
+          });
+          p.catch(() => {}); // awaited below; a later share's rejection after an earlier one's is not unhandled
+          posted.push(p);
+          return;
+        }
+      };
+      try {
+        for (let k = 0; k < ahead; k++) post();
+        while (posted.length) {
+          await posted.shift();
+          post();
         }
       } catch (e) {
         stop = true;
         throw e;
-      } finally {
-        this.workers[w]?.postMessage({ type: "end", batch });
       }
     };
     await Promise.all(this.workers.map((_, w) => drain(w)));

@@ -1,6 +1,6 @@
 // Browser benchmark driver (benchmarks/bench_browser.py writes the job): one Chromium, a fresh context
 // (empty cache) per cold start. Per page: cold start (navigation start -> first embedding resolved, from
-// the page's own clock), bytes of every response body, then timed passes (ms) over the given lines, and
+// the page's own clock), bytes of every response body (all, and those done by the first embedding), then timed passes (ms) over the given lines, and
 // how the page ran (wasm threads, flat workers).
 //   node web/scripts/bench_browser.mjs JOB.json OUT.json
 // JOB: {chromium, timeoutMs, lines: [...], sample: [...], reps, coldReps, pages: [{name, url, backend}]}
@@ -40,8 +40,10 @@ async function coldStart(browser, spec, res) {
     await window.edgembed.embed([text], { backend });
     return performance.now(); // ms since this navigation started
   }, { text: job.lines[0], backend: spec.backend });
+  const first = sizes.slice(); // the responses done by the first embedding (the demo's background fill() comes after)
   await page.waitForTimeout(200); // let the last responses report their sizes
   rep.coldBytes = await rep.bytes();
+  rep.firstBytes = (await Promise.all(first)).reduce((s, [, n]) => s + n, 0);
   return { ctx, page, rep };
 }
 
@@ -67,7 +69,7 @@ async function runAll(browser) {
       try {
         const { ctx, page, rep } = await coldStart(browser, spec, res);
         res.coldMs.push(rep.coldMs);
-        Object.assign(res, { coldBytes: rep.coldBytes, files: rep.files });
+        Object.assign(res, { coldBytes: rep.coldBytes, firstBytes: rep.firstBytes, files: rep.files });
         if (c === coldReps - 1) open[i] = { ctx, page, rep };
         else await ctx.close();
       } catch (e) {
