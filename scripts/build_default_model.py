@@ -128,7 +128,7 @@ def fit(src: Path, dest: Path, n_wordnet: int, n_man: int, cache: Path | None, d
         feature_cache.close()
     tok_json = (src / "tokenizer.json").read_text(encoding="utf-8")
     table = load_file(str(src / "model.safetensors"))["embeddings"].astype(np.float32)
-    fitted = fit_table(table, tok_json, texts, feats, max_tokens=teacher.max_tokens - 2, device=device)
+    fitted, _ = fit_table(table, tok_json, texts, feats, max_tokens=teacher.max_tokens - 2, device=device)  # (table, state)
     shutil.copytree(src, dest)
     save_file({"embeddings": fitted}, str(dest / "model.safetensors"))
     cfg = json.loads((dest / "config.json").read_text(encoding="utf-8"))
