@@ -127,3 +127,57 @@ def test_whole_table_or_shards_in_node(distilled_dir, tmp_path):
     assert whole["stats"]["shardsFetched"] < 0.01 * whole["stats"]["shards"]
     assert not unreachable["stats"]["whole"] and unreachable["stats"]["complete"]
     assert unreachable["stats"]["shardsFetched"] == unreachable["stats"]["shards"]
+
+
+@pytest.mark.browser
+@needs_browser
+def test_big_batch_in_a_page_the_service_worker_controls(distilled_dir, tmp_path):
+    """The demo as exported (offline caching on): in a visit edgembed-sw.js controls, a big batch takes the table in a
+    few requests too (model.edgembed, passed on by the worker while its cache lacks the shards), not shard by shard
+    through the worker; once the worker holds every shard, a later visit's big batch reads them from its cache and
+    no request for the table reaches the server. Vectors equal Python's either way."""
+    from exporter.proof.browser import chromium_path
+    from exporter.targets.serve import serve_in_thread
+
+    out = tmp_path / "m"
+    export(distilled_dir, out, quant="int8", demo=True)
+    lines = _lines(1500)
+    log: list[str] = []
+    lock = threading.Lock()
+    srv, base = serve_in_thread(out)
+
+    class Logged(srv.RequestHandlerClass):  # every request the server answers: the page's passed on, the worker's own
+        def log_request(self, code="-", size="-"):
+            with lock:
+                log.append(self.path.split("?")[0])
+
+    srv.RequestHandlerClass = Logged
+    try:
+        job = {"chromium": chromium_path(), "url": f"{base}index.html?backend=flat&workers=2", "lines": lines, "batch": 64,
+               "controlled": True}
+        (tmp_path / "job.json").write_text(json.dumps(job), encoding="utf-8")
+        proc = subprocess.run(["node", str(WEB / "scripts" / "big_batch.mjs"), str(tmp_path / "job.json"),
+                               str(tmp_path / "out.json")], cwd=WEB, capture_output=True, text=True, timeout=400)
+        print(proc.stderr[-3000:])
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    res = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert res["errors"] == [] and res["external"] == [] and res["controlled"]
+    log = log[log.index("/controlled-visit"):]  # from the controlled visit on
+    first, again = res, res["again"]
+    size = (out / "model.edgembed").stat().st_size
+    print(f"controlled visit: page {first['rows']['requests'] - first['before']['requests']} table requests in the "
+          f"batch (whole: {first['rows']['whole']}), first pass {first['passMs']:.0f} ms; worker cache "
+          f"{res['cachedShards']} shards; next visit: {again['rows']['shardsFetched']} shards read, first pass "
+          f"{again['passMs']:.0f} ms; model.edgembed at the server {log.count('/model.edgembed')}x")
+    ref = exporter.load(out, backend="flat").encode(lines[:3])
+    assert first["rows"]["complete"] and first["runtime"]["pooledBatches"] > 0
+    assert first["rows"]["whole"] and first["rows"]["requests"] - first["before"]["requests"] <= 10
+    assert first["rows"]["bytesFetched"] <= 1.05 * size
+    assert res["cachedShards"] == res["rows"]["shards"]  # the worker's fill went on to the end
+    assert again["rows"]["complete"] and not again["rows"]["whole"]  # the worker's shards, not the network's table
+    assert log.count("/model.edgembed") == 1, "the table went over the network once, for the first controlled batch"
+    for r in (first, again):
+        assert np.abs(np.asarray(r["vectors"], dtype=np.float32) - ref).max() <= 1e-5

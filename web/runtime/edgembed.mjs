@@ -269,12 +269,16 @@ export async function load(baseUrl, opts = {}) {
     // (asked for with the manifest: all bytes since load() began; else the files' after the manifest came)
     const rttMs = Math.max(0.1, phases.manifest), took = arrived - t0 - (usedEarly ? 0 : phases.manifest);
     const link = { rttMs, bytesPerMs: (counter.bytes - (usedEarly ? 0 : before)) / Math.max(1, took - rttMs) };
-    // the whole table, when the export has it, for batches that need a large share of the shards (rows.mjs); not in a
-    // page a service worker controls: edgembed-sw.js keeps the shards (offline), not model.edgembed
-    const whole = files.flat && !globalThis.navigator?.serviceWorker?.controller;
+    // the whole table, when the export has it, for batches that need a large share of the shards (rows.mjs). In a page
+    // a service worker controls, only while the worker's cache lacks the shards (edgembed-sw.js keeps the shards for
+    // offline, not model.edgembed; its fill stores them in order, so the last one there means all): else a big batch
+    // would ask the worker for thousands of shards one by one. Reads from that cache make any link look fast, so a
+    // controlled page takes the whole table by the share rule only, not by the link estimate.
+    const whole = files.flat;
+    const controlled = () => Boolean(globalThis.navigator?.serviceWorker?.controller);
     art.rows = { index: modelBytes, fetchShard: (k, o) => fetched(shardPath(ix, k), o?.background ? LOW : undefined),
       fetchWhole: whole ? async (o) => {
-        if (globalThis.navigator?.serviceWorker?.controller) return null; // a worker took the page since: its shards
+        if (controlled() && (await workerHas(new URL(shardPath(ix, ix.shards - 1), root).href))) return null;
         try {
           return await get(files.flat, o?.background ? LOW : undefined);
         } catch (e) { // unreachable (offline, not on the host): null, the rows come shard by shard; a bad file is an error
@@ -282,7 +286,7 @@ export async function load(baseUrl, opts = {}) {
           throw e;
         }
       } : undefined,
-      link };
+      link: controlled() ? undefined : link };
   }
   else art.flat = modelBytes.buffer;
   phases.files = now() - t0; // fetched and checked
@@ -294,6 +298,15 @@ export async function load(baseUrl, opts = {}) {
   emb.loadStats = { loadMs: now() - t0, counter, phases };
   if (files.selftest) emb.selfTestSource = async () => JSON.parse(decodeText(await get(files.selftest)));
   return emb;
+}
+
+/** Whether Cache Storage (a service worker's) holds URL; false where there is none or it cannot be read. */
+async function workerHas(url) {
+  try {
+    return typeof caches !== "undefined" && (await caches.match(url)) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /**
