@@ -29,11 +29,9 @@ def _lines(n: int) -> list[str]:
     return real_lines(n)
 
 
-@pytest.mark.browser
-@needs_browser
-@pytest.mark.parametrize("fill", ["0", "1"], ids=["batch-alone", "with-background-fill"])
-def test_big_batch_takes_the_table_in_few_requests(distilled_dir, tmp_path, fill):
-    """fill 0: the batch itself decides; fill 1 (the demo as exported): the page's background fill() runs alongside."""
+def _run_logged(distilled_dir, tmp_path, query: str, **job_extra) -> tuple[dict, list[str], object, list[str]]:
+    """The demo exported (int8) and served with every request logged; web/scripts/big_batch.mjs run on 1,500 texts
+    in batches of 64 with 2 workers at index.html?QUERY: (its result, the server's log, the export folder, the texts)."""
     from exporter.proof.browser import chromium_path
     from exporter.targets.serve import serve_in_thread
 
@@ -44,23 +42,31 @@ def test_big_batch_takes_the_table_in_few_requests(distilled_dir, tmp_path, fill
     lock = threading.Lock()
     srv, base = serve_in_thread(out)
 
-    class Logged(srv.RequestHandlerClass):  # every request the server answers: the page's and its workers' alike
+    class Logged(srv.RequestHandlerClass):  # every request the server answers: the page's, its workers', a service worker's
         def log_request(self, code="-", size="-"):
             with lock:
                 log.append(self.path.split("?")[0])
 
     srv.RequestHandlerClass = Logged
     try:
-        job = {"chromium": chromium_path(), "url": f"{base}index.html?backend=flat&workers=2&offline=0&fill={fill}", "lines": lines,
-               "batch": 64}
+        job = {"chromium": chromium_path(), "url": f"{base}index.html?{query}", "lines": lines, "batch": 64, **job_extra}
         (tmp_path / "job.json").write_text(json.dumps(job), encoding="utf-8")
         proc = subprocess.run(["node", str(WEB / "scripts" / "big_batch.mjs"), str(tmp_path / "job.json"),
                                str(tmp_path / "out.json")], cwd=WEB, capture_output=True, text=True, timeout=600)
+        print(proc.stderr[-3000:] if job_extra else "", end="")
         assert proc.returncode == 0, proc.stderr[-2000:]
     finally:
         srv.shutdown()
         srv.server_close()
-    res = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    return json.loads((tmp_path / "out.json").read_text(encoding="utf-8")), log, out, lines
+
+
+@pytest.mark.browser
+@needs_browser
+@pytest.mark.parametrize("fill", ["0", "1"], ids=["batch-alone", "with-background-fill"])
+def test_big_batch_takes_the_table_in_few_requests(distilled_dir, tmp_path, fill):
+    """fill 0: the batch itself decides; fill 1 (the demo as exported): the page's background fill() runs alongside."""
+    res, log, out, lines = _run_logged(distilled_dir, tmp_path, f"backend=flat&workers=2&offline=0&fill={fill}")
     assert res["errors"] == [] and res["external"] == []
     table = [p for p in log if p.endswith("/model.edgembed") or "/rows/" in p and not p.endswith("/index.bin")]
     twice = {p: n for p, n in Counter(table).items() if n > 1}
@@ -136,34 +142,7 @@ def test_big_batch_in_a_page_the_service_worker_controls(distilled_dir, tmp_path
     few requests too (model.edgembed, passed on by the worker while its cache lacks the shards), not shard by shard
     through the worker; once the worker holds every shard, a later visit's big batch reads them from its cache and
     no request for the table reaches the server. Vectors equal Python's either way."""
-    from exporter.proof.browser import chromium_path
-    from exporter.targets.serve import serve_in_thread
-
-    out = tmp_path / "m"
-    export(distilled_dir, out, quant="int8", demo=True)
-    lines = _lines(1500)
-    log: list[str] = []
-    lock = threading.Lock()
-    srv, base = serve_in_thread(out)
-
-    class Logged(srv.RequestHandlerClass):  # every request the server answers: the page's passed on, the worker's own
-        def log_request(self, code="-", size="-"):
-            with lock:
-                log.append(self.path.split("?")[0])
-
-    srv.RequestHandlerClass = Logged
-    try:
-        job = {"chromium": chromium_path(), "url": f"{base}index.html?backend=flat&workers=2", "lines": lines, "batch": 64,
-               "controlled": True}
-        (tmp_path / "job.json").write_text(json.dumps(job), encoding="utf-8")
-        proc = subprocess.run(["node", str(WEB / "scripts" / "big_batch.mjs"), str(tmp_path / "job.json"),
-                               str(tmp_path / "out.json")], cwd=WEB, capture_output=True, text=True, timeout=400)
-        print(proc.stderr[-3000:])
-        assert proc.returncode == 0, proc.stderr[-2000:]
-    finally:
-        srv.shutdown()
-        srv.server_close()
-    res = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    res, log, out, lines = _run_logged(distilled_dir, tmp_path, "backend=flat&workers=2", controlled=True)
     assert res["errors"] == [] and res["external"] == [] and res["controlled"]
     log = log[log.index("/controlled-visit"):]  # from the controlled visit on
     first, again = res, res["again"]
