@@ -188,20 +188,26 @@ def test_vectors_grouped_by_chunk_equal_python_in_node(cran_site, tmp_path, monk
             assert ok and diff <= 1e-6, (mode, q)
 
 
-FETCH_JS = """
+DISK_FETCH_JS = """
 import { readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { pathToFileURL, fileURLToPath } from "node:url";
 const job = JSON.parse(readFileSync(0, "utf8"));
 const root = pathToFileURL(job.dir + "/");
 const log = [];
-const diskFetch = async (url, init) => {
+const diskFetch = async (url, init) => {  // the index's files from disk; each read logged as record() says
   const buf = await readFile(fileURLToPath(url));
-  log.push([url.slice(root.href.length), init?.priority ?? null, buf.byteLength]);
+  log.push(record(url.slice(root.href.length), init, buf));
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
   return { ok: true, status: 200, arrayBuffer: async () => ab, json: async () => JSON.parse(buf.toString("utf8")) };
 };
 const { loadSearch } = await import(new URL("js/search.mjs", root).href);
+"""
+# the scripts below append their own `function record(rel, init, buf)` (hoisted) and their steps
+
+
+FETCH_JS = DISK_FETCH_JS + """
+function record(rel, init, buf) { return [rel, init?.priority ?? null, buf.byteLength]; }
 const s = await loadSearch(root.href, { fetch: diskFetch, preload: false });
 log.length = 0;
 s.prefetchTerms(job.typing);
@@ -235,20 +241,8 @@ def test_a_query_fetches_its_terms_and_its_chunks_text(cran_site):
     print(f"keyword query, 10 hits: {len(text)} text shards, {sum(n for _, n in text):,} bytes (uncompressed)")
 
 
-GUESS_JS = """
-import { readFile } from "node:fs/promises";
-import { readFileSync } from "node:fs";
-import { pathToFileURL, fileURLToPath } from "node:url";
-const job = JSON.parse(readFileSync(0, "utf8"));
-const root = pathToFileURL(job.dir + "/");
-const log = [];
-const diskFetch = async (url, init) => {
-  const buf = await readFile(fileURLToPath(url));
-  log.push([url.slice(root.href.length), init?.signal ?? null]);
-  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
-  return { ok: true, status: 200, arrayBuffer: async () => ab, json: async () => JSON.parse(buf.toString("utf8")) };
-};
-const { loadSearch } = await import(new URL("js/search.mjs", root).href);
+GUESS_JS = DISK_FETCH_JS + """
+function record(rel, init) { return [rel, init?.signal ?? null]; }
 const s = await loadSearch(root.href, { fetch: diskFetch });
 await s.loadModel();
 process.stdout.write(JSON.stringify(log.map(([u, sig]) => [u, sig === null ? null : sig.aborted])));
@@ -278,20 +272,8 @@ def test_the_model_guessed_before_index_json_is_cancelled_when_wrong(cran_site, 
     print(f"{model}: {len(log)} fetches, {len(guessed)} of the guessed model/")
 
 
-TYPING_JS = """
-import { readFile } from "node:fs/promises";
-import { readFileSync } from "node:fs";
-import { pathToFileURL, fileURLToPath } from "node:url";
-const job = JSON.parse(readFileSync(0, "utf8"));
-const root = pathToFileURL(job.dir + "/");
-const log = [];
-const diskFetch = async (url) => {
-  const buf = await readFile(fileURLToPath(url));
-  log.push(url.slice(root.href.length));
-  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
-  return { ok: true, status: 200, arrayBuffer: async () => ab, json: async () => JSON.parse(buf.toString("utf8")) };
-};
-const { loadSearch } = await import(new URL("js/search.mjs", root).href);
+TYPING_JS = DISK_FETCH_JS + """
+function record(rel) { return rel; }
 const s = await loadSearch(root.href, { fetch: diskFetch, preload: false });
 const settle = () => new Promise((r) => setTimeout(r, 100));
 const out = { steps: [] };
