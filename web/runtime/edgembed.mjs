@@ -274,10 +274,9 @@ export async function load(baseUrl, opts = {}) {
     // offline, not model.edgembed; its fill stores them in order, so the last one there means all): else a big batch
     // would ask the worker for thousands of shards one by one. Reads from that cache make any link look fast, so a
     // controlled page takes the whole table by the share rule only, not by the link estimate.
-    const whole = files.flat;
     const controlled = () => Boolean(globalThis.navigator?.serviceWorker?.controller);
     art.rows = { index: modelBytes, fetchShard: (k, o) => fetched(shardPath(ix, k), o?.background ? LOW : undefined),
-      fetchWhole: whole ? async (o) => {
+      fetchWhole: files.flat ? async (o) => {
         if (controlled() && (await workerHas(new URL(shardPath(ix, ix.shards - 1), root).href))) return null;
         try {
           return await get(files.flat, o?.background ? LOW : undefined);

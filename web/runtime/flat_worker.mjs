@@ -2,7 +2,7 @@
 // it is given with the code of the single-thread path (tokenize.mjs + flat.mjs): bit-identical vectors.
 // Messages in:  {type: "init", tokenizersUrl, tokenizerJson | tokenizerPack (unpacked bytes), chartable, flat}  (flat: ArrayBuffer or SharedArrayBuffer;
 //               tokenizersUrl: where to import @huggingface/tokenizers from, for non-WordPiece tokenizers only)
-//               {type: "embed", id, batch, texts}   {type: "end", batch}  (nothing to do: the piece cache outlives batches)
+//               {type: "embed", id, texts}  (the piece cache below outlives batches)
 // Messages out: {type: "ready"} | {type: "result", id, data: Float32Array [texts x dims], transferred}
 //               {type: "error", id, message, name}  (id null: init failed)
 import { embedIds, parseFlat } from "./flat.mjs";
@@ -44,7 +44,7 @@ self.onmessage = async ({ data: msg }) => {
     ready.then(() => self.postMessage({ type: "ready" }), (e) => self.postMessage({ type: "error", id: null, message: oneLine(e) }));
     return;
   }
-  if (msg.type !== "embed") return; // "end" (sent after each batch) needs nothing
+  if (msg.type !== "embed") return;
   try {
     if (!ready) throw new Error("the worker got texts before its init message");
     const state = await ready;

@@ -46,7 +46,6 @@ export class FlatPool {
     this.texts = 0;
     this.pending = new Map(); // id -> {resolve, reject}
     this.nextId = 1;
-    this.nextBatch = 1;
     this.failure = null;
     this.started = false;
     this.startFailure = null; // why the pool never started (its batches then go to o.single)
@@ -146,7 +145,6 @@ export class FlatPool {
     await this.ready.catch(() => {});
     if (this.startFailure) return this.single(texts);
     if (this.failure) throw this.failure;
-    const batch = this.nextBatch++;
     const cuts = shares(texts, chunks);
     const out = new Array(texts.length);
     const d = this.dims;
@@ -158,7 +156,7 @@ export class FlatPool {
           const [lo, hi] = [cuts[next], cuts[next + 1]];
           next++;
           if (lo === hi) continue;
-          const p = this.call(w, { type: "embed", batch, texts: texts.slice(lo, hi) }).then((data) => {
+          const p = this.call(w, { type: "embed", texts: texts.slice(lo, hi) }).then((data) => {
             for (let i = lo; i < hi; i++) out[i] = data.subarray((i - lo) * d, (i - lo + 1) * d);
           });
           p.catch(() => {}); // awaited below; a later share's rejection after an earlier one's is not unhandled
