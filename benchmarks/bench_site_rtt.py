@@ -2,6 +2,7 @@
 
     python3 benchmarks/bench_site_rtt.py [--sites cranfield,cisi,sphinx-flask,mkdocs-mkdocs] [--runs 3]
                                          [--queries 3] [--profile mobile] [--work DIR] [--json out.json] [--breakdown]
+                                         [--http2]
 
 Each site (a BEIR collection written as one page a document, or a real generator's site from tests/data/sites) gets
 an `edgembed index` (the default model, int8) and a Pagefind index (npm `pagefind`, defaults), and two host pages of
@@ -18,8 +19,9 @@ box's debounce counts: edgembed 120 ms, PagefindUI 300 ms):
 --breakdown also prints those bytes by kind of file (edgembed: the folder under _edgembed/, model/ files by their
 own folder; Pagefind: under pagefind/; "page" for the rest): files and bytes of the first query (everything since
 navigation) and the mean of a later query. Bytes do not depend on the machine's load: --profile loopback is enough.
-Served by `edgembed serve`'s server (HTTP/1.1 keep-alive, gzip for text as a static host sends it), medians over
---runs visits, engines alternating. Timings on a shared machine are noisy: compare within one run.
+Served by `edgembed serve`'s server (HTTP/1.1 keep-alive, gzip for text as a static host sends it), or with
+--http2 by web/scripts/serve_h2.mjs (HTTP/2 over TLS, the same bodies: one connection, requests multiplexed, as
+GitHub Pages, Netlify or Cloudflare Pages serve a site), medians over --runs visits, engines alternating. Timings on a shared machine are noisy: compare within one run.
 """
 
 from __future__ import annotations
@@ -99,23 +101,40 @@ def prepare(name: str, work: Path, model: Path, rebuild: bool) -> Path:
     return site
 
 
-def drive(site: Path, visits: list[dict], key_ms: int) -> list[dict]:
+def h2_server(site: Path) -> tuple[subprocess.Popen, str]:
+    """web/scripts/serve_h2.mjs on SITE (HTTP/2 over TLS, as static hosts serve): the process and its base URL."""
+    proc = subprocess.Popen(["node", str(WEB / "scripts" / "serve_h2.mjs"), str(site)], stdout=subprocess.PIPE, text=True)
+    base = proc.stdout.readline().strip()
+    if not base.startswith("https://"):
+        proc.kill()
+        raise SystemExit(f"serve_h2.mjs did not start (printed {base!r})")
+    return proc, base
+
+
+def drive(site: Path, visits: list[dict], key_ms: int, http2: bool = False) -> list[dict]:
     from search_browser import keepalive_server
 
     from exporter.proof.browser import chromium_path
 
-    srv, base = keepalive_server(site)
+    if http2:
+        proc, base = h2_server(site)
+        stop = proc.kill
+    else:
+        srv, base = keepalive_server(site)
+
+        def stop() -> None:
+            srv.shutdown()
+            srv.server_close()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             job, out = Path(tmp) / "job.json", Path(tmp) / "out.json"
-            job.write_text(json.dumps({"chromium": chromium_path(), "keyMs": key_ms, "visits": [
+            job.write_text(json.dumps({"chromium": chromium_path(), "keyMs": key_ms, "insecure": http2, "visits": [
                 {**v, "url": base + v["url"].lstrip("/")} for v in visits]}))
             subprocess.run(["node", str(WEB / "scripts" / "search_rtt.mjs"), str(job), str(out)], check=True, cwd=WEB,
                            timeout=3600)
             return json.loads(out.read_text())["visits"]
     finally:
-        srv.shutdown()
-        srv.server_close()
+        stop()
 
 
 def med(xs: list[float]) -> float | None:
@@ -178,6 +197,8 @@ def main() -> int:
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--json", default=None)
     ap.add_argument("--breakdown", action="store_true", help="bytes by kind of file, first and later queries")
+    ap.add_argument("--http2", action="store_true",
+                    help="serve over HTTP/2 with TLS (web/scripts/serve_h2.mjs), as static hosts do; default: edgembed serve's HTTP/1.1")
     args = ap.parse_args()
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="edgembed-bench-rtt-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -193,14 +214,14 @@ def main() -> int:
         qs = queries_of(name, args.queries)
         visits = [{"name": f"{e}-{r}", "engine": e, "url": f"/_rtt_{e}.html", "profile": PROFILES[args.profile],
                    "queries": qs} for r in range(args.runs) for e in engines]
-        got = drive(site, visits, args.key_ms)
+        got = drive(site, visits, args.key_ms, args.http2)
         res[name] = {e: summarize([v for v in got if v["engine"] == e]) for e in engines}
         for e in engines:
             res[name][e]["kinds"] = breakdown([v for v in got if v["engine"] == e])
         res[name]["queries"] = qs
         res[name]["raw"] = got
         print(name, json.dumps({e: {k: x for k, x in res[name][e].items() if k != "kinds"} for e in engines}), flush=True)
-    print(f"\nprofile {args.profile}, {'pasted' if args.key_ms == 0 else f'a key every {args.key_ms} ms'}, medians of {args.runs} visits; first query on a fresh page, later = queries 2..{args.queries}")
+    print(f"\nprofile {args.profile}, {'pasted' if args.key_ms == 0 else f'a key every {args.key_ms} ms'}, medians of {args.runs} visits, {'HTTP/2' if args.http2 else 'HTTP/1.1'}; first query on a fresh page, later = queries 2..{args.queries}")
     print("| site | engine | load ms | first: keyword ms | first: final ms | first: all bytes | later: keyword ms | later: final ms | later bytes | lists under another query |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in res.items():

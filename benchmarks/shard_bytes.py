@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_site_rtt import queries_of  # noqa: E402
 from exporter.search import build as B  # noqa: E402
 from exporter.search.query import SiteIndex  # noqa: E402
-from exporter.search.store import decode_terms, encode_term, shard_of  # noqa: E402
+from exporter.search.store import decode_terms, encode_term, separator, term_shard  # noqa: E402
 
 HEADERS = 300
 
@@ -59,20 +59,26 @@ def recut_text(folder: Path, target: int, tmp: Path) -> tuple[np.ndarray, list[i
     return np.concatenate([[0], np.cumsum(ts.counts)]), [wire(tmp / f"{k}.json") for k in range(len(ts.counts))]
 
 
-def reshard_terms(folder: Path, target: int) -> tuple[int, dict[int, int]]:
-    """Shard count build.py would choose for TARGET, and each shard's wire bytes."""
+def reshard_terms(folder: Path, target: int) -> tuple[list[str], dict[int, int]]:
+    """The bounds build.py would cut the terms at for TARGET (consecutive ranges in code-point order), and each
+    shard's wire bytes."""
     meta = json.loads((folder / "index.json").read_text())
-    raws = [(folder / f"terms/{s}.bin").read_bytes() for s in range(meta["term_shards"])]
-    shards = 1
-    while shards * target < sum(len(r) for r in raws):
-        shards *= 2
-    size: collections.Counter = collections.Counter()
-    for raw in raws:
-        for t, (ids, _) in decode_terms(raw).items():
-            b = bytearray()
-            encode_term(t, np.array(ids), np.zeros(len(ids), dtype=np.int64), 0.0, b)
-            size[shard_of(t, shards)] += len(b)
-    return shards, {k: v + 4 + HEADERS for k, v in size.items()}
+    terms: dict = {}
+    for s in range(meta["term_shards"]):
+        terms.update(decode_terms((folder / f"terms/{s}.bin").read_bytes()))
+    bounds: list[str] = []
+    sizes, cur, last = [], 4, ""
+    for t in sorted(terms):
+        b = bytearray()
+        encode_term(t, np.array(terms[t][0]), np.zeros(len(terms[t][0]), dtype=np.int64), 0.0, b)
+        if cur > 4 and cur + len(b) > target:
+            sizes.append(cur)
+            bounds.append(separator(last, t))
+            cur = 4
+        cur += len(b)
+        last = t
+    sizes.append(cur)
+    return bounds, {k: v + HEADERS for k, v in enumerate(sizes)}
 
 
 def replay(folder: Path, queries: list[str]) -> list[dict]:
@@ -128,10 +134,11 @@ def main() -> int:
                 per.append(sum(sizes[k] for k in new))
             report(f"text, {target} B shards ({len(sizes)})", per)
         for target in (4096, 2048, 1024, 512):
-            shards, size = reshard_terms(folder, target)
+            bounds, size = reshard_terms(folder, target)
+            shards = len(bounds) + 1
             seen, per = set(), []
             for r in rec:
-                new = {shard_of(t, shards) for t in r["terms"]} - seen
+                new = {term_shard(t, bounds) for t in r["terms"]} - seen
                 seen |= new
                 per.append(sum(size.get(k, 4 + HEADERS) for k in new))
             report(f"terms, {target} B shards ({shards})", per)

@@ -79,6 +79,7 @@ def records_file(path: Path, n: int) -> list[tuple[str, str]]:
 
 def check_index(out: Path, chunks: list[tuple[str, str]], sample: int = 12, seed: int = 0) -> dict:
     """Every piece of the index agrees with CHUNKS, and Python's search reads it in all modes."""
+    from exporter.search import build as B
     from exporter.search.query import SiteIndex
     from exporter.search.store import decode_terms
 
@@ -99,8 +100,19 @@ def check_index(out: Path, chunks: list[tuple[str, str]], sample: int = 12, seed
     for k in range(meta["vec_shards"]):
         assert (out / "vecs" / f"{k}.bin").stat().st_size == min(g, n - k * g) * meta["dims"]
     terms: dict[str, tuple] = {}
+    bounds, last = meta["term_bounds"], None  # shards are consecutive ranges in code-point order, split at the bounds
+    assert len(bounds) == meta["term_shards"] - 1 and sorted(os.listdir(out / "terms")) == sorted(
+        f"{s}.bin" for s in range(meta["term_shards"]))
     for s in range(meta["term_shards"]):
-        terms.update(decode_terms((out / "terms" / f"{s}.bin").read_bytes()))
+        raw = (out / "terms" / f"{s}.bin").read_bytes()
+        here = list(decode_terms(raw))
+        assert (here or meta["terms"] == 0) and here == sorted(here) and (last is None or last < here[0]), s
+        assert s == 0 or (last < bounds[s - 1] <= here[0] and here[0].startswith(bounds[s - 1])
+                          and not any(last < here[0][:k] for k in range(1, len(bounds[s - 1])))), (s, bounds[s - 1])
+        assert s == meta["term_shards"] - 1 or here[-1] < bounds[s]
+        assert len(raw) <= B.TERM_SHARD_BYTES or len(here) == 1, (s, len(raw))  # at most the target, a longer term alone
+        terms.update(decode_terms(raw))
+        last = here[-1]
     assert len(terms) == meta["terms"]
     ix = SiteIndex(out)
     for w, _ in chunks:  # each made-up word is in its one chunk, in the shard the reader looks in
@@ -153,7 +165,7 @@ def test_codes_shard_boundaries(n, small_model, tmp_path):
 
 
 def test_terms_shard_boundary(small_model, tmp_path):
-    """TERM_SHARD_BYTES as shipped, either side of one shard: the estimate the build doubles shards on."""
+    """TERM_SHARD_BYTES as shipped, either side of one shard: the size the build cuts a shard at."""
     from exporter.search import build as B
 
     seen = set()

@@ -223,18 +223,18 @@ def test_a_query_fetches_its_terms_and_its_chunks_text(cran_site):
     fetches its last terms' shards and the text shards of the chunks it shows (a hit and its sub-results), no page's
     whole text: 10 results cost at most 10 x 4 text shards of about TEXT_SHARD_BYTES."""
     from exporter.search.analyze import Analyzer
-    from exporter.search.store import shard_of
+    from exporter.search.store import term_shard
 
     ix = cran_site / "_edgembed"
     meta = json.loads((ix / "index.json").read_text())
     an = Analyzer()
     got = node_json(FETCH_JS, {"dir": str(ix), "typing": "swept wings dr", "query": "swept wings drag"})
-    want_pre = {f"terms/{shard_of(t, meta['term_shards'])}.bin" for t in an.terms("swept wings")}
+    want_pre = {f"terms/{term_shard(t, meta['term_bounds'])}.bin" for t in an.terms("swept wings")}
     assert {u for u, _, _ in got["pre"]} == want_pre and len(got["pre"]) == len(want_pre), got["pre"]
     after = [u for u, _, _ in got["after"]]
     assert all(u.startswith(("terms/", "text/")) for u in after), after
     assert [u for u in after if u.startswith("terms/")] == sorted(
-        {f"terms/{shard_of(t, meta['term_shards'])}.bin" for t in an.terms("drag")} - want_pre)
+        {f"terms/{term_shard(t, meta['term_bounds'])}.bin" for t in an.terms("drag")} - want_pre)
     text = [(u, n) for u, _, n in got["after"] if u.startswith("text/")]
     assert len(got["hits"]) == 10 and 1 <= len(text) <= 10 * 4 and len(set(u for u, _ in text)) == len(text)
     assert sum(n for _, n in text) <= 10 * 4 * 4096
@@ -294,13 +294,14 @@ process.stdout.write(JSON.stringify(out));
 
 def test_typing_fetches_the_word_being_typed_and_the_likely_results(cran_site):
     """Typed key by key: the word being typed has its term shard fetched from its third character on (the shard of
-    the word as typed so far); once two strong words are finished, the text shards of their keyword ranking's first 8
+    the word as typed so far, and every shard of the terms it may become once they fit in 4 shards: the last word's
+    shard is here before its last key); once two strong words are finished, the text shards of their keyword ranking's first 8
     pages' best chunks are fetched; a question whose every term shard has arrived is termsReady (the box then shows
     its keyword results without the debounce) and its keyword search fetches no term shard, only the text shards the
     typing did not bring; the hits equal Python's."""
     from exporter.search.analyze import Analyzer
     from exporter.search.query import SiteIndex
-    from exporter.search.store import shard_of
+    from exporter.search.store import term_shard
 
     ix = cran_site / "_edgembed"
     meta = json.loads((ix / "index.json").read_text())
@@ -309,11 +310,20 @@ def test_typing_fetches_the_word_being_typed_and_the_likely_results(cran_site):
     keys = [query[:n] for n in range(1, len(query) + 1)]
     got = node_json(TYPING_JS, {"dir": str(ix), "keys": keys, "query": query})
     steps = {text: (files, ready) for text, files, ready in got["steps"]}
-    shard = lambda t: f"terms/{shard_of(t, meta['term_shards'])}.bin"  # noqa: E731
-    assert steps["sw"][0] == [] and steps["swe"][0] == [shard(an.terms("swe")[0])]  # from the third character
+    bounds = meta["term_bounds"]
+    shard = lambda t: f"terms/{term_shard(t, bounds)}.bin"  # noqa: E731
+
+    def starting_with(p: str) -> set[str]:  # the shards of the terms that start with P, when they are at most 4
+        lo, hi = term_shard(p, bounds), term_shard(p + chr(0x10FFFF), bounds)
+        return {f"terms/{s}.bin" for s in range(lo, hi + 1)} if hi - lo < 4 else set()
+
+    assert steps["sw"][0] == [] and len(steps["swe"][0]) == len(set(steps["swe"][0]))  # from the third character
+    assert set(steps["swe"][0]) == {shard(an.terms("swe")[0])} | starting_with("swe"), steps["swe"]
     assert all(f.startswith("terms/") for t in keys if len(t) < len("swept wings ") for f in steps[t][0])
     fetched = [f for t in keys for f in steps[t][0]]
-    assert shard(an.terms("drag")[0]) in fetched, (shard(an.terms("drag")[0]), got["steps"])
+    assert len(fetched) == len(set(fetched))  # no shard twice
+    before_last = [f for t in keys[:-1] for f in steps[t][0]]
+    assert shard(an.terms("drag")[0]) in before_last, (shard(an.terms("drag")[0]), got["steps"])
     assert not steps["swep"][1] and steps["swept"][1]  # a word being typed that a search would correct: not ready
     want_text = set()  # the first 8 pages of "swept wings", their best chunks' shards
     ranked, _ = SiteIndex(ix).ranked_chunks("swept wings", "keyword", 8)
@@ -432,3 +442,32 @@ def test_semantic_candidates_add_the_best_keyword_matches(cran_site):
     assert all(abs(s - ix.exact_cosine(qv, c)) < 1e-12 for c, s in ranked)
     ix.meta["fusion"] = {**fusion, "rerank_semantic_keyword": 0}  # an index built before the setting: sign codes only
     assert len(ix.ranked_chunks(q, "semantic", 10)[0]) == 100
+
+
+ORDER_JS = """
+import { readFileSync } from "node:fs";
+const job = JSON.parse(readFileSync(0, "utf8"));
+const { cmpCodePoints, termShard } = await import(job.module);
+const sorted = [...job.strings].sort(cmpCodePoints);
+process.stdout.write(JSON.stringify({ sorted, shards: job.strings.map((t) => termShard(t, job.bounds)) }));
+"""
+
+
+def test_terms_shard_order_is_pythons_code_point_order():
+    """search.mjs sorts and finds terms shards in Python's str order (code points), also where UTF-16 order differs (a
+    character above U+FFFF against one in U+E000..U+FFFF), ASCII, CJK, combining marks and prefixes of each other."""
+    from exporter.search.store import separator, term_shard
+
+    seed = random.randrange(2**32)
+    print(f"seed {seed}")
+    rng = random.Random(seed)
+    pools = ["abcxyz019_.-:", "\u00e9\u0301\u4e2d\u6587", "\ue000\uffee\ufffd", "\U0001f600\U00010000\U0010fffd"]
+    strings = sorted({"".join(rng.choice(rng.choice(pools)) for _ in range(rng.randint(1, 6))) for _ in range(3000)})
+    cut = sorted(rng.sample(range(1, len(strings)), 40))
+    bounds = [separator(strings[k - 1], strings[k]) for k in cut]
+    queries = strings + [s + chr(0x10FFFF) for s in strings[:200]] + [s[:1] for s in strings[:200]]
+    rng.shuffle(queries)
+    got = node_json(ORDER_JS, {"strings": queries, "bounds": bounds, "module": (WEB / "runtime" / "search.mjs").as_uri()})
+    assert got["sorted"] == sorted(queries)
+    assert got["shards"] == [term_shard(t, bounds) for t in queries]
+    assert any(a < b and a.encode("utf-16-be") > b.encode("utf-16-be") for a, b in zip(got["sorted"], got["sorted"][1:]))

@@ -24,7 +24,7 @@ from exporter.search.analyze import CONNECTORS, Analyzer, analyzer_tokenizer_jso
 from exporter.search.extract import Page, pages_of_file, records, site_files, site_pass, warn
 from exporter.search.model import prepare
 from exporter.search.store import (FORMAT, TERMS_MAGIC, TYPO_MAGIC, VERSION, encode_term, encode_typo, pack_codes,
-                                   quantize_int8, shard_of, typo_key)
+                                   quantize_int8, separator, shard_of, typo_key)
 
 K1, B = 1.2, 0.75
 TITLE_WEIGHT = 1.0  # BM25F: a term in the page title counts this many times (docs/search.md)
@@ -186,21 +186,27 @@ def _impacts(p: _Postings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     return term, chunk, imp, df, tmax32
 
 
-def _write_terms(root: Path, p: _Postings) -> tuple[int, int, int]:
-    """terms/ and the typo side table typo/; returns the shard counts of both and the number of terms."""
+def _write_terms(root: Path, p: _Postings) -> tuple[list[str], int, int]:
+    """terms/ and the typo side table typo/; returns the terms shards' bounds, the typo shard count and the number of
+    terms."""
     term, chunk, imp, df, tmax = _impacts(p)
     names = [""] * len(p.vocab)
     for t, i in p.vocab.items():
         names[i] = t
-    est = sum(len(t.encode("utf-8")) + 6 for t in names) + 3 * len(term)
-    shards = 1
-    while shards * TERM_SHARD_BYTES < est:
-        shards *= 2
-    bufs = [bytearray(TERMS_MAGIC) for _ in range(shards)]
-    bounds = np.concatenate([[0], np.cumsum(df)])
-    for i, t in enumerate(names):
-        a, b = bounds[i], bounds[i + 1]
-        encode_term(t, chunk[a:b], imp[a:b], float(tmax[i]), bufs[shard_of(t, shards)])
+    # terms in code-point order, cut into consecutive shards of at most TERM_SHARD_BYTES (a term longer alone):
+    # the shard of every term with a given prefix is known from term_bounds, before the word is finished
+    at = np.concatenate([[0], np.cumsum(df)])
+    bufs, term_bounds, cur, last = [], [], bytearray(TERMS_MAGIC), ""
+    for i in sorted(range(len(names)), key=names.__getitem__):
+        piece = bytearray()
+        encode_term(names[i], chunk[at[i]:at[i + 1]], imp[at[i]:at[i + 1]], float(tmax[i]), piece)
+        if len(cur) > len(TERMS_MAGIC) and len(cur) + len(piece) > TERM_SHARD_BYTES:
+            bufs.append(cur)
+            term_bounds.append(separator(last, names[i]))
+            cur = bytearray(TERMS_MAGIC)
+        cur += piece
+        last = names[i]
+    bufs.append(cur)
     (root / "terms").mkdir()
     for s, buf in enumerate(bufs):
         (root / "terms" / f"{s}.bin").write_bytes(bytes(buf))
@@ -216,7 +222,7 @@ def _write_terms(root: Path, p: _Postings) -> tuple[int, int, int]:
     (root / "typo").mkdir()
     for s, buf in enumerate(tbufs):
         (root / "typo" / f"{s}.bin").write_bytes(bytes(buf))
-    return shards, tshards, len(names)
+    return term_bounds, tshards, len(names)
 
 
 def _under(site: Path | None, out: Path) -> Path:
@@ -346,7 +352,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
     if not page_chunks:
         place = f"under {site_p}" if site_p is not None else f"in {recs}"
         raise EdgembedError(f"no pages to index {place} (looked for .html, .htm, .md files with text)")
-    term_shards, typo_shards, n_terms = _write_terms(tmp, post)
+    term_bounds, typo_shards, n_terms = _write_terms(tmp, post)
     allcodes = np.concatenate(codes)
     (tmp / "codes").mkdir()
     n_code = math.ceil(len(allcodes) / CODE_SHARD)
@@ -361,7 +367,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
         "pages": len(page_chunks), "chunks": int(len(allcodes)), "terms": n_terms, "dims": dims,
         "code_dims_a": min(dims, 8 * split), "code_bytes": split, "code_bytes_b": int(allcodes.shape[1]) - split,
         "code_shard": CODE_SHARD, "code_shards": n_code, "vec_shard": VEC_SHARD, "vec_shards": vec_out.count,
-        "term_shards": term_shards, "typo_shards": typo_shards,
+        "term_shards": len(term_bounds) + 1, "term_bounds": term_bounds, "typo_shards": typo_shards,
         "bm25": {"k1": K1, "b": B, "title_weight": post.weights[0], "heading_weight": post.weights[1]},
         "fusion": {"weight": ADAPTED_FUSION_WEIGHT if adapt is not None else FUSION_WEIGHT, "rerank": RERANK,
                    "rerank_semantic": RERANK_SEMANTIC, "rerank_semantic_keyword": RERANK_SEMANTIC_KEYWORD,

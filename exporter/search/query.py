@@ -35,7 +35,7 @@ import numpy as np
 
 from exporter.errors import EdgembedError
 from exporter.search.analyze import CONNECTORS, Analyzer
-from exporter.search.store import FORMAT, VERSION, decode_terms, decode_typo, shard_of, typo_key
+from exporter.search.store import FORMAT, VERSION, decode_terms, decode_typo, shard_of, term_shard, typo_key
 
 MODES = ("hybrid", "keyword", "semantic")
 EXCERPT_WORDS = 30
@@ -76,6 +76,9 @@ class SiteIndex:
             raise EdgembedError(f"{path} is not valid JSON: {e}") from None
         if self.meta.get("format") != FORMAT or self.meta.get("version") != VERSION:
             raise EdgembedError(f"{path} is not an edgembed search index of version {VERSION} (rebuild it with 'edgembed index')")
+        b = self.meta.get("term_bounds")
+        if not isinstance(b, list) or len(b) != self.meta.get("term_shards", 0) - 1 or not all(isinstance(x, str) for x in b):
+            raise EdgembedError(f"corrupt search index {self.folder}: term_bounds does not bound its terms shards")
         self.analyzer = Analyzer()
         counts = np.asarray(self.meta["page_chunks"], dtype=np.int64)
         self.first = np.concatenate([[0], np.cumsum(counts)])
@@ -102,7 +105,7 @@ class SiteIndex:
             raise EdgembedError(f"search index {self.folder} is missing {rel}: {e.strerror or e}") from None
 
     def postings(self, term: str) -> tuple[list[int], list[float]]:
-        s = shard_of(term, self.meta["term_shards"])
+        s = term_shard(term, self.meta["term_bounds"])
         if s not in self._terms:
             self._terms[s] = decode_terms(self._read(f"terms/{s}.bin"))
         return self._terms[s].get(term, ([], []))

@@ -1,8 +1,12 @@
 """The index's binary pieces, read and written the same way in Python and in the browser (search.mjs).
 
-- ``terms/<s>.bin``: the terms whose FNV-1a hash (of their UTF-8 bytes) mod ``term_shards`` is s. ``EMT2``, then
-  per term: varint byte length, UTF-8 bytes, varint df, float32 LE max (the term's best BM25F score), then df pairs
-  (varint chunk-id delta, u8 impact); a posting scores impact x (max / 255), in float64.
+- ``terms/<s>.bin``: the terms in code-point order, cut into ``term_shards`` consecutive shards of about
+  TERM_SHARD_BYTES (build.py); ``term_bounds`` (index.json) holds, for each shard after the first, the shortest
+  prefix of its first term that sorts after the previous shard's last term, so a term is in shard
+  ``bisect_right(term_bounds, term)`` and every term starting with a prefix p lies in the shards from p's to
+  p + U+10FFFF's: a word being typed knows its shards before its last key (format 6; until 5 a hash chose the shard).
+  ``EMT2``, then per term: varint byte length, UTF-8 bytes, varint df, float32 LE max (the term's best BM25F score),
+  then df pairs (varint chunk-id delta, u8 impact); a posting scores impact x (max / 255), in float64.
 - ``typo/<s>.bin``: the single-word terms of 3 or more code points whose key (first code point, then the length in
   code points as decimal digits) hashes to s mod ``typo_shards``, sorted. ``EMV1``, then per term: varint byte length,
   UTF-8 bytes, varint df.
@@ -24,13 +28,14 @@ All integers are unsigned LEB128 varints unless said otherwise."""
 
 from __future__ import annotations
 
+import bisect
 import struct
 
 import numpy as np
 
 from exporter.errors import EdgembedError
 
-FORMAT, VERSION = "edgembed-search", 5  # index.json's "format" and "version" (docs/format.md)
+FORMAT, VERSION = "edgembed-search", 6  # index.json's "format" and "version" (docs/format.md)
 TERMS_MAGIC = b"EMT2"
 TYPO_MAGIC = b"EMV1"
 
@@ -44,6 +49,19 @@ def fnv1a(data: bytes) -> int:
 
 def shard_of(term: str, shards: int) -> int:
     return fnv1a(term.encode("utf-8")) % shards
+
+
+def term_shard(term: str, bounds: list[str]) -> int:
+    """The terms shard that holds TERM (if the index has it): the number of BOUNDS (index.json's term_bounds) <= it."""
+    return bisect.bisect_right(bounds, term)
+
+
+def separator(before: str, first: str) -> str:
+    """The shortest prefix of FIRST that sorts after BEFORE (which sorts before FIRST): a shard's bound."""
+    for n in range(1, len(first) + 1):
+        if first[:n] > before:
+            return first[:n]
+    raise ValueError(f"{first!r} does not sort after {before!r}")
 
 
 def typo_key(term: str, length: int) -> str:

@@ -16,15 +16,41 @@ const EXCERPT_WORDS = 30;
 const SUB_RESULTS = 3;
 const TERMS_MAGIC = [0x45, 0x4d, 0x54, 0x32]; // "EMT2"
 const TYPO_MAGIC = [0x45, 0x4d, 0x56, 0x31]; // "EMV1"
-export const VERSION = 5;
+export const VERSION = 6;
 const TYPO_MIN = 4; // shorter query terms are never corrected
 const TYPO_TWO = 8; // from this length on, edit distance 2
 const CONNECTORS = /[_.:-]/u;
 const PARTIAL_MIN = 3; // a word being typed has its terms' shard fetched from this many characters on
+const PREFIX_SHARDS = 4; // ... and every shard of the terms it may become, once they fit in this many shards
+const MAX_CP = String.fromCodePoint(0x10ffff);
 
 /** TEXT without a last word still being typed (all of it when it ends in a space or punctuation). */
 function finishedPart(text) {
   return /[\s\p{P}]$/u.test(text) ? text : text.replace(/[^\s\p{P}]+$/u, "");
+}
+
+/** -1, 0 or 1 as A sorts before, with or after B in code-point order (Python's str order; JS's < compares UTF-16
+ * units, which differs where a character above U+FFFF meets one in U+E000..U+FFFF). */
+export function cmpCodePoints(a, b) {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i), y = b.codePointAt(i);
+    if (x !== y) return x < y ? -1 : 1;
+    if (x > 0xffff) i++;
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+}
+
+/** The terms shard of TERM: the number of BOUNDS (index.json's term_bounds, code-point order) that sort at or before
+ * it (store.py's term_shard). */
+export function termShard(term, bounds) {
+  let lo = 0, hi = bounds.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cmpCodePoints(bounds[mid], term) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** FNV-1a over the UTF-8 bytes of S. */
@@ -161,15 +187,6 @@ export function freshExcerpt(text, qterms, analyzer, shown, size = EXCERPT_WORDS
   return [null, first];
 }
 
-/** Code-point order of two strings (Python's str order: UTF-16 order differs above U+FFFF). */
-function cmpCodePoints(a, b) {
-  const x = [...a], y = [...b];
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    if (x[i] !== y[i]) return x[i].codePointAt(0) - y[i].codePointAt(0);
-  }
-  return x.length - y.length;
-}
-
 /**
  * Terms of the feedback chunks (each a list of terms) by weight, most first, then by term: the mean over the chunks
  * of the term's share of the chunk's terms (query.py's feedback_weights, summed in the same order).
@@ -285,16 +302,32 @@ export class SiteSearch {
     if (mode === "semantic") this.codes("b").catch(() => {});
   }
 
-  /** Start fetching the term shards of TEXT's words, the finished ones and the one being typed (its terms from
-   * PARTIAL_MIN characters on: the shard of the word as typed so far, which is the finished word's at its last key,
-   * or earlier where a word ends in a suffix the stemmer drops), so that a query typed word by word finds its shards
-   * there when the box's debounce ends. Stop and weak words have no shard fetched for them here (they rarely decide a
-   * query); nothing else is fetched. */
+  /** Start fetching the term shards of TEXT's words, the finished ones and the one being typed, so that a query
+   * typed word by word finds its shards there when the box's debounce ends. The word being typed, from PARTIAL_MIN
+   * characters on: the shard of its terms as typed so far, and every shard of the terms that start with it (the word
+   * as typed, and its identifier's whole term) once they fit in PREFIX_SHARDS shards (terms shards are ranges of
+   * terms in code-point order): its term's shard is then here before its last key (a stem is a prefix of the word
+   * but for its last letters). Stop and weak words have no shard fetched for them here (they rarely decide a query);
+   * nothing else is fetched. */
   prefetchTerms(text) {
     const done = finishedPart(text);
     const want = new Set(this.analyzer.terms(done));
-    if (done !== text) for (const t of this.analyzer.terms(text)) if ([...t].length >= PARTIAL_MIN) want.add(t);
+    const prefixes = new Set();
+    if (done !== text) {
+      const before = new Set(want);
+      for (const t of this.analyzer.terms(text)) {
+        if ([...t].length < PARTIAL_MIN) continue;
+        want.add(t);
+        if (!before.has(t)) prefixes.add(t);
+      }
+      for (const w of this.analyzer.words(text.slice(done.length))) if ([...w].length >= PARTIAL_MIN) prefixes.add(w);
+    }
     for (const t of want) if (!this.analyzer.weak.has(t)) this.postings(t).catch(() => {});
+    const bounds = this.meta.term_bounds;
+    for (const p of prefixes) {
+      const lo = termShard(p, bounds), hi = termShard(p + MAX_CP, bounds);
+      if (hi - lo < PREFIX_SHARDS) for (let s = lo; s <= hi; s++) this.termsShard(s).catch(() => {});
+    }
   }
 
   /** Whether a keyword search of TEXT needs no term fetch: every term's shard has arrived, and every term that a
@@ -303,7 +336,7 @@ export class SiteSearch {
     const terms = this.analyzer.terms(text);
     if (!terms.length) return false;
     for (const t of terms) {
-      const m = this.termsHere.get(fnv1a(t) % this.meta.term_shards);
+      const m = this.termsHere.get(termShard(t, this.meta.term_bounds));
       if (!m) return false;
       if (!m.has(t) && !([...t].length < TYPO_MIN || this.analyzer.weak.has(t) || CONNECTORS.test(t))) return false;
     }
@@ -335,15 +368,19 @@ export class SiteSearch {
     }
   }
 
-  postings(term) {
-    const s = fnv1a(term) % this.meta.term_shards;
+  /** Terms shard S (term -> postings), fetched once. */
+  termsShard(s) {
     if (!this.terms.has(s)) {
       const got = this.get(`terms/${s}.bin`, "bytes").then(decodeTerms);
       this.terms.set(s, got);
       got.then((m) => this.termsHere.set(s, m), () => {});
       got.catch(() => { if (this.terms.get(s) === got) this.terms.delete(s); }); // a later query tries again
     }
-    return this.terms.get(s).then((m) => m.get(term) ?? null);
+    return this.terms.get(s);
+  }
+
+  postings(term) {
+    return this.termsShard(termShard(term, this.meta.term_bounds)).then((m) => m.get(term) ?? null);
   }
 
   typoEntries(key) {
@@ -716,6 +753,10 @@ async function indexMeta(root, fetchFn) {
   const meta = await res.json();
   if (meta.format !== "edgembed-search" || meta.version !== VERSION) {
     throw new Error(`${root.href} is not an edgembed search index of version ${VERSION} (rebuild it with 'edgembed index')`);
+  }
+  const b = meta.term_bounds;
+  if (!Array.isArray(b) || b.length !== meta.term_shards - 1 || !b.every((x) => typeof x === "string")) {
+    throw new Error(`corrupt search index ${root.href}: term_bounds does not bound its ${meta.term_shards} terms shards`);
   }
   return meta;
 }

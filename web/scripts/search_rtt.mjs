@@ -47,7 +47,8 @@ const RECORDER = `(() => {
 })()`;
 
 async function visit(browser, v) {
-  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
+    ignoreHTTPSErrors: !!job.insecure }); // serve_h2.mjs's self-signed certificate
   const { page, external, errors } = await watchedPage(ctx, timeout, v.profile);
   await page.addInitScript(RECORDER);
   // bytes of every response, the page's and its workers' (Pagefind searches in a worker, out of the page's Resource
