@@ -325,6 +325,12 @@ def test_typing_fetches_the_word_being_typed_and_the_likely_results(cran_site):
     before_last = [f for t in keys[:-1] for f in steps[t][0]]
     assert shard(an.terms("drag")[0]) in before_last, (shard(an.terms("drag")[0]), got["steps"])
     assert not steps["swep"][1] and steps["swept"][1]  # a word being typed that a search would correct: not ready
+    sx = SiteIndex(ix)
+    for text in keys:  # nor a word being typed that is no term of the index, whatever its length (its shard is here)
+        word = text.split(" ")[-1]
+        if word and an.terms(word) and not sx.postings(an.terms(word)[0])[0]:
+            assert not steps[text][1], text
+    assert not steps["swept wings dra"][1] and steps["swept wings drag"][1]
     want_text = set()  # the first 8 pages of "swept wings", their best chunks' shards
     ranked, _ = SiteIndex(ix).ranked_chunks("swept wings", "keyword", 8)
     pages: list = []

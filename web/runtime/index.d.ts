@@ -408,7 +408,8 @@ export declare class SiteSearch {
   /** Start fetching the term shards of a query being typed: its finished words and the word being typed (from 3
    * characters on); the box calls it on every key. */
   prefetchTerms(text: string): void;
-  /** Whether a keyword search of `text` needs no term fetch (every term shard has arrived, no typo to correct). */
+  /** Whether a keyword search of `text` needs no term fetch (every term shard has arrived, no typo to correct, and
+   * the word still being typed, if any, is a term of the index). */
   termsReady(text: string): boolean;
   /** While a query is typed: the keyword ranking of its finished words and the text shards of its first `limit`
    * pages' best chunks (once two strong terms are finished); with `model`, also the model's rows of those words. */

@@ -330,15 +330,22 @@ export class SiteSearch {
     }
   }
 
-  /** Whether a keyword search of TEXT needs no term fetch: every term's shard has arrived, and every term that a
-   * search would try to correct as a typo is in the index (a word being typed is usually not, until its last key). */
+  /** Whether a keyword search of TEXT needs no term fetch: every term's shard has arrived, every term that a
+   * search would try to correct as a typo is in the index, and so is every term of a word still being typed (TEXT
+   * not ending in a space or punctuation) but weak ones: a word being typed is usually not a term until its last
+   * key, and its shard is often here before (terms shards are ranges), so a box that searches when this is true
+   * searches at the keys that end a word, not at every key. */
   termsReady(text) {
     const terms = this.analyzer.terms(text);
     if (!terms.length) return false;
+    const done = finishedPart(text);
+    const finished = done === text ? null : new Set(this.analyzer.terms(done));
     for (const t of terms) {
       const m = this.termsHere.get(termShard(t, this.meta.term_bounds));
       if (!m) return false;
-      if (!m.has(t) && !([...t].length < TYPO_MIN || this.analyzer.weak.has(t) || CONNECTORS.test(t))) return false;
+      if (m.has(t) || this.analyzer.weak.has(t)) continue;
+      if (finished && !finished.has(t)) return false; // a term of the word being typed that the index lacks
+      if (!([...t].length < TYPO_MIN || CONNECTORS.test(t))) return false;
     }
     return true;
   }
