@@ -178,3 +178,51 @@ def test_first_result_before_the_tokenizer_and_bit_identical(site):
         eng.close()
         srv.shutdown()
         srv.server_close()
+
+
+NODE_CHECK = """
+import { embedIdsWithRows, fromArtifacts } from "./runtime/edgembed.mjs";
+import { shardPath, partialRowsIndex } from "./runtime/rows.mjs";
+import { readFileSync } from "node:fs";
+const [dir, firstJson, other] = process.argv.slice(1);
+const first = JSON.parse(firstJson), ix = partialRowsIndex(first.rows);
+const disk = (k) => readFileSync(`${dir}/${shardPath(ix, k)}`);
+const out = {};
+const { vectors, shards } = await embedIdsWithRows(first.rows, [first.ids], async (k) => disk(k));
+const m = await fromArtifacts({ tokenizerPack: readFileSync(`${dir}/tokenizer.bin`),
+  rows: { index: readFileSync(`${dir}/rows/index.bin`), fetchShard: async (k) => disk(k) } });
+const [ref] = await m.embedIds([first.ids]);
+out.identical = Buffer.from(vectors[0].buffer).equals(Buffer.from(ref.buffer));
+out.shards = Object.keys(shards).map(Number).sort((a, b) => a - b);
+const err = async (f) => { try { await f(); return null; } catch (e) { return String(e.message); } };
+out.unknown = await err(() => embedIdsWithRows(first.rows, [[Number(other)]], async (k) => disk(k)));
+out.tampered = await err(() => embedIdsWithRows(first.rows, [first.ids], async (k) => { const b = Uint8Array.from(disk(k)); b[0] ^= 1; return b; }));
+out.badHash = await err(() => embedIdsWithRows({ ...first.rows, hashes: { 0: "zz" } }, [[0]], async (k) => disk(k)));
+out.pq = await err(() => embedIdsWithRows({ ...first.rows, quant: "pq8" }, [first.ids], async (k) => disk(k)));
+console.log(JSON.stringify(out));
+"""
+
+
+def test_embed_ids_with_rows_in_node(site, tmp_path):
+    """embedIdsWithRows (the runtime's entry for it) gives the lazy embedder's vector bit for bit in Node too; an id
+    whose shard's hash was not shipped, a tampered shard, a malformed hash and a pq head are one-line errors."""
+    import shutil
+    import subprocess
+
+    from tests.conftest import WEB
+
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    first = _first((site / "index.html").read_text(encoding="utf-8"))
+    per = first["rows"]["shardRows"]
+    have = {int(k) for k in first["rows"]["hashes"]}
+    other = next(i for i in range(first["rows"]["vocab"]) if i // per not in have)
+    proc = subprocess.run(["node", "--input-type=module", "-e", NODE_CHECK, str(site), json.dumps(first), str(other)],
+                          cwd=WEB, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(proc.stdout)
+    assert r["identical"] and r["shards"] == sorted(have), r
+    assert "its hash is not in the partial rows index" in r["unknown"], r
+    assert "sha256 mismatch" in r["tampered"], r
+    assert "bad hash entry for shard 0" in r["badHash"], r
+    assert "pq tables need rows/index.bin" in r["pq"], r
