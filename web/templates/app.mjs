@@ -111,9 +111,42 @@ function getModel(backend) {
 
 const fetchOk = (url, kind) => fetch(url).then((r) => (r.ok ? r[kind]() : Promise.reject(new Error(`${url}: HTTP ${r.status}`))));
 
-/** The corpus: int8 vectors with one float32 scale a row (corpus.bin) and titles; passages come by shard, on demand. */
-async function loadCorpus() {
-  const [meta, packed] = await Promise.all([fetchOk("demo/corpus.json", "json"), fetchOk("demo/corpus.bin", "arrayBuffer")]);
+/**
+ * The bytes of URL, calling NEAR() once the rest should take about one round trip, or at the end: a request made then
+ * has its first byte back about when this body ends, so the link goes on without a gap and without sharing it with
+ * this file. The round trip and the link's rate are the browser's estimates (navigator.connection: Chromium, which
+ * under DevTools network emulation reports the emulated ones); without them, NEAR() comes at the end.
+ */
+async function fetchNear(url, near) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  const total = Number(r.headers.get("content-length")) || 0;
+  const rtt = navigator.connection?.rtt ?? 0, perMs = (navigator.connection?.downlink ?? 0) * 125; // Mbit/s -> bytes/ms
+  if (!r.body || !total || !rtt || !perMs || r.headers.has("content-encoding")) return r.arrayBuffer().finally(near);
+  const reader = r.body.getReader(), parts = [];
+  let got = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      got += value.length;
+      if ((total - got) / perMs <= rtt) near();
+    }
+  } finally {
+    near();
+  }
+  const out = new Uint8Array(got);
+  parts.reduce((at, part) => (out.set(part, at), at + part.length), 0);
+  return out.buffer;
+}
+
+/**
+ * The corpus: int8 vectors with one float32 scale a row (corpus.bin) and titles; passages come by shard, on demand.
+ * NEAR(): corpus.bin nearly here (fetchNear).
+ */
+async function loadCorpus(near = () => {}) {
+  const [meta, packed] = await Promise.all([fetchOk("demo/corpus.json", "json"), fetchNear("demo/corpus.bin", near)]);
   const bytes = new Uint8Array(packed); // gzipped as exported; a host may have unpacked it already
   const bin = bytes[0] === 0x1f && bytes[1] === 0x8b ? (await gunzip(bytes, "demo/corpus.bin")).buffer : packed;
   const n = meta.count * meta.dims, at = Math.ceil(n / 4) * 4;
@@ -442,17 +475,22 @@ function startModel() {
 let filled = null, checked = null, offline = null, searches = 0, shownNow = null;
 const ready = (async () => {
   wire();
-  corpusLoad = loadCorpus();
+  let nearly = null;
+  const near = new Promise((resolve) => { nearly = resolve; });
+  corpusLoad = loadCorpus(() => nearly());
   corpusLoad.catch(() => {});
   firstQuery = startFirstQuery();
   let model = null;
-  if (firstQuery) { // the first result from the shipped ids and the corpus; the model's files after it
+  if (firstQuery) { // the first result from the shipped ids and the corpus; the model's files after their bytes
+    // the model's files (manifest, tokenizer pack, rows index) are asked for as the first result's last bytes come:
+    // the query's shards here and corpus.bin about one round trip from its end, so they never share the link
+    Promise.all([near, firstQuery.vector.catch(() => {})]).then(() => { model ??= startModel(); });
     corpus = await corpusLoad;
     const shown = new Promise((resolve) => { shownNow = resolve; }); // the results drawn (their passages follow)
     const first = search().catch(() => {}); // (a failure: the search below, on the model, reports it)
     await Promise.race([shown, first]);
     shownNow = null;
-    model = startModel();
+    model ??= startModel();
     await first;
   } else {
     preloadQueryRows();
