@@ -467,7 +467,8 @@ function startModel() {
   model.then((m) => {
     performance.mark("edgembed:model-ready");
     window.edgembedPhases = m.stats.phases;
-    m.embed([$("query").value]).catch(() => {}); // the first query's rows come while the corpus is still on its way
+    // the first query's rows: fetched while the corpus is still on its way, or (shipped query) the shards already here
+    m.embed([$("query").value]).catch(() => {});
   }, () => {});
   return model;
 }
