@@ -93,12 +93,13 @@ def write_demo(out: Path, manifest: dict, corpus: str | Path | None = None) -> d
 
     import_map = json.dumps(IMPORT_MAP, indent=2)
     csp_hash = base64.b64encode(hashlib.sha256(import_map.encode("utf-8")).digest()).decode("ascii")
+    first = first_query(out, manifest, DEFAULT_QUERY)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(WEB / "templates")), autoescape=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     html = env.get_template("index.html.j2").render(
         model=model_name(manifest), manifest=manifest, corpus_name=corpus_name, corpus_count=len(items), weak=weak,
-        import_map=import_map, csp_hash=csp_hash, versions=versions, preload=preloads(manifest),
-        query=DEFAULT_QUERY, query_rows=query_rows(out, manifest, DEFAULT_QUERY),
+        import_map=import_map, csp_hash=csp_hash, versions=versions, preload=preloads(manifest, first is not None),
+        query=DEFAULT_QUERY, query_rows=query_rows(out, manifest, DEFAULT_QUERY), first=json.dumps(first, separators=(",", ":")) if first else "",
         modulepreload=[f"{DEMO}/app.mjs", *[f"{DEMO}/runtime/{f}" for f in DEMO_MODULES]],
     )
     (out / INDEX).write_text(html, encoding="utf-8")
@@ -110,10 +111,14 @@ DEMO_MODULES = ("edgembed.bundle.mjs",)  # what app.mjs imports: preloaded with 
 TEXTS_PER_SHARD = 4  # demo/texts/<n>.json: a search shows 6 passages, so a later query fetches little beyond them
 
 
-def preloads(manifest: dict) -> list[tuple[str, str]]:
+def preloads(manifest: dict, first: bool = False) -> list[tuple[str, str]]:
     """What the flat backend fetches first, so the page can ask for it with the HTML (one round trip, not three), and
-    its fetch priority: the model's files first (the first query's rows wait for them), then the corpus."""
+    its fetch priority: the model's files first (the first query's rows wait for them), then the corpus. FIRST (the
+    page carries its first query's ids and shards' hashes, first_query): the first result needs only the corpus and
+    those shards, and the model's files (manifest, tokenizer pack, rows index) come after it, asked for by app.mjs."""
     files = manifest["files"]
+    if first:
+        return [(f"{DEMO}/corpus.json", "high"), (f"{DEMO}/corpus.bin", "high")]
     first = [files["tokenizer_pack"]] if "tokenizer_pack" in files else [files["tokenizer"], *([files["chartable"]] if "chartable" in files else [])]
     return [("manifest.json", "high"), *[(f, "high") for f in first], (files.get("rows", files["flat"]), "high"),
             (f"{DEMO}/corpus.json", "auto"), (f"{DEMO}/corpus.bin", "auto")]
@@ -132,6 +137,30 @@ def query_rows(out: Path, manifest: dict, query: str) -> list[str]:
     tok = load_tokenizer((out / manifest["files"]["tokenizer"]).read_text(encoding="utf-8"))
     shards = sorted({i // ix["shard_rows"] for i in encode_ids(tok, [query])[0]})
     return [shard_name(k, ix["shards"]) for k in shards]
+
+
+def first_query(out: Path, manifest: dict, query: str) -> dict | None:
+    """What the demo needs to show QUERY's result (the search box's text as the page opens) before the tokenizer and
+    rows/index.bin come: its token ids from the export's own tokenizer (encode_ids: add_special_tokens=False, as the
+    runtime's tokenizer gives them), and the rows index's fields with the hashes of the shards those ids are in
+    (web/runtime/rows.mjs, partialRowsIndex: the page checks each shard against them). None without lazy rows or the
+    tokenizer pack, and for pq tables (whose codebooks live in the index): the page then takes the usual path."""
+    files = manifest["files"]
+    if not files.get("rows") or "tokenizer_pack" not in files:
+        return None
+    from exporter.formats.rows import read_index
+    from exporter.formats.table import QUANTS
+    from exporter.sources.tokenizer import encode_ids, load_tokenizer
+
+    ix = read_index((out / files["rows"]).read_bytes())
+    if ix["subspaces"] or ix["quant"] >= len(QUANTS):
+        return None
+    ids = encode_ids(load_tokenizer((out / files["tokenizer"]).read_text(encoding="utf-8")), [query])[0]
+    shards = sorted({i // ix["shard_rows"] for i in ids})
+    head = {"vocab": ix["vocab"], "dims": ix["dims"], "quant": QUANTS[ix["quant"]], "normalize": bool(ix["flags"] & 1),
+            "rowBytes": ix["row_bytes"], "shardRows": ix["shard_rows"], "shards": ix["shards"], "hashBytes": ix["hash_bytes"],
+            "scaleBytes": ix["scale_bytes"], "digits": ix["name_digits"], "hashes": {str(k): ix["hashes"][k].hex() for k in shards}}
+    return {"text": query, "ids": [int(i) for i in ids], "rows": head}
 
 
 def corpus_rows(vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

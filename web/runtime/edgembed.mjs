@@ -10,7 +10,7 @@
 // workers): pass the bytes yourself.
 import { detectFeatures, planWorkers } from "./features.mjs";
 import { embedIds, parseFlat } from "./flat.mjs";
-import { LazyRows, parseRowsIndex, shardPath } from "./rows.mjs";
+import { LazyRows, parseRowsIndex, partialRowsIndex, shardPath } from "./rows.mjs";
 import { sha256, toHex } from "./sha256.mjs";
 import { checkTexts, createTokenizer } from "./tokenize.mjs";
 import { canGunzip, loadTokenizerPack } from "./tokpack.mjs";
@@ -82,6 +82,31 @@ export async function fromArtifacts(a) {
     numThreads: be.numThreads, rows: null, embedIds: async (lists) => be.embedIds(lists), release: () => be.release(),
   });
 }
+
+/**
+ * Vectors of token id lists from the row shards they need alone: no tokenizer, no rows/index.bin, no manifest. HEAD: a
+ * partial rows index (rows.mjs, partialRowsIndex: the index's fields and the hashes of the shards these ids are in,
+ * e.g. shipped in the page's HTML by the exporter, as the demo does for the text its search box opens with);
+ * FETCHSHARD(k, {background}): the bytes of shard k (shardPath gives its path). Every shard is checked against its
+ * hash, and an id whose shard's hash is not in HEAD is an error. The rows and the pooling are the lazy embedder's
+ * (LazyRows, embedIds: the mean of the rows, then the normalisation), so the vectors are bit-identical to embed()'s
+ * for the same ids. Resolves with the vectors and the shards' bytes ({k: Uint8Array}), which a later load() can take
+ * instead of fetching them again.
+ */
+export async function embedIdsWithRows(head, idLists, fetchShard) {
+  const ix = partialRowsIndex(head);
+  const bytes = {};
+  const rows = new LazyRows(ix, async (k, o) => (bytes[k] = toBytes(await fetchShard(k, o))), { verify: true });
+  for (const k of rows.missing(idLists)) {
+    if (!ix.known[k]) throw new Error(`${shardPath(ix, k)}: its hash is not in the partial rows index`);
+  }
+  await rows.ensure(idLists);
+  const model = rows.model();
+  return { vectors: idLists.map((ids) => embedIds(model, rows.remap(ids))), shards: bytes };
+}
+
+const toBytes = (raw) => (raw instanceof Uint8Array ? raw : ArrayBuffer.isView(raw)
+  ? new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) : new Uint8Array(raw));
 
 /** The module workers a flat embedder uses (the `workers` option) and the fallbacks taken (features.mjs). */
 function workersFor(a, features) {

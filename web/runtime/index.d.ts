@@ -290,6 +290,23 @@ export declare function parseRowsIndex(data: Bytes): RowsIndex;
 /** The path of row shard K relative to the export folder ("rows/0042.bin"). */
 export declare function shardPath(index: RowsIndex, k: number): string;
 
+/**
+ * What a page ships for ids it embeds before rows/index.bin comes: the index's fields and the hashes (hex of the first
+ * hashBytes bytes of each shard's SHA-256) of the shards those ids are in, keyed by shard number. Not for pq tables.
+ */
+export interface PartialRowsHead extends RowsIndex {
+  hashes: Record<string, string>;
+}
+/** A rows index from a PartialRowsHead (the hashes of the other shards unknown: LazyRows refuses those shards). */
+export declare function partialRowsIndex(head: PartialRowsHead): RowsIndex & { known: Uint8Array };
+/**
+ * Vectors of token id lists from the row shards they need alone (no tokenizer, index or manifest): every shard checked
+ * against HEAD's hash; the rows and pooling are the lazy embedder's, so the vectors are bit-identical to embed()'s.
+ * Also the shards' bytes, by shard number, for a later load() to take instead of fetching them again.
+ */
+export declare function embedIdsWithRows(head: PartialRowsHead, idLists: ArrayLike<number>[],
+  fetchShard: (k: number, o: { background: boolean }) => Promise<Bytes>): Promise<{ vectors: Float32Array[]; shards: Record<number, Uint8Array> }>;
+
 /** Fetch an export folder's manifest, tokenizer and model file (relative to the page, or an absolute URL), then build the embedder. */
 export declare function load(baseUrl: string | URL, opts?: LoadOptions): Promise<Embedder>;
 

@@ -52,6 +52,34 @@ export function parseRowsIndex(data) {
     subspaces: m || undefined, subDims: ds || undefined, codebooks, hashes, digits };
 }
 
+/**
+ * A rows index that holds only some shards' hashes: what a page can ship inline for the few ids it embeds before
+ * rows/index.bin has come (the demo's first query; exporter/targets/web.py). HEAD: parseRowsIndex's fields (vocab,
+ * dims, quant, normalize, rowBytes, shardRows, shards, hashBytes, scaleBytes, digits) and `hashes`, {shard number:
+ * the hex of its hash (the first hashBytes bytes of its SHA-256)}. Not for pq tables (their codebooks are in the index).
+ * `known[k]` is 1 for the shards whose hash is here: LazyRows checks every other shard against zeros, so it refuses them.
+ */
+export function partialRowsIndex(head) {
+  const { vocab, dims, quant, rowBytes, shardRows, shards, hashBytes, scaleBytes, digits } = head;
+  const ints = { vocab, dims, rowBytes, shardRows, shards, hashBytes, scaleBytes, digits };
+  for (const [k, v] of Object.entries(ints)) {
+    if (!Number.isInteger(v) || v < 0) throw new Error(`partial rows index: ${k} must be a non-negative integer, got ${v}`);
+  }
+  if (!Object.keys(TYPED).includes(quant)) throw new Error(`partial rows index: quant '${quant}' (pq tables need rows/index.bin)`);
+  if (shardRows < 1 || shards !== Math.ceil(vocab / shardRows)) throw new Error("partial rows index: shards do not cover the vocabulary");
+  const hashes = new Uint8Array(shards * hashBytes), known = new Uint8Array(shards);
+  for (const [key, hex] of Object.entries(head.hashes ?? {})) {
+    const k = Number(key);
+    if (!Number.isInteger(k) || k < 0 || k >= shards || typeof hex !== "string" || !new RegExp(`^[0-9a-f]{${2 * hashBytes}}$`).test(hex)) {
+      throw new Error(`partial rows index: bad hash entry for shard ${key}`);
+    }
+    for (let i = 0; i < hashBytes; i++) hashes[k * hashBytes + i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+    known[k] = 1;
+  }
+  return { vocab, dims, quant, normalize: Boolean(head.normalize), rowBytes, shardRows, shards, hashBytes, scaleBytes,
+    subspaces: undefined, subDims: undefined, codebooks: null, hashes, digits, known };
+}
+
 /** The path of shard K, relative to the export folder. */
 export function shardPath(index, k) {
   return `rows/${String(k).padStart(index.digits, "0")}.bin`;

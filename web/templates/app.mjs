@@ -1,12 +1,13 @@
 // The demo page: semantic search over the export-time corpus, a similarity grid, a runtime panel.
 // Every user or corpus string reaches the DOM through textContent only: never parsed as HTML.
-import { gunzip, load } from "./runtime/edgembed.bundle.mjs"; // the runtime in one file (web/scripts/build_bundle.mjs)
+import { embedIdsWithRows, gunzip, load } from "./runtime/edgembed.bundle.mjs"; // the runtime in one file (web/scripts/build_bundle.mjs)
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const models = new Map(); // backend -> Promise<Embedder>
 let current = params.get("backend") === "onnx" ? "onnx" : "flat";
 let corpus = null;
+let corpusLoad = null; // Promise of the corpus (loadCorpus), started as the page opens
 const texts = new Map(); // texts shard -> Promise<string[]> (fetched for the hits shown, once each)
 
 // The export's files that edgembed-sw.js already stored are read here straight from its cache (Cache Storage), not
@@ -32,6 +33,62 @@ async function cachedFirst(url, init) {
   return fetch(url, init);
 }
 
+/**
+ * The shipped query (data-first on the search box: the text the box opens with, its token ids and the rows index's
+ * fields with the hashes of the shards they are in; exporter/targets/web.py, first_query), or null.
+ */
+const shipped = (() => {
+  try {
+    return JSON.parse(document.getElementById("query")?.dataset.first || "null");
+  } catch {
+    return null;
+  }
+})();
+/**
+ * The shipped query's vector from its ids and row shards alone ({text, vector: Promise<Float32Array>}), or null: the first
+ * result then waits for neither the tokenizer pack nor rows/index.bin nor the manifest, which come after it. The
+ * shards are checked against the hashes shipped with the page, the vector is embed()'s to the bit (the lazy
+ * embedder's rows and pooling: embedIdsWithRows), and the shards' bytes go to load() (modelFetch) rather than over the
+ * link twice. Flat backend with lazy rows only.
+ */
+let firstQuery = null;
+function startFirstQuery() {
+  if (!shipped || current !== "flat" || params.get("rows") === "whole" || $("query").value !== shipped.text) return null;
+  const rel = (k) => `rows/${String(k).padStart(shipped.rows.digits, "0")}.bin`;
+  const vector = embedIdsWithRows(shipped.rows, [shipped.ids], async (k) => {
+    const url = new URL(rel(k), location.href).href;
+    const r = await cachedFirst(url);
+    if (!r.ok) throw new Error(`cannot fetch ${url}: HTTP ${r.status}`);
+    return new Uint8Array(await r.arrayBuffer());
+  }).then(({ vectors, shards }) => {
+    for (const [k, bytes] of Object.entries(shards)) taken.set(new URL(rel(k), location.href).href, bytes);
+    return vectors[0];
+  });
+  vector.catch(() => {}); // a failure sends the search the usual way (queryVector), which reports it
+  return { text: shipped.text, vector };
+}
+const taken = new Map(); // URL -> bytes: the first query's shards, handed to load() once each
+/** load()'s fetch: the first query's shards from memory (once), everything else as cachedFirst. */
+function modelFetch(url, init) {
+  const bytes = taken.get(url);
+  if (bytes === undefined) return cachedFirst(url, init);
+  taken.delete(url);
+  return Promise.resolve(new Response(bytes, { status: 200 }));
+}
+
+/** The vector of Q: the shipped query's (from its ids, no tokenizer) while the box holds its text, else embed()'s. */
+async function queryVector(q) {
+  if (firstQuery && current === "flat" && q === firstQuery.text) {
+    try {
+      return await firstQuery.vector;
+    } catch {
+      firstQuery = null; // the usual path fetches and checks the files again, and says what is wrong
+    }
+  }
+  const [v] = await embed([q]);
+  return v;
+}
+
 function getModel(backend) {
   if (backend !== "flat" && backend !== "onnx") return Promise.reject(new Error(`unknown backend '${backend}'`));
   if (!models.has(backend)) {
@@ -42,8 +99,9 @@ function getModel(backend) {
     const rows = params.get("rows") ?? "auto";
     // early: false: the page's preload links (index.html) already asked for the manifest and the model's first files
     // as the HTML was parsed, and they name only files this export has (load()'s own early fetches would ask for
-    // rows/index.bin of an export without rows, a 404)
-    const p = load("./", backend === "flat" ? { backend, workers, rows, early: false, fetch: cachedFirst }
+    // rows/index.bin of an export without rows, a 404). A page that ships its first query (data-first: the export has
+    // rows/ and tokenizer.bin) preloads none of them: load() asks for them with the manifest (early).
+    const p = load("./", backend === "flat" ? { backend, workers, rows, early: shipped !== null, fetch: modelFetch }
       : { backend, numThreads: threads, fetch: cachedFirst });
     p.catch(() => models.delete(backend));
     models.set(backend, p);
@@ -53,9 +111,42 @@ function getModel(backend) {
 
 const fetchOk = (url, kind) => fetch(url).then((r) => (r.ok ? r[kind]() : Promise.reject(new Error(`${url}: HTTP ${r.status}`))));
 
-/** The corpus: int8 vectors with one float32 scale a row (corpus.bin) and titles; passages come by shard, on demand. */
-async function loadCorpus() {
-  const [meta, packed] = await Promise.all([fetchOk("demo/corpus.json", "json"), fetchOk("demo/corpus.bin", "arrayBuffer")]);
+/**
+ * The bytes of URL, calling NEAR() once the rest should take about one round trip, or at the end: a request made then
+ * has its first byte back about when this body ends, so the link goes on without a gap and without sharing it with
+ * this file. The round trip and the link's rate are the browser's estimates (navigator.connection: Chromium, which
+ * under DevTools network emulation reports the emulated ones); without them, NEAR() comes at the end.
+ */
+async function fetchNear(url, near) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  const total = Number(r.headers.get("content-length")) || 0;
+  const rtt = navigator.connection?.rtt ?? 0, perMs = (navigator.connection?.downlink ?? 0) * 125; // Mbit/s -> bytes/ms
+  if (!r.body || !total || !rtt || !perMs || r.headers.has("content-encoding")) return r.arrayBuffer().finally(near);
+  const reader = r.body.getReader(), parts = [];
+  let got = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      got += value.length;
+      if ((total - got) / perMs <= rtt) near();
+    }
+  } finally {
+    near();
+  }
+  const out = new Uint8Array(got);
+  parts.reduce((at, part) => (out.set(part, at), at + part.length), 0);
+  return out.buffer;
+}
+
+/**
+ * The corpus: int8 vectors with one float32 scale a row (corpus.bin) and titles; passages come by shard, on demand.
+ * NEAR(): corpus.bin nearly here (fetchNear).
+ */
+async function loadCorpus(near = () => {}) {
+  const [meta, packed] = await Promise.all([fetchOk("demo/corpus.json", "json"), fetchNear("demo/corpus.bin", near)]);
   const bytes = new Uint8Array(packed); // gzipped as exported; a host may have unpacked it already
   const bin = bytes[0] === 0x1f && bytes[1] === 0x8b ? (await gunzip(bytes, "demo/corpus.bin")).buffer : packed;
   const n = meta.count * meta.dims, at = Math.ceil(n / 4) * 4;
@@ -153,8 +244,9 @@ async function searchNow() {
   const q = $("query").value;
   const list = $("results");
   const t0 = performance.now();
-  const [v] = await embed([q]);
+  const v = await queryVector(q);
   const n = norm(v);
+  corpus ??= await corpusLoad; // a search typed before the corpus came
   const { count, dims, vecs, scales, titles } = corpus;
   const scores = new Float32Array(count);
   if (n > 0) {
@@ -192,6 +284,7 @@ async function searchNow() {
     });
   }
   if (!performance.getEntriesByName("edgembed:first-result").length) performance.mark("edgembed:first-result"); // benchmarks
+  shownNow?.();
   const shown = list.children; // the passages follow the titles as their shards arrive (a stale search's are dropped)
   const asked = ++searches;
   await passages(n > 0 ? top : []).then((texts) => {
@@ -368,17 +461,43 @@ function preloadQueryRows() {
   }
 }
 
-let filled = null, checked = null, offline = null, searches = 0;
-const ready = (async () => {
-  wire();
-  preloadQueryRows();
-  const first = getModel(current); // the model and the corpus download side by side
-  first.then((m) => {
+/** Start loading the current backend's model; once built, its first query's rows (lazy: fetched, or the shipped ones). */
+function startModel() {
+  const model = getModel(current);
+  model.then((m) => {
     performance.mark("edgembed:model-ready");
     window.edgembedPhases = m.stats.phases;
-    m.embed([$("query").value]).catch(() => {}); // the first query's rows come while the corpus is still on its way
+    // the first query's rows: fetched while the corpus is still on its way, or (shipped query) the shards already here
+    m.embed([$("query").value]).catch(() => {});
   }, () => {});
-  [corpus] = await Promise.all([loadCorpus(), first]);
+  return model;
+}
+
+let filled = null, checked = null, offline = null, searches = 0, shownNow = null;
+const ready = (async () => {
+  wire();
+  let nearly = null;
+  const near = new Promise((resolve) => { nearly = resolve; });
+  corpusLoad = loadCorpus(() => nearly());
+  corpusLoad.catch(() => {});
+  firstQuery = startFirstQuery();
+  let model = null;
+  if (firstQuery) { // the first result from the shipped ids and the corpus; the model's files after their bytes
+    // the model's files (manifest, tokenizer pack, rows index) are asked for as the first result's last bytes come:
+    // the query's shards here and corpus.bin about one round trip from its end, so they never share the link
+    Promise.all([near, firstQuery.vector.catch(() => {})]).then(() => { model ??= startModel(); });
+    corpus = await corpusLoad;
+    const shown = new Promise((resolve) => { shownNow = resolve; }); // the results drawn (their passages follow)
+    const first = search().catch(() => {}); // (a failure: the search below, on the model, reports it)
+    await Promise.race([shown, first]);
+    shownNow = null;
+    model ??= startModel();
+    await first;
+  } else {
+    preloadQueryRows();
+    model = startModel(); // the model and the corpus download side by side
+  }
+  [corpus] = await Promise.all([corpusLoad, model]);
   await switchBackend(current);
   // background work, after the first result: the self-test, offline caching, then the rest of the table
   checked = selfTest().catch((e) => { $("p-check").textContent = `could not run: ${e.message}`; return null; });
@@ -403,6 +522,8 @@ window.edgembed = {
   bytesFetched,
   /** The flat backend's rows: {shards, shardsFetched, bytesFetched, complete} when lazy, else null. */
   rows: async () => (await getModel("flat")).stats.rows,
+  /** The shipped query's vector as the first result used it (from its ids, before the tokenizer), or null. */
+  firstQueryVector: async () => (firstQuery ? firstQuery.vector : null),
   /** Resolves when the background fill (if any) is done. */
   filled: () => ready.then(() => filled),
   /** The self-test's result (ok, maxDiff, idMismatches, ...), once it ran. */
