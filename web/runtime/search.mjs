@@ -573,7 +573,7 @@ export class SiteSearch {
     let exact = await Promise.all(cand.map(async (c) => [c, base[c] + mult * (await this.exactCosine(q, c))]));
     exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     if (mode === "hybrid" && top > 0) {
-      const again = await this.feedback(lex, top, exact, qterms);
+      const again = await this.feedback(lex, top, exact, qterms, query);
       if (again !== null) { // the hybrid pass again with the expanded keyword scores
         base = again;
         for (let c = 0; c < codes.length; c++) codes[c] = base[c] + w * codes[c];
@@ -590,15 +590,17 @@ export class SiteSearch {
    * Keyword pseudo-relevance feedback (RM3-like, query.py's SiteIndex.feedback): the feedback_terms terms of most
    * weight in the first pass's best feedback_docs chunks, their keyword scores summed by weight and scaled so that
    * the best chunk's sum is feedback_weight x the best keyword score, added to the query's. The new scores / their
-   * maximum, or null (no feedback: settings 0, a query of fewer than feedback_min_terms distinct non-weak terms
-   * (qterms, after typo correction), or no chunk holds a chosen term).
+   * maximum, or null (no feedback: settings 0, a QUERY of fewer than feedback_min_terms whitespace-separated words
+   * that hold a non-weak term (feedback_gate "words", analyzer.strongWords; an index without it counts qterms'
+   * distinct non-weak terms, after typo correction), or no chunk holds a chosen term).
    */
-  async feedback(lex, top, first, qterms) {
+  async feedback(lex, top, first, qterms, query) {
     const f = this.meta.fusion;
     const k = Number(f.feedback_docs ?? 0), m = Number(f.feedback_terms ?? 0), lam = Number(f.feedback_weight ?? 0);
     if (!(k > 0 && m > 0 && lam > 0)) return null;
     let strong = 0;
-    for (const t of qterms.keys()) if (!this.analyzer.weak.has(t)) strong++;
+    if (f.feedback_gate === "words") strong = this.analyzer.strongWords(query); // an identifier counts once
+    else for (const t of qterms.keys()) if (!this.analyzer.weak.has(t)) strong++;
     if (strong < Number(f.feedback_min_terms ?? 0)) return null; // short queries are precise: feedback drifts them
     const chunks = await Promise.all(first.slice(0, k).map(([c]) => this.chunk(c)));
     const weak = this.analyzer.weak;
