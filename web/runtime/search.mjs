@@ -561,14 +561,8 @@ export class SiteSearch {
       for (const c of byScore(hit, lex).slice(0, extra)) if (!inCand.has(c)) cand.push(c);
     }
     // the chunks shown are most likely the best candidates of the first LIMIT pages (a page shows its best chunk):
-    // fetch their text while the vectors arrive
-    const pagesAhead = new Set();
-    for (const c of cand) {
-      if (pagesAhead.size >= limit) break;
-      if (pagesAhead.has(this.pageOf[c])) continue;
-      pagesAhead.add(this.pageOf[c]);
-      this.textShard(this.textShardOf(c)).catch(() => {});
-    }
+    // fetch their text while the vectors arrive, unless feedback will rank again (its list is not this one)
+    if (!(mode === "hybrid" && top > 0 && this.feedbackGate(query, qterms))) this.prefetchText(cand, limit);
     const mult = mode === "hybrid" ? w : 1.0;
     let exact = await Promise.all(cand.map(async (c) => [c, base[c] + mult * (await this.exactCosine(q, c))]));
     exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
@@ -578,12 +572,34 @@ export class SiteSearch {
         base = again;
         for (let c = 0; c < codes.length; c++) codes[c] = base[c] + w * codes[c];
         const cand2 = topK(codes, depth);
-        for (const c of cand2.slice(0, limit)) this.textShard(this.textShardOf(c)).catch(() => {});
+        this.prefetchText(cand2, limit);
         exact = await Promise.all(cand2.map(async (c) => [c, base[c] + w * (await this.exactCosine(q, c))]));
         exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
       }
     }
     return [exact, qterms];
+  }
+
+  /** Fetch, without waiting, the text shards of the first candidate (of CAND, best first) of each of the first LIMIT
+   * pages: most likely the chunks shown (a page shows its best chunk). */
+  prefetchText(cand, limit) {
+    const pages = new Set();
+    for (const c of cand) {
+      if (pages.size >= limit) break;
+      if (pages.has(this.pageOf[c])) continue;
+      pages.add(this.pageOf[c]);
+      this.textShard(this.textShardOf(c)).catch(() => {});
+    }
+  }
+
+  /** Whether feedback's settings and gate let QUERY (terms QTERMS) feed back (feedback() may still find nothing). */
+  feedbackGate(query, qterms) {
+    const f = this.meta.fusion;
+    if (!(Number(f.feedback_docs ?? 0) > 0 && Number(f.feedback_terms ?? 0) > 0 && Number(f.feedback_weight ?? 0) > 0)) return false;
+    let strong = 0;
+    if (f.feedback_gate === "words") strong = this.analyzer.strongWords(query); // an identifier counts once
+    else for (const t of qterms.keys()) if (!this.analyzer.weak.has(t)) strong++;
+    return strong >= Number(f.feedback_min_terms ?? 0); // short queries are precise: feedback drifts them
   }
 
   /**
@@ -597,11 +613,7 @@ export class SiteSearch {
   async feedback(lex, top, first, qterms, query) {
     const f = this.meta.fusion;
     const k = Number(f.feedback_docs ?? 0), m = Number(f.feedback_terms ?? 0), lam = Number(f.feedback_weight ?? 0);
-    if (!(k > 0 && m > 0 && lam > 0)) return null;
-    let strong = 0;
-    if (f.feedback_gate === "words") strong = this.analyzer.strongWords(query); // an identifier counts once
-    else for (const t of qterms.keys()) if (!this.analyzer.weak.has(t)) strong++;
-    if (strong < Number(f.feedback_min_terms ?? 0)) return null; // short queries are precise: feedback drifts them
+    if (!this.feedbackGate(query, qterms)) return null;
     const chunks = await Promise.all(first.slice(0, k).map(([c]) => this.chunk(c)));
     const weak = this.analyzer.weak;
     const lists = chunks.map(([, , ch]) => this.analyzer.terms(ch.h + " " + ch.t).filter((t) => !weak.has(t)));
