@@ -572,7 +572,7 @@ export class SiteSearch {
         base = again;
         for (let c = 0; c < codes.length; c++) codes[c] = base[c] + w * codes[c];
         const cand2 = topK(codes, depth);
-        this.prefetchText(cand2, limit);
+        for (const c of cand2.slice(0, limit)) this.textShard(this.textShardOf(c)).catch(() => {});
         exact = await Promise.all(cand2.map(async (c) => [c, base[c] + w * (await this.exactCosine(q, c))]));
         exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
       }
