@@ -642,13 +642,15 @@ export class SiteSearch {
   }
 
   /**
-   * Pages best first.
+   * Pages best first. opts.provisional: a list shown until another replaces it (the box's keyword list while hybrid
+   * runs): a page too long to carry an outline lists only the sub-results whose text shard is already fetched or
+   * on its way (the others would cost a shard each for a list that is about to go); hits and scores are the same.
    * @param {string} query
-   * @param {{limit?: number, mode?: "hybrid" | "keyword" | "semantic"}} [opts]
+   * @param {{limit?: number, mode?: "hybrid" | "keyword" | "semantic", provisional?: boolean}} [opts]
    */
   async search(query, opts = {}) {
     if (typeof query !== "string") throw new TypeError("search expects a string");
-    const limit = opts.limit ?? 10, mode = opts.mode ?? "hybrid";
+    const limit = opts.limit ?? 10, mode = opts.mode ?? "hybrid", provisional = opts.provisional === true;
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`limit must be a positive integer, got ${limit}`);
     const [chunks, qterms] = await this.rankedChunks(query, mode, limit);
     const pages = new Map();
@@ -668,7 +670,7 @@ export class SiteSearch {
     scored.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
     // excerpts down the list (query.py's step 5): the first `limit` hits are fetched at once, later ones when a page
     // folds into a hit above it (the same text under another URL)
-    const make = ([s, , p]) => this.hit(p, pages.get(p), s);
+    const make = ([s, , p]) => this.hit(p, pages.get(p), s, provisional);
     const pending = scored.slice(0, limit).map(make);
     for (const h of pending) h.catch(() => {}); // the first failure is thrown below, the others are not unhandled
     const out = [], shown = [], owner = [];
@@ -706,15 +708,20 @@ export class SiteSearch {
     return got;
   }
 
-  /** [page P's hit without its excerpt, its best chunk's text] */
-  async hit(p, hits, score) {
+  /** [page P's hit without its excerpt, its best chunk's text]; PROVISIONAL: see search(). */
+  async hit(p, hits, score, provisional = false) {
     const c0 = hits[0][0];
+    let shown = hits.slice(1, 1 + SUB_RESULTS);
     if (this.first[p + 1] - this.first[p] > (this.meta.outline_chunks ?? Infinity)) { // no outline: the sub-results'
-      for (const [c] of hits.slice(1, 1 + SUB_RESULTS)) this.textShard(this.textShardOf(c)).catch(() => {}); // shards, now
+      if (provisional) { // only those at hand
+        const k0 = this.textShardOf(c0);
+        shown = shown.filter(([c]) => this.textShardOf(c) === k0 || this.texts.has(this.textShardOf(c)));
+      }
+      for (const [c] of shown) this.textShard(this.textShardOf(c)).catch(() => {}); // shards, now
     }
     const [url, title, ch] = await this.chunk(c0);
     const base = this.opts.baseUrl ?? "";
-    const subs = await Promise.all(hits.slice(1, 1 + SUB_RESULTS).map(async ([c, s]) => {
+    const subs = await Promise.all(shown.map(async ([c, s]) => {
       const [h, a] = await this.headingAnchor(c, c0); // from the best chunk's shard: no other fetch
       return { url: base + url + (a ? "#" + a : ""), heading: h, score: s };
     }));
