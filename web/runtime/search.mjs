@@ -564,7 +564,12 @@ export class SiteSearch {
     // fetch their text while the vectors arrive, unless feedback will rank again (its list is not this one)
     if (!(mode === "hybrid" && top > 0 && this.feedbackGate(query, qterms))) this.prefetchText(cand, limit);
     const mult = mode === "hybrid" ? w : 1.0;
-    let exact = await Promise.all(cand.map(async (c) => [c, base[c] + mult * (await this.exactCosine(q, c))]));
+    const cos = new Map(); // the first pass's exact cosines, for the second pass's text prefetch
+    let exact = await Promise.all(cand.map(async (c) => {
+      const x = await this.exactCosine(q, c);
+      cos.set(c, x);
+      return [c, base[c] + mult * x];
+    }));
     exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     if (mode === "hybrid" && top > 0) {
       const again = await this.feedback(lex, top, exact, qterms, query);
@@ -572,7 +577,11 @@ export class SiteSearch {
         base = again;
         for (let c = 0; c < codes.length; c++) codes[c] = base[c] + w * codes[c];
         const cand2 = topK(codes, depth);
-        for (const c of cand2.slice(0, limit)) this.textShard(this.textShardOf(c)).catch(() => {});
+        // the list shown is most likely the best pages by what is known now (the exact score of the first pass's
+        // candidates, the sign-code estimate of the new ones): their text starts while the new vectors arrive
+        const guess = cand2.map((c) => [c, cos.has(c) ? base[c] + w * cos.get(c) : codes[c]]);
+        guess.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+        this.prefetchText(guess.map(([c]) => c), limit);
         exact = await Promise.all(cand2.map(async (c) => [c, base[c] + w * (await this.exactCosine(q, c))]));
         exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
       }
