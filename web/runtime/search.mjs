@@ -175,12 +175,20 @@ function cmpCodePoints(a, b) {
  * of the term's share of the chunk's terms (query.py's feedback_weights, summed in the same order).
  */
 export function feedbackWeights(lists) {
-  const wt = new Map(), n = lists.length;
-  for (const terms of lists) {
-    if (!terms.length) continue;
+  return bagWeights(lists.map((terms) => {
     const counts = new Map();
     for (const t of terms) counts.set(t, (counts.get(t) ?? 0) + 1);
-    for (const [t, f] of counts) wt.set(t, (wt.get(t) ?? 0) + f / terms.length / n);
+    return [terms.length, counts];
+  }));
+}
+
+/** feedbackWeights of the chunks' term bags ([number of terms, Map term -> count] each): the same sums (a term
+ * gets one addition a chunk, chunk by chunk), so the same weights whichever order a bag lists its terms in. */
+function bagWeights(bags) {
+  const wt = new Map(), n = bags.length;
+  for (const [len, counts] of bags) {
+    if (!len) continue;
+    for (const [t, f] of counts) wt.set(t, (wt.get(t) ?? 0) + f / len / n);
   }
   return [...wt].sort((a, b) => b[1] - a[1] || cmpCodePoints(a[0], b[0]));
 }
@@ -256,6 +264,7 @@ export class SiteSearch {
       throw new Error(`corrupt search index: its text shards hold ${this.textFirst[this.textFirst.length - 1]} chunks of ${meta.chunks}`);
     }
     this.texts = new Map(); // text shard -> Promise<object>
+    this.bags = new Map(); // term bag shard -> Promise<array>
     this.vecs = new Map(); // vecs shard -> Promise<Int8Array>
     this.planes = new Map(); // "a" | "b" -> Promise<Uint8Array>
     this.model = null; // Promise<Embedder>
@@ -392,6 +401,32 @@ export class SiteSearch {
       got.catch(() => { if (this.texts.get(k) === got) this.texts.delete(k); }); // a later query tries again
     }
     return this.texts.get(k);
+  }
+
+  /** Chunk c's non-weak terms of its heading and text as [their number, Map term -> count]: from its text shard
+   * when that is here or on its way (or the index has no term bags), else from bags/<k>.json (the same counts, built
+   * with the text: about half its bytes, for a chunk whose text no list shows). */
+  async termBag(c) {
+    const k = this.textShardOf(c);
+    if (!this.meta.term_bags || this.texts.has(k)) {
+      const [, , ch] = await this.chunk(c);
+      const weak = this.analyzer.weak, counts = new Map();
+      let n = 0;
+      for (const t of this.analyzer.terms(ch.h + " " + ch.t)) {
+        if (weak.has(t)) continue;
+        counts.set(t, (counts.get(t) ?? 0) + 1);
+        n++;
+      }
+      return [n, counts];
+    }
+    if (!this.bags.has(k)) {
+      const got = this.get(`bags/${k}.json`, "json");
+      this.bags.set(k, got);
+      got.catch(() => { if (this.bags.get(k) === got) this.bags.delete(k); }); // a later query tries again
+    }
+    const bag = (await this.bags.get(k))?.[c - this.textFirst[k]];
+    if (!Array.isArray(bag) || typeof bag[1] !== "object") throw new Error(`corrupt search index: bags/${k}.json lacks chunk ${c}`);
+    return [Number(bag[0]), new Map(Object.entries(bag[1]))];
   }
 
   /** Chunk c's page url and title and the chunk ({h, a, t, w?}), from its text shard: [url, title, chunk]. */
@@ -623,10 +658,7 @@ export class SiteSearch {
     const f = this.meta.fusion;
     const k = Number(f.feedback_docs ?? 0), m = Number(f.feedback_terms ?? 0), lam = Number(f.feedback_weight ?? 0);
     if (!this.feedbackGate(query, qterms)) return null;
-    const chunks = await Promise.all(first.slice(0, k).map(([c]) => this.chunk(c)));
-    const weak = this.analyzer.weak;
-    const lists = chunks.map(([, , ch]) => this.analyzer.terms(ch.h + " " + ch.t).filter((t) => !weak.has(t)));
-    const chosen = feedbackWeights(lists).slice(0, m);
+    const chosen = bagWeights(await Promise.all(first.slice(0, k).map(([c]) => this.termBag(c)))).slice(0, m);
     let tot = 0;
     for (const [, x] of chosen) tot += x;
     const posts = await Promise.all(chosen.map(([t]) => this.postings(t)));
