@@ -404,11 +404,11 @@ export class SiteSearch {
   }
 
   /** Chunk c's non-weak terms of its heading and text as [their number, Map term -> count]: from its text shard
-   * when that is here or on its way (or the index has no term bags), else from bags/<k>.json (the same counts, built
-   * with the text: about half its bytes, for a chunk whose text no list shows). */
-  async termBag(c) {
+   * when TEXT (its text is likely shown), when that shard is here or on its way, or when the index has no term bags;
+   * else from bags/<k>.json (the same counts, built with the text: about half its bytes). */
+  async termBag(c, text = false) {
     const k = this.textShardOf(c);
-    if (!this.meta.term_bags || this.texts.has(k)) {
+    if (text || !this.meta.term_bags || this.texts.has(k)) {
       const [, , ch] = await this.chunk(c);
       const weak = this.analyzer.weak, counts = new Map();
       let n = 0;
@@ -658,7 +658,15 @@ export class SiteSearch {
     const f = this.meta.fusion;
     const k = Number(f.feedback_docs ?? 0), m = Number(f.feedback_terms ?? 0), lam = Number(f.feedback_weight ?? 0);
     if (!this.feedbackGate(query, qterms)) return null;
-    const chosen = bagWeights(await Promise.all(first.slice(0, k).map(([c]) => this.termBag(c)))).slice(0, m);
+    // a page's best chunk here is most likely shown (its text is wanted anyway); its other chunks are not (a
+    // sub-result shows a heading): their terms come from their bags
+    const pages = new Set();
+    const bags = first.slice(0, k).map(([c]) => {
+      const best = !pages.has(this.pageOf[c]);
+      pages.add(this.pageOf[c]);
+      return this.termBag(c, best);
+    });
+    const chosen = bagWeights(await Promise.all(bags)).slice(0, m);
     let tot = 0;
     for (const [, x] of chosen) tot += x;
     const posts = await Promise.all(chosen.map(([t]) => this.postings(t)));
