@@ -406,3 +406,65 @@ def test_feedback_gate_by_query_terms(rank_site, tmp_path):
         for q in GATE_QUERIES:
             same = [h["score"] for h in js[name][q]] == [h["score"] for h in js["off"][q]]
             assert same == (q not in fired[name]), (name, q)
+
+
+BAG_QUERIES = ["run the app behind a reverse proxy with gunicorn workers", "configure logging and templates folder",
+               "handle errors in views and render an error page"]
+
+
+@pytest.mark.skipif(node_marks()[0].args[0], reason="node is not installed")
+def test_feedback_term_bags_in_node(rank_site, tmp_path, monkeypatch):
+    """A feedback chunk that is not its page's best in the first pass has its terms read from bags/<k>.json (one chunk
+    a text shard here, so no other list brings its text): the hybrid hits equal Python's (which counts from the text)
+    and Node's own on a copy without term_bags (which reads the text)."""
+    import shutil
+
+    from exporter.search import build
+    from exporter.search.query import SiteIndex
+
+    monkeypatch.setattr(build, "TEXT_SHARD_BYTES", 60)  # one chunk a shard
+    site = tmp_path / "site"
+    site.mkdir()
+    for rel, text in PAGES.items():
+        (site / rel).write_text(text, encoding="utf-8")
+    meta = build.build_index(site, site / "_edgembed", model=str(rank_site.parent.parent / "model"), progress=False)
+    assert meta["term_bags"] is True and len(meta["text_chunks"]) == meta["chunks"]
+    shutil.copytree(site / "_edgembed", tmp_path / "nobags")
+    m = json.loads((tmp_path / "nobags" / "index.json").read_text())
+    del m["term_bags"]
+    (tmp_path / "nobags" / "index.json").write_text(json.dumps(m))
+    script = """
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { pathToFileURL, fileURLToPath } from "node:url";
+const job = JSON.parse(readFileSync(0, "utf8"));
+const { loadSearch } = await import(job.module);
+const out = [];
+for (const dir of job.dirs) {
+  let bags = 0;
+  const diskFetch = async (url) => {
+    const buf = await readFile(fileURLToPath(url));
+    if (new URL(url).pathname.includes("/bags/")) bags++;
+    return { ok: true, status: 200, arrayBuffer: async () => buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength),
+             json: async () => JSON.parse(buf.toString("utf8")) };
+  };
+  const s = await loadSearch(pathToFileURL(dir + "/").href, { fetch: diskFetch });
+  const hits = [];
+  for (const q of job.queries) hits.push(await s.search(q, { mode: "hybrid", limit: 10 }));
+  out.push({ hits, bags });
+}
+process.stdout.write(JSON.stringify(out));
+"""
+    job = {"module": (WEB / "runtime" / "search.mjs").as_uri(), "queries": BAG_QUERIES,
+           "dirs": [str(site / "_edgembed"), str(tmp_path / "nobags")]}
+    r = subprocess.run(["node", "--input-type=module", "-e", script], input=json.dumps(job), capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with_bags, without = json.loads(r.stdout)
+    assert with_bags["bags"] > 0 and without["bags"] == 0, (with_bags["bags"], without["bags"])
+    ix = SiteIndex(site / "_edgembed")
+    for q, a, b in zip(BAG_QUERIES, with_bags["hits"], without["hits"], strict=True):
+        want = ix.search(q, 10, "hybrid")
+        assert a == b, q
+        assert [h["url"] for h in a] == [h["url"] for h in want], q
+        assert all(abs(x["score"] - y["score"]) <= 1e-6 for x, y in zip(a, want)), q
