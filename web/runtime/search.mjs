@@ -658,13 +658,13 @@ export class SiteSearch {
     const f = this.meta.fusion;
     const k = Number(f.feedback_docs ?? 0), m = Number(f.feedback_terms ?? 0), lam = Number(f.feedback_weight ?? 0);
     if (!this.feedbackGate(query, qterms)) return null;
-    // a page's best chunk here is most likely shown (its text is wanted anyway); its other chunks are not (a
-    // sub-result shows a heading): their terms come from their bags
-    const pages = new Set();
+    // a page's best chunk here is most likely shown (its text is wanted anyway), and so are the sub-results of a page
+    // too long for an outline (each reads its own shard); the other chunks' terms come from their bags
+    const pages = new Set(), outline = this.meta.outline_chunks ?? Infinity;
     const bags = first.slice(0, k).map(([c]) => {
-      const best = !pages.has(this.pageOf[c]);
-      pages.add(this.pageOf[c]);
-      return this.termBag(c, best);
+      const p = this.pageOf[c], shown = !pages.has(p) || this.first[p + 1] - this.first[p] > outline;
+      pages.add(p);
+      return this.termBag(c, shown);
     });
     const chosen = bagWeights(await Promise.all(bags)).slice(0, m);
     let tot = 0;
