@@ -335,7 +335,8 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
                 weight = float(c.weight) * kind  # data-edgembed-weight (0: out of keyword results) x page kind
                 h_terms, t_terms = analyzer.terms(c.heading), analyzer.terms(c.text)
                 post.add(title_terms[1], h_terms, t_terms, weight)
-                bags.append(term_bag(h_terms + t_terms, analyzer.weak))  # = terms(heading + " " + text)
+                # = terms(heading + " " + text); only a page of 2..OUTLINE_CHUNKS chunks has its bags read
+                bags.append(term_bag(h_terms + t_terms, analyzer.weak) if 1 < len(page.chunks) <= OUTLINE_CHUNKS else None)
             batch.append((page, texts, bags))
             pending += len(texts)
             bar.update(1)
@@ -409,7 +410,9 @@ class _VecShards:
 
 
 def term_bag(terms: list[str], weak: frozenset[str]) -> list:
-    """A chunk's term bag (bags/<k>.json): [number of its non-weak terms, {term: count}], first appearance first."""
+    """A chunk's term bag (bags/<k>.json): [number of its non-weak terms, {term: count}], first appearance first.
+    Written for the chunks of pages of 2 to OUTLINE_CHUNKS chunks (null for the others): the browser reads a bag
+    only for a feedback chunk that is not its page's best, and never for a page too long for an outline."""
     counts: dict[str, int] = {}
     n = 0
     for t in terms:
@@ -438,7 +441,7 @@ class _TextShards:
         self.bags: list[str] = []
         self.size = 0
 
-    def add_page(self, p: int, url: str, title: str, chunks: list[dict], bags: list[list] | None = None) -> None:
+    def add_page(self, p: int, url: str, title: str, chunks: list[dict], bags: list[list | None] | None = None) -> None:
         """Page P's CHUNKS (and their term BAGS, written to bags/<k>.json beside text/<k>.json when kept)."""
         items = [json.dumps(c, ensure_ascii=False, separators=(",", ":")) for c in chunks]
         bag_items = [json.dumps(b, ensure_ascii=False, separators=(",", ":")) for b in bags] if bags else [""] * len(items)
@@ -466,7 +469,7 @@ class _TextShards:
         pages = json.dumps(self.pages, ensure_ascii=False, separators=(",", ":"))
         data = '{"pages":' + pages + ',"chunks":[' + ",".join(self.chunks) + "]}"
         (self.folder / f"{len(self.counts)}.json").write_text(data, encoding="utf-8")
-        if self.bag_folder is not None:
+        if self.bag_folder is not None and any(b != "null" for b in self.bags):  # else no chunk's bag is ever read
             (self.bag_folder / f"{len(self.counts)}.json").write_text("[" + ",".join(self.bags) + "]", encoding="utf-8")
         self.counts.append(len(self.chunks))
         self.pages, self.chunks, self.bags, self.size = {}, [], [], 0

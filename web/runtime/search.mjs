@@ -424,7 +424,7 @@ export class SiteSearch {
       this.bags.set(k, got);
       got.catch(() => { if (this.bags.get(k) === got) this.bags.delete(k); }); // a later query tries again
     }
-    const bag = (await this.bags.get(k))?.[c - this.textFirst[k]];
+    const bag = (await this.bags.get(k))?.[c - this.textFirst[k]]; // null for a chunk whose bag is never read
     if (!Array.isArray(bag) || typeof bag[1] !== "object") throw new Error(`corrupt search index: bags/${k}.json lacks chunk ${c}`);
     return [Number(bag[0]), new Map(Object.entries(bag[1]))];
   }
