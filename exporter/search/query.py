@@ -336,14 +336,8 @@ class SiteIndex:
         fusion = self.meta["fusion"]
         k, m = int(fusion.get("feedback_docs", 0)), int(fusion.get("feedback_terms", 0))
         lam = float(fusion.get("feedback_weight", 0))
-        if k <= 0 or m <= 0 or lam <= 0:
+        if k <= 0 or m <= 0 or lam <= 0 or not self.feedback_gate(query, qterms):
             return None
-        if fusion.get("feedback_gate") == "words":  # an identifier counts once (index format 4 kept the term count)
-            strong = self.analyzer.strong_words(query)
-        else:
-            strong = sum(1 for t in qterms if t not in self.analyzer.weak)
-        if strong < int(fusion.get("feedback_min_terms", 0)):
-            return None  # short queries are precise: feedback only drifts them (and costs bytes)
         lists = []
         for c, _ in first[:k]:
             ch = self.chunk(c)[2]
@@ -362,6 +356,17 @@ class SiteIndex:
             return None
         lex2 = lex + (lam * top / amax) * add
         return lex2 / float(lex2.max())
+
+    def feedback_gate(self, query: str, qterms: dict[str, int], gate: str | None = None) -> bool:
+        """Whether QUERY (terms QTERMS) is long enough to feed back: at least ``feedback_min_terms`` words holding a
+        non-weak term (GATE or index.json's ``feedback_gate`` "words"), else distinct non-weak terms (an index built
+        before the setting). Short queries are precise: feedback only drifts them (and costs bytes)."""
+        fusion = self.meta["fusion"]
+        if (gate or fusion.get("feedback_gate")) == "words":  # an identifier counts once
+            strong = self.analyzer.strong_words(query)
+        else:
+            strong = sum(1 for t in qterms if t not in self.analyzer.weak)
+        return strong >= int(fusion.get("feedback_min_terms", 0))
 
     def search(self, query: str, limit: int = 10, mode: str = "hybrid", excerpts: bool = True) -> list[dict]:
         """Pages best first: url, title, heading, excerpt (HTML, matched words in <mark>), score, sub_results.
