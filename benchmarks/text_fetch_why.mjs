@@ -1,8 +1,11 @@
-// Why a query's text shards are fetched, in the search box's order (keyword list, then hybrid; limit 8), in Node
-// from an index folder on disk: per query, the shards first asked by each phase (kwshow: the keyword list's hits,
-// first / second: hybrid's text prefetch before / after feedback, feedback: the feedback chunks, show: hybrid's hits),
-// those only a prefetch asked for (waste) and those only feedback read, with their raw (uncompressed) bytes.
-//   node benchmarks/text_fetch_why.mjs INDEX_DIR QUERIES.json [LIMIT]   (SEARCH_MJS=path: another search.mjs)
+// Why a query's text shards are fetched, in the search box's order run one after the other (the provisional keyword
+// list, then hybrid; limit 8), in Node from an index folder on disk. Per query: "kwonly", the shards the keyword
+// list asked for that the hybrid list and feedback did not (files, raw bytes); "best", the distinct best-chunk shards
+// of both lists; "subonly", shards asked for only by sub-results; the phase that first asked for each shard (kwshow:
+// the keyword list, first / second: hybrid's prefetch before / after feedback, feedback, show: hybrid's hits);
+// "prefetch-waste" (asked only by a prefetch), "feedback-only" (asked only by feedback) and "all", with raw bytes.
+//   node benchmarks/text_fetch_why.mjs INDEX_DIR QUERIES.json [LIMIT]
+//   (SEARCH_MJS=path: another search.mjs; PROV=0: the keyword list not provisional, as before this round)
 import { readFile } from "node:fs/promises";
 import { pathToFileURL, fileURLToPath } from "node:url";
 const [dir, qf, lim = "8"] = process.argv.slice(2);
@@ -27,11 +30,19 @@ const fb = s.feedback.bind(s);
 s.feedback = async (...a) => { phase = "feedback"; const r = await fb(...a); phase = r === null ? "nofb" : "second"; return r; };
 const rc = s.rankedChunks.bind(s);
 s.rankedChunks = async (...a) => { const r = await rc(...a); phase = phase === "kwrank" ? "kwshow" : "show"; return r; };
+const bestS = new Set(), subS = new Set();
+const hitf = s.hit.bind(s);
+s.hit = (p, hits, score, ...rest) => {
+  bestS.add(s.textShardOf(hits[0][0]));
+  const long = s.first[p + 1] - s.first[p] > (s.meta.outline_chunks ?? Infinity);
+  for (const [c] of hits.slice(1, 4)) if (long || true) subS.add(s.textShardOf(c));
+  return hitf(p, hits, score, ...rest);
+};
 const qs = JSON.parse(await readFile(qf, "utf8"));
 for (const [i, q] of qs.entries()) {
-  seen.clear(); asked.clear();
+  seen.clear(); asked.clear(); bestS.clear(); subS.clear();
   phase = "kwrank";
-  await s.search(q, { mode: "keyword", limit: Number(lim) });
+  await s.search(q, { mode: "keyword", limit: Number(lim), provisional: process.env.PROV !== "0" });
   phase = "first";
   await s.search(q, { mode: "hybrid", limit: Number(lim) });
   const by = {};
@@ -41,5 +52,8 @@ for (const [i, q] of qs.entries()) {
   const waste = [...seen.keys()].filter((k) => !need.has(k) && !fbs.has(k));
   const fbonly = [...seen.keys()].filter((k) => !need.has(k) && fbs.has(k));
   const sz = async (ks) => { let n = 0; for (const k of ks) n += (await readFile(dir + "/text/" + k + ".json")).length; return n; };
-  console.log(i, JSON.stringify(by), "prefetch-waste", waste.length, await sz(waste), "feedback-only", fbonly.length, await sz(fbonly), "all", seen.size, await sz([...seen.keys()]));
+  const subOnly = [...seen.keys()].filter((k) => subS.has(k) && !bestS.has(k) && !fbs.has(k));
+  const shw = new Set(asked.get("show") ?? []);
+  const kwOnly = [...(asked.get("kwshow") ?? [])].filter((k) => !shw.has(k) && !fbs.has(k));
+  console.log(i, "kwonly", kwOnly.length, await sz(kwOnly), "best", bestS.size, "subonly", subOnly.length, await sz(subOnly), JSON.stringify(by), "prefetch-waste", waste.length, await sz(waste), "feedback-only", fbonly.length, await sz(fbonly), "all", seen.size, await sz([...seen.keys()]));
 }
