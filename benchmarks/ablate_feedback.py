@@ -78,8 +78,9 @@ def visit_bytes(specs: list[str], kind: str = "nl") -> int:
         on, off = got["on"], got["off"]
         ix = current(SiteIndex(folder))
         need = int(ix.meta["fusion"]["feedback_min_terms"])
-        fires = [sum(1 for t in ix.query_terms(q) if t not in ix.analyzer.weak) >= need for q in qs]
-        print(f"{name}: feedback fires on {sum(fires)} of the {len(qs)} questions (feedback_min_terms {need})")
+        fires = [ix.feedback_gate(q, ix.query_terms(q)) for q in qs]
+        print(f"{name}: feedback fires on {sum(fires)} of the {len(qs)} questions (feedback_min_terms {need}, "
+              f"gate {ix.meta['fusion'].get('feedback_gate', 'terms')})")
         extra = {k: round(v - got["off kinds"].get(k, 0)) for k, v in got["on kinds"].items()}
         print(f"{name}: first question {off[0][0]:,} -> {on[0][0]:,} bytes ({off[0][1]} -> {on[0][1]} files); later "
               f"(mean of {len(qs) - 1}) {np.mean([b for b, _ in off[1:]]):,.0f} -> {np.mean([b for b, _ in on[1:]]):,.0f} bytes "

@@ -94,6 +94,26 @@ def check_index(out: Path, chunks: list[tuple[str, str]], sample: int = 12, seed
         assert (b.stat().st_size == rows * meta["code_bytes_b"]) if meta["code_bytes_b"] else not b.exists()
     assert not (out / "codes" / f"{meta['code_shards']}.bin").exists()
     assert sorted(os.listdir(out / "text")) == sorted(f"{k}.json" for k in range(len(meta["text_chunks"])))
+    # bags/<k>.json: each chunk's term bag, exactly what feedback counts from its text (weak terms out, repeats counted)
+    from exporter.search.analyze import Analyzer
+    from exporter.search.build import term_bag
+
+    an = Analyzer()
+    assert meta["term_bags"] is True
+    sizes = [n for n in meta["page_chunks"] for _ in range(n)]  # each chunk's page's size, by chunk id
+    c = 0
+    for k in range(len(meta["text_chunks"])):
+        text = json.loads((out / "text" / f"{k}.json").read_text())["chunks"]
+        read = [1 < sizes[c + j] <= meta["outline_chunks"] for j in range(len(text))]  # the bags a page can read
+        c += len(text)
+        assert (out / "bags" / f"{k}.json").exists() == any(read), k
+        if not any(read):
+            continue
+        bags = json.loads((out / "bags" / f"{k}.json").read_text())
+        assert len(bags) == len(text) == meta["text_chunks"][k]
+        for ch, bag, r in zip(text, bags, read):
+            want = [t for t in an.terms(ch["h"] + " " + ch["t"]) if t not in an.weak]
+            assert bag is None if not r else (bag == term_bag(want, an.weak) and bag[0] == len(want)), (k, ch["h"])
     g = meta["vec_shard"]  # vecs/<k>.bin: chunks k x g onward, by chunk id whatever the pages
     assert meta["vec_shards"] == math.ceil(n / g) and sorted(os.listdir(out / "vecs")) == sorted(
         f"{k}.bin" for k in range(meta["vec_shards"]))

@@ -193,6 +193,38 @@ def test_split_pages_keep_their_sub_results(search_model, tmp_path, monkeypatch,
     assert r.returncode == 0, r.stderr[-2000:]
     js = [json.loads(ln) for ln in r.stdout.strip().split("\n")]
     assert js == [ix.search(q, mode="keyword") for q in queries]
+    # a provisional list (the box's keyword list while hybrid runs), from a fresh index each query: the same hits;
+    # a page without an outline lists only the sub-results in its best chunk's shard (nothing else at hand), so it
+    # reads one text shard a hit; a page with an outline lists them all
+    script = f"""
+import {{ readFile }} from "node:fs/promises";
+import {{ pathToFileURL, fileURLToPath }} from "node:url";
+const {{ loadSearch }} = await import({json.dumps((WEB / "runtime" / "search.mjs").as_uri())});
+const root = pathToFileURL({json.dumps(str(site / "_edgembed") + "/")});
+for (const q of {json.dumps(queries)}) {{
+  let text = 0;
+  const diskFetch = async (url) => {{
+    const buf = await readFile(fileURLToPath(url));
+    if (new URL(url).pathname.includes("/text/")) text++;
+    return {{ ok: true, status: 200, arrayBuffer: async () => buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength),
+             json: async () => JSON.parse(buf.toString("utf8")) }};
+  }};
+  const s = await loadSearch(root.href, {{ fetch: diskFetch, preload: false }});
+  const hits = await s.search(q, {{ mode: "keyword", provisional: true }});
+  console.log(JSON.stringify({{ hits, text }}));
+}}
+"""
+    r = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    prov = [json.loads(ln) for ln in r.stdout.strip().split("\n")]
+    for got, want in zip(prov, js, strict=True):
+        assert [{**h, "sub_results": None} for h in got["hits"]] == [{**h, "sub_results": None} for h in want]
+        for a, b in zip(got["hits"], want):
+            assert [x for x in b["sub_results"] if x in a["sub_results"]] == a["sub_results"]  # a subsequence
+            assert (a["sub_results"] == b["sub_results"]) or outline == 1
+        assert got["text"] == len(got["hits"]) or outline > 1
+    if outline == 1:
+        assert sum(len(h["sub_results"]) for got in prov for h in got["hits"]) < sum(len(h["sub_results"]) for h in sum(js, []))
 
 
 def test_cli_search_json_and_queries(site_index, tmp_path, capsys):

@@ -99,12 +99,16 @@ import {{ readFileSync }} from "node:fs";
 import {{ createAnalyzer }} from {json.dumps((WEB / "runtime" / "search_text.mjs").as_uri())};
 const job = JSON.parse(readFileSync(0, "utf8"));
 const analyzer = createAnalyzer(readFileSync(job.chart), job.spec);
-process.stdout.write(JSON.stringify(job.texts.map((t) => analyzer.terms(t))));
+process.stdout.write(JSON.stringify(job.texts.map((t) => [analyzer.terms(t), analyzer.strongWords(t)])));
 """
+    texts += ["how do I use from_prefixed_env?", "SECRET_KEY  and\tthe\u3000os.path.join", " how do "]
     js = node_json(script, {"chart": str(tmp / "analyzer.bin"), "spec": a.spec(), "texts": texts})
-    bad = [(t[:30], a.terms(t)[:8], j[:8]) for t, j in zip(texts, js) if a.terms(t) != j]
+    bad = [(t[:30], a.terms(t)[:8], j[0][:8]) for t, j in zip(texts, js) if a.terms(t) != j[0]]
     print(f"{len(texts)} texts, {len(bad)} mismatches")
     assert len(js) == len(texts) and not bad[:10]
+    bad = [(t[:30], a.strong_words(t), j[1]) for t, j in zip(texts, js) if a.strong_words(t) != j[1]]
+    print(f"strong words: {len(bad)} mismatches")  # feedback's gate: whitespace-separated words with a non-weak term
+    assert not bad[:10] and [j[1] for j in js[-3:]] == [2, 2, 0]
 
 
 @pytest.fixture(scope="module")

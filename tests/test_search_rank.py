@@ -338,25 +338,35 @@ def test_feedback_lifts_chunks_sharing_the_best_chunks_terms(rank_site):
     assert on[chunk["how"]] == pytest.approx(off[chunk["how"]], abs=1e-12)
 
 
-GATE_QUERIES = ["gunicorn", "gunicorn workers", "the gunicorn workers", "reverse proxy static files"]
+GATE_QUERIES = ["gunicorn", "gunicorn workers", "the gunicorn workers", "reverse proxy static files",
+                "gunicorn_workers proxy"]
 
 
 def test_feedback_gate_by_query_terms(rank_site, tmp_path):
-    """Feedback runs only for queries of at least feedback_min_terms distinct non-weak terms (weak words not counted):
-    with 2, "gunicorn workers" feeds back and "gunicorn" does not; with 3 (the shipped value), neither does, and a
-    gated query ranks, scores and reads exactly as with feedback off (no extra file). search.mjs in Node gates alike
+    """Feedback runs only for queries of at least feedback_min_terms whitespace-separated words that hold a non-weak
+    term (weak words not counted, an identifier once): with 2, "gunicorn workers" feeds back and "gunicorn" does not;
+    with 3 (the shipped value), neither does, nor "gunicorn_workers proxy" (2 words), and a gated query ranks, scores
+    and reads exactly as with feedback off (no extra file). An index without ``feedback_gate`` (built before it)
+    counts distinct non-weak terms: there the identifier query (3 terms) feeds back. search.mjs in Node gates alike
     (its hits equal Python's, gated ones equal its own feedback-off hits)."""
     import shutil
 
+    from exporter.search.analyze import Analyzer
     from exporter.search.query import SiteIndex
 
-    assert json.loads((rank_site / "index.json").read_text())["fusion"]["feedback_min_terms"] == 3
+    fusion = json.loads((rank_site / "index.json").read_text())["fusion"]
+    assert fusion["feedback_min_terms"] == 3 and fusion["feedback_gate"] == "words"
+    an = Analyzer()
+    assert [an.strong_words(q) for q in GATE_QUERIES] == [1, 2, 2, 4, 2]
+    assert an.strong_words("how do I use from_prefixed_env?") == 2 and an.strong_words(" how  do ") == 0
     dirs = {}
-    for name, extra in (("off", {"feedback_docs": 0}), ("n2", {"feedback_min_terms": 2}), ("n3", {"feedback_min_terms": 3})):
+    for name, extra in (("off", {"feedback_docs": 0}), ("n2", {"feedback_min_terms": 2}), ("n3", {"feedback_min_terms": 3}),
+                        ("n3terms", {"feedback_min_terms": 3, "feedback_gate": None})):
         dirs[name] = tmp_path / name
         shutil.copytree(rank_site, dirs[name])
         meta = json.loads((dirs[name] / "index.json").read_text())
         meta["fusion"].update({"feedback_docs": 1, "feedback_terms": 8, "feedback_weight": 0.5, **extra})
+        meta["fusion"] = {k: v for k, v in meta["fusion"].items() if v is not None}
         (dirs[name] / "index.json").write_text(json.dumps(meta))
 
     def run(name: str) -> tuple[dict, dict, dict]:
@@ -369,10 +379,11 @@ def test_feedback_gate_by_query_terms(rank_site, tmp_path):
         return ranked, hits, files
 
     py = {name: run(name) for name in dirs}
-    off, n2, n3 = py["off"], py["n2"], py["n3"]
-    fired = {"n2": {"gunicorn workers", "the gunicorn workers", "reverse proxy static files"},
-             "n3": {"reverse proxy static files"}}
-    for name, got in (("n2", n2), ("n3", n3)):
+    off = py["off"]
+    fired = {"n2": {"gunicorn workers", "the gunicorn workers", "reverse proxy static files", "gunicorn_workers proxy"},
+             "n3": {"reverse proxy static files"}, "n3terms": {"reverse proxy static files", "gunicorn_workers proxy"}}
+    for name in fired:
+        got = py[name]
         for q in GATE_QUERIES:
             if q in fired[name]:
                 assert got[0][q] != off[0][q], (name, q)  # feedback moved scores
@@ -391,7 +402,69 @@ def test_feedback_gate_by_query_terms(rank_site, tmp_path):
             want = py[name][1][q]
             assert [h["url"] for h in js[name][q]] == [h["url"] for h in want], (name, q)
             assert all(abs(a["score"] - b["score"]) <= 1e-6 for a, b in zip(want, js[name][q])), (name, q)
-    for name in ("n2", "n3"):
+    for name in fired:
         for q in GATE_QUERIES:
             same = [h["score"] for h in js[name][q]] == [h["score"] for h in js["off"][q]]
             assert same == (q not in fired[name]), (name, q)
+
+
+BAG_QUERIES = ["run the app behind a reverse proxy with gunicorn workers", "configure logging and templates folder",
+               "handle errors in views and render an error page"]
+
+
+@pytest.mark.skipif(node_marks()[0].args[0], reason="node is not installed")
+def test_feedback_term_bags_in_node(rank_site, tmp_path, monkeypatch):
+    """A feedback chunk that is not its page's best in the first pass has its terms read from bags/<k>.json (one chunk
+    a text shard here, so no other list brings its text): the hybrid hits equal Python's (which counts from the text)
+    and Node's own on a copy without term_bags (which reads the text)."""
+    import shutil
+
+    from exporter.search import build
+    from exporter.search.query import SiteIndex
+
+    monkeypatch.setattr(build, "TEXT_SHARD_BYTES", 60)  # one chunk a shard
+    site = tmp_path / "site"
+    site.mkdir()
+    for rel, text in PAGES.items():
+        (site / rel).write_text(text, encoding="utf-8")
+    meta = build.build_index(site, site / "_edgembed", model=str(rank_site.parent.parent / "model"), progress=False)
+    assert meta["term_bags"] is True and len(meta["text_chunks"]) == meta["chunks"]
+    shutil.copytree(site / "_edgembed", tmp_path / "nobags")
+    m = json.loads((tmp_path / "nobags" / "index.json").read_text())
+    del m["term_bags"]
+    (tmp_path / "nobags" / "index.json").write_text(json.dumps(m))
+    script = """
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { pathToFileURL, fileURLToPath } from "node:url";
+const job = JSON.parse(readFileSync(0, "utf8"));
+const { loadSearch } = await import(job.module);
+const out = [];
+for (const dir of job.dirs) {
+  let bags = 0;
+  const diskFetch = async (url) => {
+    const buf = await readFile(fileURLToPath(url));
+    if (new URL(url).pathname.includes("/bags/")) bags++;
+    return { ok: true, status: 200, arrayBuffer: async () => buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength),
+             json: async () => JSON.parse(buf.toString("utf8")) };
+  };
+  const s = await loadSearch(pathToFileURL(dir + "/").href, { fetch: diskFetch });
+  const hits = [];
+  for (const q of job.queries) hits.push(await s.search(q, { mode: "hybrid", limit: 10 }));
+  out.push({ hits, bags });
+}
+process.stdout.write(JSON.stringify(out));
+"""
+    job = {"module": (WEB / "runtime" / "search.mjs").as_uri(), "queries": BAG_QUERIES,
+           "dirs": [str(site / "_edgembed"), str(tmp_path / "nobags")]}
+    r = subprocess.run(["node", "--input-type=module", "-e", script], input=json.dumps(job), capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with_bags, without = json.loads(r.stdout)
+    assert with_bags["bags"] > 0 and without["bags"] == 0, (with_bags["bags"], without["bags"])
+    ix = SiteIndex(site / "_edgembed")
+    for q, a, b in zip(BAG_QUERIES, with_bags["hits"], without["hits"], strict=True):
+        want = ix.search(q, 10, "hybrid")
+        assert a == b, q
+        assert [h["url"] for h in a] == [h["url"] for h in want], q
+        assert all(abs(x["score"] - y["score"]) <= 1e-6 for x, y in zip(a, want)), q

@@ -120,6 +120,22 @@ class Analyzer:
         close()
         return out
 
+    def strong_words(self, text: str) -> int:
+        """How many whitespace-separated words of TEXT (runs of pre-tokenized words with no gap between them, so
+        ``from_prefixed_env`` is one) hold a term that is not weak: feedback's gate counts an identifier once."""
+        norm = self._norm.normalize_str(text)
+        n, start, last = 0, -1, -1
+
+        def close() -> int:
+            return int(start >= 0 and any(t not in self.weak for t in self.terms(norm[start:last])))
+
+        for _, (a, b) in self._pre.pre_tokenize_str(norm):
+            if a != last:
+                n += close()
+                start = a
+            last = b
+        return n + close()
+
     def counts(self, text: str) -> Counter:
         return Counter(self.terms(text))
 

@@ -38,7 +38,8 @@ ADAPTED_FUSION_WEIGHT = 3.0  # ... in an --adapt index (leave-one-set-out over c
 FEEDBACK_DOCS = 10  # hybrid keyword feedback (RM3-like, query.py): terms from the first pass's best 10 chunks ...
 FEEDBACK_TERMS = 3  # ... the 3 of most weight ...
 FEEDBACK_WEIGHT = 0.5  # ... added at half the best keyword score (chosen leave-one-set-out: docs/search.md) ...
-FEEDBACK_MIN_TERMS = 3  # ... for queries of at least 3 distinct non-weak terms (grid 2..8, leave-one-set-out);
+FEEDBACK_MIN_TERMS = 3  # ... for queries of at least 3 words holding a non-weak term (grid 2..8, leave-one-set-out),
+FEEDBACK_GATE = "words"  # ... words, not distinct terms: an identifier counts once (equal ranking, fewer bytes);
 # an --adapt index does not feed back (it lowered adapted cisi by 0.023 NDCG@10: docs/search.md)
 RERANK = 20  # hybrid: chunks re-scored with their int8 vectors after the sign-code pass
 RERANK_SEMANTIC = 100  # semantic: the best sign-code chunks re-scored ...
@@ -299,7 +300,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
     else:
         analyzer_file = "analyzer.bin"
         (tmp / analyzer_file).write_bytes(table)
-    text_out = _TextShards(tmp / "text")
+    text_out = _TextShards(tmp / "text", tmp / "bags" if adapt is None else None)  # bags: for feedback only
     vec_out = _VecShards(tmp / "vecs")
     post, codes, page_chunks = _Postings(), [], []
     title_terms: tuple[str, list[str]] = ("", [])
@@ -310,15 +311,16 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
     def flush() -> None:
         if not batch:  # the last page filled the previous batch exactly: nothing left to write
             return
-        texts = [t for _, ts in batch for t in ts]
+        texts = [t for _, ts, _ in batch for t in ts]
         vecs = embedder.encode(texts) if texts else np.zeros((0, dims), np.float32)
         codes.append(pack_codes(vecs))
         q8 = quantize_int8(vecs)
         at = 0
-        for page, ts in batch:
+        for page, ts, bags in batch:
             p = len(page_chunks)
             text_out.add_page(p, page.url, page.title, [
-                {"h": c.heading, "a": c.anchor, "t": c.text, **({"w": c.weight} if c.weight != 1 else {})} for c in page.chunks])
+                {"h": c.heading, "a": c.anchor, "t": c.text, **({"w": c.weight} if c.weight != 1 else {})} for c in page.chunks],
+                bags)
             at += len(page.chunks)
             page_chunks.append(len(page.chunks))
         vec_out.add(q8)
@@ -332,12 +334,16 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
             if title_terms[0] != page.title:
                 title_terms = (page.title, analyzer.terms(page.title))
             kind = CHANGELOG_WEIGHT if is_changelog(page.title, [c.heading for c in page.chunks]) else 1.0
+            bags = []
             for c in page.chunks:
                 text = " ".join(x for x in (page.title, c.heading, c.text) if x)
                 texts.append(text)
                 weight = float(c.weight) * kind  # data-edgembed-weight (0: out of keyword results) x page kind
-                post.add(title_terms[1], analyzer.terms(c.heading), analyzer.terms(c.text), weight)
-            batch.append((page, texts))
+                h_terms, t_terms = analyzer.terms(c.heading), analyzer.terms(c.text)
+                post.add(title_terms[1], h_terms, t_terms, weight)
+                # = terms(heading + " " + text); only a page of 2..OUTLINE_CHUNKS chunks has its bags read
+                bags.append(term_bag(h_terms + t_terms, analyzer.weak) if 1 < len(page.chunks) <= OUTLINE_CHUNKS else None)
+            batch.append((page, texts, bags))
             pending += len(texts)
             bar.update(1)
             if pending >= BATCH:
@@ -374,8 +380,9 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
                    "page_alpha": PAGE_ALPHA, "identifier_weight": IDENTIFIER_WEIGHT,
                    "feedback_docs": FEEDBACK_DOCS if adapt is None else 0,  # adapted: one pass (cisi worse with it)
                    "feedback_terms": FEEDBACK_TERMS, "feedback_weight": FEEDBACK_WEIGHT,
-                   "feedback_min_terms": FEEDBACK_MIN_TERMS},
+                   "feedback_min_terms": FEEDBACK_MIN_TERMS, "feedback_gate": FEEDBACK_GATE},
         "page_chunks": page_chunks, "text_chunks": text_out.counts, "outline_chunks": OUTLINE_CHUNKS,
+        **({"term_bags": True} if adapt is None else {}),
     }
     (tmp / "index.json").write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
     return index
@@ -408,6 +415,19 @@ class _VecShards:
         self.count += 1
 
 
+def term_bag(terms: list[str], weak: frozenset[str]) -> list:
+    """A chunk's term bag (bags/<k>.json): [number of its non-weak terms, {term: count}], first appearance first.
+    Written for the chunks of pages of 2 to OUTLINE_CHUNKS chunks (null for the others): the browser reads a bag
+    only for a feedback chunk that is not its page's best, and never for a page too long for an outline."""
+    counts: dict[str, int] = {}
+    n = 0
+    for t in terms:
+        if t not in weak:
+            counts[t] = counts.get(t, 0) + 1
+            n += 1
+    return [n, counts]
+
+
 class _TextShards:
     """text/<k>.json: consecutive chunks' heading, anchor, text (and weight), about TEXT_SHARD_BYTES a shard, with the
     url and title of each page they belong to; written as the pages stream by. A page that fits in one shard is never
@@ -416,16 +436,21 @@ class _TextShards:
     [heading, anchor], for the sub-results (a longer page's sub-results read their own chunks' shards: on a site of
     long pages, outlines repeated in every shard were most of a query's text bytes)."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path, bags: Path | None = None) -> None:
+        self.folder, self.bag_folder = folder, bags
         folder.mkdir()
+        if bags is not None:
+            bags.mkdir()
         self.counts: list[int] = []
         self.pages: dict[str, list[str]] = {}
         self.chunks: list[str] = []
+        self.bags: list[str] = []
         self.size = 0
 
-    def add_page(self, p: int, url: str, title: str, chunks: list[dict]) -> None:
+    def add_page(self, p: int, url: str, title: str, chunks: list[dict], bags: list[list | None] | None = None) -> None:
+        """Page P's CHUNKS (and their term BAGS, written to bags/<k>.json beside text/<k>.json when kept)."""
         items = [json.dumps(c, ensure_ascii=False, separators=(",", ":")) for c in chunks]
+        bag_items = [json.dumps(b, ensure_ascii=False, separators=(",", ":")) for b in bags] if bags else [""] * len(items)
         entry: list = [url, title]
         head = len(json.dumps(entry, ensure_ascii=False).encode("utf-8")) + len(str(p)) + 4
         sizes = [len(x.encode("utf-8")) + 1 for x in items]
@@ -434,13 +459,14 @@ class _TextShards:
             head = len(json.dumps(entry, ensure_ascii=False).encode("utf-8")) + len(str(p)) + 4
         elif head + sum(sizes) <= TEXT_SHARD_BYTES and self.chunks and self.size + head + sum(sizes) > TEXT_SHARD_BYTES:
             self.flush()  # the page fits in a shard of its own: start one rather than split it
-        for item, n in zip(items, sizes):
+        for item, bag, n in zip(items, bag_items, sizes, strict=True):
             if self.chunks and self.size + n + (0 if str(p) in self.pages else head) > TEXT_SHARD_BYTES:
                 self.flush()
             if str(p) not in self.pages:
                 self.pages[str(p)] = entry
                 self.size += head
             self.chunks.append(item)
+            self.bags.append(bag)
             self.size += n
 
     def flush(self) -> None:
@@ -449,8 +475,10 @@ class _TextShards:
         pages = json.dumps(self.pages, ensure_ascii=False, separators=(",", ":"))
         data = '{"pages":' + pages + ',"chunks":[' + ",".join(self.chunks) + "]}"
         (self.folder / f"{len(self.counts)}.json").write_text(data, encoding="utf-8")
+        if self.bag_folder is not None and any(b != "null" for b in self.bags):  # else no chunk's bag is ever read
+            (self.bag_folder / f"{len(self.counts)}.json").write_text("[" + ",".join(self.bags) + "]", encoding="utf-8")
         self.counts.append(len(self.chunks))
-        self.pages, self.chunks, self.size = {}, [], 0
+        self.pages, self.chunks, self.bags, self.size = {}, [], [], 0
 
 
 def _adapted(pages: Iterator[Page], tmp: Path, out_p: Path, model: str | None, adapt: dict, progress: bool,

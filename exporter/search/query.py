@@ -318,7 +318,7 @@ class SiteIndex:
         exact = [(int(c), float(base[c] + (w if mode == "hybrid" else 1.0) * self.exact_cosine(q, int(c)))) for c in cand]
         exact.sort(key=lambda x: (-x[1], x[0]))
         if mode == "hybrid" and top > 0:
-            again = self.feedback(lex, top, exact, qterms)
+            again = self.feedback(lex, top, exact, qterms, query)
             if again is not None:  # the hybrid pass again with the expanded keyword scores
                 base = again
                 fused = base + w * codes
@@ -328,19 +328,19 @@ class SiteIndex:
         return exact, qterms
 
     def feedback(self, lex: np.ndarray, top: float, first: list[tuple[int, float]],
-                 qterms: dict[str, int]) -> np.ndarray | None:
+                 qterms: dict[str, int], query: str) -> np.ndarray | None:
         """Keyword pseudo-relevance feedback (RM3-like): the ``feedback_terms`` terms of most weight in the first
         pass's best ``feedback_docs`` chunks (feedback_weights), their keyword scores summed by weight and scaled
         so that the best chunk's sum is ``feedback_weight`` x the best keyword score, added to the query's; the new
-        scores / their maximum, or None (no feedback: settings 0, a query of fewer than ``feedback_min_terms``
-        distinct non-weak terms (QTERMS, after typo correction), or no chunk holds a chosen term)."""
+        scores / their maximum, or None (no feedback: settings 0, a QUERY of fewer than ``feedback_min_terms``
+        whitespace-separated words that hold a non-weak term (``feedback_gate`` "words", Analyzer.strong_words; an
+        index without it counts QTERMS' distinct non-weak terms, after typo correction), or no chunk holds a chosen
+        term)."""
         fusion = self.meta["fusion"]
         k, m = int(fusion.get("feedback_docs", 0)), int(fusion.get("feedback_terms", 0))
         lam = float(fusion.get("feedback_weight", 0))
-        if k <= 0 or m <= 0 or lam <= 0:
+        if k <= 0 or m <= 0 or lam <= 0 or not self.feedback_gate(query, qterms):
             return None
-        if sum(1 for t in qterms if t not in self.analyzer.weak) < int(fusion.get("feedback_min_terms", 0)):
-            return None  # short queries are precise: feedback only drifts them (and costs bytes)
         lists = []
         for c, _ in first[:k]:
             ch = self.chunk(c)[2]
@@ -359,6 +359,17 @@ class SiteIndex:
             return None
         lex2 = lex + (lam * top / amax) * add
         return lex2 / float(lex2.max())
+
+    def feedback_gate(self, query: str, qterms: dict[str, int], gate: str | None = None) -> bool:
+        """Whether QUERY (terms QTERMS) is long enough to feed back: at least ``feedback_min_terms`` words holding a
+        non-weak term (GATE or index.json's ``feedback_gate`` "words"), else distinct non-weak terms (an index built
+        before the setting). Short queries are precise: feedback only drifts them (and costs bytes)."""
+        fusion = self.meta["fusion"]
+        if (gate or fusion.get("feedback_gate")) == "words":  # an identifier counts once
+            strong = self.analyzer.strong_words(query)
+        else:
+            strong = sum(1 for t in qterms if t not in self.analyzer.weak)
+        return strong >= int(fusion.get("feedback_min_terms", 0))
 
     def search(self, query: str, limit: int = 10, mode: str = "hybrid", excerpts: bool = True) -> list[dict]:
         """Pages best first: url, title, heading, excerpt (HTML, matched words in <mark>), score, sub_results.

@@ -21,6 +21,11 @@
   A shown hit costs the shard of its chunk, not the whole page's text; its sub-results nothing more, except on a
   page of more than ``outline_chunks`` chunks, where a sub-result in another shard costs that shard (format 5: an
   outline of hundreds of sections repeated in every shard of a long page was most of a query's bytes there).
+- ``bags/<k>.json`` (when index.json has ``term_bags``): the term bags of text shard k's chunks, in order, each
+  ``[n, {term: count}]``: the non-weak terms of the chunk's heading and text (analyze.py, ``h + " " + t``), n of them
+  with repeats, each distinct term once with its count. What hybrid feedback needs from a chunk (feedback_weights),
+  about half the gzip bytes of the text: the browser reads it for a feedback chunk whose text shard it has not
+  fetched (no list shows it). Additive: a reader that ignores it reads the text instead, with the same result.
 - ``vecs/<k>.bin``: the vectors of chunks k x ``vec_shard`` onward (``vec_shard`` of them, the last shard may hold
   fewer), int8 (max |x| -> 127), ``dims`` bytes each, one after the other. Grouped by chunk, not by page: a
   re-scored candidate costs its own vector (plus the file's headers), not every vector of a long page.

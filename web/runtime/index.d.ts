@@ -370,6 +370,9 @@ export interface SearchOptions {
   /** pages to return (default 10) */
   limit?: number;
   mode?: SearchMode;
+  /** a list shown until another replaces it: a page too long for an outline lists only the sub-results whose text
+   * is already fetched or on its way (no fetch for the others); hits and scores are unchanged */
+  provisional?: boolean;
 }
 
 /** One chunk of a page (a section of it: docs/search.md, how pages are split). */

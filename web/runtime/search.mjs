@@ -192,12 +192,20 @@ export function freshExcerpt(text, qterms, analyzer, shown, size = EXCERPT_WORDS
  * of the term's share of the chunk's terms (query.py's feedback_weights, summed in the same order).
  */
 export function feedbackWeights(lists) {
-  const wt = new Map(), n = lists.length;
-  for (const terms of lists) {
-    if (!terms.length) continue;
+  return bagWeights(lists.map((terms) => {
     const counts = new Map();
     for (const t of terms) counts.set(t, (counts.get(t) ?? 0) + 1);
-    for (const [t, f] of counts) wt.set(t, (wt.get(t) ?? 0) + f / terms.length / n);
+    return [terms.length, counts];
+  }));
+}
+
+/** feedbackWeights of the chunks' term bags ([number of terms, Map term -> count] each): the same sums (a term
+ * gets one addition a chunk, chunk by chunk), so the same weights whichever order a bag lists its terms in. */
+function bagWeights(bags) {
+  const wt = new Map(), n = bags.length;
+  for (const [len, counts] of bags) {
+    if (!len) continue;
+    for (const [t, f] of counts) wt.set(t, (wt.get(t) ?? 0) + f / len / n);
   }
   return [...wt].sort((a, b) => b[1] - a[1] || cmpCodePoints(a[0], b[0]));
 }
@@ -273,6 +281,7 @@ export class SiteSearch {
       throw new Error(`corrupt search index: its text shards hold ${this.textFirst[this.textFirst.length - 1]} chunks of ${meta.chunks}`);
     }
     this.texts = new Map(); // text shard -> Promise<object>
+    this.bags = new Map(); // term bag shard -> Promise<array>
     this.vecs = new Map(); // vecs shard -> Promise<Int8Array>
     this.planes = new Map(); // "a" | "b" -> Promise<Uint8Array>
     this.model = null; // Promise<Embedder>
@@ -436,6 +445,32 @@ export class SiteSearch {
       got.catch(() => { if (this.texts.get(k) === got) this.texts.delete(k); }); // a later query tries again
     }
     return this.texts.get(k);
+  }
+
+  /** Chunk c's non-weak terms of its heading and text as [their number, Map term -> count]: from its text shard
+   * when TEXT (its text is likely shown), when that shard is here or on its way, or when the index has no term bags;
+   * else from bags/<k>.json (the same counts, built with the text: about half its bytes). */
+  async termBag(c, text = false) {
+    const k = this.textShardOf(c);
+    if (text || !this.meta.term_bags || this.texts.has(k)) {
+      const [, , ch] = await this.chunk(c);
+      const weak = this.analyzer.weak, counts = new Map();
+      let n = 0;
+      for (const t of this.analyzer.terms(ch.h + " " + ch.t)) {
+        if (weak.has(t)) continue;
+        counts.set(t, (counts.get(t) ?? 0) + 1);
+        n++;
+      }
+      return [n, counts];
+    }
+    if (!this.bags.has(k)) {
+      const got = this.get(`bags/${k}.json`, "json");
+      this.bags.set(k, got);
+      got.catch(() => { if (this.bags.get(k) === got) this.bags.delete(k); }); // a later query tries again
+    }
+    const bag = (await this.bags.get(k))?.[c - this.textFirst[k]]; // null for a chunk whose bag is never read
+    if (!Array.isArray(bag) || typeof bag[1] !== "object") throw new Error(`corrupt search index: bags/${k}.json lacks chunk ${c}`);
+    return [Number(bag[0]), new Map(Object.entries(bag[1]))];
   }
 
   /** Chunk c's page url and title and the chunk ({h, a, t, w?}), from its text shard: [url, title, chunk]. */
@@ -605,24 +640,27 @@ export class SiteSearch {
       for (const c of byScore(hit, lex).slice(0, extra)) if (!inCand.has(c)) cand.push(c);
     }
     // the chunks shown are most likely the best candidates of the first LIMIT pages (a page shows its best chunk):
-    // fetch their text while the vectors arrive
-    const pagesAhead = new Set();
-    for (const c of cand) {
-      if (pagesAhead.size >= limit) break;
-      if (pagesAhead.has(this.pageOf[c])) continue;
-      pagesAhead.add(this.pageOf[c]);
-      this.textShard(this.textShardOf(c)).catch(() => {});
-    }
+    // fetch their text while the vectors arrive, unless feedback will rank again (its list is not this one)
+    if (!(mode === "hybrid" && top > 0 && this.feedbackGate(query, qterms))) this.prefetchText(cand, limit);
     const mult = mode === "hybrid" ? w : 1.0;
-    let exact = await Promise.all(cand.map(async (c) => [c, base[c] + mult * (await this.exactCosine(q, c))]));
+    const cos = new Map(); // the first pass's exact cosines, for the second pass's text prefetch
+    let exact = await Promise.all(cand.map(async (c) => {
+      const x = await this.exactCosine(q, c);
+      cos.set(c, x);
+      return [c, base[c] + mult * x];
+    }));
     exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     if (mode === "hybrid" && top > 0) {
-      const again = await this.feedback(lex, top, exact, qterms);
+      const again = await this.feedback(lex, top, exact, qterms, query);
       if (again !== null) { // the hybrid pass again with the expanded keyword scores
         base = again;
         for (let c = 0; c < codes.length; c++) codes[c] = base[c] + w * codes[c];
         const cand2 = topK(codes, depth);
-        for (const c of cand2.slice(0, limit)) this.textShard(this.textShardOf(c)).catch(() => {});
+        // the list shown is most likely the best pages by what is known now (the exact score of the first pass's
+        // candidates, the sign-code estimate of the new ones): their text starts while the new vectors arrive
+        const guess = cand2.map((c) => [c, cos.has(c) ? base[c] + w * cos.get(c) : codes[c]]);
+        guess.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+        this.prefetchText(guess.map(([c]) => c), limit);
         exact = await Promise.all(cand2.map(async (c) => [c, base[c] + w * (await this.exactCosine(q, c))]));
         exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
       }
@@ -630,24 +668,49 @@ export class SiteSearch {
     return [exact, qterms];
   }
 
+  /** Fetch, without waiting, the text shards of the first candidate (of CAND, best first) of each of the first LIMIT
+   * pages: most likely the chunks shown (a page shows its best chunk). */
+  prefetchText(cand, limit) {
+    const pages = new Set();
+    for (const c of cand) {
+      if (pages.size >= limit) break;
+      if (pages.has(this.pageOf[c])) continue;
+      pages.add(this.pageOf[c]);
+      this.textShard(this.textShardOf(c)).catch(() => {});
+    }
+  }
+
+  /** Whether feedback's settings and gate let QUERY (terms QTERMS) feed back (feedback() may still find nothing). */
+  feedbackGate(query, qterms) {
+    const f = this.meta.fusion;
+    if (!(Number(f.feedback_docs ?? 0) > 0 && Number(f.feedback_terms ?? 0) > 0 && Number(f.feedback_weight ?? 0) > 0)) return false;
+    let strong = 0;
+    if (f.feedback_gate === "words") strong = this.analyzer.strongWords(query); // an identifier counts once
+    else for (const t of qterms.keys()) if (!this.analyzer.weak.has(t)) strong++;
+    return strong >= Number(f.feedback_min_terms ?? 0); // short queries are precise: feedback drifts them
+  }
+
   /**
    * Keyword pseudo-relevance feedback (RM3-like, query.py's SiteIndex.feedback): the feedback_terms terms of most
    * weight in the first pass's best feedback_docs chunks, their keyword scores summed by weight and scaled so that
    * the best chunk's sum is feedback_weight x the best keyword score, added to the query's. The new scores / their
-   * maximum, or null (no feedback: settings 0, a query of fewer than feedback_min_terms distinct non-weak terms
-   * (qterms, after typo correction), or no chunk holds a chosen term).
+   * maximum, or null (no feedback: settings 0, a QUERY of fewer than feedback_min_terms whitespace-separated words
+   * that hold a non-weak term (feedback_gate "words", analyzer.strongWords; an index without it counts qterms'
+   * distinct non-weak terms, after typo correction), or no chunk holds a chosen term).
    */
-  async feedback(lex, top, first, qterms) {
+  async feedback(lex, top, first, qterms, query) {
     const f = this.meta.fusion;
     const k = Number(f.feedback_docs ?? 0), m = Number(f.feedback_terms ?? 0), lam = Number(f.feedback_weight ?? 0);
-    if (!(k > 0 && m > 0 && lam > 0)) return null;
-    let strong = 0;
-    for (const t of qterms.keys()) if (!this.analyzer.weak.has(t)) strong++;
-    if (strong < Number(f.feedback_min_terms ?? 0)) return null; // short queries are precise: feedback drifts them
-    const chunks = await Promise.all(first.slice(0, k).map(([c]) => this.chunk(c)));
-    const weak = this.analyzer.weak;
-    const lists = chunks.map(([, , ch]) => this.analyzer.terms(ch.h + " " + ch.t).filter((t) => !weak.has(t)));
-    const chosen = feedbackWeights(lists).slice(0, m);
+    if (!this.feedbackGate(query, qterms)) return null;
+    // a page's best chunk here is most likely shown (its text is wanted anyway), and so are the sub-results of a page
+    // too long for an outline (each reads its own shard); the other chunks' terms come from their bags
+    const pages = new Set(), outline = this.meta.outline_chunks ?? Infinity;
+    const bags = first.slice(0, k).map(([c]) => {
+      const p = this.pageOf[c], shown = !pages.has(p) || this.first[p + 1] - this.first[p] > outline;
+      pages.add(p);
+      return this.termBag(c, shown);
+    });
+    const chosen = bagWeights(await Promise.all(bags)).slice(0, m);
     let tot = 0;
     for (const [, x] of chosen) tot += x;
     const posts = await Promise.all(chosen.map(([t]) => this.postings(t)));
@@ -672,13 +735,15 @@ export class SiteSearch {
   }
 
   /**
-   * Pages best first.
+   * Pages best first. opts.provisional: a list shown until another replaces it (the box's keyword list while hybrid
+   * runs): a page too long to carry an outline lists only the sub-results whose text shard is already fetched or
+   * on its way (the others would cost a shard each for a list that is about to go); hits and scores are the same.
    * @param {string} query
-   * @param {{limit?: number, mode?: "hybrid" | "keyword" | "semantic"}} [opts]
+   * @param {{limit?: number, mode?: "hybrid" | "keyword" | "semantic", provisional?: boolean}} [opts]
    */
   async search(query, opts = {}) {
     if (typeof query !== "string") throw new TypeError("search expects a string");
-    const limit = opts.limit ?? 10, mode = opts.mode ?? "hybrid";
+    const limit = opts.limit ?? 10, mode = opts.mode ?? "hybrid", provisional = opts.provisional === true;
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`limit must be a positive integer, got ${limit}`);
     const [chunks, qterms] = await this.rankedChunks(query, mode, limit);
     const pages = new Map();
@@ -698,7 +763,7 @@ export class SiteSearch {
     scored.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
     // excerpts down the list (query.py's step 5): the first `limit` hits are fetched at once, later ones when a page
     // folds into a hit above it (the same text under another URL)
-    const make = ([s, , p]) => this.hit(p, pages.get(p), s);
+    const make = ([s, , p]) => this.hit(p, pages.get(p), s, provisional);
     const pending = scored.slice(0, limit).map(make);
     for (const h of pending) h.catch(() => {}); // the first failure is thrown below, the others are not unhandled
     const out = [], shown = [], owner = [];
@@ -736,15 +801,20 @@ export class SiteSearch {
     return got;
   }
 
-  /** [page P's hit without its excerpt, its best chunk's text] */
-  async hit(p, hits, score) {
+  /** [page P's hit without its excerpt, its best chunk's text]; PROVISIONAL: see search(). */
+  async hit(p, hits, score, provisional = false) {
     const c0 = hits[0][0];
+    let shown = hits.slice(1, 1 + SUB_RESULTS);
     if (this.first[p + 1] - this.first[p] > (this.meta.outline_chunks ?? Infinity)) { // no outline: the sub-results'
-      for (const [c] of hits.slice(1, 1 + SUB_RESULTS)) this.textShard(this.textShardOf(c)).catch(() => {}); // shards, now
+      if (provisional) { // only those at hand
+        const k0 = this.textShardOf(c0);
+        shown = shown.filter(([c]) => this.textShardOf(c) === k0 || this.texts.has(this.textShardOf(c)));
+      }
+      for (const [c] of shown) this.textShard(this.textShardOf(c)).catch(() => {}); // shards, now
     }
     const [url, title, ch] = await this.chunk(c0);
     const base = this.opts.baseUrl ?? "";
-    const subs = await Promise.all(hits.slice(1, 1 + SUB_RESULTS).map(async ([c, s]) => {
+    const subs = await Promise.all(shown.map(async ([c, s]) => {
       const [h, a] = await this.headingAnchor(c, c0); // from the best chunk's shard: no other fetch
       return { url: base + url + (a ? "#" + a : ""), heading: h, score: s };
     }));

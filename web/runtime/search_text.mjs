@@ -105,5 +105,23 @@ export function createAnalyzer(chartable, spec) {
       close();
       return out;
     },
+    /** How many whitespace-separated words of TEXT (runs of words with no gap between them, so from_prefixed_env
+     * is one) hold a term that is not weak: feedback's gate counts an identifier once (analyze.py's strong_words). */
+    strongWords(text) {
+      const [ws, cps] = spans(text);
+      let n = 0, start = -1, last = -1;
+      const close = () => {
+        if (start < 0) return 0;
+        return this.terms(String.fromCodePoint(...cps.subarray(start, last))).some((t) => !weak.has(t)) ? 1 : 0;
+      };
+      for (const [, a, b] of ws) {
+        if (a !== last) {
+          n += close();
+          start = a;
+        }
+        last = b;
+      }
+      return n + close();
+    },
   };
 }

@@ -240,7 +240,7 @@ export class EdgembedSearchUI {
     s.prefetchTerms?.(text);
     if (typing) s.prefetchResults?.(text, this.opts.limit, this.opts.mode !== "keyword")?.catch(() => {});
     if (!text.trim() || !s.termsReady?.(text)) return;
-    s.search(text, { limit: this.opts.limit, mode: "keyword" }).then((hits) => {
+    s.search(text, { limit: this.opts.limit, mode: "keyword", provisional: this.opts.mode !== "keyword" }).then((hits) => {
       if (seq === this.seq && hits.length) this.render(hits, seq, this.opts.mode !== "keyword", text);
     }, () => {}); // the debounced run reports a failure
   }
@@ -259,7 +259,7 @@ export class EdgembedSearchUI {
         this.say("searching…");
         full.catch(() => {}); // awaited below; keyword results show meanwhile
         try {
-          const quick = await s.search(query, { limit, mode: "keyword" });
+          const quick = await s.search(query, { limit, mode: "keyword", provisional: true }); // replaced soon
           if (seq === this.seq && quick.length) this.render(quick, seq, true, query);
         } catch { /* the full search reports it */ }
       }
