@@ -42,6 +42,7 @@ def _run_logged(distilled_dir, tmp_path, query: str, **job_extra) -> tuple[dict,
     lock = threading.Lock()
     srv, base = serve_in_thread(out)
 
+
     class Logged(srv.RequestHandlerClass):  # every request the server answers: the page's, its workers', a service worker's
         def log_request(self, code="-", size="-"):
             with lock:
@@ -140,13 +141,21 @@ def test_whole_table_or_shards_in_node(distilled_dir, tmp_path):
 def test_big_batch_in_a_page_the_service_worker_controls(distilled_dir, tmp_path):
     """The demo as exported (offline caching on): in a visit edgembed-sw.js controls, a big batch takes the table in a
     few requests too (model.edgembed, passed on by the worker while its cache lacks the shards), not shard by shard
-    through the worker; once the worker holds every shard, a later visit's big batch reads them from its cache and
-    no request for the table reaches the server. Vectors equal Python's either way."""
+    through the worker; the worker stores the shards from that file as it passes (its offline fill downloads none of
+    them again: the table crosses the network once); once the worker holds every shard, a later visit's big batch
+    reads them from its cache and no request for the table reaches the server. Vectors equal Python's either way."""
     res, log, out, lines = _run_logged(distilled_dir, tmp_path, "backend=flat&workers=2", controlled=True)
     assert res["errors"] == [] and res["external"] == [] and res["controlled"]
-    log = log[log.index("/controlled-visit"):]  # from the controlled visit on
+    everything, log = log, log[log.index("/controlled-visit"):]  # from the controlled visit on
     first, again = res, res["again"]
     size = (out / "model.edgembed").stat().st_size
+    shard = lambda p: "/rows/" in p and not p.endswith("/index.bin")  # noqa: E731
+    shard_bytes = (out / "rows" / "0000.bin").stat().st_size
+    at = log.index("/model.edgembed") if "/model.edgembed" in log else len(log)
+    total, after = sum(map(shard, everything)), sum(map(shard, log[at:]))
+    twice = sum(n > 1 for n in Counter(filter(shard, everything)).values())
+    print(f"row shards at the server: {total} in all, {twice} of them twice ({total * shard_bytes:,} bytes besides "
+          f"model.edgembed's {size:,}); {after} after the page asked for model.edgembed")
     print(f"controlled visit: page {first['rows']['requests'] - first['before']['requests']} table requests in the "
           f"batch (whole: {first['rows']['whole']}), first pass {first['passMs']:.0f} ms; worker cache "
           f"{res['cachedShards']} shards; next visit: {again['rows']['shardsFetched']} shards read, first pass "
@@ -158,5 +167,10 @@ def test_big_batch_in_a_page_the_service_worker_controls(distilled_dir, tmp_path
     assert res["cachedShards"] == res["rows"]["shards"]  # the worker's fill went on to the end
     assert again["rows"]["complete"] and not again["rows"]["whole"]  # the worker's shards, not the network's table
     assert log.count("/model.edgembed") == 1, "the table went over the network once, for the first controlled batch"
+    # the worker stored the shards from the page's model.edgembed as it passed: its fill fetched none once the page
+    # asked for it, not the table again shard by shard (under way then, and answered after: at most the fill's
+    # CONCURRENCY = 4 and the first visit's or the page's own, 8 at once); the table crossed the network once
+    assert after <= 12, f"{after} row shards fetched after the page asked for model.edgembed"
+    assert size + total * shard_bytes <= 1.05 * size, f"the table's bytes at the server: {size + total * shard_bytes:,}"
     for r in (first, again):
         assert np.abs(np.asarray(r["vectors"], dtype=np.float32) - ref).max() <= 1e-5

@@ -15,6 +15,10 @@
 // Every respondWith gets a Response (never a rejection, never Response.error()): a fetch that fails is answered 503,
 // and the worker's fetches do not follow the page's abort signal (a reload aborts the page's background fetches),
 // so no engine logs "the service worker encountered an unexpected error".
+// The whole table (model.edgembed) is not kept, but a page's big batch may fetch it through this worker (edgembed.mjs
+// does while the cache lacks the shards): its row shards are then cut out of that response as it passes, each checked
+// against the index and stored, and the fill waits for that instead of fetching them (the table crosses the network
+// once). A shard that does not check out is left to the fill.
 // The fill is background work: a page starts it once its first results are shown ("edgembed-offline-sync"), its
 // fetches go at low priority, a few at once, and none starts while a page's query fetches ("edgembed-offline-hold"
 // ... "edgembed-offline-go", the demo's search() sends them).
@@ -119,6 +123,7 @@ async function switchTo(version, manifestBody) {
   const cache = await caches.open(name); // after an interrupted fill: the files it stored are still there
   const manifest = JSON.parse(new TextDecoder().decode(manifestBody));
   current = { version, manifest, cache, complete: false };
+  for (const v of splitting.keys()) if (v !== version) splitting.delete(v);
   for (const old of await caches.keys()) if (old.startsWith(PREFIX + SCOPE) && old !== name) await caches.delete(old);
   return { cache, manifest, manifestBody };
 }
@@ -133,17 +138,25 @@ async function fill(version, { cache, manifest, manifestBody }) {
       const hit = await cache.match(SCOPE + index);
       const body = hit ? await hit.arrayBuffer() : await store(cache, index, manifest.sha256[index]);
       if (body === false) throw new Error(`${index} does not match the manifest's sha256`);
+      have.add(SCOPE + index); // stored: not fetched again with the manifest's other files
       todo.push(...shardsOf(body));
     }
     const stored = todo.filter(([rel]) => have.has(SCOPE + rel)).length;
     let done = stored, next = 0, failed = null;
     tell({ state: "caching", done, total: todo.length, resumed: stored > 0, version });
+    let seen = null; // the split of a page's model.edgembed (splitting) whose shards `have` holds
+    const cut = new Set(); // the shards it stored (stored, not by this fill: counted as done when their turn comes)
     const work = async () => {
       while (next < todo.length && !failed) {
         await unheld(); // a page's query is fetching: it goes first
         if (next >= todo.length || failed) return;
         const [rel, want] = todo[next++];
-        if (have.has(SCOPE + rel)) continue;
+        const split = SHARD.test(rel) && splitting.get(version);
+        if (split && split !== seen) { // a page's whole table is coming through: its shards are stored from it
+          await split.done;
+          if (seen !== split) seen = split, (await cache.keys()).forEach((r) => have.has(r.url) || (have.add(r.url), cut.add(r.url)));
+        }
+        if (have.has(SCOPE + rel)) { done += cut.has(SCOPE + rel); continue; }
         if ((await store(cache, rel, want)) === false) {
           failed ??= new Error(`${rel} does not match the ${rel.startsWith("rows/") ? "rows index's" : "manifest's"} sha256`);
           return;
@@ -164,6 +177,52 @@ async function fill(version, { cache, manifest, manifestBody }) {
     if (integrity && current?.version === version) current = null;
     tell({ state: "failed", reason, version, resumable: !integrity });
   }
+}
+
+const SHARD = /^rows\/\d+\.bin$/;
+const SPLIT_AT_ONCE = 4; // shards checked and stored at once while a page's whole table is split
+const splitting = new Map(); // version -> {done}: the shards of a page's model.edgembed being stored (kept once done)
+
+/**
+ * RESPONSE (a promise of model.edgembed of export NOW, as the network gives it to a page): the row shards the cache
+ * lacks, cut out of it as docs/format.md lays them out, each checked against rows/index.bin (itself checked against
+ * the manifest) and stored, a few at once (the page's batch is computing). Once per export, unless it fails: a body
+ * that cannot be read or a file of another export stores nothing, and the fill fetches the shards.
+ */
+function splitWhole(now, response) {
+  const { version, cache, manifest } = now;
+  const job = { done: null };
+  splitting.set(version, job); // before the response comes: the fill starts no shard's fetch from now on
+  job.done = (async () => {
+    const res = await response;
+    if (res?.status !== 200 || res.type !== "basic") throw new Error("no table");
+    const flat = new Uint8Array(await res.arrayBuffer());
+    const rel = manifest.files.rows;
+    const hit = await cache.match(SCOPE + rel);
+    const index = hit ? await hit.arrayBuffer() : await store(cache, rel, manifest.sha256[rel]);
+    if (index === false) throw new Error(`${rel} does not match the manifest's sha256`);
+    const dv = new DataView(index), f = (i) => dv.getUint32(8 + 4 * i, true);
+    const [vocab, rowBytes, shardRows, scaleBytes] = [f(1), f(5), f(6), f(9)];
+    const hv = new DataView(flat.buffer), u64 = (at) => Number(hv.getBigUint64(at, true));
+    if (flat.length < 64 || hv.getUint32(12, true) !== vocab || u64(40) !== vocab * rowBytes) throw new Error("not this export's table");
+    const tOff = u64(32), sOff = u64(48);
+    const have = new Set((await cache.keys()).map((r) => r.url));
+    const one = async ([path, want], k) => {
+      const rows = Math.min(vocab, (k + 1) * shardRows) - k * shardRows, data = rows * rowBytes, pad = (4 - (data % 4)) % 4;
+      const shard = new Uint8Array(scaleBytes ? data + pad + 4 * rows : data);
+      shard.set(flat.subarray(tOff + k * shardRows * rowBytes, tOff + k * shardRows * rowBytes + data));
+      if (scaleBytes) shard.set(flat.subarray(sOff + 4 * k * shardRows, sOff + 4 * (k * shardRows + rows)), data + pad);
+      if ((await sha256(shard)).startsWith(want)) await cache.put(SCOPE + path, keepable(res, shard.buffer));
+    };
+    const shards = shardsOf(index).map((s, k) => [s, k]).filter(([[path]]) => !have.has(SCOPE + path));
+    for (let at = 0; at < shards.length; at += SPLIT_AT_ONCE) { // the last shard last: there, it means all are (edgembed.mjs)
+      if (current?.version !== version) return; // a newer export took over: its cache, its fill
+      const group = shards.slice(at, Math.min(at + SPLIT_AT_ONCE, shards.length - 1));
+      await Promise.all(group.map(([s, k]) => one(s, k)));
+    }
+    if (shards.length && current?.version === version) await one(...shards[shards.length - 1]);
+  })().catch(() => { if (splitting.get(version) === job) splitting.delete(version); }); // never rejects: the fill goes on
+  return job.done;
 }
 
 /** The network's manifest.json: installs its export unless it is the one in use; null when the network fails. */
@@ -238,12 +297,19 @@ async function cacheFirst(request, rel, waitUntil) {
   const listed = !now || now.manifest.sha256?.[rel] !== undefined || rel.startsWith("rows/");
   const hit = now && listed && (await now.cache.match(SCOPE + rel));
   if (hit) return hit;
-  let res;
+  let res, table = null; // the whole table for a page: its shards are stored from it (splitWhole)
+  if (now && rel === now.manifest.files?.flat && now.manifest.files?.rows && !now.complete && !splitting.has(now.version)) {
+    let give;
+    waitUntil(splitWhole(now, new Promise((resolve) => { give = resolve; })));
+    table = give;
+  }
   try {
     // not tied to the page's signal: a page that goes (a reload) would abort the body under a response already given
     // to respondWith, which Firefox reports as the worker's error
     res = await fetch(request, { signal: new AbortController().signal });
+    table?.(res.clone());
   } catch (e) {
+    table?.(null);
     const kept = now && !listed && (await now.cache.match(SCOPE + rel));
     if (kept) return kept;
     return unavailable(request.signal?.aborted || e?.name === "AbortError" ? `${rel}: the page stopped asking` : `${rel} is not cached`);
