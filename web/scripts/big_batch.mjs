@@ -2,7 +2,7 @@
 // (lazy rows: a few shards), then LINES in batches of BATCH texts, timed from the page's clock. Optional CDP
 // throttling (mobile: {latencyMs, downKbps, upKbps}). The caller logs the server's requests.
 //   node web/scripts/big_batch.mjs JOB.json OUT.json
-// JOB: {chromium, url, lines: [...], batch, backend, throttle?}   OUT: {firstMs, before (rows stats), passMs, secondPassMs, vectors (first 3), rows, runtime}
+// JOB: {chromium, url, lines: [...], batch, backend, throttle?, controlled?, offlineAfter?}   OUT: {firstMs, before (rows stats), passMs, secondPassMs, vectors (first 3), rows, runtime}
 import { writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { ARGS, blockExternal, readJob, throttle } from "./chromium.mjs";
@@ -59,6 +59,10 @@ try {
     }, out.rows.shards);
     console.error(`big_batch: ${out.cachedShards} shards in the worker's cache`, JSON.stringify(await page.evaluate(() => window.swMessages)));
     out.again = await run();
+    if (job.offlineAfter) { // the server goes (it drops every request from now on): the same visit from the worker's cache
+      await fetch(new URL("go-offline", job.url)).catch(() => {});
+      out.offline = await run();
+    }
   }
   writeFileSync(outFile, JSON.stringify({ ...out, external, errors }));
 } finally {
