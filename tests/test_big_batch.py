@@ -50,12 +50,12 @@ def _run_logged(distilled_dir, tmp_path, query: str, **job_extra) -> tuple[dict,
             if self.path == "/go-offline":
                 gone.set()
 
-        def handle_one_request(self) -> None:
+        def _serve(self, *a, **kw) -> None:  # a request read (on a new or a kept-alive connection): no answer
             if gone.is_set():
                 self.close_connection = True
                 dropped.append(1)
                 return
-            super().handle_one_request()
+            super()._serve(*a, **kw)
 
     srv.RequestHandlerClass = Logged
     try:
@@ -188,4 +188,27 @@ def test_big_batch_in_a_page_the_service_worker_controls(distilled_dir, tmp_path
     print(f"server gone: {res['dropped']} connections dropped; the visit's first pass {offline['passMs']:.0f} ms")
     assert offline["rows"]["complete"] and offline["runtime"]["pooledBatches"] > 0
     for r in (first, again, offline):
+        assert np.abs(np.asarray(r["vectors"], dtype=np.float32) - ref).max() <= 1e-5
+
+
+@pytest.mark.browser
+@needs_browser
+def test_the_worker_takes_the_table_from_a_page_that_holds_it(distilled_dir, tmp_path):
+    """The demo as exported with ?rows=whole (as a page that took model.edgembed at load, before edgembed-sw.js
+    controlled it): the worker's offline fill asks the page for the table and stores every row shard from its bytes;
+    no row shard reaches the server; with the server gone, the page (lazy rows: model.edgembed is not kept for
+    offline) works from the worker's cache."""
+    res, log, out, lines = _run_logged(distilled_dir, tmp_path, "backend=flat&workers=2&rows=whole", waitFill=True,
+                                       offlineAfter=True, offlineQuery="backend=flat&workers=2")
+    assert res["errors"] == [] and res["external"] == []
+    shards = len(list((out / "rows").glob("*.bin"))) - 1  # rows/index.bin is not a shard
+    table = [p for p in log if p.endswith("/model.edgembed") or "/rows/" in p and not p.endswith("/index.bin")]
+    print(f"rows=whole, offline on: the table at the server {table.count('/model.edgembed')}x model.edgembed and "
+          f"{len(table) - table.count('/model.edgembed')} row shards; the worker's cache {res['cachedShards']} of "
+          f"{shards} shards; server gone: {res['dropped']} connections dropped, the visit's first pass "
+          f"{res['offline']['passMs']:.0f} ms")
+    assert res["cachedShards"] == shards, "the worker's fill did not finish"
+    assert table == ["/model.edgembed"], f"the table crossed the network more than once: {len(table)} requests"
+    ref = exporter.load(out, backend="flat").encode(lines[:3])
+    for r in (res, res["offline"]):
         assert np.abs(np.asarray(r["vectors"], dtype=np.float32) - ref).max() <= 1e-5
