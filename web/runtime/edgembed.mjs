@@ -315,8 +315,7 @@ function offerTable(table, want) {
     const flat = e.data.sha256 === want ? table() : null;
     const copy = flat && flat.byteLength ? new Uint8Array(flat).slice().buffer : null; // (a SharedArrayBuffer cannot go)
     e.ports[0].postMessage(copy, copy ? [copy] : []);
-  });
-  sw.startMessages?.();
+  }); // (delivered once the document is parsed: the worker asks long after; no startMessages(), the page's own call)
 }
 
 /** Whether Cache Storage (a service worker's) holds URL; false where there is none or it cannot be read. */
