@@ -239,8 +239,8 @@ def report(res: dict) -> str:
         lines += ["", f"big batch, first pass ({res['lines']} texts, lazy rows after a one-text cold start): "
                       f"{f['runs'][0]:,.0f} ms vs {w['runs'][0]:,.0f} ms over the whole table "
                       f"({f['runs'][0] / w['runs'][0]:.2f}x; target <= 1.5x); the table in {tb['requests']} requests "
-                      f"({tb['distinct']} distinct; target <= 10), {tb['bytes']:,} bytes = {tb['bytes'] / size:.3f}x "
-                      f"model.edgembed (target <= 1.05x)"]
+                      f"({tb['distinct']} distinct, {tb.get('byWorker', 0)} by the service worker; target <= 10), "
+                      f"{tb['bytes']:,} bytes = {tb['bytes'] / size:.3f}x model.edgembed (target <= 1.05x)"]
     if bad:
         lines += ["", "problems:"] + [f"- {b}" for b in bad]
     return "\n".join(lines)

@@ -41,11 +41,21 @@ def _run_logged(distilled_dir, tmp_path, query: str, **job_extra) -> tuple[dict,
     log: list[str] = []
     lock = threading.Lock()
     srv, base = serve_in_thread(out)
+    gone, dropped = threading.Event(), []  # after a request for /go-offline: the server drops every connection unanswered
 
     class Logged(srv.RequestHandlerClass):  # every request the server answers: the page's, its workers', a service worker's
         def log_request(self, code="-", size="-"):
             with lock:
                 log.append(self.path.split("?")[0])
+            if self.path == "/go-offline":
+                gone.set()
+
+        def _serve(self, *a, **kw) -> None:  # a request read (on a new or a kept-alive connection): no answer
+            if gone.is_set():
+                self.close_connection = True
+                dropped.append(1)
+                return
+            super()._serve(*a, **kw)
 
     srv.RequestHandlerClass = Logged
     try:
@@ -58,7 +68,8 @@ def _run_logged(distilled_dir, tmp_path, query: str, **job_extra) -> tuple[dict,
     finally:
         srv.shutdown()
         srv.server_close()
-    return json.loads((tmp_path / "out.json").read_text(encoding="utf-8")), log, out, lines
+    res = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    return {**res, "dropped": len(dropped)}, log, out, lines
 
 
 @pytest.mark.browser
@@ -140,13 +151,23 @@ def test_whole_table_or_shards_in_node(distilled_dir, tmp_path):
 def test_big_batch_in_a_page_the_service_worker_controls(distilled_dir, tmp_path):
     """The demo as exported (offline caching on): in a visit edgembed-sw.js controls, a big batch takes the table in a
     few requests too (model.edgembed, passed on by the worker while its cache lacks the shards), not shard by shard
-    through the worker; once the worker holds every shard, a later visit's big batch reads them from its cache and
-    no request for the table reaches the server. Vectors equal Python's either way."""
-    res, log, out, lines = _run_logged(distilled_dir, tmp_path, "backend=flat&workers=2", controlled=True)
+    through the worker; the worker stores the shards from that file as it passes (its offline fill downloads none of
+    them again: the table crosses the network once); once the worker holds every shard, a later visit's big batch
+    reads them from its cache and no request for the table reaches the server; with the server gone, the visit works
+    from that cache. Vectors equal Python's every time."""
+    res, log, out, lines = _run_logged(distilled_dir, tmp_path, "backend=flat&workers=2", controlled=True,
+                                       offlineAfter=True)
     assert res["errors"] == [] and res["external"] == [] and res["controlled"]
-    log = log[log.index("/controlled-visit"):]  # from the controlled visit on
+    everything, log = log, log[log.index("/controlled-visit"):]  # from the controlled visit on
     first, again = res, res["again"]
     size = (out / "model.edgembed").stat().st_size
+    shard = lambda p: "/rows/" in p and not p.endswith("/index.bin")  # noqa: E731
+    shard_bytes = (out / "rows" / "0000.bin").stat().st_size
+    at = log.index("/model.edgembed") if "/model.edgembed" in log else len(log)
+    total, after = sum(map(shard, everything)), sum(map(shard, log[at:]))
+    twice = sum(n > 1 for n in Counter(filter(shard, everything)).values())
+    print(f"row shards at the server: {total} in all, {twice} of them twice ({total * shard_bytes:,} bytes besides "
+          f"model.edgembed's {size:,}); {after} after the page asked for model.edgembed")
     print(f"controlled visit: page {first['rows']['requests'] - first['before']['requests']} table requests in the "
           f"batch (whole: {first['rows']['whole']}), first pass {first['passMs']:.0f} ms; worker cache "
           f"{res['cachedShards']} shards; next visit: {again['rows']['shardsFetched']} shards read, first pass "
@@ -158,5 +179,36 @@ def test_big_batch_in_a_page_the_service_worker_controls(distilled_dir, tmp_path
     assert res["cachedShards"] == res["rows"]["shards"]  # the worker's fill went on to the end
     assert again["rows"]["complete"] and not again["rows"]["whole"]  # the worker's shards, not the network's table
     assert log.count("/model.edgembed") == 1, "the table went over the network once, for the first controlled batch"
-    for r in (first, again):
+    # the worker stored the shards from the page's model.edgembed as it passed: its fill fetched none once the page
+    # asked for it, not the table again shard by shard (under way then, and answered after: at most the fill's
+    # CONCURRENCY = 4 and the first visit's or the page's own, 8 at once); the table crossed the network once
+    assert after <= 12, f"{after} row shards fetched after the page asked for model.edgembed"
+    assert size + total * shard_bytes <= 1.05 * size, f"the table's bytes at the server: {size + total * shard_bytes:,}"
+    offline = res["offline"]  # then the server went: the visit again, from the worker's cache
+    print(f"server gone: {res['dropped']} connections dropped; the visit's first pass {offline['passMs']:.0f} ms")
+    assert offline["rows"]["complete"] and offline["runtime"]["pooledBatches"] > 0
+    for r in (first, again, offline):
+        assert np.abs(np.asarray(r["vectors"], dtype=np.float32) - ref).max() <= 1e-5
+
+
+@pytest.mark.browser
+@needs_browser
+def test_the_worker_takes_the_table_from_a_page_that_holds_it(distilled_dir, tmp_path):
+    """The demo as exported with ?rows=whole (as a page that took model.edgembed at load, before edgembed-sw.js
+    controlled it): the worker's offline fill asks the page for the table and stores every row shard from its bytes;
+    no row shard reaches the server; with the server gone, the page (lazy rows: model.edgembed is not kept for
+    offline) works from the worker's cache."""
+    res, log, out, lines = _run_logged(distilled_dir, tmp_path, "backend=flat&workers=2&rows=whole", waitFill=True,
+                                       offlineAfter=True, offlineQuery="backend=flat&workers=2")
+    assert res["errors"] == [] and res["external"] == []
+    shards = len(list((out / "rows").glob("*.bin"))) - 1  # rows/index.bin is not a shard
+    table = [p for p in log if p.endswith("/model.edgembed") or "/rows/" in p and not p.endswith("/index.bin")]
+    print(f"rows=whole, offline on: the table at the server {table.count('/model.edgembed')}x model.edgembed and "
+          f"{len(table) - table.count('/model.edgembed')} row shards; the worker's cache {res['cachedShards']} of "
+          f"{shards} shards; server gone: {res['dropped']} connections dropped, the visit's first pass "
+          f"{res['offline']['passMs']:.0f} ms")
+    assert res["cachedShards"] == shards, "the worker's fill did not finish"
+    assert table == ["/model.edgembed"], f"the table crossed the network more than once: {len(table)} requests"
+    ref = exporter.load(out, backend="flat").encode(lines[:3])
+    for r in (res, res["offline"]):
         assert np.abs(np.asarray(r["vectors"], dtype=np.float32) - ref).max() <= 1e-5

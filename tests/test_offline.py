@@ -112,6 +112,7 @@ class HostProxy:
     def __init__(self, upstream: "Site"):
         self.upstream, self.entries, self.snippet_requests = upstream, [], 0
         self.rows_requests, self.cut_after = 0, None  # cut_after N: after N row-shard requests, nothing gets through
+        self.unserved: set[str] = set()  # paths never answered (a network error), as a host that lacks them
         host = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -126,7 +127,7 @@ class HostProxy:
                 self.end_headers()
 
             def do_GET(self) -> None:
-                if self.upstream_down():
+                if self.upstream_down() or self.path.split("?")[0] in host.unserved:
                     return  # no answer: the browser sees a network error
                 if self.path.split("?")[0] == SLOW:  # a slow answer: the page reloads while it is on its way
                     time.sleep(3)
@@ -356,6 +357,9 @@ def test_an_interrupted_fill_resumes(engine, sites, tmp_path):
     site.start()
     host = HostProxy(site)
     host.cut_after = 300
+    # the page cannot take the whole table (on loopback its first query may): else it hands its copy to the worker,
+    # whose fill then fetches no shard at all (edgembed-sw.js, tableFromPages) and nothing is cut
+    host.unserved = {"/model.edgembed"}
     p = engine.new_page()
     try:
         p.goto(host.base + "index.html?offline=0&fill=0")
@@ -373,7 +377,8 @@ def test_an_interrupted_fill_resumes(engine, sites, tmp_path):
         fetched = host.rows_requests - before
         shards = len(list((sites["a"] / "rows").glob("*.bin"))) - 1
         assert fetched < shards, f"the resumed fill fetched {fetched} of {shards} shards again"
-        assert host.problems() == [], host.problems()
+        problems = [p for p in host.problems() if not p.endswith("model.edgembed is not cached")]  # (unserved)
+        assert problems == [], problems
         print(f"{engine.name}: cut after 300 shard requests, {stored} files kept; resumed at {seen[0]['done']} of {total}, "
               f"{fetched} shards fetched to finish")
     finally:

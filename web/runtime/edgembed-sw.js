@@ -15,6 +15,11 @@
 // Every respondWith gets a Response (never a rejection, never Response.error()): a fetch that fails is answered 503,
 // and the worker's fetches do not follow the page's abort signal (a reload aborts the page's background fetches),
 // so no engine logs "the service worker encountered an unexpected error".
+// The whole table (model.edgembed) is not kept, but a page may hold it: the fill asks the pages for it before it
+// fetches the row shards (edgembed.mjs answers with a copy of the bytes it took), and a page's big batch may fetch it
+// through this worker (edgembed.mjs does while the cache lacks the shards). The row shards are then cut out of those
+// bytes, each checked against the index and stored, and the fill waits for that instead of fetching them (the table
+// crosses the network once). A shard that does not check out is left to the fill.
 // The fill is background work: a page starts it once its first results are shown ("edgembed-offline-sync"), its
 // fetches go at low priority, a few at once, and none starts while a page's query fetches ("edgembed-offline-hold"
 // ... "edgembed-offline-go", the demo's search() sends them).
@@ -119,6 +124,7 @@ async function switchTo(version, manifestBody) {
   const cache = await caches.open(name); // after an interrupted fill: the files it stored are still there
   const manifest = JSON.parse(new TextDecoder().decode(manifestBody));
   current = { version, manifest, cache, complete: false };
+  for (const v of splitting.keys()) if (v !== version) splitting.delete(v);
   for (const old of await caches.keys()) if (old.startsWith(PREFIX + SCOPE) && old !== name) await caches.delete(old);
   return { cache, manifest, manifestBody };
 }
@@ -133,17 +139,29 @@ async function fill(version, { cache, manifest, manifestBody }) {
       const hit = await cache.match(SCOPE + index);
       const body = hit ? await hit.arrayBuffer() : await store(cache, index, manifest.sha256[index]);
       if (body === false) throw new Error(`${index} does not match the manifest's sha256`);
+      have.add(SCOPE + index); // stored: not fetched again with the manifest's other files
       todo.push(...shardsOf(body));
     }
     const stored = todo.filter(([rel]) => have.has(SCOPE + rel)).length;
+    if (!splitting.has(version) && current?.version === version && todo.some(([rel]) => SHARD.test(rel) && !have.has(SCOPE + rel))) {
+      splitWhole(current, tableFromPages(current), true); // a page that took the whole table (a big batch, a fast link)
+    }
     let done = stored, next = 0, failed = null;
     tell({ state: "caching", done, total: todo.length, resumed: stored > 0, version });
+    let seen = null, caught = null; // the split of a page's table (splitting) whose shards `have` holds once CAUGHT
+    const cut = new Set(); // the shards it stored (stored, not by this fill: counted as done when their turn comes)
     const work = async () => {
       while (next < todo.length && !failed) {
         await unheld(); // a page's query is fetching: it goes first
         if (next >= todo.length || failed) return;
         const [rel, want] = todo[next++];
-        if (have.has(SCOPE + rel)) continue;
+        const split = SHARD.test(rel) && splitting.get(version);
+        if (split && split !== seen) { // a page's whole table is coming: its shards are stored from it, then counted
+          seen = split;
+          caught = split.done.then(() => cache.keys()).then((keys) => keys.forEach((r) => have.has(r.url) || (have.add(r.url), cut.add(r.url))));
+        }
+        if (split) await caught;
+        if (have.has(SCOPE + rel)) { done += cut.has(SCOPE + rel); continue; }
         if ((await store(cache, rel, want)) === false) {
           failed ??= new Error(`${rel} does not match the ${rel.startsWith("rows/") ? "rows index's" : "manifest's"} sha256`);
           return;
@@ -164,6 +182,78 @@ async function fill(version, { cache, manifest, manifestBody }) {
     if (integrity && current?.version === version) current = null;
     tell({ state: "failed", reason, version, resumable: !integrity });
   }
+}
+
+const SHARD = /^rows\/\d+\.bin$/;
+const ASK_MS = 3000; // how long the fill waits for the pages' answers (a page without the runtime never answers)
+
+/**
+ * The whole table of export NOW from a page that holds it (edgembed.mjs answers {type: "edgembed-table"} with a copy
+ * of model.edgembed's bytes, or null), or null: none has it, or none answered in ASK_MS.
+ */
+async function tableFromPages(now) {
+  const want = now.manifest.sha256?.[now.manifest.files?.flat];
+  const pages = want ? await self.clients.matchAll({ includeUncontrolled: true, type: "window" }) : [];
+  if (!pages.length) return null;
+  return new Promise((resolve) => {
+    let left = pages.length;
+    const timer = setTimeout(() => resolve(null), ASK_MS);
+    for (const page of pages) {
+      const { port1, port2 } = new MessageChannel();
+      port1.onmessage = ({ data }) => {
+        port1.close();
+        if (data instanceof ArrayBuffer || --left === 0) clearTimeout(timer), resolve(data instanceof ArrayBuffer ? data : null);
+      };
+      page.postMessage({ type: "edgembed-table", sha256: want }, [port2]);
+    }
+  });
+}
+const SPLIT_AT_ONCE = 4; // shards checked and stored at once while a page's whole table is split
+const splitting = new Map(); // version -> {done}: the shards of a page's model.edgembed being stored (kept once done)
+
+/**
+ * TABLE (a promise of model.edgembed's bytes of export NOW, or null: as the network gives it to a page, or a page's
+ * copy; ASKING: the pages'): the row shards the cache lacks, cut out of it as docs/format.md lays them out, each checked against rows/index.bin (itself checked against
+ * the manifest) and stored, a few at once (the page's batch is computing). Once per export, unless it fails: a body
+ * that cannot be read or a file of another export stores nothing, and the fill fetches the shards.
+ */
+function splitWhole(now, table, asking = false) {
+  const { version, cache, manifest } = now;
+  const job = { done: null, asking }; // asking: the pages were asked (a page's own model.edgembed may replace it)
+  splitting.set(version, job); // before the table comes: the fill starts no shard's fetch from now on
+  job.done = (async () => {
+    const body = await table;
+    job.asking = false;
+    if (!body) throw new Error("no table");
+    const flat = new Uint8Array(body);
+    const rel = manifest.files.rows;
+    if (!(await cache.match(SCOPE + rel)) && (await store(cache, rel, manifest.sha256[rel])) === false) {
+      throw new Error(`${rel} does not match the manifest's sha256`);
+    }
+    const res = await cache.match(SCOPE + rel); // the shards are stored with its headers (as the host serves them)
+    const index = await res.arrayBuffer();
+    const dv = new DataView(index), f = (i) => dv.getUint32(8 + 4 * i, true);
+    const [vocab, rowBytes, shardRows, scaleBytes] = [f(1), f(5), f(6), f(9)];
+    const hv = new DataView(flat.buffer), u64 = (at) => Number(hv.getBigUint64(at, true));
+    if (flat.length < 64 || hv.getUint32(12, true) !== vocab || u64(40) !== vocab * rowBytes) throw new Error("not this export's table");
+    const tOff = u64(32), sOff = u64(48);
+    const have = new Set((await cache.keys()).map((r) => r.url));
+    const one = async ([path, want], k) => {
+      const rows = Math.min(vocab, (k + 1) * shardRows) - k * shardRows, data = rows * rowBytes, pad = (4 - (data % 4)) % 4;
+      const shard = new Uint8Array(scaleBytes ? data + pad + 4 * rows : data);
+      shard.set(flat.subarray(tOff + k * shardRows * rowBytes, tOff + k * shardRows * rowBytes + data));
+      if (scaleBytes) shard.set(flat.subarray(sOff + 4 * k * shardRows, sOff + 4 * (k * shardRows + rows)), data + pad);
+      if ((await sha256(shard)).startsWith(want)) await cache.put(SCOPE + path, keepable(res, shard.buffer));
+    };
+    const shards = shardsOf(index).map((s, k) => [s, k]).filter(([[path]]) => !have.has(SCOPE + path));
+    for (let at = 0; at < shards.length; at += SPLIT_AT_ONCE) { // the last shard last: there, it means all are (edgembed.mjs)
+      if (current?.version !== version) return; // a newer export took over: its cache, its fill
+      const group = shards.slice(at, Math.min(at + SPLIT_AT_ONCE, shards.length - 1));
+      await Promise.all(group.map(([s, k]) => one(s, k)));
+    }
+    if (shards.length && current?.version === version) await one(...shards[shards.length - 1]);
+  })().catch(() => { if (splitting.get(version) === job) splitting.delete(version); }); // never rejects: the fill goes on
+  return job.done;
 }
 
 /** The network's manifest.json: installs its export unless it is the one in use; null when the network fails. */
@@ -238,12 +328,21 @@ async function cacheFirst(request, rel, waitUntil) {
   const listed = !now || now.manifest.sha256?.[rel] !== undefined || rel.startsWith("rows/");
   const hit = now && listed && (await now.cache.match(SCOPE + rel));
   if (hit) return hit;
-  let res;
+  let res, table = null; // the whole table for a page: its shards are stored from it (splitWhole)
+  if (now && rel === now.manifest.files?.flat && now.manifest.files?.rows && !now.complete
+    && (!splitting.has(now.version) || splitting.get(now.version).asking)) {
+    let give;
+    waitUntil(splitWhole(now, new Promise((resolve) => { give = resolve; })));
+    table = give;
+  }
   try {
     // not tied to the page's signal: a page that goes (a reload) would abort the body under a response already given
     // to respondWith, which Firefox reports as the worker's error
     res = await fetch(request, { signal: new AbortController().signal });
+    const copy = res.status === 200 && res.type === "basic" ? res.clone() : null;
+    table?.(copy && copy.arrayBuffer());
   } catch (e) {
+    table?.(null);
     const kept = now && !listed && (await now.cache.match(SCOPE + rel));
     if (kept) return kept;
     return unavailable(request.signal?.aborted || e?.name === "AbortError" ? `${rel}: the page stopped asking` : `${rel} is not cached`);

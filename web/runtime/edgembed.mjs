@@ -316,12 +316,31 @@ export async function load(baseUrl, opts = {}) {
   phases.files = now() - t0; // fetched and checked
   let emb = await fromArtifacts(art);
   phases.built = now() - t0;
+  const rows = emb.impl.lazy ?? null; // the lazy rows (autoRows may swap the impl: they keep the table they took)
   if (lazy && rowsMode === "auto" && files.flat) emb = autoRows(emb, art);
+  if (backend === "flat" && files.flat) offerTable(() => (lazy ? rows?.flat : art.flat), manifest.sha256?.[files.flat]);
   emb.info = { ...emb.info, model: sourceName(manifest), url: root.href, rowsMode: backend === "flat" ? (lazy ? rowsMode : "whole") : null,
     tokenizerFile: usePack ? files.tokenizer_pack : files.tokenizer, integrity: verify ? "sha256" : "off" };
   emb.loadStats = { loadMs: now() - t0, counter, phases };
   if (files.selftest) emb.selfTestSource = async () => JSON.parse(decodeText(await get(files.selftest)));
   return emb;
+}
+
+/**
+ * edgembed-sw.js's offline fill asks the pages of its export for the whole table before it fetches the row shards
+ * ({type: "edgembed-table", sha256: the manifest's for model.edgembed}, with a port): a page that holds it (TABLE(): its
+ * bytes, or null) answers with a copy, else null, and the worker cuts the shards out of it (the table crosses the
+ * network once). A page of another export (another sha256) answers null.
+ */
+function offerTable(table, want) {
+  const sw = globalThis.navigator?.serviceWorker;
+  if (!want || typeof sw?.addEventListener !== "function") return;
+  sw.addEventListener("message", (e) => {
+    if (e.data?.type !== "edgembed-table" || !e.ports?.[0]) return;
+    const flat = e.data.sha256 === want ? table() : null;
+    const copy = flat && flat.byteLength ? new Uint8Array(flat).slice().buffer : null; // (a SharedArrayBuffer cannot go)
+    e.ports[0].postMessage(copy, copy ? [copy] : []);
+  }); // (delivered once the document is parsed: the worker asks long after; no startMessages(), the page's own call)
 }
 
 /** Whether Cache Storage (a service worker's) holds URL; false where there is none or it cannot be read. */

@@ -1,5 +1,5 @@
 // Browser benchmark driver (benchmarks/bench_browser.py writes the job): one Chromium, a fresh context
-// (empty cache) per cold start. Per page: cold start (navigation start -> first embedding resolved, from
+// (empty cache, no service worker) per cold start; every request of the context is counted (the service worker's too). Per page: cold start (navigation start -> first embedding resolved, from
 // the page's own clock), bytes of every response body (all, and those done by the first embedding), then timed passes (ms) over the given lines, and
 // how the page ran (wasm threads, flat workers).
 //   node web/scripts/bench_browser.mjs JOB.json OUT.json
@@ -15,22 +15,31 @@ const timeout = job.timeoutMs ?? 300000;
 /** A fresh context (empty cache) on SPEC's page: navigation -> ready -> first embedding; bytes of every response. */
 async function coldStart(browser, spec, res) {
   const ctx = await browser.newContext();
-  const rep = { external: res.external, errors: res.errors, files: {}, table: [] };
-  const sizes = [];
+  const rep = { external: res.external, errors: res.errors, files: {}, table: null, worker: null };
+  const sizes = []; // [url, body bytes, by the service worker] of every request that reached the network
   await blockExternal(ctx, rep.external);
   const page = await ctx.newPage();
   page.setDefaultTimeout(timeout);
-  page.on("requestfinished", (r) => {
-    sizes.push(r.sizes().then((s) => [r.url(), s.responseBodySize]).catch(() => [r.url(), 0]));
-    const path = new URL(r.url()).pathname; // the table's requests (row shards, model.edgembed), each counted
-    if (path.endsWith("/model.edgembed") || (path.includes("/rows/") && !path.endsWith("/index.bin"))) rep.table.push(path);
+  // The context's requests: the page's, its Web Workers' and its service worker's (the demo as exported registers
+  // edgembed-sw.js, whose offline fill fetches the table too). A page request the service worker answered is not
+  // counted: the worker's own request, if it went to the network, is (from its cache: nothing crossed the network).
+  ctx.on("requestfinished", (r) => {
+    const sw = r.serviceWorker() !== null;
+    sizes.push(Promise.all([r.sizes(), r.response()])
+      .then(([s, res]) => [r.url(), !sw && res?.fromServiceWorker() ? null : s.responseBodySize, sw])
+      .catch(() => [r.url(), 0, sw]));
   });
   page.on("requestfailed", (r) => { if (isLocal(r.url())) rep.errors.push(`failed ${r.url()} ${r.failure()?.errorText}`); });
   page.on("response", (r) => { if (r.status() >= 400) rep.errors.push(`${r.status()} ${r.url()}`); });
   page.on("pageerror", (e) => rep.errors.push(String(e?.message ?? e)));
   rep.bytes = async () => {
-    const done = await Promise.all(sizes);
+    const done = (await Promise.all(sizes)).filter(([, n]) => n !== null);
     for (const [url, n] of done) rep.files[new URL(url).pathname] = n;
+    // the table's requests (row shards, model.edgembed), each counted, whoever made it
+    const table = done.filter(([url]) => { const p = new URL(url).pathname; return p.endsWith("/model.edgembed") || (p.includes("/rows/") && !p.endsWith("/index.bin")); });
+    rep.table = { requests: table.length, distinct: new Set(table.map(([url]) => new URL(url).pathname)).size,
+      bytes: table.reduce((n, [, b]) => n + b, 0), byWorker: table.filter(([, , sw]) => sw).length };
+    rep.worker = { requests: done.filter(([, , sw]) => sw).length, bytes: done.reduce((n, [, b, sw]) => n + (sw ? b : 0), 0) };
     return done.reduce((s, [, n]) => s + n, 0);
   };
   await page.goto(spec.url, { waitUntil: "commit" });
@@ -43,7 +52,7 @@ async function coldStart(browser, spec, res) {
   const first = sizes.slice(); // the responses done by the first embedding (the demo's background fill() comes after)
   await page.waitForTimeout(200); // let the last responses report their sizes
   rep.coldBytes = await rep.bytes();
-  rep.firstBytes = (await Promise.all(first)).reduce((s, [, n]) => s + n, 0);
+  rep.firstBytes = (await Promise.all(first)).reduce((s, [, n]) => s + (n ?? 0), 0);
   return { ctx, page, rep };
 }
 
@@ -91,9 +100,8 @@ async function runAll(browser) {
         results[i].sample = await page.evaluate(async ({ texts, backend }) =>
           (await window.edgembed.embed(texts, { backend })).map((v) => Array.from(v)), { texts: job.sample, backend: spec.backend });
         results[i].totalBytes = await rep.bytes();
-        const tableFiles = Object.entries(rep.files).filter(([p]) => rep.table.includes(p));
-        results[i].table = { requests: rep.table.length, distinct: new Set(rep.table).size,
-          bytes: tableFiles.reduce((n, [, b]) => n + b, 0) };
+        results[i].table = rep.table; // every request for the table since the cold start, the service worker's too
+        results[i].worker = rep.worker;
         // how the page ran: wasm threads, flat workers and the batches its pool took (demo page), or numThreads (transformers.js page)
         results[i].runtime = await page.evaluate(async (backend) => (window.edgembed.runtime
           ? window.edgembed.runtime(backend) : { numThreads: window.edgembed.numThreads?.() ?? null }), spec.backend);

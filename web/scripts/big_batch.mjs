@@ -2,7 +2,7 @@
 // (lazy rows: a few shards), then LINES in batches of BATCH texts, timed from the page's clock. Optional CDP
 // throttling (mobile: {latencyMs, downKbps, upKbps}). The caller logs the server's requests.
 //   node web/scripts/big_batch.mjs JOB.json OUT.json
-// JOB: {chromium, url, lines: [...], batch, backend, throttle?}   OUT: {firstMs, before (rows stats), passMs, secondPassMs, vectors (first 3), rows, runtime}
+// JOB: {chromium, url, lines: [...], batch, backend, throttle?, controlled?, waitFill?, offlineAfter?, offlineQuery?}   OUT: {firstMs, before (rows stats), passMs, secondPassMs, vectors (first 3), rows, runtime}
 import { writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { ARGS, blockExternal, readJob, throttle } from "./chromium.mjs";
@@ -23,8 +23,8 @@ try {
     await page.waitForFunction(() => navigator.serviceWorker?.controller);
     await fetch(new URL("controlled-visit", job.url)).catch(() => {}); // a mark in the server's log (a 404)
   }
-  const run = async () => {
-  await page.goto(job.url, { waitUntil: "commit" });
+  const run = async (url = job.url) => {
+  await page.goto(url, { waitUntil: "commit" });
   await page.waitForFunction(() => window.edgembed !== undefined);
   return page.evaluate(async ({ lines, batch, backend }) => {
     navigator.serviceWorker?.addEventListener("message", (e) => (window.swMessages ??= []).push(e.data));
@@ -46,7 +46,7 @@ try {
   };
   const out = await run();
   if (job.controlled) console.error("big_batch: first run done");
-  if (job.controlled) { // once the worker stored every shard: a visit whose batch takes the table from it
+  if (job.controlled || job.waitFill) { // once the worker stored every shard: a visit whose batch takes the table from it
     out.controlled = await page.evaluate(() => Boolean(navigator.serviceWorker?.controller));
     out.cachedShards = await page.evaluate(async (shards) => {
       for (const t0 = Date.now(); ;) {
@@ -56,9 +56,14 @@ try {
         if ((n >= shards && ready) || Date.now() - t0 > 120000) return ready ? n : -n; // -n: not complete after 2 minutes
         await new Promise((r) => setTimeout(r, 200));
       }
-    }, out.rows.shards);
+    }, out.rows?.shards ?? (await page.evaluate(async () => // ?rows=whole: no lazy rows; the index says how many
+      new DataView(await (await fetch("rows/index.bin")).arrayBuffer()).getUint32(36, true))));
     console.error(`big_batch: ${out.cachedShards} shards in the worker's cache`, JSON.stringify(await page.evaluate(() => window.swMessages)));
-    out.again = await run();
+    if (job.controlled) out.again = await run();
+    if (job.offlineAfter) { // the server goes (it drops every request from now on): the same visit from the worker's cache
+      await fetch(new URL("go-offline", job.url)).catch(() => {});
+      out.offline = await run(job.offlineQuery ? `${job.url.split("?")[0]}?${job.offlineQuery}` : job.url);
+    }
   }
   writeFileSync(outFile, JSON.stringify({ ...out, external, errors }));
 } finally {
