@@ -1,7 +1,8 @@
 // A static folder over HTTP/2 with TLS, as static hosts serve sites (GitHub Pages, Netlify, Cloudflare Pages: one
 // connection, every request multiplexed), for the benchmarks that compare round trips; `edgembed serve` is HTTP/1.1.
 // Same bodies and headers as `edgembed serve` (exporter/targets/serve.py): gzip (level 6) for text types and wasm,
-// Cache-Control: no-cache, the MIME types browsers insist on; GET and HEAD only. A self-signed certificate for
+// Server, ETag, Last-Modified, Accept-Ranges, Cache-Control: no-cache, the MIME types browsers insist on; GET and
+// HEAD only (no ranges, no 304s: the benchmarks' visits are fresh contexts). A self-signed certificate for
 // 127.0.0.1 is made at start with the openssl command (the browser is started with --ignore-certificate-errors).
 //
 //   node web/scripts/serve_h2.mjs FOLDER      prints "https://127.0.0.1:PORT/" on its first line, serves until killed
@@ -62,7 +63,11 @@ function answer(stream, headers) {
     return stream.end("not found\n");
   }
   const type = MIME[extname(file).toLowerCase()] ?? "application/octet-stream";
-  const out = { ":status": 200, "content-type": type, "cache-control": "no-cache", "x-content-type-options": "nosniff" };
+  const text = type.startsWith("text/") || type === "application/json";
+  // the headers `edgembed serve` sends, so that bytes compare protocol to protocol, not server to server
+  const tag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs * 1e6).toString(16)}`;
+  const out = { ":status": 200, server: "edgembed-serve", "last-modified": st.mtime.toUTCString(), "accept-ranges": "bytes",
+    "content-type": text ? `${type}; charset=utf-8` : type, "cache-control": "no-cache", "x-content-type-options": "nosniff" };
   let body;
   if (COMPRESSIBLE.some((c) => type.startsWith(c)) && /\bgzip\b/.test(headers["accept-encoding"] ?? "")) {
     const hit = gzipped.get(file);
@@ -70,8 +75,10 @@ function answer(stream, headers) {
     gzipped.set(file, [st.mtimeMs, body]);
     out["content-encoding"] = "gzip";
     out.vary = "accept-encoding";
+    out.etag = `${tag}-gzip"`;
   } else {
     body = readFileSync(file);
+    out.etag = `${tag}"`;
   }
   out["content-length"] = body.length;
   stream.respond(out);
