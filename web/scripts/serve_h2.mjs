@@ -74,7 +74,7 @@ function answer(stream, headers) {
     body = hit && hit[0] === st.mtimeMs ? hit[1] : gzipSync(readFileSync(file), { level: 6 });
     gzipped.set(file, [st.mtimeMs, body]);
     out["content-encoding"] = "gzip";
-    out.vary = "accept-encoding";
+    out.vary = "Accept-Encoding";
     out.etag = `${tag}-gzip"`;
   } else {
     body = readFileSync(file);
