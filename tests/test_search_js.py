@@ -457,7 +457,7 @@ def test_semantic_candidates_add_the_best_keyword_matches(cran_site):
 ORDER_JS = """
 import { readFileSync } from "node:fs";
 const job = JSON.parse(readFileSync(0, "utf8"));
-const { cmpCodePoints, termShard } = await import(job.module);
+const { cmpCodePoints, termShard } = await import(job.module);  // search_store.mjs
 const sorted = [...job.strings].sort(cmpCodePoints);
 process.stdout.write(JSON.stringify({ sorted, shards: job.strings.map((t) => termShard(t, job.bounds)) }));
 """
@@ -477,7 +477,7 @@ def test_terms_shard_order_is_pythons_code_point_order():
     bounds = [separator(strings[k - 1], strings[k]) for k in cut]
     queries = strings + [s + chr(0x10FFFF) for s in strings[:200]] + [s[:1] for s in strings[:200]]
     rng.shuffle(queries)
-    got = node_json(ORDER_JS, {"strings": queries, "bounds": bounds, "module": (WEB / "runtime" / "search.mjs").as_uri()})
+    got = node_json(ORDER_JS, {"strings": queries, "bounds": bounds, "module": (WEB / "runtime" / "search_store.mjs").as_uri()})
     assert got["sorted"] == sorted(queries)
     assert got["shards"] == [term_shard(t, bounds) for t in queries]
     assert any(a < b and a.encode("utf-16-be") > b.encode("utf-16-be") for a, b in zip(got["sorted"], got["sorted"][1:]))

@@ -52,7 +52,7 @@ CODE_SHARD = 4096  # chunks a codes shard
 CODE_DIMS_A = 128  # sign bits of the first 128 dims rank hybrid candidates; semantic mode adds the other dims
 BATCH = 256  # chunks embedded at a time
 ADAPTED = "adapted"  # OUT/adapted/: the model --adapt fitted (search/adapt.py)
-JS_FILES = ("search.mjs", "search_text.mjs", "search_stem.mjs", "search_ui.mjs")
+JS_FILES = ("search.mjs", "search_store.mjs", "search_text.mjs", "search_stem.mjs", "search_ui.mjs")
 
 
 CHANGELOG_TITLE = re.compile(r"^\W*(change ?logs?|changes|release notes|release history|history|news|what'?s new|"
