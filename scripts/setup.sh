@@ -24,6 +24,8 @@ if [ "${EDGEMBED_SKIP_BROWSER:-0}" != 1 ]; then
   [ -e /usr/share/dict/words ] || MISSING="$MISSING wamerican"
   # WordNet's glosses: the general English the default model is fitted to (scripts/default_corpus.py)
   [ -e /usr/share/wordnet/data.noun ] || MISSING="$MISSING wordnet-base"
+  # the benchmarks' HTTP/2 host makes its self-signed certificate with it (web/scripts/serve_h2.mjs, tests/test_serve_h2.py)
+  command -v openssl >/dev/null 2>&1 || MISSING="$MISSING openssl"
   if [ -n "$MISSING" ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     # shellcheck disable=SC2086  # one word per package
