@@ -11,7 +11,7 @@
 import { detectFeatures, planWorkers } from "./features.mjs";
 import { embedIds, parseFlat } from "./flat.mjs";
 import { LazyRows, parseRowsIndex, partialRowsIndex, shardPath } from "./rows.mjs";
-import { sha256, toHex } from "./sha256.mjs";
+import { bytesOf, sha256, toHex } from "./sha256.mjs";
 import { checkTexts, createTokenizer } from "./tokenize.mjs";
 import { canGunzip, loadTokenizerPack } from "./tokpack.mjs";
 
@@ -96,7 +96,7 @@ export async function fromArtifacts(a) {
 export async function embedIdsWithRows(head, idLists, fetchShard) {
   const ix = partialRowsIndex(head);
   const bytes = {};
-  const rows = new LazyRows(ix, async (k, o) => (bytes[k] = toBytes(await fetchShard(k, o))), { verify: true });
+  const rows = new LazyRows(ix, async (k, o) => (bytes[k] = bytesOf(await fetchShard(k, o))), { verify: true });
   for (const k of rows.missing(idLists)) {
     if (!ix.known[k]) throw new Error(`${shardPath(ix, k)}: its hash is not in the partial rows index`);
   }
@@ -104,9 +104,6 @@ export async function embedIdsWithRows(head, idLists, fetchShard) {
   const model = rows.model();
   return { vectors: idLists.map((ids) => embedIds(model, rows.remap(ids))), shards: bytes };
 }
-
-const toBytes = (raw) => (raw instanceof Uint8Array ? raw : ArrayBuffer.isView(raw)
-  ? new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) : new Uint8Array(raw));
 
 /** The module workers a flat embedder uses (the `workers` option) and the fallbacks taken (features.mjs). */
 function workersFor(a, features) {

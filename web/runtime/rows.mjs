@@ -7,7 +7,7 @@
 // one request instead, when the export has it (`fetchWhole`): thousands of small requests cost more than one large
 // one on every network measured (docs/web.md, "Big batches"). Either way no shard is fetched twice.
 import { QUANTS, parseFlat } from "./flat.mjs";
-import { sha256 } from "./sha256.mjs";
+import { bytesOf, sha256 } from "./sha256.mjs";
 
 const MAGIC = "EDGEROWS";
 const INDEX_BYTES = 128;
@@ -26,8 +26,7 @@ export const SHARD_MS = 2;
  * @param {ArrayBuffer | ArrayBufferView} data
  */
 export function parseRowsIndex(data) {
-  const bytes = data instanceof Uint8Array ? data : ArrayBuffer.isView(data)
-    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+  const bytes = bytesOf(data);
   if (bytes.length < INDEX_BYTES || String.fromCharCode(...bytes.subarray(0, 8)) !== MAGIC) {
     throw new Error("not an edgembed rows index (bad magic)");
   }
@@ -254,8 +253,7 @@ export class LazyRows {
   async fetchAndAdd(k, background = false) {
     const raw = await this.throttled(() => (this.loaded[k] ? null : (this.requests++, this.fetchShard(k, { background }))));
     if (raw === null) return; // the whole table came while this shard waited for a fetch slot
-    const bytes = raw instanceof Uint8Array ? raw : ArrayBuffer.isView(raw)
-      ? new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) : new Uint8Array(raw);
+    const bytes = bytesOf(raw);
     const { vocab, shardRows, rowBytes, scaleBytes, hashBytes, hashes } = this.index;
     const rows = Math.min(vocab, (k + 1) * shardRows) - k * shardRows;
     const dataBytes = rows * rowBytes, scalesAt = dataBytes + ((4 - (dataBytes % 4)) % 4);

@@ -24,6 +24,23 @@ const PARTIAL_MIN = 3; // a word being typed has its terms' shard fetched from t
 const PREFIX_SHARDS = 4; // ... and every shard of the terms it may become, once they fit in this many shards
 const MAX_CP = String.fromCodePoint(0x10ffff);
 
+/** MAP's promise for KEY, made by MAKE() the first time; forgotten if it fails, so that a later query tries again. */
+function once(map, key, make) {
+  if (!map.has(key)) {
+    const got = make();
+    map.set(key, got);
+    got.catch(() => { if (map.get(key) === got) map.delete(key); });
+  }
+  return map.get(key);
+}
+
+/** [number of TERMS, Map term -> count]: a chunk's term bag (build.py's term_bag of its non-weak terms). */
+function termCounts(terms) {
+  const counts = new Map();
+  for (const t of terms) counts.set(t, (counts.get(t) ?? 0) + 1);
+  return [terms.length, counts];
+}
+
 /** TEXT without a last word still being typed (all of it when it ends in a space or punctuation). */
 function finishedPart(text) {
   return /[\s\p{P}]$/u.test(text) ? text : text.replace(/[^\s\p{P}]+$/u, "");
@@ -101,11 +118,7 @@ export function freshExcerpt(text, qterms, analyzer, shown, size = EXCERPT_WORDS
  * of the term's share of the chunk's terms (query.py's feedback_weights, summed in the same order).
  */
 export function feedbackWeights(lists) {
-  return bagWeights(lists.map((terms) => {
-    const counts = new Map();
-    for (const t of terms) counts.set(t, (counts.get(t) ?? 0) + 1);
-    return [terms.length, counts];
-  }));
+  return bagWeights(lists.map(termCounts));
 }
 
 /** feedbackWeights of the chunks' term bags ([number of terms, Map term -> count] each): the same sums (a term
@@ -284,24 +297,16 @@ export class SiteSearch {
     if (model) this.rankedChunks(done, "hybrid", limit, false).catch(() => {});
     const [chunks] = await this.rankedChunks(done, "keyword", limit, false);
     if (this.provisional !== done.trim()) return; // the query moved on: its own ranking fetches
-    const pages = new Set();
-    for (const [c] of chunks) {
-      if (pages.size >= limit) break;
-      if (pages.has(this.pageOf[c])) continue;
-      pages.add(this.pageOf[c]);
-      this.textShard(this.textShardOf(c)).catch(() => {});
-    }
+    this.prefetchText(chunks.map(([c]) => c), limit);
   }
 
   /** Terms shard S (term -> postings), fetched once. */
   termsShard(s) {
-    if (!this.terms.has(s)) {
+    return once(this.terms, s, () => {
       const got = this.get(`terms/${s}.bin`, "bytes").then(decodeTerms);
-      this.terms.set(s, got);
       got.then((m) => this.termsHere.set(s, m), () => {});
-      got.catch(() => { if (this.terms.get(s) === got) this.terms.delete(s); }); // a later query tries again
-    }
-    return this.terms.get(s);
+      return got;
+    });
   }
 
   postings(term) {
@@ -348,12 +353,7 @@ export class SiteSearch {
   }
 
   textShard(k) {
-    if (!this.texts.has(k)) {
-      const got = this.get(`text/${k}.json`, "json");
-      this.texts.set(k, got);
-      got.catch(() => { if (this.texts.get(k) === got) this.texts.delete(k); }); // a later query tries again
-    }
-    return this.texts.get(k);
+    return once(this.texts, k, () => this.get(`text/${k}.json`, "json"));
   }
 
   /** Chunk c's non-weak terms of its heading and text as [their number, Map term -> count]: from its text shard
@@ -363,21 +363,9 @@ export class SiteSearch {
     const k = this.textShardOf(c);
     if (text || !this.meta.term_bags || this.texts.has(k)) {
       const [, , ch] = await this.chunk(c);
-      const weak = this.analyzer.weak, counts = new Map();
-      let n = 0;
-      for (const t of this.analyzer.terms(ch.h + " " + ch.t)) {
-        if (weak.has(t)) continue;
-        counts.set(t, (counts.get(t) ?? 0) + 1);
-        n++;
-      }
-      return [n, counts];
+      return termCounts(this.analyzer.terms(ch.h + " " + ch.t).filter((t) => !this.analyzer.weak.has(t)));
     }
-    if (!this.bags.has(k)) {
-      const got = this.get(`bags/${k}.json`, "json");
-      this.bags.set(k, got);
-      got.catch(() => { if (this.bags.get(k) === got) this.bags.delete(k); }); // a later query tries again
-    }
-    const bag = (await this.bags.get(k))?.[c - this.textFirst[k]]; // null for a chunk whose bag is never read
+    const bag = (await once(this.bags, k, () => this.get(`bags/${k}.json`, "json")))?.[c - this.textFirst[k]]; // null for a chunk whose bag is never read
     if (!Array.isArray(bag) || typeof bag[1] !== "object") throw new Error(`corrupt search index: bags/${k}.json lacks chunk ${c}`);
     return [Number(bag[0]), new Map(Object.entries(bag[1]))];
   }

@@ -38,7 +38,8 @@ function compress(h, blocks, w) {
   }
 }
 
-const bytesOf = (data) => (data instanceof Uint8Array ? data
+/** DATA (ArrayBuffer or any view) as a Uint8Array over the same bytes, not a copy. */
+export const bytesOf = (data) => (data instanceof Uint8Array ? data
   : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data));
 
 /**
