@@ -406,6 +406,10 @@ export interface LoadSearchOptions {
   baseUrl?: string;
   /** start loading the model (model/ in the index folder) right away (default true); false: on the first dense query */
   preload?: boolean;
+  /** hybrid feedback's inputs (term bags or text) are fetched with the first pass's vectors for its best
+   * feedback_docs + this many chunks by the sign-code estimate (default 4); -1: none (fetched after the vectors).
+   * The results are the same either way. */
+  speculate?: number;
 }
 
 export declare const MODES: readonly SearchMode[];
@@ -414,8 +418,9 @@ export declare class SiteSearch {
   private constructor();
   /** the index's index.json */
   readonly meta: { pages: number; chunks: number; terms: number; dims: number; site_name?: string; [key: string]: unknown };
-  /** requests made so far */
-  readonly stats: { requests: number };
+  /** requests made so far; feedback inputs speculated (fetched with the first pass's vectors), and of the chunks
+   * feedback read (fed), those among them (used) */
+  readonly stats: { requests: number; speculated: number; used: number; fed: number };
   /** the last query's typo corrections: its term -> the index term searched instead */
   readonly corrections: Map<string, string>;
   /** Pages best first; fetches only the pieces this query needs. */
