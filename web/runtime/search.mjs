@@ -24,6 +24,7 @@ const PARTIAL_MIN = 3; // a word being typed has its terms' shard fetched from t
 const PREFIX_SHARDS = 4; // ... and every shard of the terms it may become, once they fit in this many shards
 const MAX_CP = String.fromCodePoint(0x10ffff);
 const SPECULATE = 4; // feedback's inputs are fetched with the first pass's vectors for its best feedback_docs + this many chunks by estimate
+const ROWS_AT_ONCE = 32; // the model's row shard fetches at once (load()'s default 8 sends a long question's in waves over HTTP/2)
 const LOW = { priority: "low" }; // a fetch no keyword list waits for (vectors, term bags; the model's rows while one is pending)
 
 /** MAP's promise for KEY, made by MAKE() the first time; forgotten if it fails, so that a later query tries again. */
@@ -185,7 +186,7 @@ function lowWhileKeyword(fetchFn, lane) {
  * fetches yield to a pending keyword list's (LANE). */
 function startModel(root, rel, fetchFn, lane) {
   const f = lowWhileKeyword(fetchFn ?? globalThis.fetch.bind(globalThis), lane);
-  const got = import("./edgembed.bundle.mjs").then(({ load }) => load(new URL(rel, root).href, { backend: "flat", fetch: f }));
+  const got = import("./edgembed.bundle.mjs").then(({ load }) => load(new URL(rel, root).href, { backend: "flat", fetch: f, rowsConcurrency: ROWS_AT_ONCE }));
   got.catch(() => {}); // reported by the first dense query
   return got;
 }
@@ -218,7 +219,7 @@ export class SiteSearch {
     this.planes = new Map(); // "a" | "b" -> Promise<Uint8Array>
     this.model = null; // Promise<Embedder>
     this.lane = opts.lane ?? { keyword: 0 }; // keyword lists pending: the model's fetches go at low priority meanwhile
-    this.speculate = opts.speculate ?? SPECULATE; // -1: no speculative feedback inputs
+    this.speculate = opts.speculate ?? null; // -1: no speculative feedback inputs; null: SPECULATE where multiplexed
     // requests; speculated: feedback inputs (term bags or text) fetched with the first pass's vectors, and of the
     // chunks feedback then read, how many were among them (used) and how many (fed)
     this.stats = { requests: 0, speculated: 0, used: 0, fed: 0 };
@@ -600,8 +601,9 @@ export class SiteSearch {
    * superset of the first pass's best, so that feedback() finds them here when the vectors are. The chunks, a Set
    * (null when off). The list does not depend on it: a bag and the text give the same term counts (termBag). */
   speculateFeedback(cand) {
-    if (this.speculate < 0) return null;
-    const k = Number(this.meta.fusion.feedback_docs ?? 0), spec = new Set(cand.slice(0, k + this.speculate));
+    const extra = this.speculate ?? (this.multiplexed() ? SPECULATE : -1);
+    if (extra < 0) return null;
+    const k = Number(this.meta.fusion.feedback_docs ?? 0), spec = new Set(cand.slice(0, k + extra));
     const pages = new Set(), outline = this.meta.outline_chunks ?? Infinity;
     for (const c of spec) { // feedback()'s choice of text or bag, in the estimate's order
       const p = this.pageOf[c], shown = !pages.has(p) || this.first[p + 1] - this.first[p] > outline;
@@ -610,6 +612,18 @@ export class SiteSearch {
     }
     this.stats.speculated += spec.size;
     return spec;
+  }
+
+  /** Whether the index comes over a multiplexed protocol (HTTP/2 or 3: index.json's resource timing, where the page
+   * has one): there speculative fetches go out with the others at no cost in round trips; over HTTP/1.1's six
+   * connections they delay the vectors by as much as they save (measured: docs/search.md). */
+  multiplexed() {
+    if (this.mux === undefined) {
+      const e = globalThis.performance?.getEntriesByName?.(new URL("index.json", this.root).href)?.[0];
+      if (!e) return false; // not (yet) recorded: ask again next time
+      this.mux = /^h[23]/.test(e.nextHopProtocol ?? "");
+    }
+    return this.mux;
   }
 
   /** Whether feedback's settings and gate let QUERY (terms QTERMS) feed back (feedback() may still find nothing). */
