@@ -25,6 +25,8 @@ const PREFIX_SHARDS = 4; // ... and every shard of the terms it may become, once
 const MAX_CP = String.fromCodePoint(0x10ffff);
 const SPECULATE = 4; // feedback's inputs are fetched with the first pass's vectors for its best feedback_docs + this many chunks by estimate
 const ROWS_AT_ONCE = 32; // the model's row shard fetches at once (load()'s default 8 sends a long question's in waves over HTTP/2)
+const TERMS_MORE = 2; // ... and the shards of feedback_terms + this many terms of their bags (by weight)
+const GUESS_MORE = 2; // over HTTP/2 or 3, the second pass prefetches the text of this many pages more than it shows
 const LOW = { priority: "low" }; // a fetch no keyword list waits for (vectors, term bags; the model's rows while one is pending)
 
 /** MAP's promise for KEY, made by MAKE() the first time; forgotten if it fails, so that a later query tries again. */
@@ -368,17 +370,19 @@ export class SiteSearch {
     return lo;
   }
 
-  textShard(k) {
-    return once(this.texts, k, () => this.get(`text/${k}.json`, "json"));
+  /** Text shard k, fetched once (LOW: at low priority, a speculative fetch). */
+  textShard(k, low = false) {
+    return once(this.texts, k, () => this.get(`text/${k}.json`, "json", low));
   }
 
   /** Chunk c's non-weak terms of its heading and text as [their number, Map term -> count]: from its text shard
    * when TEXT (its text is likely shown), when that shard is here or on its way, or when the index has no term bags;
-   * else from bags/<k>.json (the same counts, built with the text: about half its bytes). */
-  async termBag(c, text = false) {
+   * else from bags/<k>.json (the same counts, built with the text: about half its bytes). LOW: a text shard it
+   * fetches goes at low priority (a speculative fetch, behind a keyword list's text). */
+  async termBag(c, text = false, low = false) {
     const k = this.textShardOf(c);
     if (text || !this.meta.term_bags || this.texts.has(k)) {
-      const [, , ch] = await this.chunk(c);
+      const [, , ch] = await this.chunk(c, low);
       return termCounts(this.analyzer.terms(ch.h + " " + ch.t).filter((t) => !this.analyzer.weak.has(t)));
     }
     const bag = (await once(this.bags, k, () => this.get(`bags/${k}.json`, "json", true)))?.[c - this.textFirst[k]]; // null for a chunk whose bag is never read
@@ -387,9 +391,9 @@ export class SiteSearch {
   }
 
   /** Chunk c's page url and title and the chunk ({h, a, t, w?}), from its text shard: [url, title, chunk]. */
-  async chunk(c) {
+  async chunk(c, low = false) {
     const k = this.textShardOf(c);
-    const shard = await this.textShard(k);
+    const shard = await this.textShard(k, low);
     const page = shard?.pages?.[String(this.pageOf[c])], ch = shard?.chunks?.[c - this.textFirst[k]];
     if (!Array.isArray(page) || !ch) throw new Error(`corrupt search index: text/${k}.json lacks chunk ${c}`);
     return [page[0], page[1], ch];
@@ -573,10 +577,12 @@ export class SiteSearch {
         for (let c = 0; c < codes.length; c++) codes[c] = base[c] + w * codes[c];
         const cand2 = topK(codes, depth);
         // the list shown is most likely the best pages by what is known now (the exact score of the first pass's
-        // candidates, the sign-code estimate of the new ones): their text starts while the new vectors arrive
+        // candidates, the sign-code estimate of the new ones): their text starts while the new vectors arrive (and
+        // GUESS_MORE pages' more where requests are multiplexed: a page the estimate ranked just below would cost a
+        // round trip after them)
         const guess = cand2.map((c) => [c, cos.has(c) ? base[c] + w * cos.get(c) : codes[c]]);
         guess.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-        this.prefetchText(guess.map(([c]) => c), limit);
+        this.prefetchText(guess.map(([c]) => c), limit + (this.multiplexed() ? GUESS_MORE : 0));
         exact = await Promise.all(cand2.map(async (c) => [c, base[c] + w * (await this.exactCosine(q, c))]));
         exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
       }
@@ -604,12 +610,18 @@ export class SiteSearch {
     const extra = this.speculate ?? (this.multiplexed() ? SPECULATE : -1);
     if (extra < 0) return null;
     const k = Number(this.meta.fusion.feedback_docs ?? 0), spec = new Set(cand.slice(0, k + extra));
-    const pages = new Set(), outline = this.meta.outline_chunks ?? Infinity;
+    const pages = new Set(), outline = this.meta.outline_chunks ?? Infinity, bags = [];
     for (const c of spec) { // feedback()'s choice of text or bag, in the estimate's order
       const p = this.pageOf[c], shown = !pages.has(p) || this.first[p + 1] - this.first[p] > outline;
       pages.add(p);
-      this.termBag(c, shown).catch(() => {});
+      const bag = this.termBag(c, shown, true);
+      bag.catch(() => {});
+      if (bags.length < k) bags.push(bag);
     }
+    // and the shards of the terms feedback would choose from the estimate's best k, and a few more: most often they
+    // hold the terms it chooses (the vectors are still arriving when the bags are here)
+    const m = Number(this.meta.fusion.feedback_terms ?? 0) + TERMS_MORE;
+    Promise.all(bags).then((got) => { for (const [t] of bagWeights(got).slice(0, m)) this.postings(t).catch(() => {}); }, () => {});
     this.stats.speculated += spec.size;
     return spec;
   }
