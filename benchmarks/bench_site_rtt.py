@@ -2,7 +2,7 @@
 
     python3 benchmarks/bench_site_rtt.py [--sites cranfield,cisi,sphinx-flask,mkdocs-mkdocs] [--runs 3]
                                          [--queries 3] [--profile mobile] [--work DIR] [--json out.json] [--breakdown]
-                                         [--http2]
+                                         [--http2] [--timeline]
 
 Each site (a BEIR collection written as one page a document, or a real generator's site from tests/data/sites) gets
 an `edgembed index` (the default model, int8) and a Pagefind index (npm `pagefind`, defaults), and two host pages of
@@ -19,6 +19,9 @@ box's debounce counts: edgembed 120 ms, PagefindUI 300 ms):
 --breakdown also prints those bytes by kind of file (edgembed: the folder under _edgembed/, model/ files by their
 own folder; Pagefind: under pagefind/; "page" for the rest): files and bytes of the first query (everything since
 navigation) and the mean of a later query. Bytes do not depend on the machine's load: --profile loopback is enough.
+--timeline prints each later query's fetches of the first edgembed visit of each site, in the order they were asked
+for, grouped by kind and by when they were asked for: `kind ×files asked–last answered` (ms after the last key), so
+that the chain of dependent round trips shows.
 Served by `edgembed serve`'s server (HTTP/1.1 keep-alive, gzip for text as a static host sends it), or with
 --http2 by web/scripts/serve_h2.mjs (HTTP/2 over TLS, the same bodies: one connection, requests multiplexed, as
 GitHub Pages, Netlify or Cloudflare Pages serve a site), medians over --runs visits, engines alternating. Timings on a shared machine are noisy: compare within one run.
@@ -181,6 +184,21 @@ def breakdown(visits: list[dict]) -> dict[str, dict]:
     return {"first": by_kind(first) if first else {}, "later": by_kind(later) if later else {}}
 
 
+def timeline(requests: list[list]) -> str:
+    """A query's fetches ([path, bytes, start ms, end ms] each) as `kind ×n start–end` groups: consecutive fetches of
+    one kind asked for within 30 ms of the group's first, in the order they were asked for."""
+    groups: list[list] = []
+    for path, _, start, end in sorted(requests, key=lambda r: (r[2], r[3])):
+        kind = kind_of(path)
+        g = groups[-1] if groups else None
+        if g and g[0] == kind and start - g[2] <= 30:
+            g[1] += 1
+            g[3] = max(g[3], end)
+        else:
+            groups.append([kind, 1, start, end])
+    return ", ".join(f"{k} ×{n} {a}–{b}" for k, n, a, b in groups)
+
+
 def fmt(x: float | None, unit: str = "") -> str:
     return "–" if x is None else f"{x:,.0f}{unit}"
 
@@ -197,6 +215,7 @@ def main() -> int:
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--json", default=None)
     ap.add_argument("--breakdown", action="store_true", help="bytes by kind of file, first and later queries")
+    ap.add_argument("--timeline", action="store_true", help="the fetches of each later query of a site's first edgembed visit")
     ap.add_argument("--http2", action="store_true",
                     help="serve over HTTP/2 with TLS (web/scripts/serve_h2.mjs), as static hosts do; default: edgembed serve's HTTP/1.1")
     args = ap.parse_args()
@@ -242,6 +261,13 @@ def main() -> int:
                 for which in ("first", "later"):
                     for kind, (files, n) in r[e]["kinds"][which].items():
                         print(f"| {name} | {e} | {which} | {kind} | {files:.1f} | {n:,.0f} |")
+    if args.timeline:
+        print("\nlater queries' fetches, first edgembed visit (kind ×files asked–answered, ms after the last key; "
+              "K: keyword list shown, F: final list)")
+        for name, r in res.items():
+            visit = next((v for v in r["raw"] if v["engine"] == "edgembed"), None)
+            for q in (visit or {}).get("queries", [])[1:]:
+                print(f"- {name} K {q['keywordMs']:.0f} F {q['finalMs']:.0f}: {timeline(q.get('requests', []))}")
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=1))
     return 0

@@ -218,6 +218,64 @@ def test_slow_older_search_never_shows_under_a_newer_query():
     assert ["older", "hybrid"] in got["calls"] and ["older", "keyword"] in got["calls"]  # the older one did run
 
 
+PASTE_JS = r"""
+import { chromium } from "playwright-core";
+import { readFileSync } from "node:fs";
+const job = JSON.parse(readFileSync(0, "utf8"));
+const browser = await chromium.launch({ executablePath: job.chromium, args: ["--no-sandbox"] });
+try {
+  const page = await browser.newPage();
+  await page.route("http://box.test/**", (route) => {
+    const path = new URL(route.request().url()).pathname;
+    if (path === "/") return route.fulfill({ contentType: "text/html", body: "<!doctype html><div id=box></div>" });
+    return route.fulfill({ contentType: "text/javascript", body: readFileSync(job.runtime + path) });
+  });
+  await page.goto("http://box.test/");
+  const out = await page.evaluate(async (debounceMs) => {
+    const { EdgembedSearchUI } = await import("/search_ui.mjs");
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const calls = [];
+    let t0 = 0;
+    const search = { meta: {}, prefetch() {}, async search(q, { mode }) {
+      calls.push([q, mode, performance.now() - t0]);
+      return [{ url: `/${q}.html`, title: `${q} ${mode}`, heading: "", excerpt: q, score: 1, sub_results: [] }];
+    } };
+    const ui = new EdgembedSearchUI({ element: document.getElementById("box"), search, mode: "hybrid", debounceMs });
+    const input = ui.shadow.querySelector("input");
+    input.focus();
+    const put = (v) => { input.value = v; t0 = performance.now(); input.dispatchEvent(new Event("input", { bubbles: true })); };
+    put("wing flutter drag"); // pasted: the whole question in one input event
+    await sleep(debounceMs / 2);
+    const pasted = calls.splice(0);
+    put("wing flutter drags"); // one key more: debounced
+    await sleep(debounceMs / 2);
+    const early = calls.splice(0);
+    await sleep(debounceMs);
+    return { pasted, early, typed: calls.splice(0) };
+  }, job.debounceMs);
+  process.stdout.write(JSON.stringify(out));
+} finally { await browser.close(); }
+"""
+
+
+@pytest.mark.browser
+def test_a_pasted_question_runs_without_the_debounce():
+    """A paste (the text grew by more than one key) is a whole question: the box searches it at once, not after the
+    debounce; a key still waits for it."""
+    from exporter.proof.browser import chromium_path
+
+    r = subprocess.run(["node", "--input-type=module", "-e", PASTE_JS], capture_output=True, text=True, cwd=WEB,
+                       timeout=120, input=json.dumps({"chromium": chromium_path(), "runtime": str(WEB / "runtime"),
+                                                      "debounceMs": 800}))
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = json.loads(r.stdout)
+    print(got)
+    assert {m for q, m, _ in got["pasted"] if q == "wing flutter drag"} == {"hybrid", "keyword"}, got
+    assert all(t < 400 for _, _, t in got["pasted"]), got
+    assert got["early"] == [], got  # the key's search waits for the debounce
+    assert {m for q, m, t in got["typed"] if q == "wing flutter drags" and t >= 800} == {"hybrid", "keyword"}, got
+
+
 SMOKE_JS = """async ({ css, slot, query, parts, props }) => {
   if (css) { const st = document.createElement("style"); st.textContent = css; document.head.append(st); }
   await import("/_edgembed/js/search_ui.mjs");

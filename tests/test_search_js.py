@@ -245,6 +245,64 @@ def test_a_query_fetches_its_terms_and_its_chunks_text(cran_site):
     print(f"keyword query, 10 hits: {len(text)} text shards, {sum(n for _, n in text):,} bytes (uncompressed)")
 
 
+SPECULATE_JS = DISK_FETCH_JS + """
+function record(rel, init) { return [rel, init?.priority ?? null]; }
+const on = await loadSearch(root.href, { fetch: diskFetch, speculate: 4 });
+const off = await loadSearch(root.href, { fetch: diskFetch, speculate: -1 });
+const auto = await loadSearch(root.href, { fetch: diskFetch }); // no resource timing of index.json: not multiplexed
+for (const q of job.queries.slice(0, 3)) await auto.search(q, { limit: 10 });
+const out = { same: 0, differ: [], perQuery: [] };
+for (const q of job.queries) {
+  const u0 = on.stats.used, f0 = on.stats.fed;
+  const a = JSON.stringify(await on.search(q, { limit: 10 })), b = JSON.stringify(await off.search(q, { limit: 10 }));
+  if (a === b) out.same++; else out.differ.push(q);
+  out.perQuery.push([on.stats.used - u0, on.stats.fed - f0]);
+}
+out.stats = [on.stats, off.stats, auto.stats];
+out.priority = {}; // kind of index file -> the priorities it was fetched at
+for (const [u, p] of log) if (!u.startsWith("model/")) (out.priority[u.split("/")[0]] ??= []).includes(p) || out.priority[u.split("/")[0]].push(p);
+const m = await on.loadModel();
+out.rowsAtOnce = m.impl.lazy?.maxInFlight ?? null; // a question's row shards go out together (HTTP/2)
+log.length = 0;
+on.lane.keyword = 1; // a keyword list pending: the model's fetches go at low priority
+await m.embed([job.words[0]]);
+out.pending = log.splice(0);
+on.lane.keyword = 0;
+await m.embed([job.words[1]]);
+out.idle = log.splice(0);
+await on.search(job.queries[0], { mode: "keyword", limit: 10 }); // a keyword search leaves the lane as it found it
+out.lane = on.lane.keyword;
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def test_speculative_feedback_inputs_never_change_the_list(cran_site):
+    """Hybrid feedback's inputs (the term bags or text of the first pass's likely best chunks, by the sign-code
+    estimate, at low priority; and the shards of the terms feedback would choose from them) are fetched with the
+    first pass's vectors: the lists equal those without speculation, query for query;
+    most queries find all their feedback inputs fetched ahead. By default it speculates only where index.json came
+    over HTTP/2 or 3 (not here: no resource timing). Vectors and term bags go at low priority, and so do
+    the model's row shards while a keyword list is pending (its term and text shards first on HTTP/1.1); the model
+    fetches up to 32 row shards at once."""
+    queries = [json.loads(ln)["text"] for ln in (DATA / "cranfield" / "queries.jsonl").read_text().splitlines()][:40]
+    got = node_json(SPECULATE_JS, {"dir": str(cran_site / "_edgembed"), "queries": queries,
+                                   "words": ["quokka xylophone zeppelin marmalade", "saxophone kangaroo origami tulips"]})
+    assert got["differ"] == [] and got["same"] == len(queries)
+    on, off, auto = got["stats"]
+    fed = [q for q in got["perQuery"] if q[1]]
+    whole = sum(u == f for u, f in fed)
+    print(f"{len(fed)} of {len(queries)} queries fed back; all inputs fetched ahead on {whole}; "
+          f"{on['used']} of {on['fed']} inputs; {on['speculated']} speculated; requests {on['requests']} vs {off['requests']}")
+    assert fed and on["speculated"] > 0 and off["speculated"] == 0 and off["used"] == 0 and auto["speculated"] == 0
+    assert whole >= 0.6 * len(fed) and on["used"] >= 0.9 * on["fed"]
+    pr = got["priority"]
+    assert pr["vecs"] == ["low"] and pr["terms"] == [None] and sorted(pr["text"], key=str) == [None, "low"], pr  # low: speculated
+    assert pr.get("bags", ["low"]) == ["low"], pr
+    assert got["pending"] and all(u.startswith("model/") and p == "low" for u, p in got["pending"]), got["pending"]
+    assert got["idle"] and all(p is None for _, p in got["idle"]), got["idle"]
+    assert got["lane"] == 0 and got["rowsAtOnce"] == 32
+
+
 GUESS_JS = DISK_FETCH_JS + """
 function record(rel, init) { return [rel, init?.signal ?? null]; }
 const s = await loadSearch(root.href, { fetch: diskFetch });

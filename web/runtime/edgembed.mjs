@@ -65,7 +65,8 @@ export async function fromArtifacts(a) {
   if (backend === "flat") {
     if (a.rows) {
       const rows = new LazyRows(parseRowsIndex(a.rows.index), a.rows.fetchShard,
-        { verify: a.verify !== false, fetchWhole: a.rows.fetchWhole, wholeShare: a.wholeShare, link: a.rows.link });
+        { verify: a.verify !== false, fetchWhole: a.rows.fetchWhole, wholeShare: a.wholeShare, link: a.rows.link,
+          concurrency: a.rows.concurrency });
       if (man) checkManifest(man, rows.index.vocab, rows.index.dims);
       return new Embedder("flat", tokenizer, lazyImpl(rows, tokenizer, a, features));
     }
@@ -307,7 +308,7 @@ export async function load(baseUrl, opts = {}) {
           throw e;
         }
       } : undefined,
-      link: controlled() ? undefined : link };
+      link: controlled() ? undefined : link, concurrency: opts.rowsConcurrency };
   }
   else art.flat = modelBytes.buffer;
   phases.files = now() - t0; // fetched and checked

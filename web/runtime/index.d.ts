@@ -77,6 +77,8 @@ export interface RowsSource {
    * `wholeShare` of the shards also takes the whole table when that is estimated faster than its shards
    */
   link?: { rttMs: number; bytesPerMs: number };
+  /** shard fetches at once (default 8) */
+  concurrency?: number;
 }
 
 /** The artifacts of an export, already in memory (no fetch, no DOM: Node.js, React Native, workers). */
@@ -123,6 +125,9 @@ export interface LoadOptions extends RuntimeOptions {
   wholeBatch?: number;
   /** lazy rows: the share of all shards from which a batch or fill() takes model.edgembed in one request (default WHOLE_SHARE) */
   wholeShare?: number;
+  /** lazy rows: row shard fetches at once (default 8; the site search asks for 32: over HTTP/2 a question's new
+   * words' shards then go out together, over HTTP/1.1 the browser queues them by priority anyway) */
+  rowsConcurrency?: number;
   /** check every fetched file against the manifest's sha256 (SubtleCrypto, else a JS SHA-256; default true) */
   verify?: boolean;
   /** "json": tokenizer.json + chartable.bin even when the export has the tokenizer pack (default: the pack) */
@@ -406,6 +411,10 @@ export interface LoadSearchOptions {
   baseUrl?: string;
   /** start loading the model (model/ in the index folder) right away (default true); false: on the first dense query */
   preload?: boolean;
+  /** hybrid feedback's inputs (term bags or text) are fetched with the first pass's vectors for its best
+   * feedback_docs + this many chunks by the sign-code estimate; -1: none (fetched after the vectors); default: 4
+   * where index.json came over HTTP/2 or 3 (its resource timing), else none. The results are the same either way. */
+  speculate?: number;
 }
 
 export declare const MODES: readonly SearchMode[];
@@ -414,8 +423,9 @@ export declare class SiteSearch {
   private constructor();
   /** the index's index.json */
   readonly meta: { pages: number; chunks: number; terms: number; dims: number; site_name?: string; [key: string]: unknown };
-  /** requests made so far */
-  readonly stats: { requests: number };
+  /** requests made so far; feedback inputs speculated (fetched with the first pass's vectors), and of the chunks
+   * feedback read (fed), those among them (used) */
+  readonly stats: { requests: number; speculated: number; used: number; fed: number };
   /** the last query's typo corrections: its term -> the index term searched instead */
   readonly corrections: Map<string, string>;
   /** Pages best first; fetches only the pieces this query needs. */

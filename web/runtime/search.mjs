@@ -23,6 +23,11 @@ const CONNECTORS = /[_.:-]/u;
 const PARTIAL_MIN = 3; // a word being typed has its terms' shard fetched from this many characters on
 const PREFIX_SHARDS = 4; // ... and every shard of the terms it may become, once they fit in this many shards
 const MAX_CP = String.fromCodePoint(0x10ffff);
+const SPECULATE = 4; // feedback's inputs are fetched with the first pass's vectors for its best feedback_docs + this many chunks by estimate
+const ROWS_AT_ONCE = 32; // the model's row shard fetches at once (load()'s default 8 sends a long question's in waves over HTTP/2)
+const TERMS_MORE = 2; // ... and the shards of feedback_terms + this many terms of their bags (by weight)
+const GUESS_MORE = 2; // over HTTP/2 or 3, the second pass prefetches the text of this many pages more than it shows
+const LOW = { priority: "low" }; // a fetch no keyword list waits for (vectors, term bags; the model's rows while one is pending)
 
 /** MAP's promise for KEY, made by MAKE() the first time; forgotten if it fails, so that a later query tries again. */
 function once(map, key, make) {
@@ -173,9 +178,17 @@ function topK(score, k) {
 
 const DEFAULT_MODEL = "model/"; // where `edgembed index` writes the model (index.json's "model")
 
-/** The embedder of the export at ROOT + REL, loaded through edgembed.mjs's load() (the runtime as one file). */
-function startModel(root, rel, fetchFn) {
-  const got = import("./edgembed.bundle.mjs").then(({ load }) => load(new URL(rel, root).href, { backend: "flat", fetch: fetchFn }));
+/** FETCHFN, but at low priority while LANE.keyword > 0 (a keyword list is pending): on HTTP/1.1's 6 connections its
+ * term and text shards then go before the hybrid path's rows (a browser queues by priority). */
+function lowWhileKeyword(fetchFn, lane) {
+  return (url, init) => (lane.keyword > 0 ? fetchFn(url, { ...init, ...LOW }) : init ? fetchFn(url, init) : fetchFn(url));
+}
+
+/** The embedder of the export at ROOT + REL, loaded through edgembed.mjs's load() (the runtime as one file); its
+ * fetches yield to a pending keyword list's (LANE). */
+function startModel(root, rel, fetchFn, lane) {
+  const f = lowWhileKeyword(fetchFn ?? globalThis.fetch.bind(globalThis), lane);
+  const got = import("./edgembed.bundle.mjs").then(({ load }) => load(new URL(rel, root).href, { backend: "flat", fetch: f, rowsConcurrency: ROWS_AT_ONCE }));
   got.catch(() => {}); // reported by the first dense query
   return got;
 }
@@ -207,20 +220,25 @@ export class SiteSearch {
     this.vecs = new Map(); // vecs shard -> Promise<Int8Array>
     this.planes = new Map(); // "a" | "b" -> Promise<Uint8Array>
     this.model = null; // Promise<Embedder>
-    this.stats = { requests: 0 };
+    this.lane = opts.lane ?? { keyword: 0 }; // keyword lists pending: the model's fetches go at low priority meanwhile
+    this.speculate = opts.speculate ?? null; // -1: no speculative feedback inputs; null: SPECULATE where multiplexed
+    // requests; speculated: feedback inputs (term bags or text) fetched with the first pass's vectors, and of the
+    // chunks feedback then read, how many were among them (used) and how many (fed)
+    this.stats = { requests: 0, speculated: 0, used: 0, fed: 0 };
   }
 
-  async get(rel, kind) {
+  /** REL's body (KIND "json" or bytes); LOW: a low-priority fetch (nothing a keyword list waits for). */
+  async get(rel, kind, low = false) {
     this.stats.requests++;
     const url = new URL(rel, this.root);
-    const res = await this.fetchFn(url.href);
+    const res = await (low ? this.fetchFn(url.href, LOW) : this.fetchFn(url.href));
     if (!res.ok) throw new Error(`cannot fetch ${url.href}: HTTP ${res.status}`);
     return kind === "json" ? res.json() : res.arrayBuffer();
   }
 
   /** The embedder of the index's model (model/ through load()), started once; the runtime comes as one file. */
   loadModel() {
-    this.model ??= startModel(this.root, this.meta.model, this.opts.fetch);
+    this.model ??= startModel(this.root, this.meta.model, this.opts.fetch, this.lane);
     return this.model;
   }
 
@@ -352,28 +370,30 @@ export class SiteSearch {
     return lo;
   }
 
-  textShard(k) {
-    return once(this.texts, k, () => this.get(`text/${k}.json`, "json"));
+  /** Text shard k, fetched once (LOW: at low priority, a speculative fetch). */
+  textShard(k, low = false) {
+    return once(this.texts, k, () => this.get(`text/${k}.json`, "json", low));
   }
 
   /** Chunk c's non-weak terms of its heading and text as [their number, Map term -> count]: from its text shard
    * when TEXT (its text is likely shown), when that shard is here or on its way, or when the index has no term bags;
-   * else from bags/<k>.json (the same counts, built with the text: about half its bytes). */
-  async termBag(c, text = false) {
+   * else from bags/<k>.json (the same counts, built with the text: about half its bytes). LOW: a text shard it
+   * fetches goes at low priority (a speculative fetch, behind a keyword list's text). */
+  async termBag(c, text = false, low = false) {
     const k = this.textShardOf(c);
     if (text || !this.meta.term_bags || this.texts.has(k)) {
-      const [, , ch] = await this.chunk(c);
+      const [, , ch] = await this.chunk(c, low);
       return termCounts(this.analyzer.terms(ch.h + " " + ch.t).filter((t) => !this.analyzer.weak.has(t)));
     }
-    const bag = (await once(this.bags, k, () => this.get(`bags/${k}.json`, "json")))?.[c - this.textFirst[k]]; // null for a chunk whose bag is never read
+    const bag = (await once(this.bags, k, () => this.get(`bags/${k}.json`, "json", true)))?.[c - this.textFirst[k]]; // null for a chunk whose bag is never read
     if (!Array.isArray(bag) || typeof bag[1] !== "object") throw new Error(`corrupt search index: bags/${k}.json lacks chunk ${c}`);
     return [Number(bag[0]), new Map(Object.entries(bag[1]))];
   }
 
   /** Chunk c's page url and title and the chunk ({h, a, t, w?}), from its text shard: [url, title, chunk]. */
-  async chunk(c) {
+  async chunk(c, low = false) {
     const k = this.textShardOf(c);
-    const shard = await this.textShard(k);
+    const shard = await this.textShard(k, low);
     const page = shard?.pages?.[String(this.pageOf[c])], ch = shard?.chunks?.[c - this.textFirst[k]];
     if (!Array.isArray(page) || !ch) throw new Error(`corrupt search index: text/${k}.json lacks chunk ${c}`);
     return [page[0], page[1], ch];
@@ -382,7 +402,7 @@ export class SiteSearch {
   /** The int8 vectors of vecs shard k's chunks (k x vec_shard onward), one after the other. */
   vectors(k) {
     if (!this.vecs.has(k)) {
-      const got = this.get(`vecs/${k}.bin`, "bytes").then((b) => new Int8Array(b));
+      const got = this.get(`vecs/${k}.bin`, "bytes", true).then((b) => new Int8Array(b));
       this.vecs.set(k, got);
       got.catch(() => { if (this.vecs.get(k) === got) this.vecs.delete(k); }); // a later query tries again
     }
@@ -537,8 +557,11 @@ export class SiteSearch {
       for (const c of byScore(hit, lex).slice(0, extra)) if (!inCand.has(c)) cand.push(c);
     }
     // the chunks shown are most likely the best candidates of the first LIMIT pages (a page shows its best chunk):
-    // fetch their text while the vectors arrive, unless feedback will rank again (its list is not this one)
-    if (!(mode === "hybrid" && top > 0 && this.feedbackGate(query, qterms))) this.prefetchText(cand, limit);
+    // fetch their text while the vectors arrive, unless feedback will rank again (its list is not this one): then
+    // fetch feedback's inputs instead, those of the chunks likely to be the first pass's best (one round trip less)
+    const fed = mode === "hybrid" && top > 0 && this.feedbackGate(query, qterms);
+    const spec = fed ? this.speculateFeedback(cand) : null;
+    if (!fed) this.prefetchText(cand, limit);
     const mult = mode === "hybrid" ? w : 1.0;
     const cos = new Map(); // the first pass's exact cosines, for the second pass's text prefetch
     let exact = await Promise.all(cand.map(async (c) => {
@@ -548,16 +571,18 @@ export class SiteSearch {
     }));
     exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     if (mode === "hybrid" && top > 0) {
-      const again = await this.feedback(lex, top, exact, qterms, query);
+      const again = await this.feedback(lex, top, exact, qterms, query, spec);
       if (again !== null) { // the hybrid pass again with the expanded keyword scores
         base = again;
         for (let c = 0; c < codes.length; c++) codes[c] = base[c] + w * codes[c];
         const cand2 = topK(codes, depth);
         // the list shown is most likely the best pages by what is known now (the exact score of the first pass's
-        // candidates, the sign-code estimate of the new ones): their text starts while the new vectors arrive
+        // candidates, the sign-code estimate of the new ones): their text starts while the new vectors arrive (and
+        // GUESS_MORE pages' more where requests are multiplexed: a page the estimate ranked just below would cost a
+        // round trip after them)
         const guess = cand2.map((c) => [c, cos.has(c) ? base[c] + w * cos.get(c) : codes[c]]);
         guess.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-        this.prefetchText(guess.map(([c]) => c), limit);
+        this.prefetchText(guess.map(([c]) => c), limit + (this.multiplexed() ? GUESS_MORE : 0));
         exact = await Promise.all(cand2.map(async (c) => [c, base[c] + w * (await this.exactCosine(q, c))]));
         exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
       }
@@ -577,6 +602,42 @@ export class SiteSearch {
     }
   }
 
+  /** Start fetching feedback's inputs (term bags, or text where feedback() will read it) of the best feedback_docs +
+   * this.speculate chunks of CAND (the first pass's candidates, best first by the sign-code estimate): most often a
+   * superset of the first pass's best, so that feedback() finds them here when the vectors are. The chunks, a Set
+   * (null when off). The list does not depend on it: a bag and the text give the same term counts (termBag). */
+  speculateFeedback(cand) {
+    const extra = this.speculate ?? (this.multiplexed() ? SPECULATE : -1);
+    if (extra < 0) return null;
+    const k = Number(this.meta.fusion.feedback_docs ?? 0), spec = new Set(cand.slice(0, k + extra));
+    const pages = new Set(), outline = this.meta.outline_chunks ?? Infinity, bags = [];
+    for (const c of spec) { // feedback()'s choice of text or bag, in the estimate's order
+      const p = this.pageOf[c], shown = !pages.has(p) || this.first[p + 1] - this.first[p] > outline;
+      pages.add(p);
+      const bag = this.termBag(c, shown, true);
+      bag.catch(() => {});
+      if (bags.length < k) bags.push(bag);
+    }
+    // and the shards of the terms feedback would choose from the estimate's best k, and a few more: most often they
+    // hold the terms it chooses (the vectors are still arriving when the bags are here)
+    const m = Number(this.meta.fusion.feedback_terms ?? 0) + TERMS_MORE;
+    Promise.all(bags).then((got) => { for (const [t] of bagWeights(got).slice(0, m)) this.postings(t).catch(() => {}); }, () => {});
+    this.stats.speculated += spec.size;
+    return spec;
+  }
+
+  /** Whether the index comes over a multiplexed protocol (HTTP/2 or 3: index.json's resource timing, where the page
+   * has one): there speculative fetches go out with the others at no cost in round trips; over HTTP/1.1's six
+   * connections they delay the vectors by as much as they save (measured: docs/search.md). */
+  multiplexed() {
+    if (this.mux === undefined) {
+      const e = globalThis.performance?.getEntriesByName?.(new URL("index.json", this.root).href)?.[0];
+      if (!e) return false; // not (yet) recorded: ask again next time
+      this.mux = /^h[23]/.test(e.nextHopProtocol ?? "");
+    }
+    return this.mux;
+  }
+
   /** Whether feedback's settings and gate let QUERY (terms QTERMS) feed back (feedback() may still find nothing). */
   feedbackGate(query, qterms) {
     const f = this.meta.fusion;
@@ -593,15 +654,20 @@ export class SiteSearch {
    * the best chunk's sum is feedback_weight x the best keyword score, added to the query's. The new scores / their
    * maximum, or null (no feedback: settings 0, a QUERY of fewer than feedback_min_terms whitespace-separated words
    * that hold a non-weak term (feedback_gate "words", analyzer.strongWords; an index without it counts qterms'
-   * distinct non-weak terms, after typo correction), or no chunk holds a chosen term).
+   * distinct non-weak terms, after typo correction), or no chunk holds a chosen term). SPEC: the chunks whose
+   * inputs speculateFeedback() fetched (counted in stats).
    */
-  async feedback(lex, top, first, qterms, query) {
+  async feedback(lex, top, first, qterms, query, spec = null) {
     const f = this.meta.fusion;
     const k = Number(f.feedback_docs ?? 0), m = Number(f.feedback_terms ?? 0), lam = Number(f.feedback_weight ?? 0);
     if (!this.feedbackGate(query, qterms)) return null;
     // a page's best chunk here is most likely shown (its text is wanted anyway), and so are the sub-results of a page
     // too long for an outline (each reads its own shard); the other chunks' terms come from their bags
     const pages = new Set(), outline = this.meta.outline_chunks ?? Infinity;
+    if (spec) {
+      this.stats.fed += Math.min(k, first.length);
+      for (const [c] of first.slice(0, k)) if (spec.has(c)) this.stats.used++;
+    }
     const bags = first.slice(0, k).map(([c]) => {
       const p = this.pageOf[c], shown = !pages.has(p) || this.first[p + 1] - this.first[p] > outline;
       pages.add(p);
@@ -642,6 +708,16 @@ export class SiteSearch {
     if (typeof query !== "string") throw new TypeError("search expects a string");
     const limit = opts.limit ?? 10, mode = opts.mode ?? "hybrid", provisional = opts.provisional === true;
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`limit must be a positive integer, got ${limit}`);
+    if (mode === "keyword") this.lane.keyword++; // a keyword list's fetches go first until it is built
+    try {
+      return await this.pagesOf(query, mode, limit, provisional);
+    } finally {
+      if (mode === "keyword") this.lane.keyword--;
+    }
+  }
+
+  /** search()'s list. */
+  async pagesOf(query, mode, limit, provisional) {
     const [chunks, qterms] = await this.rankedChunks(query, mode, limit);
     const pages = new Map();
     for (const [c, s] of chunks) {
@@ -754,7 +830,8 @@ export async function loadSearch(indexUrl, opts = {}) {
   // BERT-uncased models. A guess index.json does not confirm is cancelled as soon as it says so (its fetches aborted).
   const guess = { model: new AbortController(), table: new AbortController() };
   const guessing = (ctl) => (url, init) => fetchFn(url, { ...init, signal: ctl.signal });
-  const early = opts.preload !== false ? startModel(root, DEFAULT_MODEL, guessing(guess.model)) : null;
+  const lane = { keyword: 0 }; // shared by the model's fetches and the SiteSearch
+  const early = opts.preload !== false ? startModel(root, DEFAULT_MODEL, guessing(guess.model), lane) : null;
   const earlyTable = early ? guessing(guess.table)(new URL(`${DEFAULT_MODEL}chartable.bin`, root).href).catch(() => null) : null;
   earlyTable?.then((r) => r?.ok || r?.body?.cancel?.(), () => {});
   const meta = await indexMeta(root, fetchFn).catch((e) => {
@@ -769,7 +846,7 @@ export async function loadSearch(indexUrl, opts = {}) {
   if (!ares?.ok) ares = await fetchFn(new URL(table, root).href);
   if (!ares.ok) throw new Error(`cannot fetch the analyzer table: HTTP ${ares.status}`);
   const analyzer = createAnalyzer(await ares.arrayBuffer(), meta.analyzer);
-  const s = new SiteSearch(root, meta, analyzer, { ...opts, fetch: fetchFn });
+  const s = new SiteSearch(root, meta, analyzer, { ...opts, fetch: fetchFn, lane });
   if (early && meta.model === DEFAULT_MODEL) s.model = early;
   if (opts.preload !== false) s.loadModel().catch(() => {}); // errors surface on the first dense query
   return s;

@@ -204,9 +204,11 @@ export class EdgembedSearchUI {
     this.last = "";
     this.input.addEventListener("input", () => {
       clearTimeout(timer);
-      timer = setTimeout(() => this.run(this.input.value), this.opts.debounceMs);
       const text = this.input.value, seq = ++this.seq; // older searches are not shown under the new text
       const typing = text.length === this.last.length + 1 && text.startsWith(this.last); // a key, not a paste
+      // a paste (the text grew by more than a key) is a whole query: no debounce, no key is coming
+      const wait = text.length > this.last.length + 1 ? 0 : this.opts.debounceMs;
+      timer = setTimeout(() => this.run(this.input.value), wait);
       this.last = text;
       this.search.then((s) => this.typed(s, text, seq, typing)).catch(() => {});
     });
