@@ -10,6 +10,7 @@
 // text/<k>.json: the chunk's own text, not its page's). The model (the export in model/) loads in the background through edgembed.mjs's load().
 // The ranking is exporter/search/query.py's, step for step, with the same float64 sums in the same order.
 import { VERSION, cmpCodePoints, decodeTerms, decodeTypo, fnv1a, termShard } from "./search_store.mjs";
+import { WordIds, modelFetch } from "./search_ids.mjs";
 import { createAnalyzer } from "./search_text.mjs";
 
 export { VERSION, cmpCodePoints, decodeTerms, decodeTypo, termShard } from "./search_store.mjs";
@@ -207,6 +208,13 @@ export class SiteSearch {
     this.vecs = new Map(); // vecs shard -> Promise<Int8Array>
     this.planes = new Map(); // "a" | "b" -> Promise<Uint8Array>
     this.model = null; // Promise<Embedder>
+    // the model's files go through modelFetch: with a word ids table (search_ids.mjs) the tokenizer pack waits until
+    // the first dense search has its list, or a question the table cannot answer
+    this.modelFetch = opts.modelFetch ?? modelFetch(this.fetchFn);
+    this.wordIds = meta.word_ids ? new WordIds(meta.word_ids, (rel) => this.get(rel, "bytes")) : null;
+    if (!this.wordIds) this.modelFetch.open();
+    this.rowsModel = null; // Promise of loadRows(): the model's rows without its tokenizer
+    this.modelReady = false;
     this.stats = { requests: 0 };
   }
 
@@ -220,15 +228,48 @@ export class SiteSearch {
 
   /** The embedder of the index's model (model/ through load()), started once; the runtime comes as one file. */
   loadModel() {
-    this.model ??= startModel(this.root, this.meta.model, this.opts.fetch);
+    this.modelFetch.open(); // asked for: its tokenizer pack too
+    return this.warmModel();
+  }
+
+  /** loadModel() without opening the tokenizer pack's fetch (a word ids table holds it until the first list): the
+   * manifest and rows/index.bin start now. */
+  warmModel() {
+    if (!this.model) {
+      this.model = startModel(this.root, this.meta.model, this.modelFetch.fetch);
+      this.model.then(() => { this.modelReady = true; }, () => {});
+    }
     return this.model;
+  }
+
+  /** [QUERY's vector]: while the model is not loaded, from its ids in the word ids table and the row shards
+   * (search_ids.mjs; bit-identical to embed()), else, and for a question the table cannot answer, the model's
+   * embed(), whose tokenizer pack is fetched from then on. */
+  async embedQuery(query) {
+    if (this.wordIds && !this.modelReady) {
+      const ids = await this.wordIds.ids(query).catch(() => null);
+      const rows = ids ? await this.rows().catch(() => null) : null;
+      if (rows) return rows.embedIds([ids]);
+    }
+    return (await this.loadModel()).embed([query]);
+  }
+
+  /** The model's rows without its tokenizer (edgembed.mjs's loadRows), started once. */
+  rows() {
+    if (!this.rowsModel) {
+      const got = import("./edgembed.bundle.mjs").then(({ loadRows }) => loadRows(new URL(this.meta.model, this.root).href,
+        { fetch: this.modelFetch.fetch }));
+      this.rowsModel = got;
+      got.catch(() => { if (this.rowsModel === got) this.rowsModel = null; });
+    }
+    return this.rowsModel;
   }
 
   /** Start fetching what any query of MODE needs whatever its text: the model and the sign codes (hybrid: plane a,
    * semantic: both). */
   prefetch(mode = "hybrid") {
     if (mode === "keyword") return;
-    this.loadModel().catch(() => {});
+    this.warmModel().catch(() => {});
     this.codes("a").catch(() => {});
     if (mode === "semantic") this.codes("b").catch(() => {});
   }
@@ -291,7 +332,8 @@ export class SiteSearch {
     if (done.trim() === this.provisional) return;
     this.provisional = done.trim();
     const strong = new Set(this.analyzer.terms(done).filter((t) => !this.analyzer.weak.has(t)));
-    if (model && strong.size === 1) this.loadModel().then((m) => m.embed([done])).catch(() => {});
+    if (model) this.wordIds?.prefetch(done);
+    if (model && strong.size === 1) this.embedQuery(done).catch(() => {});
     if (strong.size < 2) return;
     // hybrid: the finished words' candidates' vectors (most stay candidates when a word is added) and their rows
     if (model) this.rankedChunks(done, "hybrid", limit, false).catch(() => {});
@@ -501,7 +543,7 @@ export class SiteSearch {
   async rankedChunks(query, mode, limit, record = true) {
     if (!MODES.includes(mode)) throw new Error(`unknown mode '${mode}': choose one of ${MODES.join(", ")}`);
     // a dense mode embeds the query (the model's rows for its words) while its terms' shards arrive, not after them
-    const embedded = mode !== "keyword" && query.trim() ? this.loadModel().then((m) => m.embed([query])) : null;
+    const embedded = mode !== "keyword" && query.trim() ? this.embedQuery(query) : null;
     embedded?.catch(() => {}); // awaited below
     const qterms = await this.queryTerms(query, record);
     if (!query.trim()) return [[], qterms];
@@ -675,6 +717,7 @@ export class SiteSearch {
       if (key) { shown.push(key); owner.push(out.length); }
       out.push(hit);
     }
+    if (mode !== "keyword") this.modelFetch.open(); // the first dense list is here: the tokenizer pack may come now
     return out;
   }
 
@@ -754,7 +797,8 @@ export async function loadSearch(indexUrl, opts = {}) {
   // BERT-uncased models. A guess index.json does not confirm is cancelled as soon as it says so (its fetches aborted).
   const guess = { model: new AbortController(), table: new AbortController() };
   const guessing = (ctl) => (url, init) => fetchFn(url, { ...init, signal: ctl.signal });
-  const early = opts.preload !== false ? startModel(root, DEFAULT_MODEL, guessing(guess.model)) : null;
+  const earlyFetch = modelFetch(guessing(guess.model)); // the tokenizer pack held while index.json may say to
+  const early = opts.preload !== false ? startModel(root, DEFAULT_MODEL, earlyFetch.fetch) : null;
   const earlyTable = early ? guessing(guess.table)(new URL(`${DEFAULT_MODEL}chartable.bin`, root).href).catch(() => null) : null;
   earlyTable?.then((r) => r?.ok || r?.body?.cancel?.(), () => {});
   const meta = await indexMeta(root, fetchFn).catch((e) => {
@@ -769,8 +813,12 @@ export async function loadSearch(indexUrl, opts = {}) {
   if (!ares?.ok) ares = await fetchFn(new URL(table, root).href);
   if (!ares.ok) throw new Error(`cannot fetch the analyzer table: HTTP ${ares.status}`);
   const analyzer = createAnalyzer(await ares.arrayBuffer(), meta.analyzer);
-  const s = new SiteSearch(root, meta, analyzer, { ...opts, fetch: fetchFn });
-  if (early && meta.model === DEFAULT_MODEL) s.model = early;
-  if (opts.preload !== false) s.loadModel().catch(() => {}); // errors surface on the first dense query
+  const sameModel = early && meta.model === DEFAULT_MODEL;
+  const s = new SiteSearch(root, meta, analyzer, { ...opts, fetch: fetchFn, ...(sameModel ? { modelFetch: earlyFetch } : {}) });
+  if (sameModel) {
+    s.model = early;
+    early.then(() => { s.modelReady = true; }, () => {});
+  } else earlyFetch.open(); // a guess that was aborted ends (its held fetches fail)
+  if (opts.preload !== false) s.warmModel().catch(() => {}); // errors surface on the first dense query
   return s;
 }
