@@ -802,6 +802,7 @@ export async function loadSearch(indexUrl, opts = {}) {
   const earlyTable = early ? guessing(guess.table)(new URL(`${DEFAULT_MODEL}chartable.bin`, root).href).catch(() => null) : null;
   earlyTable?.then((r) => r?.ok || r?.body?.cancel?.(), () => {});
   const meta = await indexMeta(root, fetchFn).catch((e) => {
+    earlyFetch.open();
     guess.model.abort();
     guess.table.abort();
     throw e;
