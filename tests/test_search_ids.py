@@ -212,3 +212,83 @@ def test_a_tokenizer_that_is_not_bert_like_gets_no_table(distilled_dir, unigram_
     meta = build_index(site, tmp_path / "ix", model=str(tmp_path / "model"), progress=False)
     assert "word_ids" not in meta and not (tmp_path / "ix" / "ids").exists()
     assert "word_ids" not in json.loads((tmp_path / "ix" / "index.json").read_text())
+
+
+IDS_PAGE = """<!doctype html><meta charset=utf-8><title>ids</title><script type=module>
+try {
+  const { loadSearch } = await import("/_edgembed/js/search.mjs");
+  const queries = await (await fetch("/_ids_queries.json")).json();
+  const s = await loadSearch("/_edgembed/", { preload: false });
+  const fresh = () => new s.constructor(s.root, s.meta, s.analyzer, {});
+  const t = fresh(), m = await fresh().loadModel();
+  const out = [];
+  for (const q of queries) {
+    const table = await t.wordIds.ids(q);
+    let same = null;
+    if (table) {
+      const [a] = await t.embedQuery(q), [b] = await m.embed([q]);
+      same = a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+    }
+    out.push({ table, same });
+  }
+  window.result = { out, modelReady: t.modelReady };
+} catch (e) { window.result = { error: String(e?.stack ?? e) }; }
+</script>"""
+
+CHROMIUM_JS = """
+import { readFileSync } from "node:fs";
+import { chromium } from "playwright-core";
+const job = JSON.parse(readFileSync(0, "utf8"));
+const browser = await chromium.launch({ executablePath: job.chromium, args: ["--no-sandbox"] });
+try {
+  const page = await browser.newPage();
+  await page.goto(job.url);
+  await page.waitForFunction(() => window.result, null, { timeout: 120000 });
+  process.stdout.write(JSON.stringify(await page.evaluate(() => window.result)));
+} finally {
+  await browser.close();
+}
+"""
+
+
+def test_table_vectors_equal_embed_in_chromium(ids_index):
+    """In Chromium, the vector of a question from the table's ids and the row shards is embed(question)'s bit for bit,
+    and the ids are the Python tokenizer's."""
+    import sys
+
+    from exporter.proof.browser import browser_available, chromium_path
+    from exporter.search.model import load_model
+    from exporter.sources.tokenizer import encode_ids
+    from tests.conftest import ROOT
+
+    ok, why = browser_available()
+    if not ok:
+        pytest.skip(why)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from search_browser import keepalive_server
+
+    ix, _ = ids_index
+    site = ix.parent
+    seed = int(os.environ.get("EDGEMBED_FUZZ_SEED", random.randrange(1 << 30)))
+    print(f"word ids (Chromium) seed {seed}")
+    docs = (DATA / "cranfield" / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:300]
+    words = sorted({w for ln in docs for w in json.loads(ln)["text"].split() if w.isascii()})
+    queries = random_queries(words, random.Random(seed), 60) + ["what is the drag of a swept wing at mach 2?"]
+    (site / "_ids_queries.json").write_text(json.dumps(queries))
+    (site / "_ids.html").write_text(IDS_PAGE)
+    srv, base = keepalive_server(site)
+    try:
+        r = subprocess.run(["node", "--input-type=module", "-e", CHROMIUM_JS], capture_output=True, text=True, cwd=WEB,
+                           input=json.dumps({"chromium": chromium_path(), "url": base + "_ids.html"}), timeout=300)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = json.loads(r.stdout)
+    assert "error" not in got, got.get("error")
+    assert not got["modelReady"]
+    want = encode_ids(load_model(ix / "model").tokenizer, queries)
+    claimed = [(q, row, w) for q, row, w in zip(queries, got["out"], want, strict=True) if row["table"] is not None]
+    assert all(row["table"] == w and row["same"] is True for _, row, w in claimed), [q for q, row, w in claimed if row["table"] != w or not row["same"]]
+    assert got["out"][-1]["table"] == want[-1] and len(claimed) >= len(queries) // 5
+    print(f"Chromium: {len(claimed)} of {len(queries)} questions from the table, ids and vectors equal")
