@@ -231,10 +231,15 @@ PRINTABLE = re.compile(r"[\x21-\x7e]+")  # a pre-token holds no whitespace
 
 
 def _write_ids(root: Path, tok, words: set[str]) -> dict:
-    """ids/: the printable-ASCII WORDS (pre-tokens) with their ids by TOK, in code-point order, cut into shards of
-    about IDS_SHARD_BYTES; returns index.json's word_ids ({shards, bounds, max_ids, added})."""
+    """ids/: the printable-ASCII WORDS (pre-tokens) and the vocabulary's whole words with their ids by TOK, in
+    code-point order, cut into shards of about IDS_SHARD_BYTES; returns index.json's word_ids ({shards, bounds, words,
+    max_ids, added})."""
     from exporter.sources.tokenizer import encode_ids
 
+    # and the vocabulary's whole words (a question's word the site lacks is most often one of them): each alone one
+    # pre-token; their ids are the tokenizer's like the others' (a whole word in a WordPiece vocabulary is one id)
+    vocab = (t for t in tok.get_vocab() if not t.startswith("##") and PRINTABLE.fullmatch(t))
+    words = words | {t for t in vocab if pre_tokens(tok, t) == [t]}
     names = sorted(w for w in words if PRINTABLE.fullmatch(w))
     bufs, bounds, cur, last = [], [], bytearray(IDS_MAGIC), ""
     for w, ids in zip(names, encode_ids(tok, names), strict=True):

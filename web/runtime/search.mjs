@@ -181,6 +181,13 @@ function startModel(root, rel, fetchFn) {
   return got;
 }
 
+/** Ask for the model's manifest and rows index (the names every export gives them) through MF (search_ids.mjs's
+ * modelFetch, which hands them to load() and loadRows() when they ask): now, not once the runtime's one file (~45
+ * kB) has been imported, so that a question pasted as the page loads finds the rows index here. */
+function earlyModelFiles(mf, modelRoot) {
+  for (const rel of ["manifest.json", "rows/index.bin"]) mf.fetch(new URL(rel, modelRoot).href).catch(() => {});
+}
+
 export class SiteSearch {
   constructor(root, meta, analyzer, opts) {
     this.root = root;
@@ -236,6 +243,7 @@ export class SiteSearch {
    * manifest and rows/index.bin start now. */
   warmModel() {
     if (!this.model) {
+      earlyModelFiles(this.modelFetch, new URL(this.meta.model, this.root)); // not after the runtime's import
       this.model = startModel(this.root, this.meta.model, this.modelFetch.fetch);
       this.model.then(() => { this.modelReady = true; }, () => {});
     }
@@ -799,6 +807,7 @@ export async function loadSearch(indexUrl, opts = {}) {
   const guessing = (ctl) => (url, init) => fetchFn(url, { ...init, signal: ctl.signal });
   const earlyFetch = modelFetch(guessing(guess.model)); // the tokenizer pack held while index.json may say to
   const early = opts.preload !== false ? startModel(root, DEFAULT_MODEL, earlyFetch.fetch) : null;
+  if (early) earlyModelFiles(earlyFetch, new URL(DEFAULT_MODEL, root));
   const earlyTable = early ? guessing(guess.table)(new URL(`${DEFAULT_MODEL}chartable.bin`, root).href).catch(() => null) : null;
   earlyTable?.then((r) => r?.ok || r?.body?.cancel?.(), () => {});
   const meta = await indexMeta(root, fetchFn).catch((e) => {
