@@ -31,7 +31,7 @@
   re-scored candidate costs its own vector (plus the file's headers), not every vector of a long page.
 - ``ids/<k>.bin`` (when index.json has ``word_ids``: the model's tokenizer is BERT-like, model.py's
   word_ids_tokenizer): the printable-ASCII pre-tokens of the site's titles, headings and texts (normalized and
-  pre-tokenized by the model's tokenizer) with their token ids (the tokenizer's, add_special_tokens off), in
+  pre-tokenized by the model's tokenizer) and the vocabulary's whole words, with their token ids (the tokenizer's, add_special_tokens off), in
   code-point order, cut into shards of about IDS_SHARD_BYTES (build.py) bounded as the terms shards are
   (``word_ids.bounds``, ``word_ids.shards``). ``EMW1``, then per word: varint byte length, ASCII bytes, varint
   number of ids, varint ids. The browser embeds a pasted question from them and the row shards, without the
