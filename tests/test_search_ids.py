@@ -77,6 +77,8 @@ def test_every_stored_word_has_the_tokenizers_ids(ids_index):
         assert all(term_shard(w, spec["bounds"]) == k for w in shard)  # each word where the bounds say
         table.update(shard)
     assert len(table) == spec["words"] > 2000
+    common = spec["common"]  # the site's most frequent words, in index.json: the same ids
+    assert 100 < len(common) <= 256 and all(table.get(w) == ids for w, ids in common.items())
     words = sorted(table)
     want = [e.ids for e in tok.encode_batch(words, add_special_tokens=False)]
     bad = [(w, table[w], i) for w, i in zip(words, want) if table[w] != i]

@@ -13,6 +13,7 @@ import re
 import shutil
 import time
 from array import array
+from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
@@ -46,6 +47,7 @@ RERANK_SEMANTIC = 100  # semantic: the best sign-code chunks re-scored ...
 RERANK_SEMANTIC_KEYWORD = 20  # ... with the best keyword matches added to them (recall; the ranking stays cosine)
 TERM_SHARD_BYTES = 512  # target size of a terms shard: a query reads one a term (chosen by bytes a query: docs/search.md)
 OUTLINE_CHUNKS = 64  # a page split across text shards carries its outline in each when it has at most this many chunks
+COMMON_WORDS = 256  # the site's most frequent words, with their ids, in index.json's word_ids.common (~2 kB gzipped)
 IDS_SHARD_BYTES = 1024  # target size of a word ids shard (ids/<k>.bin): a pasted question reads one a word or fewer
 TEXT_SHARD_BYTES = 2048  # target size (UTF-8 JSON) of a text shard: the excerpt of a shown hit costs about this much
 VEC_SHARD = 1  # chunks a vecs shard: a re-scored candidate reads only its own vector (docs/search.md)
@@ -230,7 +232,7 @@ def _write_terms(root: Path, p: _Postings) -> tuple[list[str], int, int]:
 PRINTABLE = re.compile(r"[\x21-\x7e]+")  # a pre-token holds no whitespace
 
 
-def _write_ids(root: Path, tok, words: set[str]) -> dict:
+def _write_ids(root: Path, tok, words: Counter[str]) -> dict:
     """ids/: the printable-ASCII WORDS (pre-tokens) and the vocabulary's whole words with their ids by TOK, in
     code-point order, cut into shards of about IDS_SHARD_BYTES; returns index.json's word_ids ({shards, bounds, words,
     max_ids, added})."""
@@ -239,8 +241,7 @@ def _write_ids(root: Path, tok, words: set[str]) -> dict:
     # and the vocabulary's whole words (a question's word the site lacks is most often one of them): each alone one
     # pre-token; their ids are the tokenizer's like the others' (a whole word in a WordPiece vocabulary is one id)
     vocab = (t for t in tok.get_vocab() if not t.startswith("##") and PRINTABLE.fullmatch(t))
-    words = words | {t for t in vocab if pre_tokens(tok, t) == [t]}
-    names = sorted(w for w in words if PRINTABLE.fullmatch(w))
+    names = sorted({w for w in words if PRINTABLE.fullmatch(w)} | {t for t in vocab if pre_tokens(tok, t) == [t]})
     bufs, bounds, cur, last = [], [], bytearray(IDS_MAGIC), ""
     for w, ids in zip(names, encode_ids(tok, names), strict=True):
         piece = bytearray()
@@ -255,7 +256,11 @@ def _write_ids(root: Path, tok, words: set[str]) -> dict:
     (root / "ids").mkdir()
     for k, buf in enumerate(bufs):
         (root / "ids" / f"{k}.bin").write_bytes(bytes(buf))
-    return {"shards": len(bufs), "bounds": bounds, "words": len(names), **word_ids_meta(tok)}
+    # the site's most frequent words ("the", "what", "of", punctuation ...) go in index.json as well: a question is
+    # mostly made of them, and each would cost a request of its own (a round trip on HTTP/1.1's six connections)
+    top = sorted((w for w in words if PRINTABLE.fullmatch(w)), key=lambda w: (-words[w], w))[:COMMON_WORDS]
+    common = dict(zip(top, encode_ids(tok, top), strict=True))
+    return {"shards": len(bufs), "bounds": bounds, "words": len(names), "common": common, **word_ids_meta(tok)}
 
 
 def _under(site: Path | None, out: Path) -> Path:
@@ -324,7 +329,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
         _record_source(tmp / "model" / "manifest.json", out_p / ADAPTED)
     _js_into(tmp / "js")
     ids_tok = word_ids_tokenizer(embedder.tokenizer)  # None: the model's tokenizer is not BERT-like, no ids/ table
-    words: set[str] = set()
+    words: Counter[str] = Counter()  # the site's pre-tokens, with how often each occurs
     add_words = (lambda text: words.update(pre_tokens(ids_tok, text))) if ids_tok is not None else (lambda text: None)
     from exporter.formats.chartable import chartable_for
 

@@ -27,6 +27,7 @@ export class WordIds {
     this.spec = spec;
     this.get = get;
     this.added = spec.added.map((a) => String(a).toLowerCase()).filter(Boolean);
+    this.common = new Map(Object.entries(spec.common ?? {})); // the site's most frequent words: no fetch
     this.shards = new Map(); // k -> Promise<Map word -> ids>
   }
 
@@ -50,18 +51,18 @@ export class WordIds {
 
   /** Start fetching the shards of TEXT's words (a typed question's finished words). */
   prefetch(text) {
-    for (const w of this.words(text) ?? []) this.shard(termShard(w, this.spec.bounds)).catch(() => {});
+    for (const w of this.words(text) ?? []) if (!this.common.has(w)) this.shard(termShard(w, this.spec.bounds)).catch(() => {});
   }
 
   /** TEXT's token ids from the table, or null (the tokenizer's then: a word not in it, see words()). */
   async ids(text) {
     const words = this.words(text);
     if (!words) return null;
-    const maps = await Promise.all(words.map((w) => this.shard(termShard(w, this.spec.bounds))));
+    const maps = await Promise.all(words.map((w) => (this.common.has(w) ? this.common : this.shard(termShard(w, this.spec.bounds)))));
     const out = [];
     for (let i = 0; i < words.length; i++) {
       const ids = maps[i].get(words[i]);
-      if (!ids) return null;
+      if (!Array.isArray(ids)) return null;
       for (const id of ids) out.push(id);
     }
     const max = this.spec.max_ids;
