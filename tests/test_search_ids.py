@@ -294,3 +294,48 @@ def test_table_vectors_equal_embed_in_chromium(ids_index):
     assert all(row["table"] == w and row["same"] is True for _, row, w in claimed), [q for q, row, w in claimed if row["table"] != w or not row["same"]]
     assert got["out"][-1]["table"] == want[-1] and len(claimed) >= len(queries) // 5
     print(f"Chromium: {len(claimed)} of {len(queries)} questions from the table, ids and vectors equal")
+
+
+HOLD_JS = """
+import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { pathToFileURL, fileURLToPath } from "node:url";
+const job = JSON.parse(readFileSync(0, "utf8"));
+const root = pathToFileURL(job.dir + "/");
+const log = [];
+const diskFetch = async (url) => {
+  const buf = await readFile(fileURLToPath(url));
+  log.push(url.slice(root.href.length));
+  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+  return { ok: true, status: 200, arrayBuffer: async () => ab, json: async () => JSON.parse(buf.toString("utf8")) };
+};
+const { loadSearch } = await import(new URL("js/search.mjs", root).href);
+const s = await loadSearch(root.href, { fetch: diskFetch });
+const out = [];
+for (const q of job.queries) {
+  const hits = await s.search(q, { limit: 5 });
+  out.push({ urls: hits.map((h) => h.url), fetched: [...log] });
+}
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def test_the_tokenizer_pack_waits_for_a_question_the_table_cannot_answer(ids_index):
+    """With the table, hybrid searches of plain questions fetch no tokenizer pack (the model's manifest and rows index
+    start with the page); a question it cannot answer (non-ASCII) fetches it; the lists are `edgembed search`'s."""
+    from exporter.search.query import SiteIndex
+
+    ix, _ = ids_index
+    queries = ["what is the drag of a swept wing at mach 2?", "heat transfer in laminar boundary layers", "naïve flutter"]
+    r = subprocess.run(["node", "--input-type=module", "-e", HOLD_JS], input=json.dumps({"dir": str(ix), "queries": queries}),
+                       capture_output=True, text=True, cwd=WEB, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = json.loads(r.stdout)
+    pack = "model/tokenizer.bin"
+    assert "model/manifest.json" in got[0]["fetched"] and "model/rows/index.bin" in got[0]["fetched"]
+    assert pack not in got[1]["fetched"] and any(u.startswith("ids/") for u in got[0]["fetched"])
+    assert pack in got[2]["fetched"]
+    assert sum(u == "model/rows/index.bin" for u in got[2]["fetched"]) == 1  # shared by loadRows and load()
+    py = SiteIndex(ix)
+    for q, row in zip(queries, got, strict=True):
+        assert row["urls"] == [h["url"] for h in py.search(q, 5, "hybrid")], q

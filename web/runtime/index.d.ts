@@ -429,8 +429,8 @@ export declare class SiteSearch {
   readonly corrections: Map<string, string>;
   /** Pages best first; fetches only the pieces this query needs. */
   search(query: string, opts?: SearchOptions): Promise<SearchHit[]>;
-  /** The embedder of the index's model, loaded once (its tokenizer pack included: a search alone fetches that only
-   * once its first dense list is shown, or for a question the word ids table cannot answer). */
+  /** The embedder of the index's model, loaded once (its tokenizer pack included: with a word ids table, a search
+   * alone fetches that only for a question the table cannot answer). */
   loadModel(): Promise<Embedder>;
   /** Start fetching what any query of MODE needs whatever its text (the model, the sign codes); the box calls it
    * when its input gets focus. */

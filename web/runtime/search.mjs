@@ -215,8 +215,9 @@ export class SiteSearch {
     this.vecs = new Map(); // vecs shard -> Promise<Int8Array>
     this.planes = new Map(); // "a" | "b" -> Promise<Uint8Array>
     this.model = null; // Promise<Embedder>
-    // the model's files go through modelFetch: with a word ids table (search_ids.mjs) the tokenizer pack waits until
-    // the first dense search has its list, or a question the table cannot answer
+    // the model's files go through modelFetch: with a word ids table (search_ids.mjs) the tokenizer pack waits for a
+    // question the table cannot answer (or loadModel()); fetched after the first list instead, it shared the link
+    // with the next question's pieces (later hybrid lists 0.1-0.26 s slower, docs/search.md)
     this.modelFetch = opts.modelFetch ?? modelFetch(this.fetchFn);
     this.wordIds = meta.word_ids ? new WordIds(meta.word_ids, (rel) => this.get(rel, "bytes")) : null;
     if (!this.wordIds) this.modelFetch.open();
@@ -239,8 +240,8 @@ export class SiteSearch {
     return this.warmModel();
   }
 
-  /** loadModel() without opening the tokenizer pack's fetch (a word ids table holds it until the first list): the
-   * manifest and rows/index.bin start now. */
+  /** loadModel() without opening the tokenizer pack's fetch (a word ids table holds it until a question needs it):
+   * the manifest and rows/index.bin start now. */
   warmModel() {
     if (!this.model) {
       earlyModelFiles(this.modelFetch, new URL(this.meta.model, this.root)); // not after the runtime's import
@@ -725,7 +726,6 @@ export class SiteSearch {
       if (key) { shown.push(key); owner.push(out.length); }
       out.push(hit);
     }
-    if (mode !== "keyword") this.modelFetch.open(); // the first dense list is here: the tokenizer pack may come now
     return out;
   }
 

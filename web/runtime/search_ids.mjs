@@ -5,7 +5,7 @@
 // not a letter or a digit alone (BERT counts each as punctuation). A question whose pre-tokens are all in the table
 // gets its ids from it; any other (non-ASCII, a word the site lacks, an added token's content such as "[SEP]", more
 // ids than the tokenizer's truncation keeps) takes the tokenizer, so the ids are always the tokenizer's.
-// modelFetch() holds the tokenizer pack back while the first question is answered from the table and the row shards.
+// modelFetch() holds the tokenizer pack back while questions are answered from the table and the row shards.
 import { decodeWordIds, termShard } from "./search_store.mjs";
 
 const ASCII = /^[\x20-\x7e\t\n\r]*$/;
