@@ -219,7 +219,7 @@ def test_impacts_are_quantized_per_term(rank_site):
         assert imp[term == t].max() == 255
     assert len(np.unique(imp * unit)) > 2000  # not a handful of distinct values, as with one scale for the index
     meta = json.loads((rank_site / "index.json").read_text())
-    assert meta["version"] == 6 and meta["bm25"]["heading_weight"] == 1.0 and meta["typo_shards"] >= 1
+    assert meta["version"] == 7 and meta["bm25"]["heading_weight"] == 1.0 and meta["typo_shards"] >= 1
     shards = [decode_terms((rank_site / "terms" / f"{k}.bin").read_bytes()) for k in range(meta["term_shards"])]
     scores = [v for sh in shards for _, sc in sh.values() for v in sc]
     assert len(scores) and max(scores) > 0

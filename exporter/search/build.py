@@ -13,6 +13,7 @@ import re
 import shutil
 import time
 from array import array
+from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
@@ -22,9 +23,9 @@ from exporter.errors import EdgembedError
 from exporter.fsutil import atomic_dir, check_out_dir
 from exporter.search.analyze import CONNECTORS, Analyzer, analyzer_tokenizer_json
 from exporter.search.extract import Page, pages_of_file, records, site_files, site_pass, warn
-from exporter.search.model import prepare
-from exporter.search.store import (FORMAT, TERMS_MAGIC, TYPO_MAGIC, VERSION, encode_term, encode_typo, pack_codes,
-                                   quantize_int8, separator, shard_of, typo_key)
+from exporter.search.model import pre_tokens, prepare, word_ids_meta, word_ids_tokenizer
+from exporter.search.store import (FORMAT, IDS_MAGIC, TERMS_MAGIC, TYPO_MAGIC, VERSION, encode_term, encode_typo,
+                                   encode_word_ids, pack_codes, quantize_int8, separator, shard_of, typo_key)
 
 K1, B = 1.2, 0.75
 TITLE_WEIGHT = 1.0  # BM25F: a term in the page title counts this many times (docs/search.md)
@@ -46,13 +47,15 @@ RERANK_SEMANTIC = 100  # semantic: the best sign-code chunks re-scored ...
 RERANK_SEMANTIC_KEYWORD = 20  # ... with the best keyword matches added to them (recall; the ranking stays cosine)
 TERM_SHARD_BYTES = 512  # target size of a terms shard: a query reads one a term (chosen by bytes a query: docs/search.md)
 OUTLINE_CHUNKS = 64  # a page split across text shards carries its outline in each when it has at most this many chunks
+COMMON_WORDS = 256  # the site's most frequent words, with their ids, in index.json's word_ids.common (~2 kB gzipped)
+IDS_SHARD_BYTES = 1024  # target size of a word ids shard (ids/<k>.bin): a pasted question reads one a word or fewer
 TEXT_SHARD_BYTES = 2048  # target size (UTF-8 JSON) of a text shard: the excerpt of a shown hit costs about this much
 VEC_SHARD = 1  # chunks a vecs shard: a re-scored candidate reads only its own vector (docs/search.md)
 CODE_SHARD = 4096  # chunks a codes shard
 CODE_DIMS_A = 128  # sign bits of the first 128 dims rank hybrid candidates; semantic mode adds the other dims
 BATCH = 256  # chunks embedded at a time
 ADAPTED = "adapted"  # OUT/adapted/: the model --adapt fitted (search/adapt.py)
-JS_FILES = ("search.mjs", "search_store.mjs", "search_text.mjs", "search_stem.mjs", "search_ui.mjs")
+JS_FILES = ("search.mjs", "search_ids.mjs", "search_store.mjs", "search_text.mjs", "search_stem.mjs", "search_ui.mjs")
 
 
 CHANGELOG_TITLE = re.compile(r"^\W*(change ?logs?|changes|release notes|release history|history|news|what'?s new|"
@@ -226,6 +229,40 @@ def _write_terms(root: Path, p: _Postings) -> tuple[list[str], int, int]:
     return term_bounds, tshards, len(names)
 
 
+PRINTABLE = re.compile(r"[\x21-\x7e]+")  # a pre-token holds no whitespace
+
+
+def _write_ids(root: Path, tok, words: Counter[str]) -> dict:
+    """ids/: the printable-ASCII WORDS (pre-tokens) and the vocabulary's whole words with their ids by TOK, in
+    code-point order, cut into shards of about IDS_SHARD_BYTES; returns index.json's word_ids ({shards, bounds, words,
+    max_ids, added})."""
+    from exporter.sources.tokenizer import encode_ids
+
+    # and the vocabulary's whole words (a question's word the site lacks is most often one of them): each alone one
+    # pre-token; their ids are the tokenizer's like the others' (a whole word in a WordPiece vocabulary is one id)
+    vocab = (t for t in tok.get_vocab() if not t.startswith("##") and PRINTABLE.fullmatch(t))
+    names = sorted({w for w in words if PRINTABLE.fullmatch(w)} | {t for t in vocab if pre_tokens(tok, t) == [t]})
+    bufs, bounds, cur, last = [], [], bytearray(IDS_MAGIC), ""
+    for w, ids in zip(names, encode_ids(tok, names), strict=True):
+        piece = bytearray()
+        encode_word_ids(w, ids, piece)
+        if len(cur) > len(IDS_MAGIC) and len(cur) + len(piece) > IDS_SHARD_BYTES:
+            bufs.append(cur)
+            bounds.append(separator(last, w))
+            cur = bytearray(IDS_MAGIC)
+        cur += piece
+        last = w
+    bufs.append(cur)
+    (root / "ids").mkdir()
+    for k, buf in enumerate(bufs):
+        (root / "ids" / f"{k}.bin").write_bytes(bytes(buf))
+    # the site's most frequent words ("the", "what", "of", punctuation ...) go in index.json as well: a question is
+    # mostly made of them, and each would cost a request of its own (a round trip on HTTP/1.1's six connections)
+    top = sorted((w for w in words if PRINTABLE.fullmatch(w)), key=lambda w: (-words[w], w))[:COMMON_WORDS]
+    common = dict(zip(top, encode_ids(tok, top), strict=True))
+    return {"shards": len(bufs), "bounds": bounds, "words": len(names), "common": common, **word_ids_meta(tok)}
+
+
 def _under(site: Path | None, out: Path) -> Path:
     """OUT (a real path) spelled from SITE as given, when it lies inside the site: the walk leaves it out."""
     if site is None:
@@ -291,6 +328,9 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
     if adapt is not None:
         _record_source(tmp / "model" / "manifest.json", out_p / ADAPTED)
     _js_into(tmp / "js")
+    ids_tok = word_ids_tokenizer(embedder.tokenizer)  # None: the model's tokenizer is not BERT-like, no ids/ table
+    words: Counter[str] = Counter()  # the site's pre-tokens, with how often each occurs
+    add_words = (lambda text: words.update(pre_tokens(ids_tok, text))) if ids_tok is not None else (lambda text: None)
     from exporter.formats.chartable import chartable_for
 
     table = chartable_for(analyzer_tokenizer_json())
@@ -333,11 +373,14 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
             texts = []
             if title_terms[0] != page.title:
                 title_terms = (page.title, analyzer.terms(page.title))
+                add_words(page.title)
             kind = CHANGELOG_WEIGHT if is_changelog(page.title, [c.heading for c in page.chunks]) else 1.0
             bags = []
             for c in page.chunks:
                 text = " ".join(x for x in (page.title, c.heading, c.text) if x)
                 texts.append(text)
+                add_words(c.heading)
+                add_words(c.text)
                 weight = float(c.weight) * kind  # data-edgembed-weight (0: out of keyword results) x page kind
                 h_terms, t_terms = analyzer.terms(c.heading), analyzer.terms(c.text)
                 post.add(title_terms[1], h_terms, t_terms, weight)
@@ -359,6 +402,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
         place = f"under {site_p}" if site_p is not None else f"in {recs}"
         raise EdgembedError(f"no pages to index {place} (looked for .html, .htm, .md files with text)")
     term_bounds, typo_shards, n_terms = _write_terms(tmp, post)
+    word_ids = _write_ids(tmp, ids_tok, words) if ids_tok is not None else None
     allcodes = np.concatenate(codes)
     (tmp / "codes").mkdir()
     n_code = math.ceil(len(allcodes) / CODE_SHARD)
@@ -383,6 +427,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
                    "feedback_min_terms": FEEDBACK_MIN_TERMS, "feedback_gate": FEEDBACK_GATE},
         "page_chunks": page_chunks, "text_chunks": text_out.counts, "outline_chunks": OUTLINE_CHUNKS,
         **({"term_bags": True} if adapt is None else {}),
+        **({"word_ids": word_ids} if word_ids is not None else {}),
     }
     (tmp / "index.json").write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
     return index

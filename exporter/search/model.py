@@ -208,3 +208,37 @@ def load_model(folder: Path):
     except (OSError, ValueError) as e:
         raise EdgembedError(f"the index's model in {folder} is corrupt: {e}: rebuild the index") from None
     return FlatEmbedder(table, tok_json, normalize)
+
+
+def word_ids_tokenizer(tok):
+    """TOK (a ``tokenizers.Tokenizer``, padding off) when the ids of a printable-ASCII query are provably the
+    concatenation of its pre-tokens' own ids (docs/search.md, "word ids"), else None: a BERT normalizer (lowercase,
+    clean_text, strip_accents null or true), the BERT pre-tokenizer (whitespace, then each punctuation character
+    alone) and a WordPiece model, which tokenizes each pre-token on its own. Added tokens and truncation are left to
+    the browser: it falls back to the tokenizer for a query holding an added token's content, or with more ids than
+    the truncation keeps (``word_ids_meta``)."""
+    spec = json.loads(tok.to_str())
+    norm, pre, model = spec.get("normalizer") or {}, spec.get("pre_tokenizer") or {}, spec.get("model") or {}
+    ok = (norm.get("type") == "BertNormalizer" and norm.get("lowercase") is True and norm.get("clean_text") is True
+          and norm.get("strip_accents") in (None, True) and pre.get("type") == "BertPreTokenizer"
+          and model.get("type") == "WordPiece")
+    return tok if ok else None
+
+
+def pre_tokens(tok, text: str) -> list[str]:
+    """TEXT's pre-tokens as TOK's normalizer and pre-tokenizer make them."""
+    return [w for w, _ in tok.pre_tokenizer.pre_tokenize_str(tok.normalizer.normalize_str(text))]
+
+
+def word_ids_meta(tok) -> dict:
+    """What the browser needs beside the table to know when it may use it: ``max_ids``, the truncation's length (a
+    query with more ids takes the tokenizer; null without truncation), and ``added``, the contents of the added
+    tokens as written and normalized (a query that holds one, in any case, takes the tokenizer: the tokenizer splits
+    them out before normalizing)."""
+    spec = json.loads(tok.to_str())
+    trunc = spec.get("truncation")
+    added = set()
+    for t in spec.get("added_tokens") or []:
+        added.add(t["content"])
+        added.add(tok.normalizer.normalize_str(t["content"]))
+    return {"max_ids": int(trunc["max_length"]) if trunc else None, "added": sorted(a for a in added if a)}

@@ -29,6 +29,14 @@
 - ``vecs/<k>.bin``: the vectors of chunks k x ``vec_shard`` onward (``vec_shard`` of them, the last shard may hold
   fewer), int8 (max |x| -> 127), ``dims`` bytes each, one after the other. Grouped by chunk, not by page: a
   re-scored candidate costs its own vector (plus the file's headers), not every vector of a long page.
+- ``ids/<k>.bin`` (when index.json has ``word_ids``: the model's tokenizer is BERT-like, model.py's
+  word_ids_tokenizer): the printable-ASCII pre-tokens of the site's titles, headings and texts (normalized and
+  pre-tokenized by the model's tokenizer) and the vocabulary's whole words, with their token ids (the tokenizer's, add_special_tokens off), in
+  code-point order, cut into shards of about IDS_SHARD_BYTES (build.py) bounded as the terms shards are
+  (``word_ids.bounds``, ``word_ids.shards``). ``EMW1``, then per word: varint byte length, ASCII bytes, varint
+  number of ids, varint ids. The browser embeds a pasted question from them and the row shards, without the
+  tokenizer pack (search_ids.mjs); ``word_ids.max_ids`` and ``word_ids.added`` say when it may not (model.py's
+  word_ids_meta).
 All integers are unsigned LEB128 varints unless said otherwise."""
 
 from __future__ import annotations
@@ -40,9 +48,10 @@ import numpy as np
 
 from exporter.errors import EdgembedError
 
-FORMAT, VERSION = "edgembed-search", 6  # index.json's "format" and "version" (docs/format.md)
+FORMAT, VERSION = "edgembed-search", 7  # index.json's "format" and "version" (docs/format.md)
 TERMS_MAGIC = b"EMT2"
 TYPO_MAGIC = b"EMV1"
+IDS_MAGIC = b"EMW1"
 
 
 def fnv1a(data: bytes) -> int:
@@ -101,6 +110,15 @@ def encode_typo(term: str, df: int, out: bytearray) -> None:
     varint(df, out)
 
 
+def encode_word_ids(word: str, ids: list[int], out: bytearray) -> None:
+    raw = word.encode("ascii")
+    varint(len(raw), out)
+    out += raw
+    varint(len(ids), out)
+    for i in ids:
+        varint(i, out)
+
+
 class _Reader:
     def __init__(self, data: bytes, magic: bytes, what: str) -> None:
         if data[:4] != magic:
@@ -132,6 +150,15 @@ def decode_typo(data: bytes) -> list[tuple[str, int]]:
     while r.at < r.n:
         term = r.take(r.uv()).decode("utf-8")
         out.append((term, r.uv()))
+    return out
+
+
+def decode_word_ids(data: bytes) -> dict[str, list[int]]:
+    """word -> token ids of one ids shard."""
+    r, out = _Reader(data, IDS_MAGIC, "ids"), {}
+    while r.at < r.n:
+        word = r.take(r.uv()).decode("ascii")
+        out[word] = [r.uv() for _ in range(r.uv())]
     return out
 
 

@@ -106,6 +106,56 @@ export async function embedIdsWithRows(head, idLists, fetchShard) {
   return { vectors: idLists.map((ids) => embedIds(model, rows.remap(ids))), shards: bytes };
 }
 
+/**
+ * An embedder of token id lists over an export's row shards, without its tokenizer: the manifest and rows/index.bin
+ * (checked against the manifest's sha256), then the row shards the ids need (each checked against the index), as
+ * load()'s lazy rows fetch them. The pooling is lazy rows' (embedIds over LazyRows), so the vectors are bit-identical to
+ * embed()'s for the texts these ids are of. What site search uses for a question whose ids it knows from its index's
+ * word table (search_ids.mjs) while the tokenizer pack waits. Resolves with {embedIds(lists), rows}; an export
+ * without row shards is an error (load() it).
+ * @param {string | URL} baseUrl the export folder, absolute
+ * @param {{fetch?: typeof fetch, verify?: boolean, rowsConcurrency?: number}} [opts] rowsConcurrency: row shard
+ *   fetches at once (8 by default, as load()'s)
+ */
+export async function loadRows(baseUrl, opts = {}) {
+  const fetchFn = opts.fetch ?? globalThis.fetch;
+  let base = String(baseUrl);
+  if (!base.endsWith("/")) base += "/";
+  const root = new URL(base);
+  const verify = opts.verify !== false;
+  const fetched = async (rel) => {
+    const url = new URL(rel, root).href;
+    let res;
+    try {
+      res = await fetchFn(url);
+    } catch (e) {
+      throw new Error(`cannot fetch ${url}: ${e?.message ?? e}`);
+    }
+    if (!res.ok) throw new Error(`cannot fetch ${url}: HTTP ${res.status}`);
+    return new Uint8Array(await res.arrayBuffer());
+  };
+  const early = fetched(EARLY.rows); // the name every export gives it, asked for with the manifest
+  early.catch(() => {});
+  const manifest = JSON.parse(decodeText(await fetched("manifest.json")));
+  if (manifest.format !== "edgembed") throw new Error(`${root.href} is not an edgembed export`);
+  const rel = manifest.files?.rows;
+  if (!rel) throw new Error(`${root.href} has no row shards`);
+  const bytes = rel === EARLY.rows ? await early : await fetched(rel);
+  const want = manifest.sha256?.[rel];
+  if (verify && want && toHex(await sha256(bytes)) !== want) throw new Error(`${rel}: sha256 differs from the manifest's`);
+  const ix = parseRowsIndex(bytes);
+  checkManifest(manifest, ix.vocab, ix.dims);
+  const rows = new LazyRows(ix, (k) => fetched(shardPath(ix, k)), { verify, concurrency: opts.rowsConcurrency });
+  return {
+    rows,
+    async embedIds(lists) {
+      await rows.ensure(lists);
+      const model = rows.model();
+      return lists.map((ids) => embedIds(model, rows.remap(ids)));
+    },
+  };
+}
+
 /** The module workers a flat embedder uses (the `workers` option) and the fallbacks taken (features.mjs). */
 function workersFor(a, features) {
   const asked = a.workers ?? 1;

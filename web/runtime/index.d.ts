@@ -312,6 +312,15 @@ export declare function partialRowsIndex(head: PartialRowsHead): RowsIndex & { k
 export declare function embedIdsWithRows(head: PartialRowsHead, idLists: ArrayLike<number>[],
   fetchShard: (k: number, o: { background: boolean }) => Promise<Bytes>): Promise<{ vectors: Float32Array[]; shards: Record<number, Uint8Array> }>;
 
+/**
+ * An embedder of token id lists over an export's row shards, without its tokenizer: the manifest and rows/index.bin
+ * (checked against the manifest), then the shards the ids need (each checked against the index). The rows and pooling
+ * are the lazy embedder's, so the vectors are bit-identical to embed()'s for the texts the ids are of. What site
+ * search uses for a question whose ids its index's word table gives. An export without row shards is an error.
+ */
+export declare function loadRows(baseUrl: string | URL, opts?: { fetch?: FetchLike; verify?: boolean; rowsConcurrency?: number }):
+  Promise<{ embedIds(lists: ArrayLike<number>[]): Promise<Float32Array[]>; rows: unknown }>;
+
 /** Fetch an export folder's manifest, tokenizer and model file (relative to the page, or an absolute URL), then build the embedder. */
 export declare function load(baseUrl: string | URL, opts?: LoadOptions): Promise<Embedder>;
 
@@ -430,7 +439,8 @@ export declare class SiteSearch {
   readonly corrections: Map<string, string>;
   /** Pages best first; fetches only the pieces this query needs. */
   search(query: string, opts?: SearchOptions): Promise<SearchHit[]>;
-  /** The embedder of the index's model, loaded once. */
+  /** The embedder of the index's model, loaded once (its tokenizer pack included: with a word ids table, a search
+   * alone fetches that only for a question the table cannot answer). */
   loadModel(): Promise<Embedder>;
   /** Start fetching what any query of MODE needs whatever its text (the model, the sign codes); the box calls it
    * when its input gets focus. */

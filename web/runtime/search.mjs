@@ -10,6 +10,7 @@
 // text/<k>.json: the chunk's own text, not its page's). The model (the export in model/) loads in the background through edgembed.mjs's load().
 // The ranking is exporter/search/query.py's, step for step, with the same float64 sums in the same order.
 import { VERSION, cmpCodePoints, decodeTerms, decodeTypo, fnv1a, termShard } from "./search_store.mjs";
+import { WordIds, modelFetch } from "./search_ids.mjs";
 import { createAnalyzer } from "./search_text.mjs";
 
 export { VERSION, cmpCodePoints, decodeTerms, decodeTypo, termShard } from "./search_store.mjs";
@@ -193,6 +194,13 @@ function startModel(root, rel, fetchFn, lane) {
   return got;
 }
 
+/** Ask for the model's manifest and rows index (the names every export gives them) through MF (search_ids.mjs's
+ * modelFetch, which hands them to load() and loadRows() when they ask): now, not once the runtime's one file (~45
+ * kB) has been imported, so that a question pasted as the page loads finds the rows index here. */
+function earlyModelFiles(mf, modelRoot) {
+  for (const rel of ["manifest.json", "rows/index.bin"]) mf.fetch(new URL(rel, modelRoot).href).catch(() => {});
+}
+
 export class SiteSearch {
   constructor(root, meta, analyzer, opts) {
     this.root = root;
@@ -222,7 +230,16 @@ export class SiteSearch {
     this.model = null; // Promise<Embedder>
     this.lane = opts.lane ?? { keyword: 0 }; // keyword lists pending: the model's fetches go at low priority meanwhile
     this.speculate = opts.speculate ?? null; // -1: no speculative feedback inputs; null: SPECULATE where multiplexed
-    // requests; speculated: feedback inputs (term bags or text) fetched with the first pass's vectors, and of the
+    // the model's files go through modelFetch: with a word ids table (search_ids.mjs) the tokenizer pack waits for a
+    // question the table cannot answer (or loadModel()); fetched after the first list instead, it shared the link
+    // with the next question's pieces (later hybrid lists 0.1-0.26 s slower, docs/search.md)
+    this.modelFetch = opts.modelFetch ?? modelFetch(this.fetchFn);
+    // the ids shards are the hybrid path's: at low priority while a keyword list is pending, as the model's rows
+    this.wordIds = meta.word_ids ? new WordIds(meta.word_ids, (rel) => this.get(rel, "bytes", this.lane.keyword > 0)) : null;
+    if (!this.wordIds) this.modelFetch.open();
+    this.rowsModel = null; // Promise of loadRows(): the model's rows without its tokenizer
+    this.modelReady = false;
+    // stats: requests made; speculated: feedback inputs (term bags or text) fetched with the first pass's vectors, and of the
     // chunks feedback then read, how many were among them (used) and how many (fed)
     this.stats = { requests: 0, speculated: 0, used: 0, fed: 0 };
   }
@@ -238,15 +255,49 @@ export class SiteSearch {
 
   /** The embedder of the index's model (model/ through load()), started once; the runtime comes as one file. */
   loadModel() {
-    this.model ??= startModel(this.root, this.meta.model, this.opts.fetch, this.lane);
+    this.modelFetch.open(); // asked for: its tokenizer pack too
+    return this.warmModel();
+  }
+
+  /** loadModel() without opening the tokenizer pack's fetch (a word ids table holds it until a question needs it):
+   * the manifest and rows/index.bin start now. */
+  warmModel() {
+    if (!this.model) {
+      earlyModelFiles(this.modelFetch, new URL(this.meta.model, this.root)); // not after the runtime's import
+      this.model = startModel(this.root, this.meta.model, this.modelFetch.fetch, this.lane);
+      this.model.then(() => { this.modelReady = true; }, () => {});
+    }
     return this.model;
+  }
+
+  /** [QUERY's vector]: while the model is not loaded, from its ids in the word ids table and the row shards
+   * (search_ids.mjs; bit-identical to embed()), else, and for a question the table cannot answer, the model's
+   * embed(), whose tokenizer pack is fetched from then on. */
+  async embedQuery(query) {
+    if (this.wordIds && !this.modelReady) {
+      const ids = await this.wordIds.ids(query).catch(() => null);
+      const rows = ids ? await this.rows().catch(() => null) : null;
+      if (rows) return rows.embedIds([ids]);
+    }
+    return (await this.loadModel()).embed([query]);
+  }
+
+  /** The model's rows without its tokenizer (edgembed.mjs's loadRows), started once. */
+  rows() {
+    if (!this.rowsModel) {
+      const got = import("./edgembed.bundle.mjs").then(({ loadRows }) => loadRows(new URL(this.meta.model, this.root).href,
+        { fetch: lowWhileKeyword(this.modelFetch.fetch, this.lane), rowsConcurrency: ROWS_AT_ONCE }));
+      this.rowsModel = got;
+      got.catch(() => { if (this.rowsModel === got) this.rowsModel = null; });
+    }
+    return this.rowsModel;
   }
 
   /** Start fetching what any query of MODE needs whatever its text: the model and the sign codes (hybrid: plane a,
    * semantic: both). */
   prefetch(mode = "hybrid") {
     if (mode === "keyword") return;
-    this.loadModel().catch(() => {});
+    this.warmModel().catch(() => {});
     this.codes("a").catch(() => {});
     if (mode === "semantic") this.codes("b").catch(() => {});
   }
@@ -309,7 +360,8 @@ export class SiteSearch {
     if (done.trim() === this.provisional) return;
     this.provisional = done.trim();
     const strong = new Set(this.analyzer.terms(done).filter((t) => !this.analyzer.weak.has(t)));
-    if (model && strong.size === 1) this.loadModel().then((m) => m.embed([done])).catch(() => {});
+    if (model) this.wordIds?.prefetch(done);
+    if (model && strong.size === 1) this.embedQuery(done).catch(() => {});
     if (strong.size < 2) return;
     // hybrid: the finished words' candidates' vectors (most stay candidates when a word is added) and their rows
     if (model) this.rankedChunks(done, "hybrid", limit, false).catch(() => {});
@@ -521,7 +573,7 @@ export class SiteSearch {
   async rankedChunks(query, mode, limit, record = true) {
     if (!MODES.includes(mode)) throw new Error(`unknown mode '${mode}': choose one of ${MODES.join(", ")}`);
     // a dense mode embeds the query (the model's rows for its words) while its terms' shards arrive, not after them
-    const embedded = mode !== "keyword" && query.trim() ? this.loadModel().then((m) => m.embed([query])) : null;
+    const embedded = mode !== "keyword" && query.trim() ? this.embedQuery(query) : null;
     embedded?.catch(() => {}); // awaited below
     const qterms = await this.queryTerms(query, record);
     if (!query.trim()) return [[], qterms];
@@ -831,10 +883,13 @@ export async function loadSearch(indexUrl, opts = {}) {
   const guess = { model: new AbortController(), table: new AbortController() };
   const guessing = (ctl) => (url, init) => fetchFn(url, { ...init, signal: ctl.signal });
   const lane = { keyword: 0 }; // shared by the model's fetches and the SiteSearch
-  const early = opts.preload !== false ? startModel(root, DEFAULT_MODEL, guessing(guess.model), lane) : null;
+  const earlyFetch = modelFetch(guessing(guess.model)); // the tokenizer pack held while index.json may say to
+  const early = opts.preload !== false ? startModel(root, DEFAULT_MODEL, earlyFetch.fetch, lane) : null;
+  if (early) earlyModelFiles(earlyFetch, new URL(DEFAULT_MODEL, root));
   const earlyTable = early ? guessing(guess.table)(new URL(`${DEFAULT_MODEL}chartable.bin`, root).href).catch(() => null) : null;
   earlyTable?.then((r) => r?.ok || r?.body?.cancel?.(), () => {});
   const meta = await indexMeta(root, fetchFn).catch((e) => {
+    earlyFetch.open();
     guess.model.abort();
     guess.table.abort();
     throw e;
@@ -846,8 +901,12 @@ export async function loadSearch(indexUrl, opts = {}) {
   if (!ares?.ok) ares = await fetchFn(new URL(table, root).href);
   if (!ares.ok) throw new Error(`cannot fetch the analyzer table: HTTP ${ares.status}`);
   const analyzer = createAnalyzer(await ares.arrayBuffer(), meta.analyzer);
-  const s = new SiteSearch(root, meta, analyzer, { ...opts, fetch: fetchFn, lane });
-  if (early && meta.model === DEFAULT_MODEL) s.model = early;
-  if (opts.preload !== false) s.loadModel().catch(() => {}); // errors surface on the first dense query
+  const sameModel = early && meta.model === DEFAULT_MODEL;
+  const s = new SiteSearch(root, meta, analyzer, { ...opts, fetch: fetchFn, lane, ...(sameModel ? { modelFetch: earlyFetch } : {}) });
+  if (sameModel) {
+    s.model = early;
+    early.then(() => { s.modelReady = true; }, () => {});
+  } else earlyFetch.open(); // a guess that was aborted ends (its held fetches fail)
+  if (opts.preload !== false) s.warmModel().catch(() => {}); // errors surface on the first dense query
   return s;
 }

@@ -2,9 +2,10 @@
 // "The site-search index"): the terms and typo shards' decoders, the terms shards' range lookup and the typo
 // shards' hash. search.mjs ranks with them.
 
-export const VERSION = 6; // index.json's "version" this runtime reads
+export const VERSION = 7; // index.json's "version" this runtime reads
 const TERMS_MAGIC = [0x45, 0x4d, 0x54, 0x32]; // "EMT2"
 const TYPO_MAGIC = [0x45, 0x4d, 0x56, 0x31]; // "EMV1"
+const IDS_MAGIC = [0x45, 0x4d, 0x57, 0x31]; // "EMW1"
 
 /** -1, 0 or 1 as A sorts before, with or after B in code-point order (Python's str order; JS's < compares UTF-16
  * units, which differs where a character above U+FFFF meets one in U+E000..U+FFFF). */
@@ -93,6 +94,20 @@ export function decodeTypo(buf) {
   while (r.at < d.length) {
     const term = dec.decode(r.take(r.uv()));
     out.push([term, r.uv()]);
+  }
+  return out;
+}
+
+/** word -> token ids (an array) of one word ids shard (ids/<k>.bin: store.py). */
+export function decodeWordIds(buf) {
+  const r = reader(buf, IDS_MAGIC, "ids"), d = r.d;
+  const out = new Map();
+  const dec = new TextDecoder();
+  while (r.at < d.length) {
+    const word = dec.decode(r.take(r.uv()));
+    const n = r.uv(), ids = new Array(n);
+    for (let k = 0; k < n; k++) ids[k] = r.uv();
+    out.set(word, ids);
   }
   return out;
 }

@@ -12,6 +12,7 @@
 // "weak match" (thresholds per mode measured on cranfield and cisi: benchmarks/weak_matches.py, docs/search.md).
 import { loadSearch } from "./search.mjs";
 // the modules search.mjs imports, named here too: the browser fetches them with it, not one import level later
+import "./search_ids.mjs";
 import "./search_store.mjs";
 import "./search_text.mjs";
 import "./search_stem.mjs";

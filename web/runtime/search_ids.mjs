@@ -1,0 +1,101 @@
+// A pasted question's token ids without the tokenizer (docs/search.md, "word ids"): an index whose model has a
+// BERT-like tokenizer ships ids/<k>.bin, the site's printable-ASCII pre-tokens with the ids the real tokenizer gives
+// them (exporter/search/build.py). For such a tokenizer the ids of a text are the concatenation of its pre-tokens'
+// ids, and the pre-tokens of printable ASCII are plain: lowercase, split at whitespace, every ASCII character that is
+// not a letter or a digit alone (BERT counts each as punctuation). A question whose pre-tokens are all in the table
+// gets its ids from it; any other (non-ASCII, a word the site lacks, an added token's content such as "[SEP]", more
+// ids than the tokenizer's truncation keeps) takes the tokenizer, so the ids are always the tokenizer's.
+// modelFetch() holds the tokenizer pack back while questions are answered from the table and the row shards.
+import { decodeWordIds, termShard } from "./search_store.mjs";
+
+const ASCII = /^[\x20-\x7e\t\n\r]*$/;
+const PRE_TOKEN = /[a-z0-9]+|[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/g;
+
+/** The BERT pre-tokens of TEXT when it is printable ASCII (plus tab, newline, carriage return), else null. */
+export function asciiPreTokens(text) {
+  if (!ASCII.test(text)) return null;
+  return text.toLowerCase().match(PRE_TOKEN) ?? [];
+}
+
+/** index.json's word_ids ({shards, bounds, max_ids, added}), read by GET(rel) (bytes). */
+export class WordIds {
+  constructor(spec, get) {
+    const b = spec?.bounds;
+    if (!Array.isArray(b) || b.length !== spec.shards - 1 || !b.every((x) => typeof x === "string") || !Array.isArray(spec.added)) {
+      throw new Error("corrupt search index: word_ids does not bound its shards");
+    }
+    this.spec = spec;
+    this.get = get;
+    this.added = spec.added.map((a) => String(a).toLowerCase()).filter(Boolean);
+    this.common = new Map(Object.entries(spec.common ?? {})); // the site's most frequent words: no fetch
+    this.shards = new Map(); // k -> Promise<Map word -> ids>
+  }
+
+  shard(k) {
+    if (!this.shards.has(k)) {
+      const got = this.get(`ids/${k}.bin`).then(decodeWordIds);
+      this.shards.set(k, got);
+      got.catch(() => { if (this.shards.get(k) === got) this.shards.delete(k); }); // a later query tries again
+    }
+    return this.shards.get(k);
+  }
+
+  /** The pre-tokens of TEXT whose ids the table may give, or null when the tokenizer must (see the top). */
+  words(text) {
+    const words = asciiPreTokens(text);
+    if (!words?.length) return null;
+    const low = text.toLowerCase();
+    if (this.added.some((a) => low.includes(a))) return null; // the tokenizer splits an added token out first
+    return words;
+  }
+
+  /** Start fetching the shards of TEXT's words (a typed question's finished words). */
+  prefetch(text) {
+    for (const w of this.words(text) ?? []) if (!this.common.has(w)) this.shard(termShard(w, this.spec.bounds)).catch(() => {});
+  }
+
+  /** TEXT's token ids from the table, or null (the tokenizer's then: a word not in it, see words()). */
+  async ids(text) {
+    const words = this.words(text);
+    if (!words) return null;
+    const maps = await Promise.all(words.map((w) => (this.common.has(w) ? this.common : this.shard(termShard(w, this.spec.bounds)))));
+    const out = [];
+    for (let i = 0; i < words.length; i++) {
+      const ids = maps[i].get(words[i]);
+      if (!Array.isArray(ids)) return null;
+      for (const id of ids) out.push(id);
+    }
+    const max = this.spec.max_ids;
+    return max != null && out.length > max ? null : out; // truncation: the tokenizer's to apply
+  }
+}
+
+/**
+ * FETCHFN for the model's files, each fetched once (the manifest and row shards a table-answered question reads
+ * serve the full embedder's load() later), with every other file (the tokenizer pack) held until open() is called.
+ * Returns {fetch, open}.
+ */
+export function modelFetch(fetchFn) {
+  const memo = new Map(); // url -> Promise<{ok, status, bytes}>
+  let open;
+  const gate = new Promise((resolve) => { open = resolve; });
+  const fetch = async (url, init) => {
+    const shared = /\/(manifest\.json|rows\/[^/]*\.bin)$/.test(url);
+    if (!shared) {
+      await gate;
+      return init ? fetchFn(url, init) : fetchFn(url);
+    }
+    if (!memo.has(url)) {
+      const got = (async () => {
+        const res = init ? await fetchFn(url, init) : await fetchFn(url);
+        return { ok: res.ok, status: res.status, bytes: res.ok ? new Uint8Array(await res.arrayBuffer()) : null };
+      })();
+      memo.set(url, got);
+      got.then((r) => { if (!r.ok && memo.get(url) === got) memo.delete(url); },
+        () => { if (memo.get(url) === got) memo.delete(url); });
+    }
+    const r = await memo.get(url);
+    return { ok: r.ok, status: r.status, arrayBuffer: async () => (r.bytes ? r.bytes.slice().buffer : new ArrayBuffer(0)) };
+  };
+  return { fetch, open: () => open() };
+}
