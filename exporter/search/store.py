@@ -33,7 +33,7 @@
   word_ids_tokenizer): the printable-ASCII pre-tokens of the site's titles, headings and texts (normalized and
   pre-tokenized by the model's tokenizer) and the vocabulary's whole words, with their token ids (the tokenizer's, add_special_tokens off), in
   code-point order, cut into shards of about IDS_SHARD_BYTES (build.py) bounded as the terms shards are
-  (``word_ids.bounds``, ``word_ids.shards``). ``EMW1``, then per word: varint byte length, ASCII bytes, varint
+  (``word_ids.bounds``, ``word_ids.shards``; the site's most frequent words also in ``word_ids.common``). ``EMW1``, then per word: varint byte length, ASCII bytes, varint
   number of ids, varint ids. The browser embeds a pasted question from them and the row shards, without the
   tokenizer pack (search_ids.mjs); ``word_ids.max_ids`` and ``word_ids.added`` say when it may not (model.py's
   word_ids_meta).
