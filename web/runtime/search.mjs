@@ -230,9 +230,8 @@ export class SiteSearch {
     this.model = null; // Promise<Embedder>
     this.lane = opts.lane ?? { keyword: 0 }; // keyword lists pending: the model's fetches go at low priority meanwhile
     this.speculate = opts.speculate ?? null; // -1: no speculative feedback inputs; null: SPECULATE where multiplexed
-    // the model's files go through modelFetch: with a word ids table (search_ids.mjs) the tokenizer pack waits for a
-    // question the table cannot answer (or loadModel()); fetched after the first list instead, it shared the link
-    // with the next question's pieces (later hybrid lists 0.1-0.26 s slower, docs/search.md)
+    // the model's files go through modelFetch: with a word ids table (search_ids.mjs) the tokenizer pack waits until
+    // the first dense list is shown (then at low priority), a question the table cannot answer, or loadModel()
     this.modelFetch = opts.modelFetch ?? modelFetch(this.fetchFn);
     // the ids shards are the hybrid path's: at low priority while a keyword list is pending, as the model's rows
     this.wordIds = meta.word_ids ? new WordIds(meta.word_ids, (rel) => this.get(rel, "bytes", this.lane.keyword > 0)) : null;
@@ -762,7 +761,11 @@ export class SiteSearch {
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`limit must be a positive integer, got ${limit}`);
     if (mode === "keyword") this.lane.keyword++; // a keyword list's fetches go first until it is built
     try {
-      return await this.pagesOf(query, mode, limit, provisional);
+      const out = await this.pagesOf(query, mode, limit, provisional);
+      // a dense list is shown: the tokenizer pack comes now, in the background, so that a later question needs no
+      // ids shard's round trip before its rows (nor waits for the pack on a word the table lacks)
+      if (mode !== "keyword" && !provisional) this.modelFetch.open(true);
+      return out;
     } finally {
       if (mode === "keyword") this.lane.keyword--;
     }

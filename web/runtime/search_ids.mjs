@@ -72,18 +72,19 @@ export class WordIds {
 
 /**
  * FETCHFN for the model's files, each fetched once (the manifest and row shards a table-answered question reads
- * serve the full embedder's load() later), with every other file (the tokenizer pack) held until open() is called.
- * Returns {fetch, open}.
+ * serve the full embedder's load() later), with every other file (the tokenizer pack) held until open() is called
+ * (open(true): then at low priority). Returns {fetch, open}.
  */
 export function modelFetch(fetchFn) {
   const memo = new Map(); // url -> Promise<{ok, status, bytes}>
-  let open;
+  let open, low = false, opened = false;
   const gate = new Promise((resolve) => { open = resolve; });
   const fetch = async (url, init) => {
     const shared = /\/(manifest\.json|rows\/[^/]*\.bin)$/.test(url);
     if (!shared) {
       await gate;
-      return init ? fetchFn(url, init) : fetchFn(url);
+      const i = low ? { ...init, priority: "low" } : init;
+      return i ? fetchFn(url, i) : fetchFn(url);
     }
     if (!memo.has(url)) {
       const got = (async () => {
@@ -97,5 +98,6 @@ export function modelFetch(fetchFn) {
     const r = await memo.get(url);
     return { ok: r.ok, status: r.status, arrayBuffer: async () => (r.bytes ? r.bytes.slice().buffer : new ArrayBuffer(0)) };
   };
-  return { fetch, open: () => open() };
+  // open(true): the held fetches go at low priority (the tokenizer pack in the background, after a first list)
+  return { fetch, open: (background = false) => { if (!opened) { opened = true; low = background; open(); } } };
 }

@@ -46,6 +46,8 @@ const RECORDER = `(() => {
   watch();
 })()`;
 
+const IDLE_MS = 10000; // after a list, wait up to this long for the page's requests to end before the next question
+
 async function visit(browser, v) {
   const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
     ignoreHTTPSErrors: !!job.insecure }); // serve_h2.mjs's self-signed certificate
@@ -54,7 +56,11 @@ async function visit(browser, v) {
   // bytes of every response, the page's and its workers' (Pagefind searches in a worker, out of the page's Resource
   // Timing): [start (ms since the epoch), path, encoded body + headers]
   const wire = [];
+  let inFlight = 0; // requests asked for and not yet answered: a question's bytes are counted once the page is idle
+  ctx.on("request", () => { inFlight++; });
+  ctx.on("requestfailed", () => { inFlight--; });
   ctx.on("requestfinished", (req) => {
+    inFlight--;
     const start = req.timing().startTime;
     req.sizes().then((z) => wire.push([start, new URL(req.url()).pathname, z.responseBodySize + z.responseHeadersSize]),
       () => {});
@@ -86,6 +92,10 @@ async function visit(browser, v) {
       }, { q, engine: v.engine }, { polling: 20, timeout: 120000 });
       const got = await r.jsonValue();
       await page.waitForTimeout(v.settleMs ?? 300); // late fetches of this query (prefetched fragments) count too
+      // ... and so does what the list set off in the background (at most IDLE_MS more): the visitor reads the list
+      // before the next question, and no request straddles two questions' windows (counted in neither)
+      for (const end = Date.now() + IDLE_MS; inFlight > 0 && Date.now() < end;) await page.waitForTimeout(25);
+      got.idleMs = Math.round(await page.evaluate(() => performance.now()) - got.finalAt);
       const after = await since(got.t0);
       got.bytes = after.reduce((a, [, , n]) => a + n, 0);
       if (rep.queries.length === 0) { // everything since navigation
