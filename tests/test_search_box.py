@@ -153,7 +153,8 @@ def test_excerpt_markdown():
                          "bytes, cisi one and two"]
 
 
-STALE_JS = r"""
+# a page on http://box.test/ serving the runtime's modules, the box in #box; the test's script follows (job: chromium, runtime)
+BOX_PAGE_JS = r"""
 import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
 const job = JSON.parse(readFileSync(0, "utf8"));
@@ -166,6 +167,9 @@ try {
     return route.fulfill({ contentType: "text/javascript", body: readFileSync(job.runtime + path) });
   });
   await page.goto("http://box.test/");
+"""
+
+STALE_JS = BOX_PAGE_JS + r"""
   const out = await page.evaluate(async (delays) => {
     const { EdgembedSearchUI } = await import("/search_ui.mjs");
     const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -218,19 +222,7 @@ def test_slow_older_search_never_shows_under_a_newer_query():
     assert ["older", "hybrid"] in got["calls"] and ["older", "keyword"] in got["calls"]  # the older one did run
 
 
-PASTE_JS = r"""
-import { chromium } from "playwright-core";
-import { readFileSync } from "node:fs";
-const job = JSON.parse(readFileSync(0, "utf8"));
-const browser = await chromium.launch({ executablePath: job.chromium, args: ["--no-sandbox"] });
-try {
-  const page = await browser.newPage();
-  await page.route("http://box.test/**", (route) => {
-    const path = new URL(route.request().url()).pathname;
-    if (path === "/") return route.fulfill({ contentType: "text/html", body: "<!doctype html><div id=box></div>" });
-    return route.fulfill({ contentType: "text/javascript", body: readFileSync(job.runtime + path) });
-  });
-  await page.goto("http://box.test/");
+PASTE_JS = BOX_PAGE_JS + r"""
   const out = await page.evaluate(async (debounceMs) => {
     const { EdgembedSearchUI } = await import("/search_ui.mjs");
     const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
