@@ -10,7 +10,7 @@
 // text/<k>.json: the chunk's own text, not its page's). The model (the export in model/) loads in the background through edgembed.mjs's load().
 // The ranking is exporter/search/query.py's, step for step, with the same float64 sums in the same order.
 import { VERSION, cmpCodePoints, decodeTerms, decodeTypo, fnv1a, termShard } from "./search_store.mjs";
-import { WordIds, modelFetch } from "./search_ids.mjs";
+import { LOW, WordIds, earlyModelFiles, modelFetch, startModel, startRows } from "./search_ids.mjs";
 import { createAnalyzer } from "./search_text.mjs";
 
 export { VERSION, cmpCodePoints, decodeTerms, decodeTypo, termShard } from "./search_store.mjs";
@@ -25,10 +25,8 @@ const PARTIAL_MIN = 3; // a word being typed has its terms' shard fetched from t
 const PREFIX_SHARDS = 4; // ... and every shard of the terms it may become, once they fit in this many shards
 const MAX_CP = String.fromCodePoint(0x10ffff);
 const SPECULATE = 4; // feedback's inputs are fetched with the first pass's vectors for its best feedback_docs + this many chunks by estimate
-const ROWS_AT_ONCE = 32; // the model's row shard fetches at once (load()'s default 8 sends a long question's in waves over HTTP/2)
 const TERMS_MORE = 2; // ... and the shards of feedback_terms + this many terms of their bags (by weight)
 const GUESS_MORE = 2; // over HTTP/2 or 3, the second pass prefetches the text of this many pages more than it shows
-const LOW = { priority: "low" }; // a fetch no keyword list waits for (vectors, term bags; the model's rows while one is pending)
 
 /** MAP's promise for KEY, made by MAKE() the first time; forgotten if it fails, so that a later query tries again. */
 function once(map, key, make) {
@@ -179,28 +177,6 @@ function topK(score, k) {
 
 const DEFAULT_MODEL = "model/"; // where `edgembed index` writes the model (index.json's "model")
 
-/** FETCHFN, but at low priority while LANE.keyword > 0 (a keyword list is pending): on HTTP/1.1's 6 connections its
- * term and text shards then go before the hybrid path's rows (a browser queues by priority). */
-function lowWhileKeyword(fetchFn, lane) {
-  return (url, init) => (lane.keyword > 0 ? fetchFn(url, { ...init, ...LOW }) : init ? fetchFn(url, init) : fetchFn(url));
-}
-
-/** The embedder of the export at ROOT + REL, loaded through edgembed.mjs's load() (the runtime as one file); its
- * fetches yield to a pending keyword list's (LANE). */
-function startModel(root, rel, fetchFn, lane) {
-  const f = lowWhileKeyword(fetchFn ?? globalThis.fetch.bind(globalThis), lane);
-  const got = import("./edgembed.bundle.mjs").then(({ load }) => load(new URL(rel, root).href, { backend: "flat", fetch: f, rowsConcurrency: ROWS_AT_ONCE }));
-  got.catch(() => {}); // reported by the first dense query
-  return got;
-}
-
-/** Ask for the model's manifest and rows index (the names every export gives them) through MF (search_ids.mjs's
- * modelFetch, which hands them to load() and loadRows() when they ask): now, not once the runtime's one file (~45
- * kB) has been imported, so that a question pasted as the page loads finds the rows index here. */
-function earlyModelFiles(mf, modelRoot) {
-  for (const rel of ["manifest.json", "rows/index.bin"]) mf.fetch(new URL(rel, modelRoot).href).catch(() => {});
-}
-
 export class SiteSearch {
   constructor(root, meta, analyzer, opts) {
     this.root = root;
@@ -284,8 +260,7 @@ export class SiteSearch {
   /** The model's rows without its tokenizer (edgembed.mjs's loadRows), started once. */
   rows() {
     if (!this.rowsModel) {
-      const got = import("./edgembed.bundle.mjs").then(({ loadRows }) => loadRows(new URL(this.meta.model, this.root).href,
-        { fetch: lowWhileKeyword(this.modelFetch.fetch, this.lane), rowsConcurrency: ROWS_AT_ONCE }));
+      const got = startRows(this.root, this.meta.model, this.modelFetch.fetch, this.lane);
       this.rowsModel = got;
       got.catch(() => { if (this.rowsModel === got) this.rowsModel = null; });
     }

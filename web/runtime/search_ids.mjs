@@ -5,7 +5,9 @@
 // not a letter or a digit alone (BERT counts each as punctuation). A question whose pre-tokens are all in the table
 // gets its ids from it; any other (non-ASCII, a word the site lacks, an added token's content such as "[SEP]", more
 // ids than the tokenizer's truncation keeps) takes the tokenizer, so the ids are always the tokenizer's.
-// modelFetch() holds the tokenizer pack back while questions are answered from the table and the row shards.
+// modelFetch() holds the tokenizer pack back while questions are answered from the table and the row shards;
+// startModel() and startRows() load the model (or its rows alone) through it, at low priority while a keyword list
+// is pending (search.mjs's lane).
 import { decodeWordIds, termShard } from "./search_store.mjs";
 
 const ASCII = /^[\x20-\x7e\t\n\r]*$/;
@@ -100,4 +102,36 @@ export function modelFetch(fetchFn) {
   };
   // open(true): the held fetches go at low priority (the tokenizer pack in the background, after a first list)
   return { fetch, open: (background = false) => { if (!opened) { opened = true; low = background; open(); } } };
+}
+
+export const LOW = { priority: "low" }; // a fetch no keyword list waits for (vectors, term bags; the model's rows while one is pending)
+const ROWS_AT_ONCE = 32; // the model's row shard fetches at once (load()'s default 8 sends a long question's in waves over HTTP/2)
+
+/** FETCHFN, but at low priority while LANE.keyword > 0 (a keyword list is pending): on HTTP/1.1's 6 connections its
+ * term and text shards then go before the hybrid path's rows (a browser queues by priority). */
+export function lowWhileKeyword(fetchFn, lane) {
+  return (url, init) => (lane.keyword > 0 ? fetchFn(url, { ...init, ...LOW }) : init ? fetchFn(url, init) : fetchFn(url));
+}
+
+/** The embedder of the export at ROOT + REL, loaded through edgembed.mjs's load() (the runtime as one file); its
+ * fetches yield to a pending keyword list's (LANE). */
+export function startModel(root, rel, fetchFn, lane) {
+  const f = lowWhileKeyword(fetchFn ?? globalThis.fetch.bind(globalThis), lane);
+  const got = import("./edgembed.bundle.mjs").then(({ load }) => load(new URL(rel, root).href, { backend: "flat", fetch: f, rowsConcurrency: ROWS_AT_ONCE }));
+  got.catch(() => {}); // reported by the first dense query
+  return got;
+}
+
+/** Ask for the model's manifest and rows index (the names every export gives them) through MF (modelFetch, which
+ * hands them to load() and loadRows() when they ask): now, not once the runtime's one file (~45 kB) has been
+ * imported, so that a question pasted as the page loads finds the rows index here. */
+export function earlyModelFiles(mf, modelRoot) {
+  for (const rel of ["manifest.json", "rows/index.bin"]) mf.fetch(new URL(rel, modelRoot).href).catch(() => {});
+}
+
+/** The model's rows at ROOT + REL without its tokenizer (edgembed.mjs's loadRows), its fetches yielding to a pending
+ * keyword list's (LANE). */
+export function startRows(root, rel, fetchFn, lane) {
+  return import("./edgembed.bundle.mjs").then(({ loadRows }) => loadRows(new URL(rel, root).href,
+    { fetch: lowWhileKeyword(fetchFn, lane), rowsConcurrency: ROWS_AT_ONCE }));
 }
