@@ -106,6 +106,18 @@ export async function embedIdsWithRows(head, idLists, fetchShard) {
   return { vectors: idLists.map((ids) => embedIds(model, rows.remap(ids))), shards: bytes };
 }
 
+/** The body of URL through FETCHFN (INIT: its options), or a one-line error naming the URL. */
+async function fetchBytes(fetchFn, url, init) {
+  let res;
+  try {
+    res = init ? await fetchFn(url, init) : await fetchFn(url);
+  } catch (e) {
+    throw new Error(`cannot fetch ${url}: ${e?.message ?? e}`);
+  }
+  if (!res.ok) throw new Error(`cannot fetch ${url}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
 /**
  * An embedder of token id lists over an export's row shards, without its tokenizer: the manifest and rows/index.bin
  * (checked against the manifest's sha256), then the row shards the ids need (each checked against the index), as
@@ -123,17 +135,7 @@ export async function loadRows(baseUrl, opts = {}) {
   if (!base.endsWith("/")) base += "/";
   const root = new URL(base);
   const verify = opts.verify !== false;
-  const fetched = async (rel) => {
-    const url = new URL(rel, root).href;
-    let res;
-    try {
-      res = await fetchFn(url);
-    } catch (e) {
-      throw new Error(`cannot fetch ${url}: ${e?.message ?? e}`);
-    }
-    if (!res.ok) throw new Error(`cannot fetch ${url}: HTTP ${res.status}`);
-    return new Uint8Array(await res.arrayBuffer());
-  };
+  const fetched = (rel) => fetchBytes(fetchFn, new URL(rel, root).href);
   const early = fetched(EARLY.rows); // the name every export gives it, asked for with the manifest
   early.catch(() => {});
   const manifest = JSON.parse(decodeText(await fetched("manifest.json")));
@@ -266,15 +268,7 @@ export async function load(baseUrl, opts = {}) {
   let arrived = t0, usedEarly = false; // when the last file came; whether files asked for with the manifest were used
   /** The bytes of REL (COUNT: add them to the bytes fetched now, else when used). */
   const fetched = async (rel, init, count = true) => {
-    const url = new URL(rel, root);
-    let res;
-    try {
-      res = init ? await fetchFn(url.href, init) : await fetchFn(url.href);
-    } catch (e) {
-      throw new Error(`cannot fetch ${url.href}: ${e?.message ?? e}`);
-    }
-    if (!res.ok) throw new Error(`cannot fetch ${url.href}: HTTP ${res.status}`);
-    const body = new Uint8Array(await res.arrayBuffer());
+    const body = await fetchBytes(fetchFn, new URL(rel, root).href, init);
     if (count) counter.bytes += body.byteLength;
     arrived = now();
     return body;
