@@ -19,7 +19,7 @@ box's debounce counts: edgembed 120 ms, PagefindUI 300 ms):
 --breakdown also prints those bytes by kind of file (edgembed: the folder under _edgembed/, model/ files by their
 own folder; Pagefind: under pagefind/; "page" for the rest): files and bytes of the first query (everything since
 navigation) and the mean of a later query. Bytes do not depend on the machine's load: --profile loopback is enough.
---timeline prints each later query's fetches of the first edgembed visit of each site, in the order they were asked
+--timeline prints each query's fetches of the first edgembed visit of each site, in the order they were asked
 for, grouped by kind and by when they were asked for: `kind ×files asked–last answered` (ms after the last key), so
 that the chain of dependent round trips shows.
 Served by `edgembed serve`'s server (HTTP/1.1 keep-alive, gzip for text as a static host sends it), or with
@@ -215,7 +215,7 @@ def main() -> int:
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--json", default=None)
     ap.add_argument("--breakdown", action="store_true", help="bytes by kind of file, first and later queries")
-    ap.add_argument("--timeline", action="store_true", help="the fetches of each later query of a site's first edgembed visit")
+    ap.add_argument("--timeline", action="store_true", help="the fetches of each query of a site's first edgembed visit")
     ap.add_argument("--http2", action="store_true",
                     help="serve over HTTP/2 with TLS (web/scripts/serve_h2.mjs), as static hosts do; default: edgembed serve's HTTP/1.1")
     args = ap.parse_args()
@@ -262,12 +262,12 @@ def main() -> int:
                     for kind, (files, n) in r[e]["kinds"][which].items():
                         print(f"| {name} | {e} | {which} | {kind} | {files:.1f} | {n:,.0f} |")
     if args.timeline:
-        print("\nlater queries' fetches, first edgembed visit (kind ×files asked–answered, ms after the last key; "
-              "K: keyword list shown, F: final list)")
+        print("\neach query's fetches, first edgembed visit (kind ×files asked–answered, ms after the last key; "
+              "K: keyword list shown, F: final list; the first query's page-load fetches come before its 0)")
         for name, r in res.items():
             visit = next((v for v in r["raw"] if v["engine"] == "edgembed"), None)
-            for q in (visit or {}).get("queries", [])[1:]:
-                print(f"- {name} K {q['keywordMs']:.0f} F {q['finalMs']:.0f}: {timeline(q.get('requests', []))}")
+            for i, q in enumerate((visit or {}).get("queries", [])):
+                print(f"- {name} {'first' if i == 0 else 'later'} K {q['keywordMs']:.0f} F {q['finalMs']:.0f}: {timeline(q.get('requests', []))}")
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=1))
     return 0

@@ -111,6 +111,63 @@ process.stdout.write(JSON.stringify(job.texts.map((t) => [analyzer.terms(t), ana
     assert not bad[:10] and [j[1] for j in js[-3:]] == [2, 2, 0]
 
 
+EARLY_JS = r"""
+import { readFileSync } from "node:fs";
+const job = JSON.parse(readFileSync(0, "utf8"));
+const { createAnalyzer, earlyAnalyzer, asciiTable } = await import(job.module);
+const table = createAnalyzer(readFileSync(job.chart), job.spec);
+let resolve;
+const early = earlyAnalyzer(new Promise((r) => { resolve = r; }), job.spec);
+const out = { differ: [], n: 0 };
+const same = (t) => {
+  out.n++;
+  const a = [table.words(t), table.terms(t), table.strongWords(t)], b = [early.words(t), early.terms(t), early.strongWords(t)];
+  if (JSON.stringify(a) !== JSON.stringify(b) && out.differ.length < 10) out.differ.push([t, a, b]);
+};
+const chars = [..."\t\n\r"];
+for (let cp = 0x20; cp < 0x7f; cp++) chars.push(String.fromCharCode(cp));
+for (const a of chars) { same(a); for (const b of chars) same(a + b); } // every printable-ASCII text of 1 or 2 characters
+for (const t of job.texts) same(t);
+out.weak = JSON.stringify([...early.weak].sort()) === JSON.stringify([...table.weak].sort());
+out.coversAscii = job.texts.every((t) => early.covers(t));
+out.coversOther = ["café", "a\u00a0b", "x\u0007y", "\u007f"].map((t) => early.covers(t));
+try { early.terms("café"); out.threw = false; } catch (e) { out.threw = /has not arrived/.test(e.message); }
+resolve(table);
+await early.ready;
+out.after = [early.covers("café"), JSON.stringify(early.terms("naïve café")) === JSON.stringify(table.terms("naïve café"))];
+out.cased = asciiTable({ ...job.spec, normalizer: { ...job.spec.normalizer, lowercase: false } }) === null
+  && earlyAnalyzer(new Promise(() => {}), { ...job.spec, pre_tokenizer: "Whitespace" }).covers("abc") === false;
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def test_early_analyzer_equals_the_table_on_printable_ascii(tmp_path):
+    """Before the index's character table arrives, the box analyzes printable-ASCII questions from asciiTable()
+    (search_text.mjs earlyAnalyzer): its words, terms and strong words equal the table's analyzer's on every printable
+    ASCII text of one or two characters (9,702) and on seeded random ASCII questions; anything else is not covered
+    (analyzing it throws) until the table is here; another normalizer gets no ASCII table."""
+    from exporter.formats.chartable import chartable_for
+    from exporter.search.analyze import Analyzer, analyzer_tokenizer_json
+
+    seed = int(os.environ.get("EDGEMBED_FUZZ_SEED", random.randrange(1 << 30)))
+    print(f"early analyzer seed {seed}")
+    rng = random.Random(seed)
+    alphabet = ("abcdefghijklmnopqrstuvwxyz" * 3 + "ABCDEFGHIJKLMNOPQRSTUVWXYZ" + "0123456789" + "    \t\n\r"
+                + "".join(chr(c) for c in range(0x21, 0x7f) if not chr(c).isalnum()) + "-._:" * 3)
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 90))) for _ in range(3000)]
+    texts += ["how do I use from_prefixed_env?", "SECRET_KEY  and\tthe os.path.join", " how do ", "What's x-ray 3.14 C++?",
+              "a::b..c__d--e", "THE Quick BROWN fox's e-mail"]
+    texts += [t for t in (json.loads(ln)["text"] for ln in (DATA / "cranfield" / "queries.jsonl").read_text().splitlines())
+              if re.fullmatch(r"[\x20-\x7e\t\n\r]*", t)]
+    (tmp_path / "analyzer.bin").write_bytes(chartable_for(analyzer_tokenizer_json()))
+    got = node_json(EARLY_JS, {"module": (WEB / "runtime" / "search_text.mjs").as_uri(), "chart": str(tmp_path / "analyzer.bin"),
+                               "spec": Analyzer().spec(), "texts": texts})
+    print(f"{got['n']} texts compared, {len(got['differ'])} differ")
+    assert got["n"] > 9702 + 3000 and got["differ"] == []
+    assert got["weak"] and got["coversAscii"] and got["coversOther"] == [False] * 4 and got["threw"]
+    assert got["after"] == [True, True] and got["cased"]
+
+
 @pytest.fixture(scope="module")
 def cran_site(distilled_dir, tmp_path_factory) -> Path:
     """The cranfield corpus as a static site, indexed with the default model (int8)."""
@@ -213,6 +270,7 @@ const { loadSearch } = await import(new URL("js/search.mjs", root).href);
 FETCH_JS = DISK_FETCH_JS + """
 function record(rel, init, buf) { return [rel, init?.priority ?? null, buf.byteLength]; }
 const s = await loadSearch(root.href, { fetch: diskFetch, preload: false });
+await s.analyzer.ready; // the character table (loadSearch does not wait for it: printable ASCII needs none)
 log.length = 0;
 s.prefetchTerms(job.typing);
 await new Promise((r) => setTimeout(r, 100));
@@ -251,7 +309,9 @@ const on = await loadSearch(root.href, { fetch: diskFetch, speculate: 4 });
 const off = await loadSearch(root.href, { fetch: diskFetch, speculate: -1 });
 const auto = await loadSearch(root.href, { fetch: diskFetch }); // no resource timing of index.json: not multiplexed
 for (const q of job.queries.slice(0, 3)) await auto.search(q, { limit: 10 });
-const out = { same: 0, differ: [], perQuery: [] };
+const out = { same: 0, differ: [], perQuery: [], autoFresh: auto.stats.speculated };
+await auto.search(job.queries[0], { limit: 10 }); // again: its vectors are here (none to fetch, one wave at most)
+out.autoAgain = auto.stats.speculated;
 for (const q of job.queries) {
   const u0 = on.stats.used, f0 = on.stats.fed;
   const a = JSON.stringify(await on.search(q, { limit: 10 })), b = JSON.stringify(await off.search(q, { limit: 10 }));
@@ -280,8 +340,9 @@ def test_speculative_feedback_inputs_never_change_the_list(cran_site):
     """Hybrid feedback's inputs (the term bags or text of the first pass's likely best chunks, by the sign-code
     estimate, at low priority; and the shards of the terms feedback would choose from them) are fetched with the
     first pass's vectors: the lists equal those without speculation, query for query;
-    most queries find all their feedback inputs fetched ahead. By default it speculates only where index.json came
-    over HTTP/2 or 3 (not here: no resource timing). Vectors and term bags go at low priority, and so do
+    most queries find all their feedback inputs fetched ahead. By default it speculates where index.json came over
+    HTTP/2 or 3 (not here: no resource timing) or where the vectors still to fetch fit in one wave of HTTP/1.1's
+    six connections (here: a query asked again, none to fetch; not a fresh one, 10-20). Vectors and term bags go at low priority, and so do
     the model's row shards while a keyword list is pending (its term and text shards first on HTTP/1.1); the model
     fetches up to 32 row shards at once."""
     queries = [json.loads(ln)["text"] for ln in (DATA / "cranfield" / "queries.jsonl").read_text().splitlines()][:40]
@@ -293,7 +354,8 @@ def test_speculative_feedback_inputs_never_change_the_list(cran_site):
     whole = sum(u == f for u, f in fed)
     print(f"{len(fed)} of {len(queries)} queries fed back; all inputs fetched ahead on {whole}; "
           f"{on['used']} of {on['fed']} inputs; {on['speculated']} speculated; requests {on['requests']} vs {off['requests']}")
-    assert fed and on["speculated"] > 0 and off["speculated"] == 0 and off["used"] == 0 and auto["speculated"] == 0
+    assert fed and on["speculated"] > 0 and off["speculated"] == 0 and off["used"] == 0
+    assert got["autoFresh"] == 0 and got["autoAgain"] > 0
     assert whole >= 0.6 * len(fed) and on["used"] >= 0.9 * on["fed"]
     pr = got["priority"]
     assert pr["vecs"] == ["low"] and pr["terms"] == [None] and sorted(pr["text"], key=str) == [None, "low"], pr  # low: speculated
@@ -301,6 +363,45 @@ def test_speculative_feedback_inputs_never_change_the_list(cran_site):
     assert got["pending"] and all(u.startswith("model/") and p == "low" for u, p in got["pending"]), got["pending"]
     assert got["idle"] and all(p is None for _, p in got["idle"]), got["idle"]
     assert got["lane"] == 0 and got["rowsAtOnce"] == 32
+
+
+HELD_TABLE_JS = DISK_FETCH_JS.replace("const buf = await readFile", "if (url.endsWith('chartable.bin')) await held;\n  const buf = await readFile") + """
+function record(rel) { return rel; }
+let release, held;
+const out = {};
+for (const q of job.queries) {
+  held = new Promise((r) => { release = r; }); // this question's table, held until after it asked for its terms
+  log.length = 0;
+  const s = await loadSearch(root.href, { fetch: diskFetch, preload: false }); // resolves with the table held
+  const got = s.search(q, { mode: "keyword", limit: 10 });
+  let done = false;
+  got.then(() => { done = true; }, () => {});
+  await new Promise((r) => setTimeout(r, 200));
+  out[q] = { before: log.filter((u) => u.startsWith("terms/")).length, doneBefore: done };
+  release();
+  out[q].hits = (await got).map((h) => [h.url, h.score, h.excerpt]);
+}
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def test_an_ascii_question_fetches_its_terms_before_the_character_table(cran_site):
+    """loadSearch() no longer waits for the character table (16 kB on the first question's path) when the analyzer is
+    BERT-uncased's: a printable-ASCII question's term shards are asked for while the table is held back, a
+    non-ASCII one's only after; either list waits for the table (its excerpts) and equals `edgembed search`'s."""
+    from exporter.search.query import SiteIndex
+
+    queries = ["Supersonic flow over a WEDGE: shock waves?", "écoulement supersonique flow wedge"]
+    js = node_json(HELD_TABLE_JS, {"dir": str(cran_site / "_edgembed"), "queries": queries})
+    ix = SiteIndex(cran_site / "_edgembed")
+    for q in queries:
+        py = [[h["url"], h["score"], h["excerpt"]] for h in ix.search(q, mode="keyword", limit=10)]
+        got = js[q]
+        print(q, got["before"], "terms shards asked for before the table")
+        assert not got["doneBefore"] and [h[0] for h in got["hits"]] == [h[0] for h in py] and py
+        assert [h[2] for h in got["hits"]] == [h[2] for h in py]
+        assert np.allclose([h[1] for h in got["hits"]], [h[1] for h in py], rtol=1e-9, atol=1e-12)
+    assert js[queries[0]]["before"] > 0 and js[queries[1]]["before"] == 0
 
 
 GUESS_JS = DISK_FETCH_JS + """
@@ -337,6 +438,7 @@ def test_the_model_guessed_before_index_json_is_cancelled_when_wrong(cran_site, 
 TYPING_JS = DISK_FETCH_JS + """
 function record(rel) { return rel; }
 const s = await loadSearch(root.href, { fetch: diskFetch, preload: false });
+await s.analyzer.ready; // the character table (loadSearch does not wait for it: printable ASCII needs none)
 const settle = () => new Promise((r) => setTimeout(r, 100));
 const out = { steps: [] };
 log.length = 0;

@@ -447,7 +447,7 @@ export declare class SiteSearch {
   prefetch(mode?: SearchMode): void;
   /** Start fetching the term shards of a query being typed: its finished words and the word being typed (from 3
    * characters on); the box calls it on every key. */
-  prefetchTerms(text: string): void;
+  prefetchTerms(text: string): void; // nothing for a text the analyzer cannot read yet (not printable ASCII, table on its way)
   /** Whether a keyword search of `text` needs no term fetch (every term shard has arrived, no typo to correct, and
    * the word still being typed, if any, is a term of the index). */
   termsReady(text: string): boolean;
@@ -456,5 +456,8 @@ export declare class SiteSearch {
   prefetchResults(text: string, limit?: number, model?: boolean): Promise<void>;
 }
 
-/** Open an index folder (e.g. "/_edgembed/"): fetches index.json and the analyzer table. */
+/** Open an index folder (e.g. "/_edgembed/"): fetches index.json and starts the analyzer's character table. With
+ * index.json's BERT-uncased analyzer (every index `edgembed index` writes) it resolves without waiting for the
+ * table: printable-ASCII questions are analyzed at once, and every list still waits for the table (its excerpts);
+ * with another analyzer it resolves once the table is here. */
 export declare function loadSearch(indexUrl: string | URL, opts?: LoadSearchOptions): Promise<SiteSearch>;

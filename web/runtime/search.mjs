@@ -11,7 +11,7 @@
 // The ranking is exporter/search/query.py's, step for step, with the same float64 sums in the same order.
 import { VERSION, cmpCodePoints, decodeTerms, decodeTypo, fnv1a, termShard } from "./search_store.mjs";
 import { LOW, WordIds, earlyModelFiles, modelFetch, startModel, startRows } from "./search_ids.mjs";
-import { createAnalyzer } from "./search_text.mjs";
+import { createAnalyzer, earlyAnalyzer } from "./search_text.mjs";
 
 export { VERSION, cmpCodePoints, decodeTerms, decodeTypo, termShard } from "./search_store.mjs";
 
@@ -25,6 +25,7 @@ const PARTIAL_MIN = 3; // a word being typed has its terms' shard fetched from t
 const PREFIX_SHARDS = 4; // ... and every shard of the terms it may become, once they fit in this many shards
 const MAX_CP = String.fromCodePoint(0x10ffff);
 const SPECULATE = 4; // feedback's inputs are fetched with the first pass's vectors for its best feedback_docs + this many chunks by estimate
+const ONE_WAVE = 6; // ... over HTTP/1.1 too when the vectors still to fetch are at most this many (a browser's connections to a host)
 const TERMS_MORE = 2; // ... and the shards of feedback_terms + this many terms of their bags (by weight)
 const GUESS_MORE = 2; // over HTTP/2 or 3, the second pass prefetches the text of this many pages more than it shows
 
@@ -181,7 +182,9 @@ export class SiteSearch {
   constructor(root, meta, analyzer, opts) {
     this.root = root;
     this.meta = meta;
-    this.analyzer = analyzer;
+    // an analyzer from createAnalyzer() is used as earlyAnalyzer()'s once its table is here (loadSearch's covers
+    // printable ASCII before that)
+    this.analyzer = typeof analyzer.covers === "function" ? analyzer : earlyAnalyzer(Promise.resolve(analyzer), meta.analyzer);
     this.opts = opts;
     this.fetchFn = opts.fetch ?? globalThis.fetch.bind(globalThis);
     this.first = new Int32Array(meta.page_chunks.length + 1);
@@ -284,6 +287,7 @@ export class SiteSearch {
    * but for its last letters). Stop and weak words have no shard fetched for them here (they rarely decide a query);
    * nothing else is fetched. */
   prefetchTerms(text) {
+    if (!this.analyzer.covers(text)) return; // the character table is on its way (search_text.mjs earlyAnalyzer)
     const done = finishedPart(text);
     const want = new Set(this.analyzer.terms(done));
     const prefixes = new Set();
@@ -310,6 +314,7 @@ export class SiteSearch {
    * key, and its shard is often here before (terms shards are ranges), so a box that searches when this is true
    * searches at the keys that end a word, not at every key. */
   termsReady(text) {
+    if (!this.analyzer.covers(text)) return false;
     const terms = this.analyzer.terms(text);
     if (!terms.length) return false;
     const done = finishedPart(text);
@@ -331,7 +336,7 @@ export class SiteSearch {
    * ranking's candidates' vectors (and its first pages' text), nothing kept but the fetched pieces. */
   async prefetchResults(text, limit = 8, model = false) {
     const done = finishedPart(text);
-    if (done.trim() === this.provisional) return;
+    if (done.trim() === this.provisional || !this.analyzer.covers(done)) return;
     this.provisional = done.trim();
     const strong = new Set(this.analyzer.terms(done).filter((t) => !this.analyzer.weak.has(t)));
     if (model) this.wordIds?.prefetch(done);
@@ -409,7 +414,8 @@ export class SiteSearch {
     const k = this.textShardOf(c);
     if (text || !this.meta.term_bags || this.texts.has(k)) {
       const [, , ch] = await this.chunk(c, low);
-      return termCounts(this.analyzer.terms(ch.h + " " + ch.t).filter((t) => !this.analyzer.weak.has(t)));
+      const a = await this.analyzer.ready; // a page's text: the character table's analyzer
+      return termCounts(a.terms(ch.h + " " + ch.t).filter((t) => !a.weak.has(t)));
     }
     const bag = (await once(this.bags, k, () => this.get(`bags/${k}.json`, "json", true)))?.[c - this.textFirst[k]]; // null for a chunk whose bag is never read
     if (!Array.isArray(bag) || typeof bag[1] !== "object") throw new Error(`corrupt search index: bags/${k}.json lacks chunk ${c}`);
@@ -457,6 +463,7 @@ export class SiteSearch {
   /** The query's terms and their counts, in order of first appearance, misspelt ones replaced by their corrections
    * (this.corrections, unless RECORD is false: a prefetch's ranking). */
   async queryTerms(query, record = true) {
+    if (!this.analyzer.covers(query)) await this.analyzer.ready; // a question not in printable ASCII waits for the table
     const counts = new Map();
     for (const t of this.analyzer.terms(query)) counts.set(t, (counts.get(t) ?? 0) + 1);
     const weak = this.analyzer.weak;
@@ -586,15 +593,18 @@ export class SiteSearch {
     // fetch their text while the vectors arrive, unless feedback will rank again (its list is not this one): then
     // fetch feedback's inputs instead, those of the chunks likely to be the first pass's best (one round trip less)
     const fed = mode === "hybrid" && top > 0 && this.feedbackGate(query, qterms);
-    const spec = fed ? this.speculateFeedback(cand) : null;
-    if (!fed) this.prefetchText(cand, limit);
+    const toFetch = this.vecsToFetch(cand);
     const mult = mode === "hybrid" ? w : 1.0;
     const cos = new Map(); // the first pass's exact cosines, for the second pass's text prefetch
-    let exact = await Promise.all(cand.map(async (c) => {
+    const exactP = Promise.all(cand.map(async (c) => { // the vectors are asked for first (HTTP/1.1 queues in order)
       const x = await this.exactCosine(q, c);
       cos.set(c, x);
       return [c, base[c] + mult * x];
     }));
+    exactP.catch(() => {}); // awaited below
+    const spec = fed ? this.speculateFeedback(cand, toFetch) : null;
+    if (!fed) this.prefetchText(cand, limit);
+    let exact = await exactP;
     exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     if (mode === "hybrid" && top > 0) {
       const again = await this.feedback(lex, top, exact, qterms, query, spec);
@@ -632,8 +642,8 @@ export class SiteSearch {
    * this.speculate chunks of CAND (the first pass's candidates, best first by the sign-code estimate): most often a
    * superset of the first pass's best, so that feedback() finds them here when the vectors are. The chunks, a Set
    * (null when off). The list does not depend on it: a bag and the text give the same term counts (termBag). */
-  speculateFeedback(cand) {
-    const extra = this.speculate ?? (this.multiplexed() ? SPECULATE : -1);
+  speculateFeedback(cand, toFetch = Infinity) {
+    const extra = this.speculate ?? (this.multiplexed() || toFetch <= ONE_WAVE ? SPECULATE : -1);
     if (extra < 0) return null;
     const k = Number(this.meta.fusion.feedback_docs ?? 0), spec = new Set(cand.slice(0, k + extra));
     const pages = new Set(), outline = this.meta.outline_chunks ?? Infinity, bags = [];
@@ -652,9 +662,16 @@ export class SiteSearch {
     return spec;
   }
 
+  /** How many vecs shards the chunks CAND need that are neither here nor on their way. */
+  vecsToFetch(cand) {
+    const g = this.meta.vec_shard;
+    return new Set(cand.map((c) => Math.floor(c / g)).filter((k) => !this.vecs.has(k))).size;
+  }
+
   /** Whether the index comes over a multiplexed protocol (HTTP/2 or 3: index.json's resource timing, where the page
    * has one): there speculative fetches go out with the others at no cost in round trips; over HTTP/1.1's six
-   * connections they delay the vectors by as much as they save (measured: docs/search.md). */
+   * connections they delay a fresh question's 10-20 vectors by as much as they save (measured: docs/search.md), so
+   * there they go only with vectors that fit one wave (ONE_WAVE: a typed question's last words, most often). */
   multiplexed() {
     if (this.mux === undefined) {
       const e = globalThis.performance?.getEntriesByName?.(new URL("index.json", this.root).href)?.[0];
@@ -737,6 +754,7 @@ export class SiteSearch {
     if (mode === "keyword") this.lane.keyword++; // a keyword list's fetches go first until it is built
     try {
       const out = await this.pagesOf(query, mode, limit, provisional);
+      await this.analyzer.ready; // a list with no hit read no page text: a character table that failed is still said
       // a dense list is shown: the tokenizer pack comes now, in the background, so that a later question needs no
       // ids shard's round trip before its rows (nor waits for the pack on a word the table lacks)
       if (mode !== "keyword" && !provisional) this.modelFetch.open(true);
@@ -770,9 +788,10 @@ export class SiteSearch {
     const pending = scored.slice(0, limit).map(make);
     for (const h of pending) h.catch(() => {}); // the first failure is thrown below, the others are not unhandled
     const out = [], shown = [], owner = [];
+    const analyzer = await this.analyzer.ready; // pages' text: the character table's analyzer
     for (let i = 0; i < scored.length && out.length < limit; i++) {
       const [hit, text] = await (pending[i] ??= make(scored[i]));
-      const [ex, key] = freshExcerpt(text, qterms, this.analyzer, shown);
+      const [ex, key] = freshExcerpt(text, qterms, analyzer, shown);
       if (ex === null) {
         out[owner[key]].sub_results.push({ url: hit.anchor_url, heading: hit.title, score: hit.score });
         continue;
@@ -875,10 +894,16 @@ export async function loadSearch(indexUrl, opts = {}) {
   const table = meta.analyzer.chartable;
   if (meta.model !== DEFAULT_MODEL) guess.model.abort(); // another model: the guessed one stops downloading
   if (table !== `${DEFAULT_MODEL}chartable.bin`) guess.table.abort();
-  let ares = earlyTable && table === `${DEFAULT_MODEL}chartable.bin` ? await earlyTable : null;
-  if (!ares?.ok) ares = await fetchFn(new URL(table, root).href);
-  if (!ares.ok) throw new Error(`cannot fetch the analyzer table: HTTP ${ares.status}`);
-  const analyzer = createAnalyzer(await ares.arrayBuffer(), meta.analyzer);
+  const full = (async () => {
+    let ares = earlyTable && table === `${DEFAULT_MODEL}chartable.bin` ? await earlyTable : null;
+    if (!ares?.ok) ares = await fetchFn(new URL(table, root).href);
+    if (!ares.ok) throw new Error(`cannot fetch the analyzer table: HTTP ${ares.status}`);
+    return createAnalyzer(await ares.arrayBuffer(), meta.analyzer);
+  })();
+  // a BERT-uncased analyzer answers printable-ASCII questions before its table arrives (search_text.mjs); any other
+  // waits for the table here, as every analyzer did before
+  const analyzer = earlyAnalyzer(full, meta.analyzer);
+  if (!analyzer.covers("a")) await analyzer.ready;
   const sameModel = early && meta.model === DEFAULT_MODEL;
   const s = new SiteSearch(root, meta, analyzer, { ...opts, fetch: fetchFn, lane, ...(sameModel ? { modelFetch: earlyFetch } : {}) });
   if (sameModel) {

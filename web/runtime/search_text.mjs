@@ -1,18 +1,76 @@
 // Words and terms of a text for site search, exactly as exporter/search/analyze.py makes them: BERT-uncased
 // normalization and BertPreTokenizer from the index's character table (analyzer.bin, probed from Python
 // `tokenizers`), stop words from index.json, Snowball English stems for words of [a-z0-9] (search_stem.mjs).
-import { BERT_PUNCT, IS_WHITESPACE, codePoints, createNormalizer, parseChartable } from "./chartable.mjs";
+import { BERT_PUNCT, IS_WHITESPACE, K_DELTA, codePoints, createNormalizer, parseChartable } from "./chartable.mjs";
 import { stemEnglish } from "./search_stem.mjs";
 
 const ASCII_WORD = /^[a-z0-9]+$/;
 
+/** Printable ASCII, tab, line feed and carriage return: the texts earlyAnalyzer() answers before the table arrives. */
+export const PRINTABLE_ASCII = /^[\x20-\x7e\t\n\r]*$/;
+
 /**
- * @param {ArrayBuffer | ArrayBufferView} chartable the index's analyzer.bin
+ * The character table's printable-ASCII part (PRINTABLE_ASCII's characters) when SPEC (index.json's "analyzer") is
+ * BERT-uncased's (BertNormalizer with lowercase and clean_text, BertPreTokenizer) and its weak words are ASCII, else
+ * null: A–Z lowercased, tab / LF / CR to a space (clean_text), a space and those whitespace, every other character
+ * that is not a letter or a digit BERT punctuation, nothing else changed (accents and CJK spacing have no ASCII to
+ * act on). Only the class bits the analyzer reads (IS_WHITESPACE, BERT_PUNCT) are set; other code points must not
+ * be looked up (tests/test_search_js.py checks it against every fixture model's chartable.bin).
+ */
+export function asciiTable(spec) {
+  const n = spec?.normalizer;
+  if (n?.type !== "BertNormalizer" || n.lowercase !== true || n.clean_text !== true || spec.pre_tokenizer !== "BertPreTokenizer") return null;
+  if (!(spec.weak_words ?? []).every((w) => PRINTABLE_ASCII.test(String(w)))) return null;
+  const bmpCls = new Uint8Array(0x10000), bmpRule = new Int32Array(0x10000);
+  for (let cp = 0; cp < 0x80; cp++) {
+    const alnum = (cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a);
+    if (cp === 0x20 || cp === 0x09 || cp === 0x0a || cp === 0x0d) bmpCls[cp] = IS_WHITESPACE;
+    else if (cp > 0x20 && cp < 0x7f && !alnum) bmpCls[cp] = BERT_PUNCT;
+    if (cp >= 0x41 && cp <= 0x5a) bmpRule[cp] = (32 << 3) | K_DELTA;
+    else if (cp === 0x09 || cp === 0x0a || cp === 0x0d) bmpRule[cp] = ((0x20 - cp) << 3) | K_DELTA;
+  }
+  return { reorder: false, pool: new Int32Array(0), bmpCls, bmpRule, cls: (cp) => bmpCls[cp], rule: (cp) => bmpRule[cp] };
+}
+
+/**
+ * An analyzer usable before the index's character table arrives: printable-ASCII texts (a typed or pasted question,
+ * almost always) are analyzed from asciiTable(SPEC) at once, exactly as the table would; once FULL (a promise of the
+ * table's analyzer) resolves, every text is its. covers(text): whether TEXT can be analyzed now; ready: FULL; the
+ * other members are createAnalyzer()'s and throw for a text not covered (await ready first). Without an ASCII table
+ * (another normalizer) nothing is covered until FULL resolves.
+ */
+export function earlyAnalyzer(full, spec) {
+  const table = asciiTable(spec);
+  const ascii = table ? createAnalyzer(table, spec) : null;
+  let done = null;
+  const ready = full.then((a) => (done = a));
+  ready.catch(() => {}); // reported by whoever awaits it
+  const covers = (text) => done !== null || (ascii !== null && PRINTABLE_ASCII.test(text));
+  const pick = (text) => {
+    if (done) return done;
+    if (ascii && PRINTABLE_ASCII.test(text)) return ascii;
+    throw new Error("the analyzer's character table has not arrived: await analyzer.ready before analyzing this text");
+  };
+  return {
+    ready,
+    covers,
+    words: (text) => pick(text).words(text),
+    term: (word) => pick(word).term(word),
+    terms: (text) => pick(text).terms(text),
+    strongWords: (text) => pick(text).strongWords(text),
+    /** The weak words' terms (ASCII words: the same set from either table). */
+    get weak() { return (done ?? ascii ?? pick("\u0080")).weak; },
+  };
+}
+
+/**
+ * @param {ArrayBuffer | ArrayBufferView | object} chartable the index's analyzer.bin (or a table already parsed:
+ *   parseChartable()'s or asciiTable()'s)
  * @param {{stop_words: string[], weak_words?: string[], identifiers?: {connectors: string, max: number}}} spec
  *   index.json's "analyzer"
  */
 export function createAnalyzer(chartable, spec) {
-  const table = parseChartable(chartable);
+  const table = chartable?.bmpCls ? chartable : parseChartable(chartable);
   const normalize = createNormalizer(table);
   const { bmpCls, cls } = table;
   const stop = new Set(spec.stop_words ?? []);

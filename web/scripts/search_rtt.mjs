@@ -19,6 +19,7 @@ const timeout = job.timeoutMs ?? 600000;
 // In the page: every input event's time and value, and every change of the results, as [time, query, final, n].
 const RECORDER = `(() => {
   window.rtt = { inputs: [], renders: [] };
+  performance.setResourceTimingBufferSize(100000); // the default 250 entries fill up within a typed visit's first queries
   addEventListener("input", (e) => { const t = e.composedPath()[0]; if (t?.value !== undefined) rtt.inputs.push([performance.now(), t.value]); }, true);
   const watch = () => {
     const box = document.querySelector("edgembed-search");
@@ -102,8 +103,11 @@ async function visit(browser, v) {
         got.firstBytes = wire.reduce((a, [, , n]) => a + n, 0);
         got.firstWire = wire.map(([, path, n]) => [path, n]);
       }
-      got.requests = await page.evaluate((t) => performance.getEntriesByType("resource").filter((e) => e.startTime >= t - 0.5)
-        .map((e) => [new URL(e.name).pathname, e.transferSize, Math.round(e.startTime - t), Math.round(e.responseEnd - t)]), got.t0);
+      // [path, bytes, start, end] in ms after the question: those asked for since (the first question's: everything
+      // since navigation) and those still in flight at its last key (a typed question's earlier keys asked for them)
+      got.requests = await page.evaluate(([t, from]) => performance.getEntriesByType("resource").filter((e) => e.startTime >= from || e.responseEnd >= t)
+        .map((e) => [new URL(e.name).pathname, e.transferSize, Math.round(e.startTime - t), Math.round(e.responseEnd - t)]),
+      [got.t0, rep.queries.length === 0 ? 0 : got.t0 - 0.5]);
       got.wire = after.map(([, path, n]) => [path, n]);
       rep.queries.push({ query: q, ...got });
     }
