@@ -874,29 +874,26 @@ export async function loadSearch(indexUrl, opts = {}) {
   if (!here && !/^[a-z][a-z0-9+.-]*:/i.test(base)) throw new Error(`loadSearch() needs an absolute URL outside a page, got '${base}'`);
   const root = here ? new URL(base, here) : new URL(base);
   const fetchFn = opts.fetch ?? globalThis.fetch.bind(globalThis);
-  // with preload, the model (model/, where `edgembed index` puts it: every index of this version names it) and its
-  // character table start with index.json, not one round trip after it: the table is also the analyzer's for
-  // BERT-uncased models. A guess index.json does not confirm is cancelled as soon as it says so (its fetches aborted).
-  const guess = { model: new AbortController(), table: new AbortController() };
+  // with preload, the model (model/, where `edgembed index` puts it: every index of this version names it) starts
+  // with index.json, not one round trip after it; a guess index.json does not confirm is cancelled as soon as it
+  // says so (its fetches aborted). The analyzer's character table comes after index.json: a BERT-uncased analyzer
+  // (every index edgembed writes) needs it only for page text and questions outside printable ASCII, and on a slow
+  // link its 16 kB would delay index.json and the rows index.
+  const guess = { model: new AbortController() };
   const guessing = (ctl) => (url, init) => fetchFn(url, { ...init, signal: ctl.signal });
   const lane = { keyword: 0 }; // shared by the model's fetches and the SiteSearch
   const earlyFetch = modelFetch(guessing(guess.model)); // the tokenizer pack held while index.json may say to
   const early = opts.preload !== false ? startModel(root, DEFAULT_MODEL, earlyFetch.fetch, lane) : null;
   if (early) earlyModelFiles(earlyFetch, new URL(DEFAULT_MODEL, root));
-  const earlyTable = early ? guessing(guess.table)(new URL(`${DEFAULT_MODEL}chartable.bin`, root).href).catch(() => null) : null;
-  earlyTable?.then((r) => r?.ok || r?.body?.cancel?.(), () => {});
   const meta = await indexMeta(root, fetchFn).catch((e) => {
     earlyFetch.open();
     guess.model.abort();
-    guess.table.abort();
     throw e;
   });
   const table = meta.analyzer.chartable;
   if (meta.model !== DEFAULT_MODEL) guess.model.abort(); // another model: the guessed one stops downloading
-  if (table !== `${DEFAULT_MODEL}chartable.bin`) guess.table.abort();
   const full = (async () => {
-    let ares = earlyTable && table === `${DEFAULT_MODEL}chartable.bin` ? await earlyTable : null;
-    if (!ares?.ok) ares = await fetchFn(new URL(table, root).href);
+    const ares = await fetchFn(new URL(table, root).href);
     if (!ares.ok) throw new Error(`cannot fetch the analyzer table: HTTP ${ares.status}`);
     return createAnalyzer(await ares.arrayBuffer(), meta.analyzer);
   })();
