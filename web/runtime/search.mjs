@@ -238,11 +238,12 @@ export class SiteSearch {
   }
 
   /** loadModel() without opening the tokenizer pack's fetch (a word ids table holds it until a question needs it):
-   * the manifest and rows/index.bin start now. */
-  warmModel() {
+   * the manifest and rows/index.bin start now, unless STARTED (a Promise<Embedder> of this index's model, loading
+   * since loadSearch guessed it) is given to be used instead. */
+  warmModel(started = null) {
     if (!this.model) {
-      earlyModelFiles(this.modelFetch, new URL(this.meta.model, this.root)); // not after the runtime's import
-      this.model = startModel(this.root, this.meta.model, this.modelFetch.fetch, this.lane);
+      if (!started) earlyModelFiles(this.modelFetch, new URL(this.meta.model, this.root)); // not after the runtime's import
+      this.model = started ?? startModel(this.root, this.meta.model, this.modelFetch.fetch, this.lane);
       this.model.then(() => { this.modelReady = true; }, () => {});
     }
     return this.model;
@@ -602,7 +603,8 @@ export class SiteSearch {
       return [c, base[c] + mult * x];
     }));
     exactP.catch(() => {}); // awaited below
-    const spec = fed ? this.speculateFeedback(cand, toFetch) : null;
+    // (not for a ranking the typing prefetches: its feedback inputs are fetched when it needs them, no more)
+    const spec = fed && record ? this.speculateFeedback(cand, toFetch) : null;
     if (!fed) this.prefetchText(cand, limit);
     let exact = await exactP;
     exact.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
@@ -903,10 +905,8 @@ export async function loadSearch(indexUrl, opts = {}) {
   if (!analyzer.covers("a")) await analyzer.ready;
   const sameModel = early && meta.model === DEFAULT_MODEL;
   const s = new SiteSearch(root, meta, analyzer, { ...opts, fetch: fetchFn, lane, ...(sameModel ? { modelFetch: earlyFetch } : {}) });
-  if (sameModel) {
-    s.model = early;
-    early.then(() => { s.modelReady = true; }, () => {});
-  } else earlyFetch.open(); // a guess that was aborted ends (its held fetches fail)
+  if (sameModel) s.warmModel(early);
+  else earlyFetch.open(); // a guess that was aborted ends (its held fetches fail)
   if (opts.preload !== false) s.warmModel().catch(() => {}); // errors surface on the first dense query
   return s;
 }
