@@ -404,6 +404,24 @@ def test_an_ascii_question_fetches_its_terms_before_the_character_table(cran_sit
     assert js[queries[0]]["before"] > 0 and js[queries[1]]["before"] == 0
 
 
+NO_TABLE_JS = DISK_FETCH_JS.replace("const buf = await readFile", "if (url.endsWith('chartable.bin')) return { ok: false, status: 404 };\n  const buf = await readFile") + """
+function record(rel) { return rel; }
+const s = await loadSearch(root.href, { fetch: diskFetch, preload: false });
+const out = [];
+for (const q of ["supersonic flow", "zzzzqqq", "café"]) {
+  try { await s.search(q, { mode: "keyword", limit: 5 }); out.push("no error"); } catch (e) { out.push(e.message); }
+}
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def test_a_missing_character_table_fails_every_search_with_one_line(cran_site):
+    """loadSearch() no longer waits for the character table, so a table that cannot be fetched is said by each search
+    (with hits, without any, a question outside ASCII): one line naming it, never a list built without it."""
+    got = node_json(NO_TABLE_JS, {"dir": str(cran_site / "_edgembed")})
+    assert got == ["cannot fetch the analyzer table: HTTP 404"] * 3, got
+
+
 GUESS_JS = DISK_FETCH_JS + """
 function record(rel, init) { return [rel, init?.signal ?? null]; }
 const s = await loadSearch(root.href, { fetch: diskFetch });
