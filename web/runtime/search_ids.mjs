@@ -9,13 +9,13 @@
 // startModel() and startRows() load the model (or its rows alone) through it, at low priority while a keyword list
 // is pending (search.mjs's lane).
 import { decodeWordIds, termShard } from "./search_store.mjs";
+import { PRINTABLE_ASCII } from "./search_text.mjs";
 
-const ASCII = /^[\x20-\x7e\t\n\r]*$/;
 const PRE_TOKEN = /[a-z0-9]+|[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/g;
 
 /** The BERT pre-tokens of TEXT when it is printable ASCII (plus tab, newline, carriage return), else null. */
 export function asciiPreTokens(text) {
-  if (!ASCII.test(text)) return null;
+  if (!PRINTABLE_ASCII.test(text)) return null;
   return text.toLowerCase().match(PRE_TOKEN) ?? [];
 }
 

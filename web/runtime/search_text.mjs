@@ -6,7 +6,8 @@ import { stemEnglish } from "./search_stem.mjs";
 
 const ASCII_WORD = /^[a-z0-9]+$/;
 
-/** Printable ASCII, tab, line feed and carriage return: the texts earlyAnalyzer() answers before the table arrives. */
+/** Printable ASCII, tab, line feed and carriage return: the texts earlyAnalyzer() answers before the table arrives
+ * (and those whose token ids search_ids.mjs reads from the word ids table). */
 export const PRINTABLE_ASCII = /^[\x20-\x7e\t\n\r]*$/;
 
 /**
@@ -14,14 +15,14 @@ export const PRINTABLE_ASCII = /^[\x20-\x7e\t\n\r]*$/;
  * BERT-uncased's (BertNormalizer with lowercase and clean_text, BertPreTokenizer) and its weak words are ASCII, else
  * null: A–Z lowercased, tab / LF / CR to a space (clean_text), a space and those whitespace, every other character
  * that is not a letter or a digit BERT punctuation, nothing else changed (accents and CJK spacing have no ASCII to
- * act on). Only the class bits the analyzer reads (IS_WHITESPACE, BERT_PUNCT) are set; other code points must not
- * be looked up (tests/test_search_js.py checks it against every fixture model's chartable.bin).
+ * act on). Only the class bits the analyzer reads (IS_WHITESPACE, BERT_PUNCT) are set, and only code points below
+ * 0x80 are in it (tests/test_search_js.py checks the analyzer it makes against the one chartable.bin makes).
  */
 export function asciiTable(spec) {
   const n = spec?.normalizer;
   if (n?.type !== "BertNormalizer" || n.lowercase !== true || n.clean_text !== true || spec.pre_tokenizer !== "BertPreTokenizer") return null;
   if (!(spec.weak_words ?? []).every((w) => PRINTABLE_ASCII.test(String(w)))) return null;
-  const bmpCls = new Uint8Array(0x10000), bmpRule = new Int32Array(0x10000);
+  const bmpCls = new Uint8Array(0x80), bmpRule = new Int32Array(0x80);
   for (let cp = 0; cp < 0x80; cp++) {
     const alnum = (cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a);
     if (cp === 0x20 || cp === 0x09 || cp === 0x0a || cp === 0x0d) bmpCls[cp] = IS_WHITESPACE;
@@ -47,9 +48,8 @@ export function earlyAnalyzer(full, spec) {
   ready.catch(() => {}); // reported by whoever awaits it
   const covers = (text) => done !== null || (ascii !== null && PRINTABLE_ASCII.test(text));
   const pick = (text) => {
-    if (done) return done;
-    if (ascii && PRINTABLE_ASCII.test(text)) return ascii;
-    throw new Error("the analyzer's character table has not arrived: await analyzer.ready before analyzing this text");
+    if (!covers(text)) throw new Error("the analyzer's character table has not arrived: await analyzer.ready before analyzing this text");
+    return done ?? ascii;
   };
   return {
     ready,
