@@ -3,9 +3,11 @@ alone, exhaustive cosine, as bench_search.py's "default model alone"), and seman
 generators' sites (`edgembed index --model`, int8, as bench_sites.py), each with a paired bootstrap interval of the
 candidate minus today's default (seed printed).
 
-    python3 benchmarks/bench_default_model.py CANDIDATE [CANDIDATE ...] [--base DIR] [--sites a,b] [--out FILE.json]
+    python3 benchmarks/bench_default_model.py CANDIDATE [CANDIDATE ...] [--base DIR] [--sites a,b] [--dev] [--out FILE.json]
 
-A CANDIDATE is a model folder `edgembed export` reads (e.g. what scripts/build_default_model.py --out writes)."""
+A CANDIDATE is a model folder `edgembed export` reads (e.g. what scripts/build_default_model.py --out writes).
+--dev scores the development sites (benchmarks/dev, as rank_dev.py reads them) instead of the report sites: where a
+candidate's loss on a report site is looked into without tuning on that site."""
 
 from __future__ import annotations
 
@@ -47,7 +49,28 @@ def beir_scores(model: str | None, name: str) -> np.ndarray:
     return ndcg10([[data.doc_ids[i] for i in row] for row in top], data)
 
 
-def site_scores(models: dict[str, str | None], names: list[str], work: Path) -> dict[str, dict[str, np.ndarray]]:
+def report_sites(names: list[str], work: Path) -> dict[str, tuple[Path, list[dict]]]:
+    """{name: (the site's folder, its questions)} of the report sites NAMES (tests/data/sites, unpacked in WORK)."""
+    out = {}
+    for name in names:
+        site = work / name
+        site.mkdir()
+        with tarfile.open(SITES / f"{name}.tar.xz") as tar:
+            tar.extractall(site, filter="data")
+        out[name] = (site, load_questions(name))
+    return out
+
+
+def dev_sites(work: Path) -> dict[str, tuple[Path, list[dict]]]:
+    """The development sites (benchmarks/dev; rank_dev.py's reading) with their questions."""
+    from rank_dev import sites
+
+    return {name: (site, [json.loads(x) for x in q.read_text(encoding="utf-8").splitlines() if x.strip()])
+            for name, (site, q) in sites(work).items()}
+
+
+def site_scores(models: dict[str, str | None], sites: dict[str, tuple[Path, list[dict]]],
+                work: Path) -> dict[str, dict[str, np.ndarray]]:
     """{site: {label mode: per-question reciprocal rank}} for each model (exported int8, then indexed)."""
     from exporter.pipeline import export
 
@@ -56,12 +79,7 @@ def site_scores(models: dict[str, str | None], names: list[str], work: Path) -> 
         exports[label] = work / f"export-{label}"
         export(model, exports[label], quant="int8", demo=False)
     out = {}
-    for name in names:
-        questions = load_questions(name)
-        site = work / name
-        site.mkdir()
-        with tarfile.open(SITES / f"{name}.tar.xz") as tar:
-            tar.extractall(site, filter="data")
+    for name, (site, questions) in sites.items():
         out[name] = {}
         for label, ex in exports.items():
             res, _ = edgembed_run(site, work / f"{name}-{label}", ex, [q["query"] for q in questions])
@@ -76,6 +94,7 @@ def main() -> int:
     ap.add_argument("--base", default=None, help="the model to beat (default: today's shipped default)")
     ap.add_argument("--datasets", default="cranfield,cisi")
     ap.add_argument("--sites", default=None, help="comma-separated site names (default: every tests/data/sites archive)")
+    ap.add_argument("--dev", action="store_true", help="the development sites (benchmarks/dev) instead of the report sites")
     ap.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     ap.add_argument("--out", default=None, help="write the results as JSON")
     args = ap.parse_args()
@@ -99,13 +118,13 @@ def main() -> int:
         compare(name, "ndcg@10 sem", {k: beir_scores(m, name) for k, m in models.items()})
     work = Path(tempfile.mkdtemp(prefix="edgembed-bench-default-"))
     try:
-        if names != [""]:
-            per_site = site_scores(models, names, work)
+        if args.dev or names != [""]:
+            per_site = site_scores(models, dev_sites(work) if args.dev else report_sites(names, work), work)
             for mode in ("semantic", "hybrid"):
                 for name, sc in per_site.items():
                     compare(name, f"mrr@10 {mode[:3]}", sc, mode)
                 compare("sites pooled", f"mrr@10 {mode[:3]}",
-                        {k: np.concatenate([sc[k] for sc in per_site.values()]) for k in per_site[names[0]]}, mode)
+                        {k: np.concatenate([sc[k] for sc in per_site.values()]) for k in next(iter(per_site.values()))}, mode)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if args.out:

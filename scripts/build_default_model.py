@@ -3,10 +3,11 @@
 
     python3 scripts/build_default_model.py            # distil all-MiniLM-L6-v2 (model2vec, PCA 256), store it
     python3 scripts/build_default_model.py --from DIR # store an already distilled model2vec folder
-    python3 scripts/build_default_model.py --fit 40000,5000 [--cache DIR]  # then fit the table to general English
+    python3 scripts/build_default_model.py --fit 40000,5000[,D] [--cache DIR]  # then fit the table to general English
 
---fit W,M fits the distilled table to the teacher's (all-MiniLM-L6-v2) mean token features of W WordNet glosses and
-M man-page paragraphs (scripts/default_corpus.py, from Debian packages: wordnet-base, the installed man pages) with
+--fit W,M[,D] fits the distilled table to the teacher's (all-MiniLM-L6-v2) mean token features of W WordNet glosses,
+M man-page paragraphs and D documentation texts (scripts/default_corpus.py, from Debian packages: wordnet-base, the
+installed man pages, the `-doc` packages named in DOC_PACKAGES) with
 the method of `edgembed index --adapt` (exporter/search/adapt.py fit_table, tokenlearn's); the teacher's features
 are cached in --cache (default: edgembed's adapt feature cache), so a rerun costs only the fit. Measure a candidate
 against today's default with benchmarks/bench_default_model.py before it replaces it (docs/default-model.md).
@@ -79,9 +80,11 @@ def store(src: Path, dest: Path) -> dict:
     card = CARD.format(base=BASE_ID, vocab=table.shape[0], dims=table.shape[1], **cmp)
     if "fitted" in cfg:
         f = cfg["fitted"]
-        card += (f"\nThen fitted (`--fit {f['wordnet']},{f['man']}`: tokenlearn's method, exporter/search/adapt.py) to the "
-                 f"teacher's mean token features of {f['wordnet']:,} WordNet glosses and {f['man']:,} man-page "
-                 "paragraphs (scripts/default_corpus.py); the comparison above is with the fitted float32 table.\n")
+        docs = f.get("docs", 0)
+        card += (f"\nThen fitted (`--fit {f['wordnet']},{f['man']}{f',{docs}' if docs else ''}`: tokenlearn's method, "
+                 f"exporter/search/adapt.py) to the teacher's mean token features of {f['wordnet']:,} WordNet glosses, "
+                 f"{f['man']:,} man-page paragraphs{f' and {docs:,} texts of software documentation' if docs else ''} "
+                 "(scripts/default_corpus.py); the comparison above is with the fitted float32 table.\n")
     (dest / "README.md").write_text(card, encoding="utf-8")
     for f in FILES:
         (dest / f).chmod(0o644)
@@ -108,7 +111,7 @@ def compare(table: np.ndarray, half: np.ndarray, tokenizer_json: str) -> dict:
     return {"min_cos": float(cos.min()), "cos_gap": float(1 - cos.min()), "max_diff": float(np.abs(a - b).max())}
 
 
-def fit(src: Path, dest: Path, n_wordnet: int, n_man: int, cache: Path | None, device: str) -> Path:
+def fit(src: Path, dest: Path, n_wordnet: int, n_man: int, n_docs: int, cache: Path | None, device: str) -> Path:
     """A copy of the model2vec folder SRC in DEST, its table fitted to the teacher's features of the corpus."""
     from safetensors.numpy import load_file, save_file
 
@@ -118,8 +121,9 @@ def fit(src: Path, dest: Path, n_wordnet: int, n_man: int, cache: Path | None, d
     sys.path.insert(0, str(ROOT / "scripts"))
     from default_corpus import corpus
 
-    texts = corpus(n_wordnet, n_man)
-    print(f"fitting to {len(texts):,} texts ({n_wordnet:,} WordNet glosses, {n_man:,} man-page paragraphs)", file=sys.stderr)
+    texts = corpus(n_wordnet, n_man, n_docs)
+    print(f"fitting to {len(texts):,} texts ({n_wordnet:,} WordNet glosses, {n_man:,} man-page paragraphs, "
+          f"{n_docs:,} documentation texts)", file=sys.stderr)
     teacher = Teacher(None, device=device)
     feature_cache = FeatureCache(cache or feature_cache_dir(), teacher.identity)
     try:
@@ -132,7 +136,8 @@ def fit(src: Path, dest: Path, n_wordnet: int, n_man: int, cache: Path | None, d
     shutil.copytree(src, dest)
     save_file({"embeddings": fitted}, str(dest / "model.safetensors"))
     cfg = json.loads((dest / "config.json").read_text(encoding="utf-8"))
-    cfg["fitted"] = {"method": "tokenlearn (exporter/search/adapt.py)", "wordnet": n_wordnet, "man": n_man}
+    cfg["fitted"] = {"method": "tokenlearn (exporter/search/adapt.py)", "wordnet": n_wordnet, "man": n_man,
+                     **({"docs": n_docs} if n_docs else {})}
     (dest / "config.json").write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
     return dest
 
@@ -141,8 +146,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--from", dest="src", default=None, help="an already distilled model2vec folder (default: distil now)")
     ap.add_argument("--out", default=str(DEFAULT_DIR), help=f"where to write (default {DEFAULT_DIR.relative_to(ROOT)})")
-    ap.add_argument("--fit", default=None, metavar="W,M",
-                    help="fit the table to W WordNet glosses and M man-page paragraphs (default: no fit)")
+    ap.add_argument("--fit", default=None, metavar="W,M[,D]",
+                    help="fit the table to W WordNet glosses, M man-page paragraphs and D documentation texts (default: no fit)")
     ap.add_argument("--cache", default=None, help="the teacher's feature cache folder (with --fit)")
     ap.add_argument("--device", default="cpu", help="torch device of the teacher and the fit (with --fit)")
     args = ap.parse_args()
@@ -150,8 +155,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="edgembed-default-") as tmp:
         src = Path(args.src) if args.src else distill(None, Path(tmp) / "distilled", PCA_DIMS)
         if args.fit:
-            n_wordnet, n_man = (int(x) for x in args.fit.split(","))
-            src = fit(src, Path(tmp) / "fitted", n_wordnet, n_man, Path(args.cache) if args.cache else None, args.device)
+            try:
+                n = [int(x) for x in args.fit.split(",")]
+            except ValueError:
+                n = []
+            if len(n) not in (2, 3) or min(n) < 0:
+                ap.error(f"--fit takes W,M or W,M,D (counts of texts), got {args.fit!r}")
+            n_wordnet, n_man, n_docs = (n + [0])[:3]
+            src = fit(src, Path(tmp) / "fitted", n_wordnet, n_man, n_docs, Path(args.cache) if args.cache else None,
+                      args.device)
         staged = Path(tmp) / "staged"
         cmp = store(src, staged)
         if out.exists():
