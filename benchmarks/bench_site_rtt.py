@@ -221,11 +221,20 @@ def main() -> int:
     args = ap.parse_args()
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="edgembed-bench-rtt-"))
     work.mkdir(parents=True, exist_ok=True)
-    model = work / "model"
-    if not (model / "manifest.json").is_file():
+    # the default model exported as `edgembed index` exports it (exporter/search/model.py EXPORT); a kept model made
+    # with other settings or layout (its cache key) is made again, and the kept sites indexed again with it
+    from exporter.search.model import EXPORT, cache_key
+
+    model, made = work / "model", work / "model-export.json"
+    if not (model / "manifest.json").is_file() or not made.is_file() or json.loads(made.read_text()) != cache_key():
+        import shutil
+
         from exporter.pipeline import export
 
-        export(None, model, quant="int8", demo=False)
+        shutil.rmtree(model, ignore_errors=True)
+        export(None, model, **EXPORT)
+        made.write_text(json.dumps(cache_key()), encoding="utf-8")
+        args.rebuild = True
     engines = args.engines.split(",")
     res = {}
     for name in args.sites.split(","):

@@ -32,6 +32,7 @@ def export(
     cors_origin: str = "*",
     rows: bool = True,
     force: bool = False,
+    rows_bytes: int | None = None,
 ) -> dict:
     """Export MODEL into the folder OUT atomically and return the manifest; the defaults are the CLI's.
 
@@ -43,7 +44,8 @@ def export(
     CORPUS: its search corpus (.txt or .jsonl; None: the bundled one).
     TARGET: "web" (default), "mobile", "edge", or several of them (a list, or a comma list "mobile,edge").
     CORS_ORIGIN: the origin(s) the edge worker allows (``--target edge``).
-    ROWS: also write the table as row shards (``rows/``) for runtimes that fetch only the rows they need.
+    ROWS: also write the table as row shards (``rows/``) for runtimes that fetch only the rows they need; ROWS_BYTES:
+    their target size (None: 2 kB; a site index's model: 1 kB, exporter/search/model.py).
     OUT must be new, empty or an earlier export; FORCE lets it replace another folder (fsutil.check_out_dir)."""
     if out is None:
         raise EdgembedError("export() needs the output folder: export(model, out='FOLDER') (model None: the default model)")
@@ -76,7 +78,7 @@ def export(
         if rows:
             from exporter.formats.rows import INDEX, write_rows
 
-            rows_done = background.submit(write_rows, tmp, qt, m.normalize)
+            rows_done = background.submit(write_rows, tmp, qt, m.normalize, rows_bytes)
             manifest["files"]["rows"] = INDEX  # (the demo names it); the shards are waited for below
         (tmp / "onnx").mkdir()
         (tmp / FILES["onnx"]).write_bytes(onnx_bytes(qt, m.normalize))

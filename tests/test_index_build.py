@@ -459,6 +459,10 @@ def test_parity_passes_on_an_index_model(tmp_path, capsys):
                     '{"url": "/b", "title": "B", "text": "library catalog indexing"}\n', encoding="utf-8")
     assert main(["index", "--records", str(recs), "--out", str(tmp_path / "idx"), "--quiet"]) == 0
     capsys.readouterr()
+    from exporter.formats.rows import read_index
+
+    rows = read_index((tmp_path / "idx" / "model" / "rows" / "index.bin").read_bytes())
+    assert rows["shard_rows"] == 4, "an index's model has ~1 kB row shards (exporter/search/model.py EXPORT)"
     assert main(["parity", str(tmp_path / "idx" / "model"), "--backends", "flat,torch-cpu,onnx-cpu"]) == 0
     out = capsys.readouterr().out
     assert "| flat | edgembed's flat runtime in Python" in out and "| torch-cpu | PyTorch" in out

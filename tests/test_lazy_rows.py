@@ -57,6 +57,38 @@ def test_rows_are_the_flat_file_cut_into_shards(exports, cell, tmp_path):
     assert max(sizes) <= 4096 or idx["shard_rows"] == 1
 
 
+def test_a_smaller_shard_target_cuts_more_shards_than_the_default_cap(tmp_path):
+    """write_rows(target=1 kB), as a site index's model is exported: 4 rows of int8@256 a shard, 7,382 shards (above
+    MAX_SHARDS, which caps the default 2 kB target) with 4-byte hashes (index.bin as large as the default's); the
+    shards still rebuild the flat file exactly, and a changed shard is still found."""
+    from exporter.formats.flat import write_flat
+    from exporter.formats.quantize import quantize
+    from exporter.formats.rows import MAX_SHARDS, write_rows
+
+    table = np.random.default_rng(7).standard_normal((29525, 256)).astype(np.float32)
+    qt = quantize(table, "int8")
+    sizes = []
+    for target, rows in ((None, 8), (1024, 4)):
+        out = tmp_path / f"t{target}"
+        out.mkdir()
+        write_flat(out / "model.edgembed", qt, normalize=True)
+        write_rows(out, qt, True, target)
+        idx = read_index((out / "rows/index.bin").read_bytes())
+        assert idx["shard_rows"] == rows and idx["shards"] == -(-29525 // rows)
+        assert idx["hash_bytes"] == rows  # 8 bytes a hash for 8 rows, 4 for 4: index.bin keeps its size
+        sizes.append((out / "rows/index.bin").stat().st_size)
+        assert check_rows(out) == []
+        assemble_flat(out, tmp_path / "rebuilt.edgembed")
+        assert (tmp_path / "rebuilt.edgembed").read_bytes() == (out / "model.edgembed").read_bytes()
+    assert -(-29525 // 4) > MAX_SHARDS and abs(sizes[1] - sizes[0]) <= 8
+    out = tmp_path / "t1024"  # a shard whose bytes change is still found with a 4-byte hash
+    shard = out / shard_name(100, -(-29525 // 4))
+    raw = bytearray(shard.read_bytes())
+    raw[3] ^= 1
+    shard.write_bytes(bytes(raw))
+    assert check_rows(out) != []
+
+
 def test_a_corrupt_shard_is_found_by_the_index(exports, tmp_path):
     import shutil
 

@@ -28,6 +28,7 @@ INDEX = f"{DIR}/index.bin"
 INDEX_HEADER = struct.Struct("<8s15I")  # 68 bytes; see docs/format.md
 INDEX_BYTES = 128  # header block, zero-padded
 HASH_BYTES = 8
+MIN_HASH_BYTES = 4  # a shard's hash: the first 4 bytes of its SHA-256 or more (a corrupt or stale shard passes 1 in 2^32)
 SHARD_BYTES = 2048  # target bytes per shard: about what a query pays per distinct token (docs/format.md)
 MAX_SHARDS = 4096
 
@@ -64,14 +65,20 @@ def _shards(qt: QuantizedTable, s: int, per_block: int = 512) -> Iterator[memory
         yield from (memoryview(block[k]) for k in range(count))
 
 
-def write_rows(out: Path, qt: QuantizedTable, normalize: bool, target: int = SHARD_BYTES) -> dict[str, str]:
-    """Write OUT/rows/ (index.bin + the shards) for QT; returns the manifest ``files`` entry.
+def write_rows(out: Path, qt: QuantizedTable, normalize: bool, target: int | None = None) -> dict[str, str]:
+    """Write OUT/rows/ (index.bin + the shards) for QT, about TARGET bytes a shard; returns the manifest ``files``
+    entry. TARGET None: SHARD_BYTES. A smaller target (a site index's model: exporter/search/model.py) cuts
+    proportionally more shards (past MAX_SHARDS) and keeps index.bin's size: a shard of half the rows has a hash of half
+    the bytes (at least MIN_HASH_BYTES), since the index is read before a first query's rows can be checked.
 
     Thousands of small files: each is one open, one write and one close relative to the folder's descriptor (no
     per-file Python file object); the export's folder is made whole by one rename at the end (fsutil.atomic_dir)."""
     out = Path(out)
     (out / DIR).mkdir()
-    v, s = qt.vocab_size, shard_rows(qt.quant, qt.dims, qt.vocab_size, target)
+    target = SHARD_BYTES if target is None else target
+    scale = max(1, SHARD_BYTES // target)
+    v, s = qt.vocab_size, shard_rows(qt.quant, qt.dims, qt.vocab_size, target, MAX_SHARDS * scale)
+    hash_bytes = max(MIN_HASH_BYTES, HASH_BYTES // scale)
     n = -(-v // s)
     hashes = bytearray()
     digits = len(str(n - 1))
@@ -80,7 +87,7 @@ def write_rows(out: Path, qt: QuantizedTable, normalize: bool, target: int = SHA
     base = "" if dfd is not None else os.fspath(out / DIR)
     try:
         for k, b in enumerate(_shards(qt, s)):
-            hashes += hashlib.sha256(b).digest()[:HASH_BYTES]
+            hashes += hashlib.sha256(b).digest()[:hash_bytes]
             _write_all(os.open(os.path.join(base, f"{k:0{digits}d}.bin"), flags, 0o666, dir_fd=dfd), b)
     finally:
         if dfd is not None:
@@ -89,7 +96,7 @@ def write_rows(out: Path, qt: QuantizedTable, normalize: bool, target: int = SHA
     qcode = QUANT_PQ if m else QUANTS.index(qt.quant)
     ds = qt.dims // m if m else 0
     header = INDEX_HEADER.pack(MAGIC, VERSION, v, qt.dims, qcode, 1 if normalize else 0, row_bytes(qt.quant, qt.dims),
-                               s, n, HASH_BYTES, 4 if qt.scales is not None else 0, m, 256 if m else 0, ds,
+                               s, n, hash_bytes, 4 if qt.scales is not None else 0, m, 256 if m else 0, ds,
                                digits, 0)
     body = header + b"\0" * (INDEX_BYTES - len(header))
     if m:

@@ -20,7 +20,10 @@ from pathlib import Path
 
 from exporter.errors import EdgembedError
 
-EXPORT = {"quant": "int8", "demo": False, "rows": True}  # how the default model is exported for an index
+# how a model is exported for an index: row shards of ~1 kB (4 rows at 256 dims, 4-byte hashes: rows/index.bin keeps
+# its size) rather than an export's 2 kB: a later question fetches ~10 shards for about one row each, ~10 kB less
+# (docs/search.md, "Row shards of 4 rows")
+EXPORT = {"quant": "int8", "demo": False, "rows": True, "rows_bytes": 1024}
 CACHE = "index-model"
 # manifest keys a page reads, by preference: the first of each group that the export has
 SHIPS = (("tokenizer_pack", "tokenizer"), ("chartable",), ("rows", "flat"))
@@ -92,12 +95,13 @@ def intact(folder: Path) -> bool:
 
 
 def cache_key() -> str:
-    """edgembed's version, the default model's recorded sha256 and the export settings (and the tokenizers library's
-    version, which the exported character table depends on), hashed."""
+    """edgembed's version, the default model's recorded sha256, the export settings and the row shards' layout (and
+    the tokenizers library's version, which the exported character table depends on), hashed."""
     from importlib import metadata
 
     import tokenizers
 
+    from exporter.formats.rows import HASH_BYTES, MIN_HASH_BYTES, SHARD_BYTES
     from exporter.sources.default_model import recorded_sums
 
     try:
@@ -105,6 +109,7 @@ def cache_key() -> str:
     except metadata.PackageNotFoundError:  # run from a source tree that is not installed
         version = "source"
     spec = {"edgembed": version, "model": recorded_sums()["model.safetensors"], "export": EXPORT, "ships": SHIPS,
+            "rows": [SHARD_BYTES, HASH_BYTES, MIN_HASH_BYTES],  # a source tree's layout changes without a new version
             "tokenizers": tokenizers.__version__}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
 
@@ -168,7 +173,7 @@ def model_into(model: str | None, dest: Path) -> None:
 
     tmp = dest.parent / ".model-export"
     try:
-        export(model, tmp, quant=EXPORT["quant"], demo=False)
+        export(model, tmp, quant=EXPORT["quant"], demo=False, rows_bytes=EXPORT["rows_bytes"])
         ship(tmp, read_manifest(tmp) or {}, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
