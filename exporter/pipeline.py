@@ -52,6 +52,8 @@ def export(
     out = check_out_dir(out, "export", force=force,
                         inputs={"the source model": model_path(model), "the --corpus file": corpus})
     check_quant(quant)
+    if rows_bytes is not None and (isinstance(rows_bytes, bool) or not isinstance(rows_bytes, int) or rows_bytes < 64):
+        raise EdgembedError(f"rows_bytes must be a whole number of bytes, at least 64 (None: 2 kB), got {rows_bytes!r}")
     targets = parse_targets(target)
     if "edge" in targets:
         from exporter.targets.edge import check_cors_origin

@@ -89,6 +89,15 @@ def test_a_smaller_shard_target_cuts_more_shards_than_the_default_cap(tmp_path):
     assert check_rows(out) != []
 
 
+@pytest.mark.parametrize("bad", [0, -1, 63, 1.5, "1024", True])
+def test_bad_rows_bytes_is_a_one_line_error_and_no_folder(bad, tmp_path):
+    from exporter.errors import EdgembedError
+
+    with pytest.raises(EdgembedError, match=r"^rows_bytes must be a whole number of bytes, at least 64 .*got ") as e:
+        exporter.export(None, tmp_path / "out", demo=False, rows_bytes=bad)
+    assert "\n" not in str(e.value) and not (tmp_path / "out").exists()
+
+
 def test_a_corrupt_shard_is_found_by_the_index(exports, tmp_path):
     import shutil
 
