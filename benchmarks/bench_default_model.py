@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_adapt import bootstrap, ndcg10  # noqa: E402
-from bench_sites import SITES, edgembed_run, load_questions, ranks  # noqa: E402
+from bench_sites import SITES, edgembed_run, load_questions, ranks, read_questions  # noqa: E402
 from exporter.proof.retrieval import load_beir  # noqa: E402
 
 
@@ -65,8 +65,7 @@ def dev_sites(work: Path) -> dict[str, tuple[Path, list[dict]]]:
     """The development sites (benchmarks/dev; rank_dev.py's reading) with their questions."""
     from rank_dev import sites
 
-    return {name: (site, [json.loads(x) for x in q.read_text(encoding="utf-8").splitlines() if x.strip()])
-            for name, (site, q) in sites(work).items()}
+    return {name: (site, read_questions(q)) for name, (site, q) in sites(work).items()}
 
 
 def site_scores(models: dict[str, str | None], sites: dict[str, tuple[Path, list[dict]]],

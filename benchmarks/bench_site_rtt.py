@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -77,16 +78,12 @@ def prepare(name: str, work: Path, model: Path, rebuild: bool) -> Path:
     site = work / name
     ix = site / "_edgembed" / "index.json"
     if not rebuild and ix.is_file() and json.loads(ix.read_text()).get("version") == VERSION and (site / "pagefind").is_dir():
-        import shutil
-
         shutil.rmtree(site / "_edgembed" / "js")  # a kept index runs this tree's scripts
         from exporter.search.build import _js_into
 
         _js_into(site / "_edgembed" / "js")
         return site
     if site.exists():
-        import shutil
-
         shutil.rmtree(site)
     if (BEIR / name).is_dir():
         from search_site import beir_site
@@ -227,8 +224,6 @@ def main() -> int:
 
     model, made = work / "model", work / "model-export.json"
     if not (model / "manifest.json").is_file() or not made.is_file() or json.loads(made.read_text()) != cache_key():
-        import shutil
-
         from exporter.pipeline import export
 
         shutil.rmtree(model, ignore_errors=True)

@@ -146,9 +146,13 @@ def read_pages(site: Path) -> list[tuple[str, str]]:
     return out
 
 
-def load_questions(name: str) -> list[dict]:
-    path = QUESTIONS / name / "questions.jsonl"
+def read_questions(path: Path) -> list[dict]:
+    """The questions of a questions.jsonl file (one JSON object a line, blank lines skipped)."""
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_questions(name: str) -> list[dict]:
+    return read_questions(QUESTIONS / name / "questions.jsonl")
 
 
 # ---------------------------------------------------------------- systems: each returns, per question, up to K

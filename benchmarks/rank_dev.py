@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import itertools
-import json
 import sys
 import tarfile
 import tempfile
@@ -30,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from bench_sites import read_questions  # noqa: E402
 from rank_search import model_or_default, paired  # noqa: E402
 
 DEV = ROOT / "benchmarks" / "dev"
@@ -103,7 +103,7 @@ def main() -> int:
         model = model_or_default(a.model, work)
         try:
             for name, (site, qfile) in sites(work).items():
-                qs = [json.loads(ln) for ln in qfile.read_text(encoding="utf-8").splitlines() if ln.strip()]
+                qs = read_questions(qfile)
                 for cfg in configs:
                     build.TITLE_WEIGHT, build.HEADING_WEIGHT, build.CHANGELOG_WEIGHT = cfg["t"], cfg["h"], cfg["cl"]
                     ix_dir = work / f"ix-{name}-{cfg['t']}-{cfg['h']}-{cfg['cl']}"

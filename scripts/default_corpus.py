@@ -54,6 +54,11 @@ def wordnet_texts() -> list[str]:
     return out
 
 
+def _prose(text: str) -> bool:
+    """A text worth a teacher's time: 80 characters or more, more than 60 % of them letters (not a table or code)."""
+    return len(text) >= 80 and sum(c.isalpha() for c in text) > 0.6 * len(text)
+
+
 def _man_paragraphs(path: Path) -> list[str]:
     try:
         raw = gzip.decompress(path.read_bytes()).decode("utf-8", "replace") if path.suffix == ".gz" else path.read_text("utf-8", "replace")
@@ -74,7 +79,7 @@ def _man_paragraphs(path: Path) -> list[str]:
     out = []
     for p in paras:
         p = re.sub(r"\s+", " ", _ROFF.sub("", p).replace("\\", "")).strip()
-        if len(p) >= 80 and sum(c.isalpha() for c in p) > 0.6 * len(p):
+        if _prose(p):
             out.append(p[:1500])
     return out
 
@@ -130,7 +135,7 @@ def doc_texts(seed: int = 0) -> list[str]:
                 for page in pages_of_file(f, root, None, info):
                     for chunk in page.chunks:
                         for t in _pieces(re.sub(r"\s+", " ", chunk.text).strip()):
-                            if len(t) >= 80 and sum(c.isalpha() for c in t) > 0.6 * len(t):
+                            if _prose(t):
                                 texts.append(t)
         texts = list(dict.fromkeys(texts))
         random.Random(seed).shuffle(texts)

@@ -173,7 +173,7 @@ def model_into(model: str | None, dest: Path) -> None:
 
     tmp = dest.parent / ".model-export"
     try:
-        export(model, tmp, quant=EXPORT["quant"], demo=False, rows_bytes=EXPORT["rows_bytes"])
+        export(model, tmp, **EXPORT)
         ship(tmp, read_manifest(tmp) or {}, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
