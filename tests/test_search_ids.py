@@ -90,6 +90,159 @@ def test_every_stored_word_has_the_tokenizers_ids(ids_index):
     print(f"{len(words)} words in {spec['shards']} shards, {sum(len(v) for v in table.values())} ids; added {spec['added']}")
 
 
+PIECES_JS = """
+import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { pathToFileURL, fileURLToPath } from "node:url";
+const job = JSON.parse(readFileSync(0, "utf8"));
+const root = pathToFileURL(job.dir + "/");
+const { WordIds } = await import(new URL("js/search_ids.mjs", root).href);
+const meta = JSON.parse(readFileSync(new URL("index.json", root), "utf8"));
+const read = new Set();
+const w = new WordIds(meta.word_ids, async (rel) => { read.add(rel); const b = await readFile(fileURLToPath(new URL(rel, root))); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); });
+const out = [];
+for (const word of job.words) out.push(await w.wordPieceIds(word));
+process.stdout.write(JSON.stringify({ out, read: [...read] }));
+"""
+
+
+def test_vocab_shards_tokenize_every_short_word_as_the_tokenizer(ids_index):
+    """WordPiece over vocab/ (a word the table lacks) gives the tokenizer's ids for every word of [a-z0-9] of 1 to 3
+    characters (47,988), 4,000 seeded random ones of 4 to 30 and words around the 100-character limit, every
+    vocabulary token's letters alone and glued to another's (a continuation's own group), and refuses what it cannot
+    answer (punctuation, upper case: the table's or the tokenizer's)."""
+    import itertools
+    import re
+
+    from exporter.search.vocab import VOCAB_SHARD_BYTES
+    from exporter.search.store import decode_word_ids, term_shard
+
+    ix, model_dir = ids_index
+    tok = source_tokenizer(model_dir)
+    spec = json.loads((ix / "index.json").read_text())["word_ids"]
+    assert "vocab" in spec, "a BERT-like tokenizer gets vocab/"
+    seed = int(os.environ.get("EDGEMBED_FUZZ_SEED", random.randrange(1 << 30)))
+    print(f"vocab seed {seed}")
+    rng = random.Random(seed)
+    abc = "abcdefghijklmnopqrstuvwxyz0123456789"
+    words = ["".join(t) for n in (1, 2, 3) for t in itertools.product(abc, repeat=n)]
+    words += ["".join(rng.choice(abc[:26] if rng.random() < 0.8 else abc) for _ in range(rng.randint(4, 30))) for _ in range(4000)]
+    words += [rng.choice(abc[:26]) * n for n in (99, 100, 101, 150)] + ["ab" * 50, "ab" * 50 + "c"]
+    bodies = sorted({t.removeprefix("##") for t in tok.get_vocab() if t.removeprefix("##").isalnum() and t.isascii()
+                     and t.removeprefix("##") == t.removeprefix("##").lower()})
+    words += bodies + [a + b for a, b in zip(bodies, reversed(bodies))]
+    r = subprocess.run(["node", "--input-type=module", "-e", PIECES_JS], input=json.dumps({"dir": str(ix), "words": words + ["a-b", "Ab", "!"]}),
+                       capture_output=True, text=True, cwd=WEB, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = json.loads(r.stdout)
+    want = [e.ids for e in tok.encode_batch(words, add_special_tokens=False)]
+    bad = [(w, g, i) for w, g, i in zip(words, got["out"], want) if g != i]
+    assert not bad[:10], bad[:10]
+    assert got["out"][-3:] == [None, None, None]
+    shards, bounds = spec["vocab"]["shards"], spec["vocab"]["bounds"]
+    assert sorted(got["read"]) == sorted(f"vocab/{k}.bin" for k in range(shards))  # every shard was walked
+    stored = {}
+    for k in range(shards):  # each token where the bounds say, with its vocabulary id; all the [a-z0-9] ones
+        shard = decode_word_ids((ix / "vocab" / f"{k}.bin").read_bytes())
+        assert shard and all(term_shard(t, bounds) == k for t in shard), k
+        stored.update(shard)
+    vocab = tok.get_vocab()
+    assert stored == {t: [i] for t, i in vocab.items() if re.fullmatch(r"(##)?[a-z0-9]+", t)}
+    sizes = sorted((ix / "vocab" / f"{k}.bin").stat().st_size for k in range(shards))
+    assert sizes[len(sizes) // 2] <= 2 * VOCAB_SHARD_BYTES
+    print(f"{len(words)} words, all the tokenizer's ids; {shards} vocab shards, {sum(sizes)} bytes, median {sizes[len(sizes) // 2]}, largest {sizes[-1]}")
+
+
+PARTIAL_JS = """
+import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { pathToFileURL, fileURLToPath } from "node:url";
+const job = JSON.parse(readFileSync(0, "utf8"));
+const root = pathToFileURL(job.dir + "/");
+const { WordIds } = await import(new URL("js/search_ids.mjs", root).href);
+const meta = JSON.parse(readFileSync(new URL("index.json", root), "utf8"));
+const out = [];
+for (const typed of job.typed) {
+  const read = [];
+  const w = new WordIds(meta.word_ids, async (rel) => { read.push(rel); const b = await readFile(fileURLToPath(new URL(rel, root))); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); });
+  w.prefetchPartial(typed);
+  out.push(read);
+}
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def test_a_word_being_typed_fetches_the_ids_shards_it_may_end_in(ids_index):
+    """prefetchPartial: from 3 characters on, the ids shards every word starting with the typed part lies in, once
+    they are one (the finished word's, wherever it ends); nothing for a shorter part, punctuation at the
+    end, a part whose words span more shards, or a part one of the site's most frequent words starts with (their
+    ids are in index.json)."""
+    from exporter.search.store import decode_word_ids, term_shard
+
+    ix, _ = ids_index
+    spec = json.loads((ix / "index.json").read_text())["word_ids"]
+    words = sorted(w for k in range(spec["shards"]) for w in decode_word_ids((ix / "ids" / f"{k}.bin").read_bytes()))
+    frequent = max((w for w in spec["common"] if w.isalnum()), key=len)  # e.g. "boundary": typed but for its last letter
+    rare = [w for w in words if w.isalpha() and len(w) >= 7 and not any(c.startswith(w[:-1]) for c in spec["common"])]
+    typed = ["bou", "bounda", "Bounda", "transi", "xy", "flow.", "pr", "a", "subsoni", frequent[:-1]] + [w[:-1] for w in rare[::len(rare) // 5][:5]]
+    r = subprocess.run(["node", "--input-type=module", "-e", PARTIAL_JS], input=json.dumps({"dir": str(ix), "typed": typed}),
+                       capture_output=True, text=True, cwd=WEB, timeout=120)
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = dict(zip(typed, r.stdout and json.loads(r.stdout), strict=True))
+    for t, read in got.items():
+        w = t.lower()
+        span = sorted({term_shard(x, spec["bounds"]) for x in words if x.startswith(w)} | {term_shard(w, spec["bounds"])})
+        common = any(c.startswith(w) for c in spec["common"])
+        fits = len(w) >= 3 and w.isalnum() and span[-1] - span[0] < 1 and not common
+        assert read == ([f"ids/{k}.bin" for k in range(span[0], span[-1] + 1)] if fits else []), (t, read, span)
+    assert got["bounda"] == got["Bounda"] and not got["xy"] and not got["flow."]
+    assert sum(bool(got[w[:-1]]) for w in rare[::len(rare) // 5][:5]) >= 3  # most rare words' shards: one
+    assert len(frequent) >= 6 and not got[frequent[:-1]]
+
+
+BAD_VOCAB_JS = """
+import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { pathToFileURL, fileURLToPath } from "node:url";
+const job = JSON.parse(readFileSync(0, "utf8"));
+const root = pathToFileURL(job.dir + "/");
+const diskFetch = async (url) => {
+  const buf = await readFile(fileURLToPath(url));
+  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+  return { ok: true, status: 200, arrayBuffer: async () => ab, json: async () => JSON.parse(buf.toString("utf8")) };
+};
+const { loadSearch } = await import(new URL("js/search.mjs", root).href);
+const { WordIds } = await import(new URL("js/search_ids.mjs", root).href);
+const s = await loadSearch(root.href, { fetch: diskFetch, preload: false });
+let refused = null;
+try { new WordIds({ ...s.meta.word_ids, vocab: { ...s.meta.word_ids.vocab, bounds: [] } }, async () => null); } catch (e) { refused = String(e.message); }
+const fresh = () => new s.constructor(s.root, s.meta, s.analyzer, { fetch: diskFetch });
+const t = fresh();
+const table = await t.wordIds.ids(job.query).then(() => "answered", (e) => String(e.message));
+const [a] = await t.embedQuery(job.query), [b] = await (await fresh().loadModel()).embed([job.query]);
+process.stdout.write(JSON.stringify({ refused, table, same: a.every((x, i) => Object.is(x, b[i])), modelReady: t.modelReady }));
+"""
+
+
+def test_a_corrupt_vocab_shard_falls_back_to_the_tokenizer(ids_index, tmp_path):
+    """index.json's word_ids.vocab that does not bound its shards is refused in one line; a vocab shard that is
+    corrupt fails the table's answer, and the question is embedded with the tokenizer pack instead (the same vector)."""
+    import shutil
+
+    ix, _ = ids_index
+    bad = tmp_path / "ix"
+    shutil.copytree(ix, bad)
+    for f in (bad / "vocab").iterdir():
+        f.write_bytes(b"XXXX" + f.read_bytes()[4:])
+    r = subprocess.run(["node", "--input-type=module", "-e", BAD_VOCAB_JS], capture_output=True, text=True, cwd=WEB,
+                       input=json.dumps({"dir": str(bad), "query": "unsweptness of flutterable wings"}), timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = json.loads(r.stdout)
+    assert got["refused"] == "corrupt search index: word_ids.vocab does not bound its shards"
+    assert "bad magic" in got["table"] or "corrupt" in got["table"], got["table"]
+    assert got["same"] is True and got["modelReady"] is True
+
+
 IDS_JS = """
 import { readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
@@ -320,15 +473,15 @@ process.stdout.write(JSON.stringify(out));
 """
 
 
-def test_the_tokenizer_pack_waits_for_the_first_list(ids_index):
-    """With the table, the first hybrid search of a plain question fetches no tokenizer pack before its list (the
-    model's manifest and rows index start with the page, the question's ids come from ids/); the pack comes after
-    that list, in the background, once; a question the table cannot answer (non-ASCII) embeds with it; the lists are
-    `edgembed search`'s."""
+def test_the_tokenizer_pack_waits_for_a_question_that_needs_it(ids_index):
+    """With the table and vocab/, plain questions fetch no tokenizer pack (the model's manifest and rows index
+    start with the page, the question's ids come from ids/, a word the table lacks from vocab/); a question they
+    cannot answer (non-ASCII) fetches it, once, and embeds with it; the lists are `edgembed search`'s."""
     from exporter.search.query import SiteIndex
 
     ix, _ = ids_index
-    queries = ["what is the drag of a swept wing at mach 2?", "heat transfer in laminar boundary layers", "naïve flutter"]
+    queries = ["what is the drag of a swept wing at mach 2?", "heat transfer in laminar boundary layers",
+               "unsweptness of flutterable wings", "naïve flutter"]
     r = subprocess.run(["node", "--input-type=module", "-e", HOLD_JS], input=json.dumps({"dir": str(ix), "queries": queries}),
                        capture_output=True, text=True, cwd=WEB, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -336,8 +489,9 @@ def test_the_tokenizer_pack_waits_for_the_first_list(ids_index):
     pack = "model/tokenizer.bin"
     assert "model/manifest.json" in got[0]["fetched"] and "model/rows/index.bin" in got[0]["fetched"]
     assert pack not in got[0]["fetched"] and any(u.startswith("ids/") for u in got[0]["fetched"])
-    assert got[2]["fetched"].count(pack) == 1
-    assert sum(u == "model/rows/index.bin" for u in got[2]["fetched"]) == 1  # shared by loadRows and load()
+    assert pack not in got[2]["fetched"] and any(u.startswith("vocab/") for u in got[2]["fetched"])
+    assert got[3]["fetched"].count(pack) == 1
+    assert sum(u == "model/rows/index.bin" for u in got[3]["fetched"]) == 1  # shared by loadRows and load()
     py = SiteIndex(ix)
     for q, row in zip(queries, got, strict=True):
         assert row["urls"] == [h["url"] for h in py.search(q, 5, "hybrid")], q

@@ -26,6 +26,7 @@ from exporter.search.extract import Page, pages_of_file, records, site_files, si
 from exporter.search.model import pre_tokens, prepare, word_ids_meta, word_ids_tokenizer
 from exporter.search.store import (FORMAT, IDS_MAGIC, TERMS_MAGIC, TYPO_MAGIC, VERSION, encode_term, encode_typo,
                                    encode_word_ids, pack_codes, quantize_int8, separator, shard_of, typo_key)
+from exporter.search.vocab import write_vocab
 
 K1, B = 1.2, 0.75
 TITLE_WEIGHT = 1.0  # BM25F: a term in the page title counts this many times (docs/search.md)
@@ -260,7 +261,9 @@ def _write_ids(root: Path, tok, words: Counter[str]) -> dict:
     # mostly made of them, and each would cost a request of its own (a round trip on HTTP/1.1's six connections)
     top = sorted((w for w in words if PRINTABLE.fullmatch(w)), key=lambda w: (-words[w], w))[:COMMON_WORDS]
     common = dict(zip(top, encode_ids(tok, top), strict=True))
-    return {"shards": len(bufs), "bounds": bounds, "words": len(names), "common": common, **word_ids_meta(tok)}
+    vocab = write_vocab(root, tok)  # a question's word in neither: tokenized from vocab/ (vocab.py)
+    return {"shards": len(bufs), "bounds": bounds, "words": len(names), "common": common, **word_ids_meta(tok),
+            **({"vocab": vocab} if vocab else {})}
 
 
 def _under(site: Path | None, out: Path) -> Path:

@@ -37,6 +37,9 @@
   number of ids, varint ids. The browser embeds a pasted question from them and the row shards, without the
   tokenizer pack (search_ids.mjs); ``word_ids.max_ids`` and ``word_ids.added`` say when it may not (model.py's
   word_ids_meta).
+- ``vocab/<k>.bin`` (when ``word_ids`` has ``vocab``): the vocabulary's tokens of [a-z0-9] (after an optional
+  continuation prefix) with their ids, encoded as the ids shards, bounded by ``word_ids.vocab.bounds``: the browser
+  tokenizes a word the ids table lacks from them (vocab.py).
 All integers are unsigned LEB128 varints unless said otherwise."""
 
 from __future__ import annotations

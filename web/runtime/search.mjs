@@ -209,8 +209,9 @@ export class SiteSearch {
     this.model = null; // Promise<Embedder>
     this.lane = opts.lane ?? { keyword: 0 }; // keyword lists pending: the model's fetches go at low priority meanwhile
     this.speculate = opts.speculate ?? null; // -1: no speculative feedback inputs; null: SPECULATE where multiplexed
-    // the model's files go through modelFetch: with a word ids table (search_ids.mjs) the tokenizer pack waits until
-    // the first dense list is shown (then at low priority), a question the table cannot answer, or loadModel()
+    // the model's files go through modelFetch: with a word ids table (search_ids.mjs) the tokenizer pack waits for a
+    // question neither the table nor vocab/ can answer, or loadModel() (a table without vocab/: also for the first
+    // dense list shown, then at low priority)
     this.modelFetch = opts.modelFetch ?? modelFetch(this.fetchFn);
     // the ids shards are the hybrid path's: at low priority while a keyword list is pending, as the model's rows
     this.wordIds = meta.word_ids ? new WordIds(meta.word_ids, (rel) => this.get(rel, "bytes", this.lane.keyword > 0)) : null;
@@ -337,6 +338,7 @@ export class SiteSearch {
    * ranking's candidates' vectors (and its first pages' text), nothing kept but the fetched pieces. */
   async prefetchResults(text, limit = 8, model = false) {
     const done = finishedPart(text);
+    if (model && !this.modelReady) this.wordIds?.prefetchPartial(text.slice(done.length)); // the word being typed: its ids
     if (done.trim() === this.provisional || !this.analyzer.covers(done)) return;
     this.provisional = done.trim();
     const strong = new Set(this.analyzer.terms(done).filter((t) => !this.analyzer.weak.has(t)));
@@ -758,9 +760,10 @@ export class SiteSearch {
     try {
       const out = await this.pagesOf(query, mode, limit, provisional);
       await this.analyzer.ready; // a list with no hit read no page text: a character table that failed is still said
-      // a dense list is shown: the tokenizer pack comes now, in the background, so that a later question needs no
-      // ids shard's round trip before its rows (nor waits for the pack on a word the table lacks)
-      if (mode !== "keyword" && !provisional) this.modelFetch.open(true);
+      // a dense list is shown: without vocab/ (an index before it) the tokenizer pack comes now, in the
+      // background, so that a later question does not wait for it on a word the table lacks; with it only a
+      // question neither answers (non-ASCII, an added token) fetches the pack
+      if (mode !== "keyword" && !provisional && !this.wordIds?.vocab) this.modelFetch.open(true);
       return out;
     } finally {
       if (mode === "keyword") this.lane.keyword--;

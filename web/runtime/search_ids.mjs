@@ -3,8 +3,10 @@
 // them (exporter/search/build.py). For such a tokenizer the ids of a text are the concatenation of its pre-tokens'
 // ids, and the pre-tokens of printable ASCII are plain: lowercase, split at whitespace, every ASCII character that is
 // not a letter or a digit alone (BERT counts each as punctuation). A question whose pre-tokens are all in the table
-// gets its ids from it; any other (non-ASCII, a word the site lacks, an added token's content such as "[SEP]", more
-// ids than the tokenizer's truncation keeps) takes the tokenizer, so the ids are always the tokenizer's.
+// gets its ids from it; a word of letters and digits that the table lacks, from WordPiece over the vocabulary's
+// shards (vocab/<k>.bin, exporter/search/vocab.py); any other question (non-ASCII, punctuation the vocabulary
+// lacks, an added token's content such as "[SEP]", more ids than the tokenizer's truncation keeps) takes the
+// tokenizer, so the ids are always the tokenizer's.
 // modelFetch() holds the tokenizer pack back while questions are answered from the table and the row shards;
 // startModel() and startRows() load the model (or its rows alone) through it, at low priority while a keyword list
 // is pending (search.mjs's lane).
@@ -12,6 +14,9 @@ import { decodeWordIds, termShard } from "./search_store.mjs";
 import { PRINTABLE_ASCII } from "./search_text.mjs";
 
 const PRE_TOKEN = /[a-z0-9]+|[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/g;
+const PARTIAL_MIN = 3; // a word being typed has its ids shards fetched from this many characters on ...
+const PARTIAL_SHARDS = 1; // ... once every word it may become lies in this many shards (then the one it needs)
+const MAX_CP = String.fromCodePoint(0x10ffff);
 
 /** The BERT pre-tokens of TEXT when it is printable ASCII (plus tab, newline, carriage return), else null. */
 export function asciiPreTokens(text) {
@@ -19,7 +24,7 @@ export function asciiPreTokens(text) {
   return text.toLowerCase().match(PRE_TOKEN) ?? [];
 }
 
-/** index.json's word_ids ({shards, bounds, max_ids, added}), read by GET(rel) (bytes). */
+/** index.json's word_ids ({shards, bounds, max_ids, added, vocab?}), read by GET(rel) (bytes). */
 export class WordIds {
   constructor(spec, get) {
     const b = spec?.bounds;
@@ -31,15 +36,17 @@ export class WordIds {
     this.added = spec.added.map((a) => String(a).toLowerCase()).filter(Boolean);
     this.common = new Map(Object.entries(spec.common ?? {})); // the site's most frequent words: no fetch
     this.shards = new Map(); // k -> Promise<Map word -> ids>
+    const p = spec.vocab;
+    if (p !== undefined && !(Array.isArray(p?.bounds) && p.bounds.length === p.shards - 1 && typeof p.prefix === "string"
+        && p.prefix !== "" && Number.isInteger(p.unk) && Number.isInteger(p.max_chars))) {
+      throw new Error("corrupt search index: word_ids.vocab does not bound its shards");
+    }
+    this.vocab = p ?? null; // the WordPiece vocabulary of [a-z0-9] words, sharded (vocab/, exporter/search/vocab.py)
+    this.vocabShards = new Map(); // k -> Promise<Map token -> [id]>
   }
 
   shard(k) {
-    if (!this.shards.has(k)) {
-      const got = this.get(`ids/${k}.bin`).then(decodeWordIds);
-      this.shards.set(k, got);
-      got.catch(() => { if (this.shards.get(k) === got) this.shards.delete(k); }); // a later query tries again
-    }
-    return this.shards.get(k);
+    return fetchOnce(this.shards, k, () => this.get(`ids/${k}.bin`).then(decodeWordIds));
   }
 
   /** The pre-tokens of TEXT whose ids the table may give, or null when the tokenizer must (see the top). */
@@ -51,9 +58,62 @@ export class WordIds {
     return words;
   }
 
+  /** Vocabulary shard K (token -> [id]), fetched once. */
+  vocabShard(k) {
+    return fetchOnce(this.vocabShards, k, () => this.get(`vocab/${k}.bin`).then(decodeWordIds));
+  }
+
+  /** WORD's ids by WordPiece over vocab/ (a word of [a-z0-9] the table lacks), or null (no vocab/, another word:
+   * the tokenizer's). As the tokenizer: more than max_chars characters, or a position no token matches, is the unk id
+   * alone; else the longest token from the start, then the prefix + the longest from where it ended, and so on. A
+   * position's candidates are each looked up in its own shard (the bounds say which): one round trip a piece. */
+  async wordPieceIds(word) {
+    const p = this.vocab;
+    if (!p || !/^[a-z0-9]+$/.test(word)) return null;
+    if (word.length > p.max_chars) return [p.unk];
+    const out = [];
+    for (let start = 0; start < word.length;) {
+      const pre = start === 0 ? "" : p.prefix;
+      const cands = [], shards = new Map();
+      for (let e = word.length; e > start; e--) {
+        const c = pre + word.slice(start, e), k = termShard(c, p.bounds);
+        cands.push([c, k]);
+        if (!shards.has(k)) shards.set(k, this.vocabShard(k));
+      }
+      let id = -1;
+      for (const [c, k] of cands) { // longest first
+        const got = (await shards.get(k)).get(c);
+        if (got) { id = got[0]; start += c.length - pre.length; break; }
+      }
+      if (id < 0) return [p.unk];
+      out.push(id);
+    }
+    return out;
+  }
+
   /** Start fetching the shards of TEXT's words (a typed question's finished words). */
   prefetch(text) {
-    for (const w of this.words(text) ?? []) if (!this.common.has(w)) this.shard(termShard(w, this.spec.bounds)).catch(() => {});
+    for (const w of this.words(text) ?? []) {
+      if (this.common.has(w)) continue;
+      this.shard(termShard(w, this.spec.bounds)).then((m) => { if (!m.has(w)) this.wordPieceIds(w).catch(() => {}); }, () => {});
+    }
+  }
+
+  /** Start fetching the shards that may hold WORD, a word being typed (PARTIAL_MIN characters or more), once they
+   * are at most PARTIAL_SHARDS (the shards are ranges in code-point order: every word starting with it lies between
+   * its own shard and that of WORD + U+10FFFF), so that a question's last word has its ids before its last key; not
+   * while it may become one of the site's most frequent words (index.json has their ids). */
+  prefetchPartial(word) {
+    const w = asciiPreTokens(word)?.at(-1);
+    if (!w || w.length < PARTIAL_MIN || !/^[a-z0-9]+$/.test(w) || !word.toLowerCase().endsWith(w)) return;
+    const lo = termShard(w, this.spec.bounds), hi = termShard(w + MAX_CP, this.spec.bounds);
+    if (hi - lo < PARTIAL_SHARDS && !this.commonPrefix(w)) for (let k = lo; k <= hi; k++) this.shard(k).catch(() => {});
+  }
+
+  /** Whether one of the site's most frequent words starts with W. */
+  commonPrefix(w) {
+    for (const c of this.common.keys()) if (c.startsWith(w)) return true;
+    return false;
   }
 
   /** TEXT's token ids from the table, or null (the tokenizer's then: a word not in it, see words()). */
@@ -61,9 +121,9 @@ export class WordIds {
     const words = this.words(text);
     if (!words) return null;
     const maps = await Promise.all(words.map((w) => (this.common.has(w) ? this.common : this.shard(termShard(w, this.spec.bounds)))));
+    const found = await Promise.all(words.map((w, i) => maps[i].get(w) ?? this.wordPieceIds(w)));
     const out = [];
-    for (let i = 0; i < words.length; i++) {
-      const ids = maps[i].get(words[i]);
+    for (const ids of found) {
       if (!Array.isArray(ids)) return null;
       for (const id of ids) out.push(id);
     }
@@ -102,6 +162,16 @@ export function modelFetch(fetchFn) {
   };
   // open(true): the held fetches go at low priority (the tokenizer pack in the background, after a first list)
   return { fetch, open: (background = false) => { if (!opened) { opened = true; low = background; open(); } } };
+}
+
+/** MEMO's Promise for K, started by GET() once (again after a failure: a later query tries again). */
+function fetchOnce(memo, k, get) {
+  if (!memo.has(k)) {
+    const got = get();
+    memo.set(k, got);
+    got.catch(() => { if (memo.get(k) === got) memo.delete(k); });
+  }
+  return memo.get(k);
 }
 
 export const LOW = { priority: "low" }; // a fetch no keyword list waits for (vectors, term bags; the model's rows while one is pending)
