@@ -40,6 +40,21 @@ def small_site(root: Path) -> Path:
     return root
 
 
+# a Node script's start: its job (JSON on stdin, job.dir an index folder) and a fetch of that folder's files
+DISK_JS = """
+import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { pathToFileURL, fileURLToPath } from "node:url";
+const job = JSON.parse(readFileSync(0, "utf8"));
+const root = pathToFileURL(job.dir + "/");
+const diskFetch = async (url) => {
+  const buf = await readFile(fileURLToPath(url));
+  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+  return { ok: true, status: 200, arrayBuffer: async () => ab, json: async () => JSON.parse(buf.toString("utf8")) };
+};
+"""
+
+
 def source_tokenizer(model_dir: Path):
     """The model's own tokenizer.json (not the index's copy), padding off as the runtimes load it."""
     from tokenizers import Tokenizer
@@ -90,7 +105,9 @@ def test_every_stored_word_has_the_tokenizers_ids(ids_index):
     print(f"{len(words)} words in {spec['shards']} shards, {sum(len(v) for v in table.values())} ids; added {spec['added']}")
 
 
-PIECES_JS = """
+# a Node script's start: the index's WordIds (search_ids.mjs), each made by wordIds(LOG) reading files from disk and
+# pushing each path it reads to LOG
+WORD_IDS_JS = """
 import { readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { pathToFileURL, fileURLToPath } from "node:url";
@@ -98,11 +115,19 @@ const job = JSON.parse(readFileSync(0, "utf8"));
 const root = pathToFileURL(job.dir + "/");
 const { WordIds } = await import(new URL("js/search_ids.mjs", root).href);
 const meta = JSON.parse(readFileSync(new URL("index.json", root), "utf8"));
-const read = new Set();
-const w = new WordIds(meta.word_ids, async (rel) => { read.add(rel); const b = await readFile(fileURLToPath(new URL(rel, root))); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); });
+const wordIds = (log) => new WordIds(meta.word_ids, async (rel) => {
+  log.push(rel);
+  const b = await readFile(fileURLToPath(new URL(rel, root)));
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+});
+"""
+
+VOCAB_JS = WORD_IDS_JS + """
+const log = [];
+const w = wordIds(log);
 const out = [];
 for (const word of job.words) out.push(await w.wordPieceIds(word));
-process.stdout.write(JSON.stringify({ out, read: [...read] }));
+process.stdout.write(JSON.stringify({ out, read: [...new Set(log)] }));
 """
 
 
@@ -131,7 +156,7 @@ def test_vocab_shards_tokenize_every_short_word_as_the_tokenizer(ids_index):
     bodies = sorted({t.removeprefix("##") for t in tok.get_vocab() if t.removeprefix("##").isalnum() and t.isascii()
                      and t.removeprefix("##") == t.removeprefix("##").lower()})
     words += bodies + [a + b for a, b in zip(bodies, reversed(bodies))]
-    r = subprocess.run(["node", "--input-type=module", "-e", PIECES_JS], input=json.dumps({"dir": str(ix), "words": words + ["a-b", "Ab", "!"]}),
+    r = subprocess.run(["node", "--input-type=module", "-e", VOCAB_JS], input=json.dumps({"dir": str(ix), "words": words + ["a-b", "Ab", "!"]}),
                        capture_output=True, text=True, cwd=WEB, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     got = json.loads(r.stdout)
@@ -153,19 +178,11 @@ def test_vocab_shards_tokenize_every_short_word_as_the_tokenizer(ids_index):
     print(f"{len(words)} words, all the tokenizer's ids; {shards} vocab shards, {sum(sizes)} bytes, median {sizes[len(sizes) // 2]}, largest {sizes[-1]}")
 
 
-PARTIAL_JS = """
-import { readFile } from "node:fs/promises";
-import { readFileSync } from "node:fs";
-import { pathToFileURL, fileURLToPath } from "node:url";
-const job = JSON.parse(readFileSync(0, "utf8"));
-const root = pathToFileURL(job.dir + "/");
-const { WordIds } = await import(new URL("js/search_ids.mjs", root).href);
-const meta = JSON.parse(readFileSync(new URL("index.json", root), "utf8"));
+PARTIAL_JS = WORD_IDS_JS + """
 const out = [];
 for (const typed of job.typed) {
   const read = [];
-  const w = new WordIds(meta.word_ids, async (rel) => { read.push(rel); const b = await readFile(fileURLToPath(new URL(rel, root))); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); });
-  w.prefetchPartial(typed);
+  wordIds(read).prefetchPartial(typed);
   out.push(read);
 }
 process.stdout.write(JSON.stringify(out));
@@ -200,17 +217,7 @@ def test_a_word_being_typed_fetches_the_ids_shards_it_may_end_in(ids_index):
     assert len(frequent) >= 6 and not got[frequent[:-1]]
 
 
-BAD_VOCAB_JS = """
-import { readFile } from "node:fs/promises";
-import { readFileSync } from "node:fs";
-import { pathToFileURL, fileURLToPath } from "node:url";
-const job = JSON.parse(readFileSync(0, "utf8"));
-const root = pathToFileURL(job.dir + "/");
-const diskFetch = async (url) => {
-  const buf = await readFile(fileURLToPath(url));
-  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
-  return { ok: true, status: 200, arrayBuffer: async () => ab, json: async () => JSON.parse(buf.toString("utf8")) };
-};
+BAD_VOCAB_JS = DISK_JS + """
 const { loadSearch } = await import(new URL("js/search.mjs", root).href);
 const { WordIds } = await import(new URL("js/search_ids.mjs", root).href);
 const s = await loadSearch(root.href, { fetch: diskFetch, preload: false });
@@ -243,17 +250,7 @@ def test_a_corrupt_vocab_shard_falls_back_to_the_tokenizer(ids_index, tmp_path):
     assert got["same"] is True and got["modelReady"] is True
 
 
-IDS_JS = """
-import { readFile } from "node:fs/promises";
-import { readFileSync } from "node:fs";
-import { pathToFileURL, fileURLToPath } from "node:url";
-const job = JSON.parse(readFileSync(0, "utf8"));
-const root = pathToFileURL(job.dir + "/");
-const diskFetch = async (url) => {
-  const buf = await readFile(fileURLToPath(url));
-  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
-  return { ok: true, status: 200, arrayBuffer: async () => ab, json: async () => JSON.parse(buf.toString("utf8")) };
-};
+IDS_JS = DISK_JS + """
 const { loadSearch } = await import(new URL("js/search.mjs", root).href);
 const s = await loadSearch(root.href, { fetch: diskFetch, preload: false });
 const fresh = () => new s.constructor(s.root, s.meta, s.analyzer, { fetch: diskFetch });

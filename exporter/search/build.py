@@ -24,8 +24,8 @@ from exporter.fsutil import atomic_dir, check_out_dir
 from exporter.search.analyze import CONNECTORS, Analyzer, analyzer_tokenizer_json
 from exporter.search.extract import Page, pages_of_file, records, site_files, site_pass, warn
 from exporter.search.model import pre_tokens, prepare, word_ids_meta, word_ids_tokenizer
-from exporter.search.store import (FORMAT, IDS_MAGIC, TERMS_MAGIC, TYPO_MAGIC, VERSION, encode_term, encode_typo,
-                                   encode_word_ids, pack_codes, quantize_int8, separator, shard_of, typo_key)
+from exporter.search.store import (FORMAT, TERMS_MAGIC, TYPO_MAGIC, VERSION, encode_term, encode_typo, pack_codes,
+                                   quantize_int8, range_shards, shard_of, typo_key, word_id_shards, write_shards)
 from exporter.search.vocab import write_vocab
 
 K1, B = 1.2, 0.75
@@ -201,20 +201,14 @@ def _write_terms(root: Path, p: _Postings) -> tuple[list[str], int, int]:
     # terms in code-point order, cut into consecutive shards of at most TERM_SHARD_BYTES (a term longer alone):
     # the shard of every term with a given prefix is known from term_bounds, before the word is finished
     at = np.concatenate([[0], np.cumsum(df)])
-    bufs, term_bounds, cur, last = [], [], bytearray(TERMS_MAGIC), ""
-    for i in sorted(range(len(names)), key=names.__getitem__):
-        piece = bytearray()
-        encode_term(names[i], chunk[at[i]:at[i + 1]], imp[at[i]:at[i + 1]], float(tmax[i]), piece)
-        if len(cur) > len(TERMS_MAGIC) and len(cur) + len(piece) > TERM_SHARD_BYTES:
-            bufs.append(cur)
-            term_bounds.append(separator(last, names[i]))
-            cur = bytearray(TERMS_MAGIC)
-        cur += piece
-        last = names[i]
-    bufs.append(cur)
-    (root / "terms").mkdir()
-    for s, buf in enumerate(bufs):
-        (root / "terms" / f"{s}.bin").write_bytes(bytes(buf))
+
+    def encoded():
+        for i in sorted(range(len(names)), key=names.__getitem__):
+            piece = bytearray()
+            encode_term(names[i], chunk[at[i]:at[i + 1]], imp[at[i]:at[i + 1]], float(tmax[i]), piece)
+            yield names[i], piece
+    bufs, term_bounds = range_shards(encoded(), TERMS_MAGIC, TERM_SHARD_BYTES)
+    write_shards(root / "terms", bufs)
     # typo side table: the single-word terms of 3+ code points, by (first code point, length), for the fuzzy lookup
     typo = [i for i, t in enumerate(names) if len(t) >= 3 and not _joined(t)]
     est = sum(len(names[i].encode("utf-8")) + 3 for i in typo)
@@ -224,9 +218,7 @@ def _write_terms(root: Path, p: _Postings) -> tuple[list[str], int, int]:
     tbufs = [bytearray(TYPO_MAGIC) for _ in range(tshards)]
     for i in sorted(typo, key=lambda i: names[i]):
         encode_typo(names[i], int(df[i]), tbufs[shard_of(typo_key(names[i], len(names[i])), tshards)])
-    (root / "typo").mkdir()
-    for s, buf in enumerate(tbufs):
-        (root / "typo" / f"{s}.bin").write_bytes(bytes(buf))
+    write_shards(root / "typo", [bytes(b) for b in tbufs])
     return term_bounds, tshards, len(names)
 
 
@@ -243,20 +235,8 @@ def _write_ids(root: Path, tok, words: Counter[str]) -> dict:
     # pre-token; their ids are the tokenizer's like the others' (a whole word in a WordPiece vocabulary is one id)
     vocab = (t for t in tok.get_vocab() if not t.startswith("##") and PRINTABLE.fullmatch(t))
     names = sorted({w for w in words if PRINTABLE.fullmatch(w)} | {t for t in vocab if pre_tokens(tok, t) == [t]})
-    bufs, bounds, cur, last = [], [], bytearray(IDS_MAGIC), ""
-    for w, ids in zip(names, encode_ids(tok, names), strict=True):
-        piece = bytearray()
-        encode_word_ids(w, ids, piece)
-        if len(cur) > len(IDS_MAGIC) and len(cur) + len(piece) > IDS_SHARD_BYTES:
-            bufs.append(cur)
-            bounds.append(separator(last, w))
-            cur = bytearray(IDS_MAGIC)
-        cur += piece
-        last = w
-    bufs.append(cur)
-    (root / "ids").mkdir()
-    for k, buf in enumerate(bufs):
-        (root / "ids" / f"{k}.bin").write_bytes(bytes(buf))
+    bufs, bounds = word_id_shards(zip(names, encode_ids(tok, names), strict=True), IDS_SHARD_BYTES)
+    write_shards(root / "ids", bufs)
     # the site's most frequent words ("the", "what", "of", punctuation ...) go in index.json as well: a question is
     # mostly made of them, and each would cost a request of its own (a round trip on HTTP/1.1's six connections)
     top = sorted((w for w in words if PRINTABLE.fullmatch(w)), key=lambda w: (-words[w], w))[:COMMON_WORDS]

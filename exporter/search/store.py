@@ -46,6 +46,8 @@ from __future__ import annotations
 
 import bisect
 import struct
+from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 
@@ -120,6 +122,39 @@ def encode_word_ids(word: str, ids: list[int], out: bytearray) -> None:
     varint(len(ids), out)
     for i in ids:
         varint(i, out)
+
+
+def range_shards(pieces: Iterable[tuple[str, bytes]], magic: bytes, target: int) -> tuple[list[bytes], list[str]]:
+    """(shards, bounds): PIECES (key, encoded entry), in code-point order of their keys, cut into consecutive MAGIC
+    shards of about TARGET bytes (an entry longer alone), and each later shard's bound: the shortest prefix of its
+    first key that sorts after the previous shard's last (terms/, ids/, vocab/)."""
+    bufs, bounds, cur, last = [], [], bytearray(magic), ""
+    for key, piece in pieces:
+        if len(cur) > len(magic) and len(cur) + len(piece) > target:
+            bufs.append(bytes(cur))
+            bounds.append(separator(last, key))
+            cur = bytearray(magic)
+        cur += piece
+        last = key
+    bufs.append(bytes(cur))
+    return bufs, bounds
+
+
+def word_id_shards(pairs: Iterable[tuple[str, list[int]]], target: int) -> tuple[list[bytes], list[str]]:
+    """range_shards of PAIRS (word, ids) in code-point order, encoded as the ids shards are (ids/, vocab/)."""
+    def encoded():
+        for w, ids in pairs:
+            piece = bytearray()
+            encode_word_ids(w, ids, piece)
+            yield w, piece
+    return range_shards(encoded(), IDS_MAGIC, target)
+
+
+def write_shards(folder: Path, shards: list[bytes]) -> None:
+    """FOLDER/<k>.bin for each shard (FOLDER made here)."""
+    folder.mkdir()
+    for k, buf in enumerate(shards):
+        (folder / f"{k}.bin").write_bytes(buf)
 
 
 class _Reader:

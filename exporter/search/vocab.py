@@ -15,7 +15,7 @@ import json
 import re
 from pathlib import Path
 
-from exporter.search.store import IDS_MAGIC, encode_word_ids, separator
+from exporter.search.store import word_id_shards, write_shards
 
 VOCAB_SHARD_BYTES = 2048  # target size of vocab/<k>.bin (~1.1 kB gzipped): a piece of a word reads one to three
 BODY = re.compile(r"[a-z0-9]+")
@@ -31,20 +31,8 @@ def write_vocab(root: Path, tok) -> dict | None:
     if not prefix or BODY.search(prefix) or not prefix.isascii() or not prefix.isprintable() or unk not in vocab:
         return None
     names = sorted(t for t in vocab if BODY.fullmatch(t[len(prefix):] if t.startswith(prefix) else t))
-    bufs, bounds, cur, last = [], [], bytearray(IDS_MAGIC), ""
-    for t in names:
-        piece = bytearray()
-        encode_word_ids(t, [vocab[t]], piece)
-        if len(cur) > len(IDS_MAGIC) and len(cur) + len(piece) > VOCAB_SHARD_BYTES:
-            bufs.append(cur)
-            bounds.append(separator(last, t))
-            cur = bytearray(IDS_MAGIC)
-        cur += piece
-        last = t
-    bufs.append(cur)
-    (root / "vocab").mkdir()
-    for k, buf in enumerate(bufs):
-        (root / "vocab" / f"{k}.bin").write_bytes(bytes(buf))
+    bufs, bounds = word_id_shards(((t, [vocab[t]]) for t in names), VOCAB_SHARD_BYTES)
+    write_shards(root / "vocab", bufs)
     max_chars = model.get("max_input_chars_per_word")
     return {"shards": len(bufs), "bounds": bounds, "prefix": prefix, "unk": vocab[unk],
             "max_chars": max_chars if isinstance(max_chars, int) else 100}

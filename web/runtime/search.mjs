@@ -9,7 +9,7 @@
 // fetched once), the int8 vectors of the chunks it re-scores (vecs/<k>.bin, by chunk) and the text shards of the chunks it shows (~2 kB each,
 // text/<k>.json: the chunk's own text, not its page's). The model (the export in model/) loads in the background through edgembed.mjs's load().
 // The ranking is exporter/search/query.py's, step for step, with the same float64 sums in the same order.
-import { VERSION, cmpCodePoints, decodeTerms, decodeTypo, fnv1a, termShard } from "./search_store.mjs";
+import { VERSION, cmpCodePoints, decodeTerms, decodeTypo, fnv1a, once, termShard } from "./search_store.mjs";
 import { LOW, WordIds, earlyModelFiles, modelFetch, startModel, startRows } from "./search_ids.mjs";
 import { createAnalyzer, earlyAnalyzer } from "./search_text.mjs";
 
@@ -28,16 +28,6 @@ const SPECULATE = 4; // feedback's inputs are fetched with the first pass's vect
 const ONE_WAVE = 6; // ... over HTTP/1.1 too when the vectors still to fetch are at most this many (a browser's connections to a host)
 const TERMS_MORE = 2; // ... and the shards of feedback_terms + this many terms of their bags (by weight)
 const GUESS_MORE = 2; // over HTTP/2 or 3, the second pass prefetches the text of this many pages more than it shows
-
-/** MAP's promise for KEY, made by MAKE() the first time; forgotten if it fails, so that a later query tries again. */
-function once(map, key, make) {
-  if (!map.has(key)) {
-    const got = make();
-    map.set(key, got);
-    got.catch(() => { if (map.get(key) === got) map.delete(key); });
-  }
-  return map.get(key);
-}
 
 /** [number of TERMS, Map term -> count]: a chunk's term bag (build.py's term_bag of its non-weak terms). */
 function termCounts(terms) {
@@ -436,12 +426,7 @@ export class SiteSearch {
 
   /** The int8 vectors of vecs shard k's chunks (k x vec_shard onward), one after the other. */
   vectors(k) {
-    if (!this.vecs.has(k)) {
-      const got = this.get(`vecs/${k}.bin`, "bytes", true).then((b) => new Int8Array(b));
-      this.vecs.set(k, got);
-      got.catch(() => { if (this.vecs.get(k) === got) this.vecs.delete(k); }); // a later query tries again
-    }
-    return this.vecs.get(k);
+    return once(this.vecs, k, () => this.get(`vecs/${k}.bin`, "bytes", true).then((b) => new Int8Array(b)));
   }
 
   /** Sign codes of every chunk: plane "a" (the first code_dims_a dims) or "b" (the others), fetched once. */

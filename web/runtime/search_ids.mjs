@@ -10,7 +10,7 @@
 // modelFetch() holds the tokenizer pack back while questions are answered from the table and the row shards;
 // startModel() and startRows() load the model (or its rows alone) through it, at low priority while a keyword list
 // is pending (search.mjs's lane).
-import { decodeWordIds, termShard } from "./search_store.mjs";
+import { decodeWordIds, once, termShard } from "./search_store.mjs";
 import { PRINTABLE_ASCII } from "./search_text.mjs";
 
 const PRE_TOKEN = /[a-z0-9]+|[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/g;
@@ -46,7 +46,7 @@ export class WordIds {
   }
 
   shard(k) {
-    return fetchOnce(this.shards, k, () => this.get(`ids/${k}.bin`).then(decodeWordIds));
+    return once(this.shards, k, () => this.get(`ids/${k}.bin`).then(decodeWordIds));
   }
 
   /** The pre-tokens of TEXT whose ids the table may give, or null when the tokenizer must (see the top). */
@@ -60,7 +60,7 @@ export class WordIds {
 
   /** Vocabulary shard K (token -> [id]), fetched once. */
   vocabShard(k) {
-    return fetchOnce(this.vocabShards, k, () => this.get(`vocab/${k}.bin`).then(decodeWordIds));
+    return once(this.vocabShards, k, () => this.get(`vocab/${k}.bin`).then(decodeWordIds));
   }
 
   /** WORD's ids by WordPiece over vocab/ (a word of [a-z0-9] the table lacks), or null (no vocab/, another word:
@@ -162,16 +162,6 @@ export function modelFetch(fetchFn) {
   };
   // open(true): the held fetches go at low priority (the tokenizer pack in the background, after a first list)
   return { fetch, open: (background = false) => { if (!opened) { opened = true; low = background; open(); } } };
-}
-
-/** MEMO's Promise for K, started by GET() once (again after a failure: a later query tries again). */
-function fetchOnce(memo, k, get) {
-  if (!memo.has(k)) {
-    const got = get();
-    memo.set(k, got);
-    got.catch(() => { if (memo.get(k) === got) memo.delete(k); });
-  }
-  return memo.get(k);
 }
 
 export const LOW = { priority: "low" }; // a fetch no keyword list waits for (vectors, term bags; the model's rows while one is pending)

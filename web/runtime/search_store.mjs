@@ -1,11 +1,21 @@
 // The index's binary pieces as the browser reads them, the same way as exporter/search/store.py (docs/format.md,
 // "The site-search index"): the terms and typo shards' decoders, the terms shards' range lookup and the typo
-// shards' hash. search.mjs ranks with them.
+// shards' hash, and once() (a piece fetched once). search.mjs ranks with them.
 
 export const VERSION = 7; // index.json's "version" this runtime reads
 const TERMS_MAGIC = [0x45, 0x4d, 0x54, 0x32]; // "EMT2"
 const TYPO_MAGIC = [0x45, 0x4d, 0x56, 0x31]; // "EMV1"
 const IDS_MAGIC = [0x45, 0x4d, 0x57, 0x31]; // "EMW1"
+
+/** MAP's promise for KEY, made by MAKE() the first time; forgotten if it fails, so that a later query tries again. */
+export function once(map, key, make) {
+  if (!map.has(key)) {
+    const got = make();
+    map.set(key, got);
+    got.catch(() => { if (map.get(key) === got) map.delete(key); });
+  }
+  return map.get(key);
+}
 
 /** -1, 0 or 1 as A sorts before, with or after B in code-point order (Python's str order; JS's < compares UTF-16
  * units, which differs where a character above U+FFFF meets one in U+E000..U+FFFF). */
