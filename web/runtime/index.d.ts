@@ -440,7 +440,7 @@ export declare class SiteSearch {
   /** Pages best first; fetches only the pieces this query needs. */
   search(query: string, opts?: SearchOptions): Promise<SearchHit[]>;
   /** The embedder of the index's model, loaded once (its tokenizer pack included: with a word ids table, a search
-   * alone fetches that only for a question the table cannot answer). */
+   * alone fetches that only for a question neither the table nor its vocab/ shards can answer). */
   loadModel(): Promise<Embedder>;
   /** Start fetching what any query of MODE needs whatever its text (the model, the sign codes); the box calls it
    * when its input gets focus. */
@@ -452,7 +452,8 @@ export declare class SiteSearch {
    * the word still being typed, if any, is a term of the index). */
   termsReady(text: string): boolean;
   /** While a query is typed: the keyword ranking of its finished words and the text shards of its first `limit`
-   * pages' best chunks (once two strong terms are finished); with `model`, also the model's rows of those words. */
+   * pages' best chunks (once two strong terms are finished); with `model`, also the model's rows of those words and
+   * the word ids shard of the word being typed. */
   prefetchResults(text: string, limit?: number, model?: boolean): Promise<void>;
 }
 
