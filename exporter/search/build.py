@@ -241,9 +241,9 @@ def _write_ids(root: Path, tok, words: Counter[str]) -> dict:
     # mostly made of them, and each would cost a request of its own (a round trip on HTTP/1.1's six connections)
     top = sorted((w for w in words if PRINTABLE.fullmatch(w)), key=lambda w: (-words[w], w))[:COMMON_WORDS]
     common = dict(zip(top, encode_ids(tok, top), strict=True))
-    vocab = write_vocab(root, tok)  # a question's word in neither: tokenized from vocab/ (vocab.py)
+    vocab_meta = write_vocab(root, tok)  # a question's word in neither: tokenized from vocab/ (vocab.py)
     return {"shards": len(bufs), "bounds": bounds, "words": len(names), "common": common, **word_ids_meta(tok),
-            **({"vocab": vocab} if vocab else {})}
+            **({"vocab": vocab_meta} if vocab_meta else {})}
 
 
 def _under(site: Path | None, out: Path) -> Path:

@@ -9,8 +9,8 @@
 // fetched once), the int8 vectors of the chunks it re-scores (vecs/<k>.bin, by chunk) and the text shards of the chunks it shows (~2 kB each,
 // text/<k>.json: the chunk's own text, not its page's). The model (the export in model/) loads in the background through edgembed.mjs's load().
 // The ranking is exporter/search/query.py's, step for step, with the same float64 sums in the same order.
-import { VERSION, cmpCodePoints, decodeTerms, decodeTypo, fnv1a, once, termShard } from "./search_store.mjs";
-import { LOW, WordIds, earlyModelFiles, modelFetch, startModel, startRows } from "./search_ids.mjs";
+import { VERSION, cmpCodePoints, decodeTerms, decodeTypo, fnv1a, once, prefixShards, termShard } from "./search_store.mjs";
+import { LOW, PARTIAL_MIN, WordIds, earlyModelFiles, modelFetch, startModel, startRows } from "./search_ids.mjs";
 import { createAnalyzer, earlyAnalyzer } from "./search_text.mjs";
 
 export { VERSION, cmpCodePoints, decodeTerms, decodeTypo, termShard } from "./search_store.mjs";
@@ -21,9 +21,7 @@ const SUB_RESULTS = 3;
 const TYPO_MIN = 4; // shorter query terms are never corrected
 const TYPO_TWO = 8; // from this length on, edit distance 2
 const CONNECTORS = /[_.:-]/u;
-const PARTIAL_MIN = 3; // a word being typed has its terms' shard fetched from this many characters on
 const PREFIX_SHARDS = 4; // ... and every shard of the terms it may become, once they fit in this many shards
-const MAX_CP = String.fromCodePoint(0x10ffff);
 const SPECULATE = 4; // feedback's inputs are fetched with the first pass's vectors for its best feedback_docs + this many chunks by estimate
 const ONE_WAVE = 6; // ... over HTTP/1.1 too when the vectors still to fetch are at most this many (a browser's connections to a host)
 const TERMS_MORE = 2; // ... and the shards of feedback_terms + this many terms of their bags (by weight)
@@ -295,7 +293,7 @@ export class SiteSearch {
     for (const t of want) if (!this.analyzer.weak.has(t)) this.postings(t).catch(() => {});
     const bounds = this.meta.term_bounds;
     for (const p of prefixes) {
-      const lo = termShard(p, bounds), hi = termShard(p + MAX_CP, bounds);
+      const [lo, hi] = prefixShards(p, bounds);
       if (hi - lo < PREFIX_SHARDS) for (let s = lo; s <= hi; s++) this.termsShard(s).catch(() => {});
     }
   }

@@ -10,13 +10,15 @@
 // modelFetch() holds the tokenizer pack back while questions are answered from the table and the row shards;
 // startModel() and startRows() load the model (or its rows alone) through it, at low priority while a keyword list
 // is pending (search.mjs's lane).
-import { decodeWordIds, once, termShard } from "./search_store.mjs";
+import { decodeWordIds, once, prefixShards, termShard } from "./search_store.mjs";
 import { PRINTABLE_ASCII } from "./search_text.mjs";
 
 const PRE_TOKEN = /[a-z0-9]+|[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/g;
-const PARTIAL_MIN = 3; // a word being typed has its ids shards fetched from this many characters on ...
-const PARTIAL_SHARDS = 1; // ... once every word it may become lies in this many shards (then the one it needs)
-const MAX_CP = String.fromCodePoint(0x10ffff);
+const WORD = /^[a-z0-9]+$/; // a pre-token WordPiece alone tokenizes (letters and digits)
+// a word being typed has its shards fetched from this many characters on (search.mjs: its terms' shards; here: its
+// ids shard, once every word it may become lies in PARTIAL_SHARDS shards, then the one it needs)
+export const PARTIAL_MIN = 3;
+const PARTIAL_SHARDS = 1;
 
 /** The BERT pre-tokens of TEXT when it is printable ASCII (plus tab, newline, carriage return), else null. */
 export function asciiPreTokens(text) {
@@ -69,7 +71,7 @@ export class WordIds {
    * position's candidates are each looked up in its own shard (the bounds say which): one round trip a piece. */
   async wordPieceIds(word) {
     const p = this.vocab;
-    if (!p || !/^[a-z0-9]+$/.test(word)) return null;
+    if (!p || !WORD.test(word)) return null;
     if (word.length > p.max_chars) return [p.unk];
     const out = [];
     for (let start = 0; start < word.length;) {
@@ -105,8 +107,8 @@ export class WordIds {
    * while it may become one of the site's most frequent words (index.json has their ids). */
   prefetchPartial(word) {
     const w = asciiPreTokens(word)?.at(-1);
-    if (!w || w.length < PARTIAL_MIN || !/^[a-z0-9]+$/.test(w) || !word.toLowerCase().endsWith(w)) return;
-    const lo = termShard(w, this.spec.bounds), hi = termShard(w + MAX_CP, this.spec.bounds);
+    if (!w || w.length < PARTIAL_MIN || !WORD.test(w) || !word.toLowerCase().endsWith(w)) return;
+    const [lo, hi] = prefixShards(w, this.spec.bounds);
     if (hi - lo < PARTIAL_SHARDS && !this.commonPrefix(w)) for (let k = lo; k <= hi; k++) this.shard(k).catch(() => {});
   }
 

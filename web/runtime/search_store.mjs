@@ -17,6 +17,14 @@ export function once(map, key, make) {
   return map.get(key);
 }
 
+const MAX_CP = String.fromCodePoint(0x10ffff);
+
+/** [first, last]: the range shards (bounded by BOUNDS, as terms/ and ids/ are) that hold every key starting with
+ * PREFIX: from PREFIX's own shard to that of PREFIX + U+10FFFF. */
+export function prefixShards(prefix, bounds) {
+  return [termShard(prefix, bounds), termShard(prefix + MAX_CP, bounds)];
+}
+
 /** -1, 0 or 1 as A sorts before, with or after B in code-point order (Python's str order; JS's < compares UTF-16
  * units, which differs where a character above U+FFFF meets one in U+E000..U+FFFF). */
 export function cmpCodePoints(a, b) {
