@@ -467,3 +467,28 @@ def test_parity_passes_on_an_index_model(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| flat | edgembed's flat runtime in Python" in out and "| torch-cpu | PyTorch" in out
     assert "| onnx-cpu |  | skipped |" in out and "no ONNX model" in out
+
+
+def test_teacher_benchmark_embeds_what_the_index_embeds(small_model, tmp_path):
+    """benchmarks/bench_teacher.py gives the teacher each chunk's text as the build embeds it: the index's own model
+    re-encoding chunk_texts() gives back the stored int8 vectors, chunk for chunk (Sphinx output: titles, sections)."""
+    import importlib.util
+
+    from exporter.search.model import load_model
+    from exporter.search.query import SiteIndex
+    from exporter.search.store import quantize_int8
+
+    spec = importlib.util.spec_from_file_location("bench_teacher", WEB.parent / "benchmarks" / "bench_teacher.py")
+    bench_teacher = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_teacher)
+    site = tmp_path / "site"
+    shutil.copytree(WEB.parent / "tests" / "data" / "gen" / "sphinx", site)
+    meta = build(site, tmp_path / "ix", small_model)
+    ix = SiteIndex(tmp_path / "ix")
+    texts = bench_teacher.chunk_texts(ix)
+    assert len(texts) == meta["chunks"] > meta["pages"] > 1  # sections: more chunks than pages
+    d = meta["dims"]
+    stored = np.concatenate([ix.vectors(k).reshape(-1, d) for k in range(meta["vec_shards"])])
+    again = quantize_int8(load_model(tmp_path / "ix" / "model").encode(texts))
+    assert np.array_equal(again, stored)
+    assert not np.array_equal(quantize_int8(load_model(tmp_path / "ix" / "model").encode(texts[1:] + texts[:1])), stored)
