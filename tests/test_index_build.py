@@ -471,9 +471,11 @@ def test_parity_passes_on_an_index_model(tmp_path, capsys):
 
 def test_teacher_benchmark_embeds_what_the_index_embeds(small_model, tmp_path):
     """benchmarks/bench_teacher.py gives the teacher each chunk's text as the build embeds it: the index's own model
-    re-encoding chunk_texts() gives back the stored int8 vectors, chunk for chunk (Sphinx output: titles, sections)."""
+    re-encoding chunk_texts() gives back the stored int8 vectors, chunk for chunk (Sphinx output: titles, sections),
+    and those are build.embed_text's (title and heading twice), not the plain chunk_text --adapt's teacher reads."""
     import importlib.util
 
+    from exporter.search.build import chunk_text
     from exporter.search.model import load_model
     from exporter.search.query import SiteIndex
     from exporter.search.store import quantize_int8
@@ -489,6 +491,12 @@ def test_teacher_benchmark_embeds_what_the_index_embeds(small_model, tmp_path):
     assert len(texts) == meta["chunks"] > meta["pages"] > 1  # sections: more chunks than pages
     d = meta["dims"]
     stored = np.concatenate([ix.vectors(k).reshape(-1, d) for k in range(meta["vec_shards"])])
-    again = quantize_int8(load_model(tmp_path / "ix" / "model").encode(texts))
-    assert np.array_equal(again, stored)
-    assert not np.array_equal(quantize_int8(load_model(tmp_path / "ix" / "model").encode(texts[1:] + texts[:1])), stored)
+    model = load_model(tmp_path / "ix" / "model")
+    assert np.array_equal(quantize_int8(model.encode(texts)), stored)
+    assert not np.array_equal(quantize_int8(model.encode(texts[1:] + texts[:1])), stored)
+    # the field weight is in the vectors: title and heading twice, not the plain text --adapt's teacher reads
+    plain = []
+    for p in range(meta["pages"]):
+        page = ix.page(p)
+        plain += [chunk_text(page["title"], c.get("h", ""), c.get("t", "")) for c in page["chunks"]]
+    assert texts != plain and not np.array_equal(quantize_int8(model.encode(plain)), stored)

@@ -66,6 +66,17 @@ VERSION_IN = re.compile(r"(^|[^\w.])v?\d+\.\d+")  # "pytest 2.0.0 (2010-11-20)",
 VERSION_HEAD = re.compile(r"^\W*(v(ersion)?\s*)?\d+\.\d+")  # "2.28.1 (2022-06-29)", "v0.35.0", "Version 3.1"
 
 
+def chunk_text(title: str, heading: str, text: str) -> str:
+    """A chunk's text after its page's title and its heading: what --adapt's teacher reads."""
+    return " ".join(x for x in (title, heading, text) if x)
+
+
+def embed_text(title: str, heading: str, text: str) -> str:
+    """What a chunk's vector embeds: the title and heading count twice in the mean of its token rows (a field weight
+    for the dense half, as BM25F's for the keyword half; chosen on the development sites: docs/search.md)."""
+    return " ".join(x for x in (title, heading, title, heading, text) if x)
+
+
 def is_changelog(title: str, headings: list[str]) -> bool:
     """A changelog, release-notes or upgrade-guide page: by its title (a title of "History" or "News" alone only with
     a version number in a heading: pytest's "History" is about the project), or by its sections (at least 3 headed
@@ -360,7 +371,7 @@ def _build(tmp: Path, site_p: Path | None, out_p: Path, model: str | None, selec
             kind = CHANGELOG_WEIGHT if is_changelog(page.title, [c.heading for c in page.chunks]) else 1.0
             bags = []
             for c in page.chunks:
-                text = " ".join(x for x in (page.title, c.heading, c.text) if x)
+                text = embed_text(page.title, c.heading, c.text)
                 texts.append(text)
                 add_words(c.heading)
                 add_words(c.text)
@@ -516,7 +527,7 @@ def _adapted(pages: Iterator[Page], tmp: Path, out_p: Path, model: str | None, a
 
     pages = list(pages)
     where.item = "the adaptation of the model (--adapt)"
-    texts = [" ".join(x for x in (p.title, c.heading, c.text) if x) for p in pages for c in p.chunks]
+    texts = [chunk_text(p.title, c.heading, c.text) for p in pages for c in p.chunks]
     fit(texts, model, adapt.get("teacher"), tmp / ADAPTED, device=adapt.get("device", "cpu"), progress=progress,
         previous=out_p / ADAPTED if (out_p / ADAPTED).is_dir() else None)
     return pages
