@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tarfile
 import time
 from pathlib import Path
 
@@ -33,12 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_adapt import ndcg10  # noqa: E402
-from bench_search import bm25s_ranking  # noqa: E402
-from bench_sites import SITES, bm25s_run, load_questions, norm, ranks, read_pages  # noqa: E402
-from exporter.proof.retrieval import load_beir  # noqa: E402
-from search_site import beir_site  # noqa: E402
-from tune_adapt_fusion import BEIR, built_index  # noqa: E402
+from bench_sites import SITES  # noqa: E402
+from tune_adapt_fusion import BEIR, built_index, set_scorer  # noqa: E402
 
 WEIGHTS = (1.0, 2.0, 3.0)  # the default model's fusion weight, adapted indexes' (2; 3 before 2026-12-07)
 RESAMPLES = 10_000
@@ -87,30 +82,8 @@ def scores(name: str, work: Path, teacher) -> dict[str, np.ndarray]:
     """Per-query scores: bm25s, the default model's semantic and hybrid, the teacher's semantic and hybrid at WEIGHTS."""
     from exporter.search.query import SiteIndex
 
-    site = work / name
-    if name in BEIR:
-        data = load_beir(ROOT / "exporter" / "data" / name)
-        if not site.is_dir():
-            beir_site(ROOT / "exporter" / "data" / name, site)
-        queries = data.query_texts
-        out = {"bm25s": ndcg10(bm25s_ranking(data), data)}
-
-        def score(ix, mode: str = "hybrid") -> np.ndarray:
-            ranked = [[h["url"].removeprefix("/doc/").removesuffix(".html") for h in ix.search(q, 10, mode, excerpts=False)]
-                      for q in queries]
-            return ndcg10(ranked, data)
-    else:
-        if not site.is_dir():
-            site.mkdir(parents=True)
-            with tarfile.open(SITES / f"{name}.tar.xz") as tar:
-                tar.extractall(site, filter="data")
-        questions = load_questions(name)
-        queries = [q["query"] for q in questions]
-        out = {"bm25s": ranks(bm25s_run(read_pages(site), queries), questions)[0]}
-
-        def score(ix, mode: str = "hybrid") -> np.ndarray:
-            res = [[norm(h["anchor_url"]) for h in ix.search(q, limit=10, mode=mode, excerpts=False)] for q in queries]
-            return ranks(res, questions)[0]
+    site, base, score = set_scorer(name, work)
+    out = {"bm25s": base}
     folder = built_index(site, work / f"{name}-default", adapt=False)
     default = SiteIndex(folder)
     out["default semantic"], out["default hybrid"] = score(default, "semantic"), score(default)

@@ -47,35 +47,41 @@ def built_index(site: Path, out: Path, adapt: bool = True) -> Path:
     return out
 
 
-def scores(name: str, work: Path) -> dict[str, np.ndarray]:
-    """Per-query scores of bm25s, of the default model's index (semantic, hybrid), of the adapted index's semantic
-    search and of its hybrid search at each weight of GRID."""
-    from exporter.search.query import SiteIndex
-
+def set_scorer(name: str, work: Path):
+    """SET's folder as a site (written into WORK the first time), bm25s' per-query scores, and a function scoring a
+    SiteIndex's search in a mode: NDCG@10 on cranfield and cisi, page MRR@10 on the sites' hand-written questions."""
     site = work / name
     if name in BEIR:
         data = load_beir(ROOT / "exporter" / "data" / name)
         if not site.is_dir():
             beir_site(ROOT / "exporter" / "data" / name, site)
         queries = data.query_texts
-        out = {"bm25s": ndcg10(bm25s_ranking(data), data)}
 
-        def score(ix: SiteIndex, mode: str = "hybrid") -> np.ndarray:
+        def score(ix, mode: str = "hybrid") -> np.ndarray:
             ranked = [[h["url"].removeprefix("/doc/").removesuffix(".html") for h in ix.search(q, 10, mode, excerpts=False)]
                       for q in queries]
             return ndcg10(ranked, data)
-    else:
-        if not site.is_dir():
-            site.mkdir(parents=True)
-            with tarfile.open(SITES / f"{name}.tar.xz") as tar:
-                tar.extractall(site, filter="data")
-        questions = load_questions(name)
-        queries = [q["query"] for q in questions]
-        out = {"bm25s": ranks(bm25s_run(read_pages(site), queries), questions)[0]}
+        return site, ndcg10(bm25s_ranking(data), data), score
+    if not site.is_dir():
+        site.mkdir(parents=True)
+        with tarfile.open(SITES / f"{name}.tar.xz") as tar:
+            tar.extractall(site, filter="data")
+    questions = load_questions(name)
+    queries = [q["query"] for q in questions]
 
-        def score(ix: SiteIndex, mode: str = "hybrid") -> np.ndarray:
-            res = [[norm(h["anchor_url"]) for h in ix.search(q, limit=10, mode=mode, excerpts=False)] for q in queries]
-            return ranks(res, questions)[0]
+    def score(ix, mode: str = "hybrid") -> np.ndarray:
+        res = [[norm(h["anchor_url"]) for h in ix.search(q, limit=10, mode=mode, excerpts=False)] for q in queries]
+        return ranks(res, questions)[0]
+    return site, ranks(bm25s_run(read_pages(site), queries), questions)[0], score
+
+
+def scores(name: str, work: Path) -> dict[str, np.ndarray]:
+    """Per-query scores of bm25s, of the default model's index (semantic, hybrid), of the adapted index's semantic
+    search and of its hybrid search at each weight of GRID."""
+    from exporter.search.query import SiteIndex
+
+    site, base, score = set_scorer(name, work)
+    out = {"bm25s": base}
     default = SiteIndex(built_index(site, work / f"{name}-default", adapt=False))
     out["default semantic"], out["default hybrid"] = score(default, "semantic"), score(default)
     ix = SiteIndex(built_index(site, work / f"{name}-adapted"))
