@@ -33,20 +33,22 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_sites import SITES  # noqa: E402
-from tune_adapt_fusion import BEIR, built_index, set_scorer  # noqa: E402
+from tune_adapt_fusion import BEIR, built_index, kept_scores, set_scorer  # noqa: E402
 
 WEIGHTS = (1.0, 2.0, 3.0)  # the default model's fusion weight, adapted indexes' (2; 3 before 2026-12-07)
 RESAMPLES = 10_000
 
 
-def chunk_texts(ix) -> list[str]:
-    """Every chunk's text as _build embeds it (build.embed_text), in chunk order."""
-    from exporter.search.build import embed_text
+def chunk_texts(ix, compose=None) -> list[str]:
+    """Every chunk's text as _build embeds it (COMPOSE(title, heading, text), build.embed_text by default), in chunk
+    order."""
+    if compose is None:
+        from exporter.search.build import embed_text as compose
 
     out = []
     for p in range(int(ix.meta["pages"])):
         page = ix.page(p)
-        out += [embed_text(page["title"], c.get("h", ""), c.get("t", "")) for c in page["chunks"]]
+        out += [compose(page["title"], c.get("h", ""), c.get("t", "")) for c in page["chunks"]]
     return out
 
 
@@ -125,17 +127,14 @@ def main() -> int:
     per = {}
     for n in names:
         print(f"{n} ...", file=sys.stderr, flush=True)
-        kept = work / f"{n}-teacher-scores.json"
-        if not kept.is_file():
-            kept.write_text(json.dumps({k: v.tolist() for k, v in scores(n, work, teacher).items()}), encoding="utf-8")
-        per[n] = {k: np.array(v) for k, v in json.loads(kept.read_text(encoding="utf-8")).items()}
+        per[n] = kept_scores(work / f"{n}-teacher-scores.json", lambda: scores(n, work, teacher))
         adapted = work / f"{n}-scores.json"  # tune_adapt_fusion.py's, same questions in the same order
         if adapted.is_file():
-            a = json.loads(adapted.read_text(encoding="utf-8"))
-            if not np.array_equal(np.array(a["bm25s"]), per[n]["bm25s"]):
+            a = kept_scores(adapted, None)
+            if not np.array_equal(a["bm25s"], per[n]["bm25s"]):
                 raise SystemExit(f"{adapted}: its bm25s scores differ from this run's (another version of the set?)")
-            per[n]["adapted semantic"] = np.array(a["adapted semantic"])
-            per[n][f"adapted hybrid {ADAPTED_FUSION_WEIGHT:g}"] = np.array(a[str(float(ADAPTED_FUSION_WEIGHT))])
+            per[n]["adapted semantic"] = a["adapted semantic"]
+            per[n][f"adapted hybrid {ADAPTED_FUSION_WEIGHT:g}"] = a[str(float(ADAPTED_FUSION_WEIGHT))]
     if len({"adapted semantic" in per[n] for n in names}) > 1:
         raise SystemExit("tune_adapt_fusion.py's scores are in --work for some sets only: run it on every set")
     sites = [n for n in names if n not in BEIR]

@@ -75,6 +75,13 @@ def set_scorer(name: str, work: Path):
     return site, ranks(bm25s_run(read_pages(site), queries), questions)[0], score
 
 
+def kept_scores(path: Path, make) -> dict[str, np.ndarray]:
+    """A set's per-query scores kept in PATH (JSON) beside its indexes; MAKE() computes them when PATH is not there."""
+    if not path.is_file():
+        path.write_text(json.dumps({k: v.tolist() for k, v in make().items()}), encoding="utf-8")
+    return {k: np.array(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
 def scores(name: str, work: Path) -> dict[str, np.ndarray]:
     """Per-query scores of bm25s, of the default model's index (semantic, hybrid), of the adapted index's semantic
     search and of its hybrid search at each weight of GRID."""
@@ -108,10 +115,7 @@ def main() -> int:
     per = {}
     for n in names:
         print(f"{n} ...", file=sys.stderr, flush=True)
-        kept = work / f"{n}-scores.json"  # a set's scores, kept with its indexes: --sets may add sets later
-        if not kept.is_file():
-            kept.write_text(json.dumps({k: v.tolist() for k, v in scores(n, work).items()}), encoding="utf-8")
-        per[n] = {k: np.array(v) for k, v in json.loads(kept.read_text(encoding="utf-8")).items()}
+        per[n] = kept_scores(work / f"{n}-scores.json", lambda: scores(n, work))  # --sets may add sets later
     ratio = {n: {w: float(per[n][str(w)].mean() / max(per[n]["bm25s"].mean(), 1e-9)) for w in GRID} for n in names}
 
     def best(sets: list[str]) -> float:

@@ -495,8 +495,5 @@ def test_teacher_benchmark_embeds_what_the_index_embeds(small_model, tmp_path):
     assert np.array_equal(quantize_int8(model.encode(texts)), stored)
     assert not np.array_equal(quantize_int8(model.encode(texts[1:] + texts[:1])), stored)
     # the field weight is in the vectors: title and heading twice, not the plain text --adapt's teacher reads
-    plain = []
-    for p in range(meta["pages"]):
-        page = ix.page(p)
-        plain += [chunk_text(page["title"], c.get("h", ""), c.get("t", "")) for c in page["chunks"]]
+    plain = bench_teacher.chunk_texts(ix, chunk_text)
     assert texts != plain and not np.array_equal(quantize_int8(model.encode(plain)), stored)
